@@ -1,0 +1,34 @@
+// status.c: the last error, kept per thread (the engine's API is called from
+// one thread at a time, but worker threads must never clobber it).
+#include "gb_status.h"
+
+#include <stdarg.h>
+
+static _Thread_local char last_message[1024];
+static _Thread_local int last_pos = -1;
+
+static gb_status set_error_v(gb_status code, int pos, const char *fmt, va_list ap) {
+    vsnprintf(last_message, sizeof last_message, fmt, ap);
+    last_pos = pos;
+    return code;
+}
+
+gb_status gb_set_error(gb_status code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    set_error_v(code, -1, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+gb_status gb_set_error_at(gb_status code, int pos, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    set_error_v(code, pos, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+const char *gb_last_error(void) { return last_message; }
+int gb_last_error_pos(void) { return last_pos; }
+void gb_clear_error(void) { last_message[0] = '\0'; last_pos = -1; }
