@@ -41,6 +41,15 @@ export function flatten(data) {
 	return { values: parts.flatMap((p) => p.values), shape: [data.length, ...inner] };
 }
 
+/** A tensor step's values and shape: nested lists, or flat values with an explicit `shape`. */
+export function tensorData(step) {
+	const { values, shape } = flatten(step.data);
+	if (!step.shape) return { values, shape };
+	const n = step.shape.reduce((p, d) => p * d, 1);
+	if (n !== values.length) throw new Error(`shape [${step.shape}] needs ${n} values, not ${values.length}`);
+	return { values, shape: step.shape };
+}
+
 async function defaultWasmDir() {
 	return new URL('../web/public/wasm/', import.meta.url).href;
 }
@@ -139,7 +148,7 @@ export class Engine {
 		const M = this.M;
 		switch (step.op) {
 		case 'tensor': {
-			const { values, shape } = flatten(step.data);
+			const { values, shape } = tensorData(step);
 			if (shape.length > 4) throw new Error('tensors have at most 4 dimensions here');
 			this.#withArgs([step.name], [{ values }, { values: shape, type: 'i32' }], (name, data, dims) =>
 				this.#check(M._gb_ws_set_tensor(this.ws, name, data, dims, shape.length, step.requires_grad ? 1 : 0)));

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { flatten, loadEngine } from '../../js/engine.mjs';
+import { flatten, loadEngine, tensorData } from '../../js/engine.mjs';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const NATIVE_RUNNER = process.env.GB_NATIVE_RUNNER ?? `${ROOT}build/native/gradbox-steps`;
@@ -16,7 +16,7 @@ function toLines(steps) {
 	return steps.map((s) => {
 		switch (s.op) {
 		case 'tensor': {
-			const { values, shape } = flatten(s.data);
+			const { values, shape } = tensorData(s);
 			return `tensor ${s.name} ${s.requires_grad ? 1 : 0} ${shape.length} ${shape.join(' ')} | ${values.map(num).join(' ')}`;
 		}
 		case 'assign': return `assign ${s.name} ${s.no_grad ? 1 : 0} ${s.expr}`;
