@@ -1,0 +1,121 @@
+// gb_tensor.h: tensors, the tape (autograd graph) and the op contract.
+//
+// A tensor is a float32 array of up to 4 dimensions, contiguous, row-major
+// (the last dimension varies fastest), shapes as in PyTorch (NCHW for images).
+// Tensors never own memory: an arena does.
+//
+// The tape records each op as it runs (eager). Backward walks the tape in
+// reverse and lets each node add its contribution to its inputs' gradients:
+// the chain rule, one node at a time.
+#ifndef GB_TENSOR_H
+#define GB_TENSOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gb_arena.h"
+#include "gb_status.h"
+
+#define GB_MAX_DIMS 4
+#define GB_MAX_INPUTS 2
+
+typedef struct gb_node gb_node;
+typedef struct gb_graph gb_graph;
+typedef struct gb_sb gb_sb;
+
+enum gb_tensor_flags {
+    GB_REQUIRES_GRAD = 1u << 0,  // the user asked for .grad (a leaf parameter)
+    GB_NEEDS_GRAD = 1u << 1,     // some input needs a gradient: backward must reach it
+    GB_BOOL = 1u << 2,           // values are 0/1 and print as False/True
+};
+
+typedef struct gb_tensor {
+    int ndim;                 // 0 (a scalar) .. 4
+    int shape[GB_MAX_DIMS];
+    int numel;
+    float *data;
+    float *grad;              // PyTorch's .grad: leaves only, accumulated across backwards
+    float *flow;              // dL/d(this tensor) during the current backward
+    unsigned flags;
+    gb_node *grad_fn;         // the node that made it; NULL for leaves and constants
+    const char *name;         // the user's name for a leaf ("a"), else NULL
+    int mark;                 // scratch for graph walks
+} gb_tensor;
+
+static inline int gb_needs_grad(const gb_tensor *t) { return (t->flags & GB_NEEDS_GRAD) != 0; }
+static inline int gb_is_leaf(const gb_tensor *t) { return t->grad_fn == NULL; }
+
+// Everything an op's backward may need beyond its inputs and output.
+typedef struct gb_op_params {
+    double scalar;            // exponent of pow, other of rsub, alpha of add/sub...
+    int dim;                  // reduction dimension (already made non-negative)
+    int in_shape[GB_MAX_DIMS];// shape before a reduction or a view
+    int in_ndim;
+} gb_op_params;
+
+// What an op is: PyTorch's name for its backward node and the two halves.
+typedef struct gb_op_def {
+    const char *name;                         // "MulBackward0"
+    // Adds this node's part of the chain rule into each input's flow.
+    void (*backward)(gb_node *node, gb_graph *g);
+    // For the graph view: writes the saved values (by PyTorch's attribute
+    // names) when locals is 0, the local derivatives when it is 1.
+    void (*describe)(const gb_node *node, gb_sb *json, int locals);
+    // Does backward read saved tensors? Then a second backward without
+    // retain_graph is an error, as in PyTorch (add/sub/neg/sum save none).
+    int saves_tensors;
+} gb_op_def;
+
+struct gb_node {
+    const gb_op_def *op;
+    gb_tensor *output;
+    gb_tensor *inputs[GB_MAX_INPUTS];
+    int n_inputs;
+    gb_op_params p;
+    int freed;                // a backward without retain_graph went through it
+    int mark;                 // scratch for graph walks
+    const char *text;         // the source text that made it ("3*a**3")
+};
+
+// The tape and the memory of one evaluation (or one training step).
+struct gb_graph {
+    gb_arena arena;           // outputs, nodes, flows: freed together by gb_graph_reset
+    gb_node **nodes;          // in the order they ran (a topological order)
+    int n_nodes, cap_nodes;
+    int grad_enabled;         // 0 inside torch.no_grad()
+    int out_of_memory;        // a flow could not be allocated during backward
+};
+
+// --- tensors -----------------------------------------------------------------
+
+// A new zero-filled tensor from `arena`; NULL (with an error set) if memory runs out.
+gb_tensor *gb_tensor_new(gb_arena *arena, int ndim, const int *shape);
+gb_tensor *gb_tensor_scalar(gb_arena *arena, float value);   // 0-d constant
+int gb_shape_equal(const gb_tensor *a, const gb_tensor *b);
+// "[2, 3]" as torch.Size prints it, into buf.
+const char *gb_shape_str(int ndim, const int *shape, char *buf, size_t cap);
+
+// --- the tape -----------------------------------------------------------------
+
+void gb_graph_init(gb_graph *g);
+void gb_graph_reset(gb_graph *g);   // forget every node and output
+void gb_graph_free(gb_graph *g);
+
+// Records `out = op(inputs)` if grad mode is on and some input needs a grad
+// (the output then needs one too: frozen inputs never set the flag, so
+// backward never enters a frozen prefix). The caller has already computed
+// out->data. Returns the node, or NULL when nothing was recorded.
+gb_node *gb_graph_record(gb_graph *g, const gb_op_def *op, gb_tensor *out,
+                         gb_tensor *const *inputs, int n_inputs, const gb_op_params *p);
+
+// root.backward(gradient, retain_graph). `gradient` may be NULL for a 0-d root.
+gb_status gb_backward(gb_graph *g, gb_tensor *root, const float *gradient, int n_gradient,
+                      int retain_graph, gb_arena *leaf_arena);
+
+// The flow buffer of `t` for this backward, allocated zeroed on first use.
+float *gb_flow(gb_graph *g, gb_tensor *t);
+
+// An output tensor from the graph's arena (used by op constructors).
+gb_tensor *gb_graph_tensor(gb_graph *g, int ndim, const int *shape);
+
+#endif

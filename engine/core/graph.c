@@ -1,0 +1,166 @@
+// graph.c: the tape. Ops record themselves as they run; backward replays the
+// tape in reverse, so every node runs after all the nodes that use its output
+// (the tape order is a topological order of the graph).
+#include <stdlib.h>
+#include <string.h>
+
+#include "gb_tensor.h"
+
+void gb_graph_init(gb_graph *g) {
+    memset(g, 0, sizeof *g);
+    gb_arena_init(&g->arena, 1u << 16);
+    g->grad_enabled = 1;
+}
+
+void gb_graph_reset(gb_graph *g) {
+    gb_arena_reset(&g->arena);
+    g->n_nodes = 0;
+}
+
+void gb_graph_free(gb_graph *g) {
+    gb_arena_free(&g->arena);
+    free(g->nodes);
+    g->nodes = NULL;
+    g->n_nodes = g->cap_nodes = 0;
+}
+
+gb_tensor *gb_graph_tensor(gb_graph *g, int ndim, const int *shape) {
+    return gb_tensor_new(&g->arena, ndim, shape);
+}
+
+gb_node *gb_graph_record(gb_graph *g, const gb_op_def *op, gb_tensor *out,
+                         gb_tensor *const *inputs, int n_inputs, const gb_op_params *p) {
+    GB_ASSERT(n_inputs >= 1 && n_inputs <= GB_MAX_INPUTS, "%s: %d inputs", op->name, n_inputs);
+    int any = 0;
+    for (int i = 0; i < n_inputs; i++) any |= gb_needs_grad(inputs[i]);
+    if (!g->grad_enabled || !any) return NULL;       // nothing to differentiate: no node
+    if (g->n_nodes == g->cap_nodes) {
+        // The node list outlives resets, so a repeated step stops growing it.
+        int cap = g->cap_nodes ? 2 * g->cap_nodes : 64;
+        gb_node **nodes = realloc(g->nodes, (size_t)cap * sizeof *nodes);
+        if (!nodes) return NULL;
+        g->nodes = nodes;
+        g->cap_nodes = cap;
+    }
+    gb_node *node = gb_arena_alloc(&g->arena, sizeof *node);
+    if (!node) return NULL;
+    node->op = op;
+    node->output = out;
+    node->n_inputs = n_inputs;
+    for (int i = 0; i < n_inputs; i++) node->inputs[i] = inputs[i];
+    if (p) node->p = *p;
+    out->grad_fn = node;
+    out->flags |= GB_NEEDS_GRAD;
+    g->nodes[g->n_nodes++] = node;
+    return node;
+}
+
+float *gb_flow(gb_graph *g, gb_tensor *t) {
+    if (!t->flow) t->flow = gb_arena_alloc(&g->arena, (size_t)(t->numel ? t->numel : 1) * sizeof(float));
+    if (!t->flow) g->out_of_memory = 1;
+    return t->flow;
+}
+
+// Marks the nodes backward must run: those reachable from root through
+// inputs that need a gradient. One reverse pass suffices on a topological tape.
+static void mark_reachable(gb_graph *g, gb_tensor *root) {
+    for (int i = 0; i < g->n_nodes; i++) g->nodes[i]->mark = 0;
+    if (root->grad_fn) root->grad_fn->mark = 1;
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        gb_node *node = g->nodes[i];
+        if (!node->mark) continue;
+        for (int k = 0; k < node->n_inputs; k++) {
+            gb_tensor *x = node->inputs[k];
+            if (gb_needs_grad(x) && x->grad_fn) x->grad_fn->mark = 1;
+        }
+    }
+}
+
+static const char second_backward_msg[] =
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward.";
+
+static gb_status check_backward_args(gb_graph *g, gb_tensor *root, const float *gradient,
+                                     int n_gradient) {
+    if (!gb_needs_grad(root))
+        return gb_set_error(GB_ERR_AUTOGRAD,
+                            "element 0 of tensors does not require grad and does not have a grad_fn");
+    if (!gradient && root->numel != 1)
+        return gb_set_error(GB_ERR_AUTOGRAD, "grad can be implicitly created only for scalar outputs");
+    if (gradient && n_gradient != root->numel) {
+        char a[64], b[64];
+        int gshape[1] = { n_gradient };
+        return gb_set_error(GB_ERR_SHAPE,
+                            "Mismatch in shape: grad_output[0] has a shape of torch.Size(%s) and "
+                            "output[0] has a shape of torch.Size(%s).",
+                            gb_shape_str(1, gshape, a, sizeof a),
+                            gb_shape_str(root->ndim, root->shape, b, sizeof b));
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        const gb_node *node = g->nodes[i];
+        if (node->mark && node->freed && node->op->saves_tensors)
+            return gb_set_error(GB_ERR_AUTOGRAD, "%s", second_backward_msg);
+    }
+    return GB_OK;
+}
+
+// AccumulateGrad: leaf.grad += the gradient that reached the leaf.
+static gb_status accumulate_leaf(gb_tensor *leaf, gb_arena *leaf_arena) {
+    if (!leaf->flow || !(leaf->flags & GB_REQUIRES_GRAD)) return GB_OK;
+    if (!leaf->grad) {
+        leaf->grad = gb_arena_alloc(leaf_arena, (size_t)(leaf->numel ? leaf->numel : 1) * sizeof(float));
+        if (!leaf->grad) return gb_set_error(GB_ERR_NOMEM, "out of memory for %s.grad", leaf->name ? leaf->name : "a leaf");
+    }
+    for (int i = 0; i < leaf->numel; i++) leaf->grad[i] += leaf->flow[i];
+    return GB_OK;
+}
+
+gb_status gb_backward(gb_graph *g, gb_tensor *root, const float *gradient, int n_gradient,
+                      int retain_graph, gb_arena *leaf_arena) {
+    mark_reachable(g, root);
+    GB_TRY(check_backward_args(g, root, gradient, n_gradient));
+
+    // Forget the flows of the previous backward: each one starts from zero.
+    root->flow = NULL;
+    for (int i = 0; i < g->n_nodes; i++) {
+        gb_node *node = g->nodes[i];
+        if (!node->mark) continue;
+        node->output->flow = NULL;
+        for (int k = 0; k < node->n_inputs; k++) node->inputs[k]->flow = NULL;
+    }
+
+    g->out_of_memory = 0;
+    // Seed: dL/droot = gradient (1 for a scalar root).
+    float *seed = gb_flow(g, root);
+    if (!seed) return gb_set_error(GB_ERR_NOMEM, "out of memory in backward");
+    for (int i = 0; i < root->numel; i++) seed[i] = gradient ? gradient[i] : 1.0f;
+
+    // The chain rule, node by node, from the root toward the leaves.
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        gb_node *node = g->nodes[i];
+        if (!node->mark || !node->output->flow) continue;
+        node->op->backward(node, g);
+        if (!retain_graph) node->freed = 1;
+    }
+    if (g->out_of_memory) return gb_set_error(GB_ERR_NOMEM, "out of memory in backward");
+
+    // AccumulateGrad for every leaf the flow reached (each leaf once, even
+    // when several nodes use it: their contributions already summed in flow).
+    if (gb_is_leaf(root)) GB_TRY(accumulate_leaf(root, leaf_arena));
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < g->n_nodes; i++) {
+            gb_node *node = g->nodes[i];
+            if (!node->mark) continue;
+            for (int k = 0; k < node->n_inputs; k++) {
+                gb_tensor *x = node->inputs[k];
+                if (!gb_is_leaf(x) || x == root) continue;
+                if (pass == 0) x->mark = 0;
+                else if (!x->mark) { x->mark = 1; GB_TRY(accumulate_leaf(x, leaf_arena)); }
+            }
+        }
+    }
+    return GB_OK;
+}

@@ -1,0 +1,37 @@
+// add.c: z = x + y (with broadcasting).
+//   forward   z = x + y
+//   backward  dx += dz,  dy += dz      (summed over broadcast axes)
+#include "gb_ops.h"
+
+#include "../core/gb_broadcast.h"
+
+static float add_f(float x, float y) { return x + y; }
+
+static void add_backward(gb_node *node, gb_graph *g) {
+    gb_tensor *x = node->inputs[0], *y = node->inputs[1];
+    const float *dz = node->output->flow;
+    float *dx = gb_needs_grad(x) ? gb_flow(g, x) : NULL;
+    float *dy = gb_needs_grad(y) ? gb_flow(g, y) : NULL;
+    gb_bcast bc;
+    gb_bcast_init(&bc, x, y);   // cannot fail: the forward pass succeeded
+    int idx[GB_MAX_DIMS] = { 0 }, ox = 0, oy = 0;
+    for (int i = 0; i < bc.numel; i++) {
+        if (dx) dx[ox] += dz[i];
+        if (dy) dy[oy] += dz[i];
+        gb_bcast_next(&bc, idx, &ox, &oy);
+    }
+}
+
+static void add_describe(const gb_node *node, gb_sb *sb, int locals) {
+    if (!locals) { gb_desc_saved_scalar(sb, "alpha", 1); return; }
+    gb_desc_local(sb, node, 0, "1");
+    gb_desc_local(sb, node, 1, "1");
+}
+
+const gb_op_def gb_op_add = { .name = "AddBackward0", .backward = add_backward,
+                              .describe = add_describe, .saves_tensors = 0 };
+
+gb_status gb_add(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out) {
+    gb_op_params p = { .scalar = 1 };
+    return gb_binary_apply(g, &gb_op_add, add_f, x, y, &p, out);
+}

@@ -1,0 +1,194 @@
+// engine.mjs: the Gradbox engine for JavaScript, the same in Node and in the
+// browser's engine worker. Loads one of the three wasm builds and runs
+// "steps" programs (docs/engine-protocol.md) against a workspace.
+//
+//   const eng = await loadEngine({ build: 'auto' });
+//   const { steps } = eng.run([{ op: 'tensor', name: 'a', data: [2, 3], requires_grad: true }, ...]);
+//
+// NOTE: only this module touches the wasm heap, and it makes a fresh typed
+// array view for every access: memory can grow, which detaches old views.
+
+export const BUILDS = ['mt', 'simd', 'scalar'];
+
+const isNode = typeof process === 'object' && !!process.versions?.node && typeof window === 'undefined'
+	&& typeof WorkerGlobalScope === 'undefined';
+
+// The smallest module that uses a SIMD128 instruction (i32x4.splat of 0, dropped).
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 10, 1, 8,
+	0, 65, 0, 253, 15, 26, 11]);
+
+/** Which build this environment can run: threads need cross-origin isolation (or Node). */
+export function detectBuild() {
+	const simd = typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+	if (!simd) return 'scalar';
+	const threads = typeof SharedArrayBuffer === 'function'
+		&& (isNode || globalThis.crossOriginIsolated === true);
+	return threads ? 'mt' : 'simd';
+}
+
+/** Flattens nested lists (tolist() style) into values and a shape; throws on ragged input. */
+export function flatten(data) {
+	if (typeof data === 'number' || typeof data === 'boolean') return { values: [Number(data)], shape: [] };
+	if (!Array.isArray(data)) throw new Error('a tensor is a number or a (nested) list of numbers');
+	if (data.length === 0) return { values: [], shape: [0] };
+	const parts = data.map(flatten);
+	const inner = parts[0].shape;
+	for (const p of parts) {
+		if (p.shape.length !== inner.length || p.shape.some((s, i) => s !== inner[i])) {
+			throw new Error('expected a rectangular list: every row must have the same length');
+		}
+	}
+	return { values: parts.flatMap((p) => p.values), shape: [data.length, ...inner] };
+}
+
+async function defaultWasmDir() {
+	return new URL('../web/public/wasm/', import.meta.url).href;
+}
+
+async function instantiate(build, wasmDir) {
+	const dir = wasmDir.endsWith('/') ? wasmDir : `${wasmDir}/`;
+	const url = `${dir}gradbox-${build}.mjs`;
+	const opts = { locateFile: (f) => dir + f };
+	if (isNode) {
+		const { createRequire } = await import('node:module');
+		const { readFileSync } = await import('node:fs');
+		const { fileURLToPath } = await import('node:url');
+		const path = dir.startsWith('file:') ? fileURLToPath(dir) : dir;
+		// The emscripten glue expects these CommonJS globals under Node.
+		globalThis.require ??= createRequire(import.meta.url);
+		globalThis.__dirname ??= path;
+		opts.wasmBinary = readFileSync(`${path}gradbox-${build}.wasm`);
+		opts.locateFile = (f) => path + f;
+		opts.mainScriptUrlOrBlob = `${path}gradbox-${build}.mjs`;
+	} else {
+		opts.mainScriptUrlOrBlob = url;
+	}
+	const { default: factory } = await import(/* @vite-ignore */ url);
+	return factory(opts);
+}
+
+/**
+ * Loads the engine. `build` is 'auto' (pick by environment), 'mt', 'simd' or 'scalar';
+ * `wasmDir` is where gradbox-<build>.{mjs,wasm} live (a URL or, in Node, a path).
+ */
+export async function loadEngine({ build = 'auto', wasmDir } = {}) {
+	const chosen = build === 'auto' ? detectBuild() : build;
+	if (!BUILDS.includes(chosen)) throw new Error(`unknown build '${build}' (use mt, simd or scalar)`);
+	const M = await instantiate(chosen, wasmDir ?? (await defaultWasmDir()));
+	return new Engine(M, chosen);
+}
+
+export class Engine {
+	constructor(M, build) {
+		this.M = M;
+		this.build = build;
+		const info = JSON.parse(M.UTF8ToString(M._gb_build_info()));
+		this.info = { build, simd: info.simd, threads: info.threads, version: info.version };
+		this.ws = M._gb_ws_new();
+		if (this.ws <= 0) throw new Error(`engine: ${this.#message()}`);
+	}
+
+	// The heap as it is now. Threaded builds share a growable memory whose
+	// buffer changes on growth; single-thread builds refresh HEAPU8 on growth.
+	#memory() {
+		return this.M.wasmMemory ? this.M.wasmMemory.buffer : this.M.HEAPU8.buffer;
+	}
+
+	#message() {
+		return this.M.UTF8ToString(this.M._gb_error_message());
+	}
+
+	#check(status) {
+		if (status !== 0) {
+			const err = new Error(this.#message());
+			err.pos = this.M._gb_error_pos();
+			throw err;
+		}
+	}
+
+	// Calls fn with the C strings and float arrays it needs, then frees them.
+	#withArgs(strings, arrays, fn) {
+		const M = this.M;
+		const ptrs = [];
+		try {
+			for (const s of strings) {
+				const n = M.lengthBytesUTF8(s) + 1;
+				const p = M._malloc(n);
+				if (!p) throw new Error('engine: out of memory');
+				ptrs.push(p);
+				M.stringToUTF8(s, p, n);
+			}
+			for (const { values, type } of arrays) {
+				const p = M._malloc(Math.max(4, values.length * 4));
+				if (!p) throw new Error('engine: out of memory');
+				ptrs.push(p);
+				const View = type === 'i32' ? Int32Array : Float32Array;
+				new View(this.#memory(), p, values.length).set(values);
+			}
+			return fn(...ptrs);
+		} finally {
+			for (const p of ptrs) M._free(p);
+		}
+	}
+
+	#state(root) {
+		return this.#withArgs([root], [], (r) => JSON.parse(this.M.UTF8ToString(this.M._gb_ws_json(this.ws, r))));
+	}
+
+	#step(step) {
+		const M = this.M;
+		switch (step.op) {
+		case 'tensor': {
+			const { values, shape } = flatten(step.data);
+			if (shape.length > 4) throw new Error('tensors have at most 4 dimensions here');
+			this.#withArgs([step.name], [{ values }, { values: shape, type: 'i32' }], (name, data, dims) =>
+				this.#check(M._gb_ws_set_tensor(this.ws, name, data, dims, shape.length, step.requires_grad ? 1 : 0)));
+			return {};
+		}
+		case 'assign':
+			this.#withArgs([step.name, step.expr], [], (name, expr) =>
+				this.#check(M._gb_ws_assign(this.ws, name, expr, step.no_grad ? 1 : 0)));
+			return {};
+		case 'backward': {
+			const values = step.gradient == null ? [] : flatten(step.gradient).values;
+			this.#withArgs([step.name], [{ values }], (name, g) =>
+				this.#check(M._gb_ws_backward(this.ws, name, g, values.length, step.retain_graph ? 1 : 0)));
+			return { state: this.#state(step.name) };
+		}
+		case 'zero_grad':
+			this.#check(M._gb_ws_zero_grad(this.ws));
+			return {};
+		case 'gradcheck': {
+			const values = step.gradient == null ? [] : flatten(step.gradient).values;
+			this.#withArgs([step.name], [{ values }], (name, g) =>
+				this.#check(M._gb_ws_gradcheck(this.ws, name, g, values.length, step.eps ?? 1e-2)));
+			return { state: this.#state(step.name) };
+		}
+		case 'snapshot':
+			return { state: this.#state(step.root ?? '') };
+		default:
+			throw new Error(`unknown step '${step.op}'`);
+		}
+	}
+
+	/** Runs a steps program in a fresh workspace; stops at the first failing step. */
+	run(steps) {
+		this.#check(this.M._gb_ws_clear(this.ws));
+		const out = [];
+		for (const step of steps) {
+			try {
+				out.push({ ok: true, ...this.#step(step) });
+			} catch (e) {
+				out.push({ ok: false, error: e.message, pos: e.pos ?? -1 });
+				break;
+			}
+		}
+		return { steps: out };
+	}
+
+	/** Frees the workspace and stops the engine's threads. */
+	dispose() {
+		this.M._gb_ws_free(this.ws);
+		this.M.PThread?.terminateAllThreads();
+	}
+}
