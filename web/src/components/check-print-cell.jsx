@@ -7,6 +7,7 @@ import { useProgram, lastState } from '../state/use-program.js';
 import { tensorIn } from '../format/values.js';
 import { NotebookCell, CellOutput } from './notebook-cell.jsx';
 import { Py } from './python-code.jsx';
+import { pythonError } from '../format/python-error.js';
 
 const CHECKS = [
 	{ leaf: 'a', expr: '9*a**2 == a.grad' },
@@ -15,9 +16,9 @@ const CHECKS = [
 
 function printed(result, leaf) {
 	if (!result) return { text: '' };
-	if (result.error) return { text: result.error, error: true };
+	if (result.error) return { text: pythonError(result.error), error: true };
 	const failed = result.steps.find((s) => !s.ok);
-	if (failed) return { text: failed.error, error: true };
+	if (failed) return { text: pythonError(failed.error), error: true };
 	const state = lastState(result);
 	return { text: `${tensorIn(state, 'check').repr} ${tensorIn(state, leaf).grad_repr}` };
 }

@@ -18,7 +18,7 @@ export function CodeField({ value, onInput, label, invalid, testid }) {
 			autocomplete="off"
 			autocapitalize="off"
 			autocorrect="off"
-			style={{ width: `${Math.max(value.length, 2) + 0.6}ch` }}
+			style={{ width: `calc(${Math.max(value.length, 2) + 0.5}ch + 10px)` }}
 			onInput={(e) => onInput(e.currentTarget.value)}
 		/>
 	);

@@ -19,7 +19,7 @@ function GraphNode({ node, isRoot, selected, onSelect }) {
 			select();
 		}
 	};
-	const savedFreed = node.freed && node.saved?.length > 0;
+	const savedFreed = !!node.freed;
 	return (
 		<g
 			class={`graph-node ${kind(node, isRoot)}${selected ? ' is-selected' : ''}`}

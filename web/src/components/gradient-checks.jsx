@@ -5,6 +5,7 @@ import { gradcheckProgram } from '../state/programs.js';
 import { useProgram, firstError, lastState } from '../state/use-program.js';
 import { DEFAULTS } from '../state/url-hash.js';
 import { flat, list, num } from '../format/values.js';
+import { pythonError } from '../format/python-error.js';
 
 const close = (x, y) => x !== null && y !== null && Math.abs(x - y) <= 1e-4 * Math.max(1, Math.abs(y));
 
@@ -83,7 +84,7 @@ export function GradientChecks() {
 				Nudge every element of every leaf by ±ε and compare (L(x+ε) − L(x−ε)) / 2ε with autograd’s gradient, where L =
 				sum(v · Q).
 			</p>
-			{fdError && <pre class="is-error-line">{fdError}</pre>}
+			{fdError && <pre class="is-error-line">{pythonError(fdError)}</pre>}
 			{fd && (
 				<p class="fd-result" data-testid="gradcheck">
 					max |Δ| = <code data-testid="gradcheck-diff">{num(fd.max_abs_diff)}</code> (tolerance {num(fd.tolerance)}){' '}

@@ -2,11 +2,24 @@
 // derivative, and whether backward has already freed them.
 import { list } from '../format/values.js';
 
+/** A saved value is a tensor when the engine gives its shape (or a list). */
+const isTensor = (s) => 'shape' in s || Array.isArray(s.value);
+
+/** `∂(3*a**3)` → `∂(3*a**3)`, `∂((b**2))` → `∂(b**2)`, `∂(a)` → `∂a`. */
+function d(text) {
+	const bare = text.replace(/^\((.*)\)$/, '$1');
+	return /^\w+$/.test(bare) ? `∂${bare}` : `∂(${bare})`;
+}
+
 function freedNote(node) {
 	if (node.name === 'AccumulateGrad') {
 		return 'AccumulateGrad saves nothing: it adds the incoming gradient into the leaf’s .grad.';
 	}
-	if (!node.saved?.length) return 'This node saves nothing, so there is nothing to free.';
+	if (!node.saved?.some(isTensor)) {
+		return node.saved?.length
+			? 'Only numbers are saved here, so backward has no tensors to free at this node.'
+			: 'This node saves nothing, so there is nothing to free.';
+	}
 	if (node.freed) {
 		return 'Freed: backward ran through this node without retain_graph=True, so its saved tensors are gone. A second backward through it raises an error.';
 	}
@@ -58,6 +71,7 @@ export function NodeDetails({ node }) {
 							{node.saved.map((s) => (
 								<li key={s.name}>
 									<code>_saved_{s.name}</code> = <code>{list(s.value)}</code>
+									{isTensor(s) && <span class="muted"> (tensor{node.freed ? ', freed' : ''})</span>}
 								</li>
 							))}
 						</ul>
@@ -69,8 +83,8 @@ export function NodeDetails({ node }) {
 						{node.local?.map((l) => (
 							<li key={l.wrt}>
 								<span class="frac">
-									<span>∂({node.label})</span>
-									<span>∂({l.wrt})</span>
+									<span>{d(node.label)}</span>
+									<span>{d(l.wrt)}</span>
 								</span>
 								{' = '}
 								<code>{l.d}</code>

@@ -1,4 +1,5 @@
 // Notebook cells: an "In [n]:" prompt, the code, and what it printed.
+import { pythonError } from '../format/python-error.js';
 
 /**
  * A code cell as Jupyter shows it. `children` go after the code (outputs).
@@ -54,7 +55,7 @@ export function CaretError({ prefix = '', source, message, pos, testid }) {
 						{'\n'}
 					</>
 				)}
-				{message}
+				{pythonError(message)}
 			</pre>
 		</div>
 	);

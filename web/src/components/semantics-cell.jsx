@@ -3,6 +3,7 @@
 import { NotebookCell, CellOutput } from './notebook-cell.jsx';
 import { CodeSwitch } from './code-field.jsx';
 import { stale } from '../state/lesson.js';
+import { pythonError } from '../format/python-error.js';
 
 /**
  * @param {{ id: string, title: string, intro: any, switchLabel: any, checked: boolean,
@@ -32,9 +33,9 @@ export function SemanticsCell({ id, title, intro, switchLabel, checked, onChange
  */
 export function printedBy(result, print) {
 	if (!result) return null;
-	if (result.error) return { text: result.error, error: true };
+	if (result.error) return { text: pythonError(result.error), error: true };
 	const failed = result.steps.find((s) => !s.ok);
-	if (failed) return { text: failed.error, error: true };
+	if (failed) return { text: pythonError(failed.error), error: true };
 	const states = result.steps.filter((s) => s.state);
 	return { text: print(states[states.length - 1].state) };
 }

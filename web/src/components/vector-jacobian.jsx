@@ -6,6 +6,7 @@ import { jacobianProgram } from '../state/programs.js';
 import { useProgram, firstError } from '../state/use-program.js';
 import { flat, num } from '../format/values.js';
 import { CodeField } from './code-field.jsx';
+import { pythonError } from '../format/python-error.js';
 
 const MAX_ROWS = 12;
 
@@ -65,7 +66,7 @@ export function VectorJacobian() {
 				{')'}
 			</p>
 			{m > MAX_ROWS && <p class="muted">Q has {m} elements; the Jacobian is shown for up to {MAX_ROWS}.</p>}
-			{error && <pre class="is-error-line">{error}</pre>}
+			{error && <pre class="is-error-line">{pythonError(error)}</pre>}
 			{states.length === m &&
 				leaves.map((leaf) => (
 					<LeafProduct

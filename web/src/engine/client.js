@@ -45,7 +45,9 @@ export class EngineClient {
 	 * @param {{ build?: string | null, mock?: boolean }} [opts]
 	 */
 	init(opts = {}) {
-		return this.call({ type: 'init', build: opts.build ?? null, mock: !!opts.mock });
+		// The wasm files are public assets next to index.html (web/public/wasm/).
+		const wasmDir = new URL('wasm/', document.baseURI).href;
+		return this.call({ type: 'init', build: opts.build ?? null, mock: !!opts.mock, wasmDir });
 	}
 
 	/**

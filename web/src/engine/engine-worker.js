@@ -1,7 +1,7 @@
 // The engine worker: the only code that touches the wasm heap. It loads one
 // build of the C engine through the shared wrapper (js/engine.mjs) and answers
 // the RPC described in docs/engine-protocol.md §4:
-//   { id, type: 'init', build?, mock? } → { id, ok, info }
+//   { id, type: 'init', build?, mock?, wasmDir } → { id, ok, info }
 //   { id, type: 'run', steps }          → { id, ok, result }
 import { chooseBuild } from './choose-build.js';
 
@@ -12,7 +12,7 @@ const wrappers = import.meta.glob('../../../js/engine.mjs');
 /** @type {Promise<{ info: object, run: (steps: object[]) => object }> | null} */
 let engine = null;
 
-async function load({ build, mock }) {
+async function load({ build, mock, wasmDir }) {
 	if (mock) {
 		const { loadMockEngine } = await import('./mock/mock-engine.js');
 		return loadMockEngine();
@@ -20,7 +20,6 @@ async function load({ build, mock }) {
 	const importWrapper = wrappers['../../../js/engine.mjs'];
 	if (!importWrapper) throw new Error('The engine wrapper js/engine.mjs is missing from this build.');
 	const { loadEngine } = await importWrapper();
-	const wasmDir = new URL(`${import.meta.env.BASE_URL}wasm/`, self.location.href).href;
 	return loadEngine({ build: chooseBuild(build), wasmDir });
 }
 
