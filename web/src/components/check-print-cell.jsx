@@ -31,7 +31,7 @@ export function CheckPrintCell() {
 	const lines = [printed(ra, 'a'), printed(rb, 'b')];
 	const code = <Py code={`# printing gradients\nprint(${CHECKS[0].expr}, a.grad)\nprint(${CHECKS[1].expr}, b.grad)`} />;
 	return (
-		<NotebookCell n={10} code={code} stale={stale.value}>
+		<NotebookCell n={10} code={code}>
 			{(ra || rb) && (
 				<div class={`cell-output${stale.value ? ' is-stale' : ''}`}>
 					{lines.map((l, i) => (

@@ -13,9 +13,9 @@ export function GraphSection() {
 	const graph = g.state.graph;
 	const node = graph.nodes.find((n) => n.id === selected) ?? null;
 	return (
-		<div class={`graph-section${stale.value ? ' is-stale' : ''}`} data-stale={stale.value ? 'true' : 'false'}>
+		<div class="graph-section" data-stale={stale.value ? 'true' : 'false'}>
 			{stale.value && <p class="stale-note">Showing the last graph that ran; fix the error above to update it.</p>}
-			<div class="graph-layout">
+			<div class={`graph-layout${stale.value ? ' is-stale' : ''}`}>
 				<ComputationGraph
 					graph={graph}
 					rootName="Q"

@@ -18,8 +18,8 @@ export function SemanticsCell({ id, title, intro, switchLabel, checked, onChange
 			<CodeSwitch checked={checked} onChange={onChange} testid={`${id}-switch`}>
 				{switchLabel}
 			</CodeSwitch>
-			<NotebookCell code={code} stale={stale.value}>
-				{output && <CellOutput text={output.text} error={output.error} testid={`${id}-out`} />}
+			<NotebookCell code={code}>
+				{output && <CellOutput text={output.text} error={output.error} stale={stale.value} testid={`${id}-out`} />}
 				{children}
 			</NotebookCell>
 		</article>

@@ -52,7 +52,7 @@ export function ExpressionCell() {
 		</>
 	);
 	return (
-		<NotebookCell n={5} code={code} stale={stale.value}>
+		<NotebookCell n={5} code={code}>
 			{p && <CaretError prefix="Q = " source={q} message={p.message} pos={p.pos} testid="error-q" />}
 			{forward && (
 				<CellOutput text={forward.repr} testid="out-q" stale={stale.value} label={stale.value ? 'last good result' : undefined} />

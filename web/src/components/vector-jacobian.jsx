@@ -28,6 +28,8 @@ function Matrix({ rows, label, testid, highlightDiagonal }) {
 	);
 }
 
+const transpose = (J) => J[0].map((_, j) => J.map((row) => row[j]));
+
 function LeafProduct({ leaf, J, v, grad }) {
 	const n = J[0].length;
 	const jtv = Array.from({ length: n }, (_, j) => J.reduce((s, row, i) => s + row[j] * v[v.length === 1 ? 0 : i], 0));
@@ -35,8 +37,8 @@ function LeafProduct({ leaf, J, v, grad }) {
 	const square = J.length === n;
 	return (
 		<div class="vjp-row">
-			<Matrix rows={J.map((r) => r)} label={`J = ∂Q/∂${leaf}`} testid={`jacobian-${leaf}`} highlightDiagonal={square} />
-			<span class="vjp-op">ᵀ ·</span>
+			<Matrix rows={transpose(J)} label={`Jᵀ, J = ∂Q/∂${leaf}`} testid={`jacobian-${leaf}`} highlightDiagonal={square} />
+			<span class="vjp-op">·</span>
 			<Matrix rows={v.map((x) => [x])} label="v" />
 			<span class="vjp-op">=</span>
 			<Matrix rows={jtv.map((x) => [x])} label={`Jᵀv`} testid={`jtv-${leaf}`} />
@@ -59,14 +61,20 @@ export function VectorJacobian() {
 	const v = flat(g.inp.v);
 	const leaves = ['a', 'b'].filter((k) => states[0]?.grads?.[k]);
 	return (
-		<div class={`vjp${stale.value ? ' is-stale' : ''}`}>
+		<div class="vjp">
 			<p class="vjp-v">
 				{'external_grad = v = torch.tensor('}
 				<CodeField value={inputs.value.v} label="v, the external gradient" invalid={!!problems.value.v} testid="input-v-vjp" onInput={(t) => setInput('v', t)} />
 				{')'}
 			</p>
+			{problems.value.v && (
+				<pre class="is-error-line" data-testid="error-v-vjp">
+					{pythonError(problems.value.v.message)}
+				</pre>
+			)}
 			{m > MAX_ROWS && <p class="muted">Q has {m} elements; the Jacobian is shown for up to {MAX_ROWS}.</p>}
 			{error && <pre class="is-error-line">{pythonError(error)}</pre>}
+			<div class={stale.value ? 'is-stale' : ''}>
 			{states.length === m &&
 				leaves.map((leaf) => (
 					<LeafProduct
@@ -77,6 +85,7 @@ export function VectorJacobian() {
 						grad={flat(g.state.grads?.[leaf] ?? [])}
 					/>
 				))}
+			</div>
 		</div>
 	);
 }
