@@ -103,3 +103,12 @@ test('2-D and 0-d tensors parse like Python', async ({ page, lesson }) => {
 	await page.getByTestId('input-v').fill('1.');
 	await expect(page.getByTestId('out-q')).toHaveText('tensor(25., grad_fn=<MulBackward0>)');
 });
+
+test('an external gradient of the wrong shape shows PyTorch’s error and keeps the outputs', async ({ page, lesson }) => {
+	await lesson.open();
+	await page.getByTestId('input-v').fill('[1., 1., 1.]');
+	await expect(page.getByTestId('error-v')).toContainText('Mismatch in shape');
+	await expect(page.getByTestId('error-v-vjp')).toContainText('Mismatch in shape');
+	await expect(page.locator('.graph-section')).toHaveAttribute('data-stale', 'true');
+	await expect(page.getByTestId('print-a')).toHaveText(PRINT_A);
+});
