@@ -1,0 +1,47 @@
+// Shared e2e fixture: opens the lesson and records anything that should
+// never happen (console errors, uncaught exceptions, CSP violations,
+// requests to other origins); each test fails if any was seen.
+import { test as base, expect } from '@playwright/test';
+
+/** GB_E2E_MOCK=1 runs the suite against the JavaScript mock (development only). */
+const MOCK = process.env.GB_E2E_MOCK === '1';
+
+export const DEFAULT_Q = 'tensor([-12.,  65.], grad_fn=<SubBackward0>)';
+export const PRINT_A = 'tensor([True, True]) tensor([36., 81.])';
+export const PRINT_B = 'tensor([True, True]) tensor([-12.,  -8.])';
+
+export const test = base.extend({
+	lesson: async ({ page, baseURL }, use) => {
+		const problems = [];
+		const origin = new URL(baseURL).origin;
+		page.on('console', (m) => {
+			if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
+		});
+		page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+		page.on('request', (r) => {
+			const u = r.url();
+			if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) problems.push(`external request: ${u}`);
+		});
+		await page.addInitScript(() => {
+			document.addEventListener('securitypolicyviolation', (e) => {
+				console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
+			});
+		});
+		const lesson = {
+			problems,
+			/** Opens the page with an optional query (e.g. 'build=scalar') and hash. */
+			async open({ query = '', hash = '' } = {}) {
+				const params = new URLSearchParams(query);
+				if (MOCK) params.set('mock', '1');
+				const qs = params.toString();
+				await page.goto(`${baseURL}${qs ? `?${qs}` : ''}${hash}`);
+				await expect(page.getByTestId('engine-badge')).not.toHaveAttribute('data-build', '', { timeout: 15_000 });
+				await expect(page.getByTestId('out-q')).toBeVisible();
+			},
+		};
+		await use(lesson);
+		expect(problems, 'console errors, page errors, CSP violations or external requests').toEqual([]);
+	},
+});
+
+export { expect, MOCK };

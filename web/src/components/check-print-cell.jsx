@@ -1,0 +1,46 @@
+// In [10]: print(9*a**2 == a.grad, a.grad) and print(-2*b == b.grad, b.grad).
+// Each check runs the tutorial's session, then `check = <lhs> == x.grad`
+// under no_grad, and prints the two reprs the way print() joins them.
+import { good, stale } from '../state/lesson.js';
+import { checkProgram } from '../state/programs.js';
+import { useProgram, lastState } from '../state/use-program.js';
+import { tensorIn } from '../format/values.js';
+import { NotebookCell, CellOutput } from './notebook-cell.jsx';
+import { Py } from './python-code.jsx';
+import { pythonError } from '../format/python-error.js';
+
+const CHECKS = [
+	{ leaf: 'a', expr: '9*a**2 == a.grad' },
+	{ leaf: 'b', expr: '-2*b == b.grad' },
+];
+
+function printed(result, leaf) {
+	if (!result) return { text: '' };
+	if (result.error) return { text: pythonError(result.error), error: true };
+	const failed = result.steps.find((s) => !s.ok);
+	if (failed) return { text: pythonError(failed.error), error: true };
+	const state = lastState(result);
+	return { text: `${tensorIn(state, 'check').repr} ${tensorIn(state, leaf).grad_repr}` };
+}
+
+/** In [10]: the two printed checks, as the tutorial prints them. */
+export function CheckPrintCell() {
+	const g = good.value;
+	const ra = useProgram(() => g && checkProgram(g.inp, CHECKS[0].expr), [g]);
+	const rb = useProgram(() => g && checkProgram(g.inp, CHECKS[1].expr), [g]);
+	const lines = [printed(ra, 'a'), printed(rb, 'b')];
+	const code = <Py code={`# printing gradients\nprint(${CHECKS[0].expr}, a.grad)\nprint(${CHECKS[1].expr}, b.grad)`} />;
+	return (
+		<NotebookCell n={10} code={code}>
+			{(ra || rb) && (
+				<div class={`cell-output${stale.value ? ' is-stale' : ''}`}>
+					{lines.map((l, i) => (
+						<pre data-testid={`print-${CHECKS[i].leaf}`} class={l.error ? 'is-error-line' : ''}>
+							{l.text}
+						</pre>
+					))}
+				</div>
+			)}
+		</NotebookCell>
+	);
+}
