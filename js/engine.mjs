@@ -51,7 +51,7 @@ export function tensorData(step) {
 }
 
 async function defaultWasmDir() {
-	return new URL('../web/public/wasm/', import.meta.url).href;
+	return new URL(/* @vite-ignore */ '../web/public/wasm/', import.meta.url).href;
 }
 
 async function instantiate(build, wasmDir) {
@@ -59,9 +59,10 @@ async function instantiate(build, wasmDir) {
 	const url = `${dir}gradbox-${build}.mjs`;
 	const opts = { locateFile: (f) => dir + f };
 	if (isNode) {
-		const { createRequire } = await import('node:module');
-		const { readFileSync } = await import('node:fs');
-		const { fileURLToPath } = await import('node:url');
+		// (kept out of browser bundles: these run only under Node)
+		const { createRequire } = await import(/* @vite-ignore */ 'node:module');
+		const { readFileSync } = await import(/* @vite-ignore */ 'node:fs');
+		const { fileURLToPath } = await import(/* @vite-ignore */ 'node:url');
 		const path = dir.startsWith('file:') ? fileURLToPath(dir) : dir;
 		// The emscripten glue expects these CommonJS globals under Node.
 		globalThis.require ??= createRequire(import.meta.url);
