@@ -1,0 +1,214 @@
+// gemm.c: packing and the blocked, threaded GEMM driver (contract in gemm.h).
+//
+// Loop nest, per thread, over the part of C it owns:
+//   for each K block [k0, k0+kc)          kc from (M, K) only: fixed summation order
+//     for each B panel p (8 columns)      panel block kc x 8 = at most 32 KiB, stays in L1
+//       for each 4-row tile of A          A block M x kc stays in L2 across panels
+//         ukernel(tile, panel, accumulate = k0 > 0 || caller's accumulate)
+// The microkernel keeps its C tile in registers for a whole K block, so C is
+// read and written once per block, not once per k.
+#include "gemm.h"
+
+#include "../core/gb_status.h"
+#include "../threads/gb_pool.h"
+
+#include <string.h>
+
+// --- configuration ----------------------------------------------------------
+
+// The wasm SIMD builds use 4x8 (V8 register budget); native SSE builds use
+// 6x8, measured faster with gcc (bench/kernels); scalar builds use the twin.
+#if defined(__wasm_simd128__)
+static const gb_gemm_config default_config = { gb_f32_gemm_4x8__wasmsimd, 4, "4x8__wasmsimd" };
+#elif defined(__SSE2__) || defined(__ARM_NEON)
+static const gb_gemm_config default_config = { gb_f32_gemm_6x8__wasmsimd, 6, "6x8__wasmsimd" };
+#else
+static const gb_gemm_config default_config = { gb_f32_gemm_4x8__scalar, 4, "4x8__scalar" };
+#endif
+static const gb_gemm_config *config = &default_config;
+
+const gb_gemm_config *gb_gemm_get_config(void) { return config; }
+void gb_gemm_set_config(const gb_gemm_config *cfg) { config = cfg ? cfg : &default_config; }
+
+int gb_gemm_kc(int M, int K) {
+    // 48 Ki floats = 192 KiB of A per block; at least 64 so the C tile's
+    // load/store is amortised over enough k; blocks of equal size.
+    int kc = (48 * 1024) / (M > 0 ? M : 1);
+    if (kc < 64) kc = 64;
+    if (kc >= K) return K;
+    int nblocks = (K + kc - 1) / kc;
+    return (K + nblocks - 1) / nblocks;
+}
+
+// --- packing -------------------------------------------------------------------
+
+size_t gb_f32_packed_b_floats(int K, int N) {
+    return (size_t)((N + GB_GEMM_NR - 1) / GB_GEMM_NR) * (size_t)K * GB_GEMM_NR;
+}
+
+typedef struct pack_job {
+    int K, N, ldb, transposed;
+    const float *B;
+    float *Bp;
+} pack_job;
+
+// Each thread packs a contiguous range of panels.
+static void pack_task(void *ctx, int ith, int nth) {
+    const pack_job *j = ctx;
+    const int np = (j->N + GB_GEMM_NR - 1) / GB_GEMM_NR;
+    const int p0 = (int)((long long)np * ith / nth), p1 = (int)((long long)np * (ith + 1) / nth);
+    for (int p = p0; p < p1; p++) {
+        float *dst = j->Bp + (size_t)p * j->K * GB_GEMM_NR;
+        const int n0 = p * GB_GEMM_NR;
+        const int w = j->N - n0 < GB_GEMM_NR ? j->N - n0 : GB_GEMM_NR;
+        if (!j->transposed) {
+            // B[k][n0 .. n0+w) is contiguous: one short copy per k.
+            const float *src = j->B + n0;
+            for (int k = 0; k < j->K; k++, dst += GB_GEMM_NR, src += j->ldb) {
+                if (w == GB_GEMM_NR) memcpy(dst, src, GB_GEMM_NR * sizeof(float));
+                else {
+                    memset(dst, 0, GB_GEMM_NR * sizeof(float));
+                    memcpy(dst, src, (size_t)w * sizeof(float));
+                }
+            }
+        } else {
+            // B^T: panel column c is row n0+c of the given N x K matrix.
+            const float *rows[GB_GEMM_NR];
+            for (int c = 0; c < GB_GEMM_NR; c++)
+                rows[c] = c < w ? j->B + (size_t)(n0 + c) * j->ldb : NULL;
+            for (int k = 0; k < j->K; k++, dst += GB_GEMM_NR)
+                for (int c = 0; c < GB_GEMM_NR; c++) dst[c] = c < w ? rows[c][k] : 0.0f;
+        }
+    }
+}
+
+void gb_f32_pack_b(int K, int N, const float *B, int ldb, float *Bp) {
+    pack_job j = { K, N, ldb, 0, B, Bp };
+    gb_parallel_for(pack_task, &j);
+}
+
+void gb_f32_pack_bt(int K, int N, const float *B, int ldb, float *Bp) {
+    pack_job j = { K, N, ldb, 1, B, Bp };
+    gb_parallel_for(pack_task, &j);
+}
+
+// --- the driver -----------------------------------------------------------------
+
+typedef struct gemm_job {
+    int M, N, K, lda, ldc, accumulate;
+    const float *A, *Bp, *bias;
+    float *C;
+    gb_f32_gemm_ukernel ukernel;
+    int mr;
+} gemm_job;
+
+// Splits [0, n) into nth nearly equal ranges.
+static void split(int n, int ith, int nth, int *lo, int *hi) {
+    *lo = (int)((long long)n * ith / nth);
+    *hi = (int)((long long)n * (ith + 1) / nth);
+}
+
+static void gemm_task(void *ctx, int ith, int nth) {
+    const gemm_job *j = ctx;
+    const int mr = j->mr;
+    const int n_panels = (j->N + GB_GEMM_NR - 1) / GB_GEMM_NR;
+    const int m_tiles = (j->M + mr - 1) / mr;
+    // Give each thread a slab of panels or a slab of row tiles, whichever
+    // balances better (largest share vs the ideal); ties go to panels.
+    int p0 = 0, p1 = n_panels, t0 = 0, t1 = m_tiles;
+    if (nth > 1) {
+        const int max_p = (n_panels + nth - 1) / nth, max_t = (m_tiles + nth - 1) / nth;
+        if ((long long)max_p * m_tiles <= (long long)max_t * n_panels) split(n_panels, ith, nth, &p0, &p1);
+        else split(m_tiles, ith, nth, &t0, &t1);
+    }
+    if (p0 >= p1 || t0 >= t1) return;
+    const int m0 = t0 * mr, m1 = t1 * mr < j->M ? t1 * mr : j->M;
+
+    int acc = j->accumulate;
+    if (j->bias) {   // C = (C or 0) + bias, then the products accumulate on top
+        for (int m = m0; m < m1; m++) {
+            float *c = j->C + (size_t)m * j->ldc;
+            const int n1 = p1 * GB_GEMM_NR < j->N ? p1 * GB_GEMM_NR : j->N;
+            for (int n = p0 * GB_GEMM_NR; n < n1; n++) c[n] = (acc ? c[n] : 0.0f) + j->bias[n];
+        }
+        acc = 1;
+    }
+
+    const int kc_max = gb_gemm_kc(j->M, j->K);
+    for (int k0 = 0; k0 < j->K; k0 += kc_max) {
+        const size_t kc = (size_t)(j->K - k0 < kc_max ? j->K - k0 : kc_max);
+        for (int p = p0; p < p1; p++) {
+            const float *bp = j->Bp + (size_t)p * j->K * GB_GEMM_NR + (size_t)k0 * GB_GEMM_NR;
+            const size_t nr = (size_t)(j->N - p * GB_GEMM_NR < GB_GEMM_NR ? j->N - p * GB_GEMM_NR : GB_GEMM_NR);
+            float *cp = j->C + p * GB_GEMM_NR;
+            for (int m = m0; m < m1; m += mr) {
+                const size_t rows = (size_t)(m1 - m < mr ? m1 - m : mr);
+                j->ukernel(rows, nr, kc, j->A + (size_t)m * j->lda + k0, (size_t)j->lda, bp,
+                           cp + (size_t)m * j->ldc, (size_t)j->ldc, acc || k0 > 0);
+            }
+        }
+    }
+}
+
+void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const float *Bp,
+                        float *C, int ldc, const float *bias, int accumulate) {
+    GB_ASSERT(M >= 0 && N >= 0 && K >= 0 && lda >= K && ldc >= N, "M=%d N=%d K=%d lda=%d ldc=%d", M, N, K, lda, ldc);
+    if (M == 0 || N == 0) return;
+    if (K == 0) {   // empty sum: C = (C or 0) + bias
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++)
+                C[(size_t)m * ldc + n] = (accumulate ? C[(size_t)m * ldc + n] : 0.0f) + (bias ? bias[n] : 0.0f);
+        return;
+    }
+    gemm_job j = { M, N, K, lda, ldc, accumulate, A, Bp, bias, C, config->ukernel, config->mr };
+    gb_parallel_for(gemm_task, &j);
+}
+
+// --- unpacked and transposed forms ---------------------------------------------
+
+size_t gb_f32_gemm_scratch_floats(int M, int N, int K, int transA) {
+    size_t n = gb_f32_packed_b_floats(K, N);
+    if (transA) n += (size_t)M * K + 16;   // A^T, kept 64-byte aligned after B
+    return n;
+}
+
+void gb_f32_gemm(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                 float *C, int ldc, const float *bias, int accumulate, float *scratch) {
+    gb_f32_pack_b(K, N, B, ldb, scratch);
+    gb_f32_gemm_packed(M, N, K, A, lda, scratch, C, ldc, bias, accumulate);
+}
+
+void gb_f32_gemm_nt(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                    float *C, int ldc, const float *bias, int accumulate, float *scratch) {
+    gb_f32_pack_bt(K, N, B, ldb, scratch);
+    gb_f32_gemm_packed(M, N, K, A, lda, scratch, C, ldc, bias, accumulate);
+}
+
+typedef struct transpose_job {
+    int rows, cols, lds;          // src is rows x cols (leading dim lds); dst is cols x rows
+    const float *src;
+    float *dst;
+} transpose_job;
+
+// dst[c][r] = src[r][c], in 8x8 blocks so both sides touch few cache lines;
+// each thread owns a range of destination rows.
+static void transpose_task(void *ctx, int ith, int nth) {
+    const transpose_job *t = ctx;
+    int c0, c1;
+    split((t->cols + 7) / 8, ith, nth, &c0, &c1);
+    for (int cb = c0 * 8; cb < c1 * 8 && cb < t->cols; cb += 8)
+        for (int rb = 0; rb < t->rows; rb += 8)
+            for (int c = cb; c < cb + 8 && c < t->cols; c++)
+                for (int r = rb; r < rb + 8 && r < t->rows; r++)
+                    t->dst[(size_t)c * t->rows + r] = t->src[(size_t)r * t->lds + c];
+}
+
+void gb_f32_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                    float *C, int ldc, int accumulate, float *scratch) {
+    float *bp = scratch;
+    float *at = scratch + ((gb_f32_packed_b_floats(K, N) + 15) & ~(size_t)15);
+    transpose_job t = { K, M, lda, A, at };
+    gb_parallel_for(transpose_task, &t);
+    gb_f32_pack_b(K, N, B, ldb, bp);
+    gb_f32_gemm_packed(M, N, K, at, K, bp, C, ldc, NULL, accumulate);
+}
