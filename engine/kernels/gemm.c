@@ -1,10 +1,11 @@
 // gemm.c: packing and the blocked, threaded GEMM driver (contract in gemm.h).
 //
-// Loop nest, per thread, over the part of C it owns:
-//   for each K block [k0, k0+kc)          kc from (M, K) only: fixed summation order
-//     for each B panel p (8 columns)      panel block kc x 8 = at most 32 KiB, stays in L1
-//       for each 4-row tile of A          A block M x kc stays in L2 across panels
-//         ukernel(tile, panel, accumulate = k0 > 0 || caller's accumulate)
+// Loop nest, per thread, over the part of C it owns (GotoBLAS order):
+//   for each K block [k0, k0+kc)          kc from K only: a fixed summation order
+//     for each block of mc rows of A      mc x kc of A (~192 KiB) stays in L2
+//       for each B panel p (8 columns)    kc x 8 of B (<= 16 KiB) stays in L1
+//         for each 4-row tile in the block
+//           ukernel(tile, panel, accumulate = k0 > 0 || caller's accumulate)
 // The microkernel keeps its C tile in registers for a whole K block, so C is
 // read and written once per block, not once per k.
 #include "gemm.h"
@@ -31,13 +32,23 @@ const gb_gemm_config *gb_gemm_get_config(void) { return config; }
 void gb_gemm_set_config(const gb_gemm_config *cfg) { config = cfg ? cfg : &default_config; }
 
 int gb_gemm_kc(int M, int K) {
-    // 48 Ki floats = 192 KiB of A per block; at least 64 so the C tile's
-    // load/store is amortised over enough k; blocks of equal size.
-    int kc = (48 * 1024) / (M > 0 ? M : 1);
-    if (kc < 64) kc = 64;
-    if (kc >= K) return K;
+    // A B-panel block kc x 8 floats: kc = 512 is 16 KiB, half of L1, and long
+    // enough that the C tile's load and store per call cost ~1%. K is cut in
+    // equal blocks. Depends on K only (M is unused: kept for the API), so the
+    // summation order never changes with the thread split.
+    (void)M;
+    const int kc = 512;
+    if (K <= kc) return K;
     int nblocks = (K + kc - 1) / kc;
     return (K + nblocks - 1) / nblocks;
+}
+
+// Rows of A per block: mc x kc floats near 192 KiB, so the block stays in
+// L2 while all the B panels of the thread's slab stream past it.
+static int gemm_mc(int kc, int mr) {
+    int mc = (48 * 1024) / (kc > 0 ? kc : 1);
+    mc -= mc % mr;
+    return mc < mr ? mr : mc;
 }
 
 // --- packing -------------------------------------------------------------------
@@ -134,17 +145,20 @@ static void gemm_task(void *ctx, int ith, int nth) {
         acc = 1;
     }
 
-    const int kc_max = gb_gemm_kc(j->M, j->K);
+    const int kc_max = gb_gemm_kc(j->M, j->K), mc = gemm_mc(kc_max, mr);
     for (int k0 = 0; k0 < j->K; k0 += kc_max) {
         const size_t kc = (size_t)(j->K - k0 < kc_max ? j->K - k0 : kc_max);
-        for (int p = p0; p < p1; p++) {
-            const float *bp = j->Bp + (size_t)p * j->K * GB_GEMM_NR + (size_t)k0 * GB_GEMM_NR;
-            const size_t nr = (size_t)(j->N - p * GB_GEMM_NR < GB_GEMM_NR ? j->N - p * GB_GEMM_NR : GB_GEMM_NR);
-            float *cp = j->C + p * GB_GEMM_NR;
-            for (int m = m0; m < m1; m += mr) {
-                const size_t rows = (size_t)(m1 - m < mr ? m1 - m : mr);
-                j->ukernel(rows, nr, kc, j->A + (size_t)m * j->lda + k0, (size_t)j->lda, bp,
-                           cp + (size_t)m * j->ldc, (size_t)j->ldc, acc || k0 > 0);
+        for (int mb = m0; mb < m1; mb += mc) {
+            const int mb1 = mb + mc < m1 ? mb + mc : m1;
+            for (int p = p0; p < p1; p++) {
+                const float *bp = j->Bp + (size_t)p * j->K * GB_GEMM_NR + (size_t)k0 * GB_GEMM_NR;
+                const size_t nr = (size_t)(j->N - p * GB_GEMM_NR < GB_GEMM_NR ? j->N - p * GB_GEMM_NR : GB_GEMM_NR);
+                float *cp = j->C + p * GB_GEMM_NR;
+                for (int m = mb; m < mb1; m += mr) {
+                    const size_t rows = (size_t)(mb1 - m < mr ? mb1 - m : mr);
+                    j->ukernel(rows, nr, kc, j->A + (size_t)m * j->lda + k0, (size_t)j->lda, bp,
+                               cp + (size_t)m * j->ldc, (size_t)j->ldc, acc || k0 > 0);
+                }
             }
         }
     }
@@ -203,12 +217,16 @@ static void transpose_task(void *ctx, int ith, int nth) {
                     t->dst[(size_t)c * t->rows + r] = t->src[(size_t)r * t->lds + c];
 }
 
+void gb_f32_transpose(int rows, int cols, const float *src, int lds, float *dst) {
+    transpose_job t = { rows, cols, lds, src, dst };
+    gb_parallel_for(transpose_task, &t);
+}
+
 void gb_f32_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                     float *C, int ldc, int accumulate, float *scratch) {
     float *bp = scratch;
     float *at = scratch + ((gb_f32_packed_b_floats(K, N) + 15) & ~(size_t)15);
-    transpose_job t = { K, M, lda, A, at };
-    gb_parallel_for(transpose_task, &t);
+    gb_f32_transpose(K, M, A, lda, at);
     gb_f32_pack_b(K, N, B, ldb, bp);
     gb_f32_gemm_packed(M, N, K, at, K, bp, C, ldc, NULL, accumulate);
 }

@@ -63,6 +63,9 @@ void gb_f32_gemm_nt(int M, int N, int K, const float *A, int lda, const float *B
 void gb_f32_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                     float *C, int ldc, int accumulate, float *scratch);
 
+// dst[cols x rows] = src[rows x cols]^T (src leading dim lds). Threaded.
+void gb_f32_transpose(int rows, int cols, const float *src, int lds, float *dst);
+
 // Which microkernel the drivers use (the build's default comes from
 // gb_kernels()); tests and benches switch it to compare twins and tiles.
 typedef struct gb_gemm_config {
@@ -73,8 +76,7 @@ typedef struct gb_gemm_config {
 const gb_gemm_config *gb_gemm_get_config(void);
 void gb_gemm_set_config(const gb_gemm_config *cfg);   // NULL restores the default
 
-// K-block size for a given M (exposed for tests/benches): A's M x kc block is
-// kept near 192 KiB so it stays in L2 while the N panels stream past it.
+// K-block size (exposed for tests/benches); depends on K only.
 int gb_gemm_kc(int M, int K);
 
 #endif
