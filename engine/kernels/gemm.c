@@ -9,6 +9,7 @@
 // The microkernel keeps its C tile in registers for a whole K block, so C is
 // read and written once per block, not once per k.
 #include "gemm.h"
+#include "kernels.h"
 
 #include "../core/gb_status.h"
 #include "../threads/gb_pool.h"
@@ -17,19 +18,22 @@
 
 // --- configuration ----------------------------------------------------------
 
-// The wasm SIMD builds use 4x8 (V8 register budget); native SSE builds use
-// 6x8, measured faster with gcc (bench/kernels); scalar builds use the twin.
-#if defined(__wasm_simd128__)
-static const gb_gemm_config default_config = { gb_f32_gemm_4x8__wasmsimd, 4, "4x8__wasmsimd" };
-#elif defined(__SSE2__) || defined(__ARM_NEON)
-static const gb_gemm_config default_config = { gb_f32_gemm_6x8__wasmsimd, 6, "6x8__wasmsimd" };
-#else
-static const gb_gemm_config default_config = { gb_f32_gemm_4x8__scalar, 4, "4x8__scalar" };
-#endif
-static const gb_gemm_config *config = &default_config;
+// The default microkernel is the build's (gb_kernels(): 4x8 SIMD, or the
+// scalar twin without SIMD); tests and benches may switch it.
+static gb_gemm_config default_config;
+static const gb_gemm_config *config;
 
-const gb_gemm_config *gb_gemm_get_config(void) { return config; }
-void gb_gemm_set_config(const gb_gemm_config *cfg) { config = cfg ? cfg : &default_config; }
+static const gb_gemm_config *current(void) {
+    if (!config) {
+        const gb_kernel_table *kt = gb_kernels();
+        default_config = (gb_gemm_config){ kt->gemm, kt->gemm_mr, kt->gemm_name };
+        config = &default_config;
+    }
+    return config;
+}
+
+const gb_gemm_config *gb_gemm_get_config(void) { return current(); }
+void gb_gemm_set_config(const gb_gemm_config *cfg) { current(); config = cfg ? cfg : &default_config; }
 
 int gb_gemm_kc(int M, int K) {
     // A B-panel block kc x 8 floats: kc = 512 is 16 KiB, half of L1, and long
@@ -174,7 +178,8 @@ void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const floa
                 C[(size_t)m * ldc + n] = (accumulate ? C[(size_t)m * ldc + n] : 0.0f) + (bias ? bias[n] : 0.0f);
         return;
     }
-    gemm_job j = { M, N, K, lda, ldc, accumulate, A, Bp, bias, C, config->ukernel, config->mr };
+    const gb_gemm_config *cfg = current();
+    gemm_job j = { M, N, K, lda, ldc, accumulate, A, Bp, bias, C, cfg->ukernel, cfg->mr };
     gb_parallel_for(gemm_task, &j);
 }
 
