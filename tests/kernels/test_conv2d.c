@@ -141,7 +141,9 @@ int main(void) {
     test_conv(1, 3, 30, 30, 4, 7, 7, 2, 3);   // ResNet conv1 in small
     test_conv(1, 2, 5, 5, 3, 5, 3, 1, 2);     // non-square kernel, pad > needed
     test_conv(1, 1, 1, 1, 1, 1, 1, 1, 0);
-    test_conv(1, 64, 14, 14, 33, 3, 3, 1, 1); // several K blocks, M tails
+    test_conv(1, 64, 14, 14, 33, 3, 3, 1, 1); // M tails
+    test_conv(1, 3, 32, 32, 8, 3, 3, 2, 1);   // stride 2, OW % 8 == 0: the de-interleave path
+    test_conv(1, 80, 9, 9, 5, 3, 3, 1, 1);    // K = 720 > 512: two K blocks
     gb_pool_shutdown();
     return test_summary("test_conv2d");
 }
