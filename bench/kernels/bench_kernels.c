@@ -93,6 +93,12 @@ static void conv_gemm(void *p) {   // the GEMM alone, on an already packed im2co
     const int K = c->s.C * c->s.KH * c->s.KW, P = c->s.OH * c->s.OW;
     gb_f32_gemm_packed(c->s.OC, P, K, c->w, K, c->scratch, c->y, P, NULL, 0);
 }
+typedef struct mm_ctx { int n; float *a, *bp, *c; } mm_ctx;
+static void mm_run(void *p) {
+    mm_ctx *m = p;
+    gb_f32_gemm_packed(m->n, m->n, m->n, m->a, m->n, m->bp, m->c, m->n, NULL, 0);
+}
+
 static void conv_bwd(void *p) {
     conv_ctx *c = p;
     gb_conv2d_backward(&c->s, c->x, c->w, c->y, c->dx, c->dw, c->scratch);
@@ -159,6 +165,18 @@ int main(int argc, char **argv) {
         printf("%-34s %8d %10.1f %10.1f   (kc=%d, L1-resident; %.0f%% of peak)\n", uks[u].name, 1,
                fl / best * 1e-9, fl / med * 1e-9, kc, 100 * fl / best * 1e-9 / peak1);
         free((void *)c.a); free((void *)c.b); free(c.c);
+    }
+
+    {   // the whole driver on a square problem (B already packed)
+        mm_ctx m = { 512, falloc(512 * 512), falloc(gb_f32_packed_b_floats(512, 512)), falloc(512 * 512) };
+        for (int nt = 1; nt <= max_threads; nt++) {
+            gb_pool_init(nt);
+            timeit(mm_run, &m, 3, reps, &best, &med);
+            const double fl = 2.0 * 512 * 512 * 512;
+            printf("%-34s %8d %10.1f %10.1f\n", "gemm driver 512^3 (B packed)", nt, fl / best * 1e-9, fl / med * 1e-9);
+        }
+        gb_pool_init(1);
+        free(m.a); free(m.bp); free(m.c);
     }
 
     printf("\nconv2d, batch 1 (GF/s = 2*MACs/time; ms are best of %d; gemm1/2 = GF/s of the GEMM alone)\n", reps);

@@ -115,6 +115,8 @@ typedef struct gemm_job {
     float *C;
     gb_f32_gemm_ukernel ukernel;
     int mr;
+    int batch;                          // independent GEMMs of the same shape
+    size_t stride_a, stride_b, stride_c;
 } gemm_job;
 
 // Splits [0, n) into nth nearly equal ranges.
@@ -123,8 +125,7 @@ static void split(int n, int ith, int nth, int *lo, int *hi) {
     *hi = (int)((long long)n * (ith + 1) / nth);
 }
 
-static void gemm_task(void *ctx, int ith, int nth) {
-    const gemm_job *j = ctx;
+static void gemm_one(const gemm_job *j, int ith, int nth) {
     const int mr = j->mr;
     const int n_panels = (j->N + GB_GEMM_NR - 1) / GB_GEMM_NR;
     const int m_tiles = (j->M + mr - 1) / mr;
@@ -168,6 +169,17 @@ static void gemm_task(void *ctx, int ith, int nth) {
     }
 }
 
+static void gemm_task(void *ctx, int ith, int nth) {
+    const gemm_job *j = ctx;
+    gemm_job one = *j;
+    for (int b = 0; b < j->batch; b++) {   // same split for every member of the batch
+        one.A = j->A + b * j->stride_a;
+        one.Bp = j->Bp + b * j->stride_b;
+        one.C = j->C + b * j->stride_c;
+        gemm_one(&one, ith, nth);
+    }
+}
+
 void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const float *Bp,
                         float *C, int ldc, const float *bias, int accumulate) {
     GB_ASSERT(M >= 0 && N >= 0 && K >= 0 && lda >= K && ldc >= N, "M=%d N=%d K=%d lda=%d ldc=%d", M, N, K, lda, ldc);
@@ -179,7 +191,17 @@ void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const floa
         return;
     }
     const gb_gemm_config *cfg = current();
-    gemm_job j = { M, N, K, lda, ldc, accumulate, A, Bp, bias, C, cfg->ukernel, cfg->mr };
+    gemm_job j = { M, N, K, lda, ldc, accumulate, A, Bp, bias, C, cfg->ukernel, cfg->mr, 1, 0, 0, 0 };
+    gb_parallel_for(gemm_task, &j);
+}
+
+void gb_f32_gemm_packed_batched(int batch, int M, int N, int K, const float *A, int lda,
+                                size_t stride_a, const float *Bp, size_t stride_b, float *C,
+                                int ldc, size_t stride_c) {
+    GB_ASSERT(M > 0 && N > 0 && K > 0 && lda >= K && ldc >= N && batch >= 0, "M=%d N=%d K=%d", M, N, K);
+    const gb_gemm_config *cfg = current();
+    gemm_job j = { M, N, K, lda, ldc, 0, A, Bp, NULL, C, cfg->ukernel, cfg->mr, batch,
+                   stride_a, stride_b, stride_c };
     gb_parallel_for(gemm_task, &j);
 }
 

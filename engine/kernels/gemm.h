@@ -53,6 +53,12 @@ void gb_f32_pack_bt(int K, int N, const float *B, int ldb, float *Bp);
 void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const float *Bp,
                         float *C, int ldc, const float *bias, int accumulate);
 
+// `batch` independent products C_b = A_b . Bp_b of one shape (members
+// `stride_*` floats apart), in one parallel_for: Winograd's 16 GEMMs.
+void gb_f32_gemm_packed_batched(int batch, int M, int N, int K, const float *A, int lda,
+                                size_t stride_a, const float *Bp, size_t stride_b, float *C,
+                                int ldc, size_t stride_c);
+
 // Unpacked forms: they pack into `scratch` (64-byte aligned is best) first.
 // gb_f32_gemm_scratch_floats(M, N, K, transA) tells how many floats.
 size_t gb_f32_gemm_scratch_floats(int M, int N, int K, int transA);

@@ -107,6 +107,30 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
     CHECK(!memcmp(y, y1, ny * 4) && !memcmp(dx, dx1, nx * 4) && !memcmp(dw, dw1, nw * 4),
           "%s: scalar microkernel not bit-identical to %s", name, gb_gemm_get_config()->name);
 
+    if (gb_conv2d_winograd_ok(&s)) {   // Winograd forward: vs double, threads, scalar twin
+        float *u = alloc_f(gb_conv2d_winograd_weights_floats(&s));
+        void *ws = alloc_f(gb_conv2d_winograd_scratch_bytes(&s) / sizeof(float));
+        for (int nt = 1; nt <= 3; nt++) {
+            gb_pool_init(nt);
+            gb_conv2d_winograd_transform_weights(&s, w, u);
+            gb_conv2d_winograd_forward(&s, u, x, y, ws);
+            if (nt == 1) {
+                double e = 0;
+                for (size_t i = 0; i < ny; i++) e = fmax(e, fabs(y[i] - ry[i]));
+                CHECK(e < 1e-5 * (K + 4), "%s: winograd max err %g", name, e);
+                memcpy(y1, y, ny * 4);
+            } else {
+                CHECK(!memcmp(y, y1, ny * 4), "%s: winograd %d threads not bit-identical to 1", name, nt);
+            }
+        }
+        gb_pool_init(1);
+        gb_gemm_set_config(&scalar);
+        gb_conv2d_winograd_forward(&s, u, x, y, ws);
+        gb_gemm_set_config(NULL);
+        CHECK(!memcmp(y, y1, ny * 4), "%s: winograd scalar microkernel not bit-identical", name);
+        free(u); free(ws);
+    }
+
     // Central differences on a few entries of x and w (conv is linear in
     // each, so the difference quotient is exact up to float rounding).
     const float eps = 1e-2f;
@@ -133,6 +157,8 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
 }
 
 int main(void) {
+    test_conv(1, 1, 4, 4, 1, 3, 3, 1, 1);
+    test_conv(1, 1, 4, 4, 1, 3, 3, 1, 0);
     test_conv(2, 3, 7, 9, 5, 3, 3, 1, 1);     // tails everywhere
     test_conv(1, 4, 16, 16, 8, 3, 3, 1, 1);   // OW % 8 == 0: the one-row im2col path
     test_conv(2, 5, 17, 20, 6, 3, 3, 2, 1);   // stride 2, rows that span panels
@@ -144,6 +170,8 @@ int main(void) {
     test_conv(1, 64, 14, 14, 33, 3, 3, 1, 1); // M tails
     test_conv(1, 3, 32, 32, 8, 3, 3, 2, 1);   // stride 2, OW % 8 == 0: the de-interleave path
     test_conv(1, 80, 9, 9, 5, 3, 3, 1, 1);    // K = 720 > 512: two K blocks
+    test_conv(2, 3, 8, 6, 4, 3, 3, 1, 0);     // unpadded 3x3: Winograd with even output
+    test_conv(1, 2, 4, 5, 3, 3, 3, 1, 2);     // pad 2
     gb_pool_shutdown();
     return test_summary("test_conv2d");
 }
