@@ -112,3 +112,13 @@ test('an external gradient of the wrong shape shows PyTorch’s error and keeps 
 	await expect(page.locator('.graph-section')).toHaveAttribute('data-stale', 'true');
 	await expect(page.getByTestId('print-a')).toHaveText(PRINT_A);
 });
+
+test('reset puts the tutorial’s values back', async ({ page, lesson }) => {
+	await lesson.open({ hash: '#a=%5B1.%2C%202.%5D' });
+	await expect(page.getByTestId('print-a')).toHaveText('tensor([True, True]) tensor([ 9., 36.])');
+	await page.getByTestId('reset').click();
+	await expect(page.getByTestId('input-a')).toHaveValue('[2., 3.]');
+	await expect(page.getByTestId('print-a')).toHaveText(PRINT_A);
+	await expect(page.getByTestId('reset')).toBeHidden();
+	await expect.poll(() => page.evaluate(() => location.hash)).toBe('');
+});
