@@ -41,8 +41,17 @@ export function flatten(data) {
 	return { values: parts.flatMap((p) => p.values), shape: [data.length, ...inner] };
 }
 
+/** A tensor step's values and shape: nested lists, or flat values with an explicit `shape`. */
+export function tensorData(step) {
+	const { values, shape } = flatten(step.data);
+	if (!step.shape) return { values, shape };
+	const n = step.shape.reduce((p, d) => p * d, 1);
+	if (n !== values.length) throw new Error(`shape [${step.shape}] needs ${n} values, not ${values.length}`);
+	return { values, shape: step.shape };
+}
+
 async function defaultWasmDir() {
-	return new URL('../web/public/wasm/', import.meta.url).href;
+	return new URL(/* @vite-ignore */ '../web/public/wasm/', import.meta.url).href;
 }
 
 async function instantiate(build, wasmDir) {
@@ -50,9 +59,10 @@ async function instantiate(build, wasmDir) {
 	const url = `${dir}gradbox-${build}.mjs`;
 	const opts = { locateFile: (f) => dir + f };
 	if (isNode) {
-		const { createRequire } = await import('node:module');
-		const { readFileSync } = await import('node:fs');
-		const { fileURLToPath } = await import('node:url');
+		// (kept out of browser bundles: these run only under Node)
+		const { createRequire } = await import(/* @vite-ignore */ 'node:module');
+		const { readFileSync } = await import(/* @vite-ignore */ 'node:fs');
+		const { fileURLToPath } = await import(/* @vite-ignore */ 'node:url');
 		const path = dir.startsWith('file:') ? fileURLToPath(dir) : dir;
 		// The emscripten glue expects these CommonJS globals under Node.
 		globalThis.require ??= createRequire(import.meta.url);
@@ -139,7 +149,7 @@ export class Engine {
 		const M = this.M;
 		switch (step.op) {
 		case 'tensor': {
-			const { values, shape } = flatten(step.data);
+			const { values, shape } = tensorData(step);
 			if (shape.length > 4) throw new Error('tensors have at most 4 dimensions here');
 			this.#withArgs([step.name], [{ values }, { values: shape, type: 'i32' }], (name, data, dims) =>
 				this.#check(M._gb_ws_set_tensor(this.ws, name, data, dims, shape.length, step.requires_grad ? 1 : 0)));

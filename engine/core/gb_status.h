@@ -37,7 +37,7 @@ void gb_clear_error(void);
         if (!(cond)) {                                                          \
             fprintf(stderr, "%s:%d: assertion failed: %s: ", __FILE__, __LINE__, \
                     #cond);                                                     \
-            fprintf(stderr, "" __VA_ARGS__);                                    \
+            fprintf(stderr, " " __VA_ARGS__);                                   \
             fprintf(stderr, "\n");                                              \
             abort();                                                            \
         }                                                                       \

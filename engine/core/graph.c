@@ -55,8 +55,19 @@ gb_node *gb_graph_record(gb_graph *g, const gb_op_def *op, gb_tensor *out,
     return node;
 }
 
+// A buffer of n negative zeros. NOTE: -0.0 is the true additive identity of
+// IEEE floats (-0 + x == x for every x, even x = -0), so a gradient that
+// starts there keeps the sign of a zero contribution, as PyTorch's does when
+// it takes the first gradient as it is instead of adding it to zeros.
+static float *negative_zeros(gb_arena *arena, int n) {
+    float *p = gb_arena_alloc(arena, (size_t)(n ? n : 1) * sizeof(float));
+    if (p)
+        for (int i = 0; i < n; i++) p[i] = -0.0f;
+    return p;
+}
+
 float *gb_flow(gb_graph *g, gb_tensor *t) {
-    if (!t->flow) t->flow = gb_arena_alloc(&g->arena, (size_t)(t->numel ? t->numel : 1) * sizeof(float));
+    if (!t->flow) t->flow = negative_zeros(&g->arena, t->numel);
     if (!t->flow) g->out_of_memory = 1;
     return t->flow;
 }
@@ -83,13 +94,10 @@ static const char second_backward_msg[] =
     "backward through the graph a second time or if you need to access saved tensors after "
     "calling backward.";
 
+// In PyTorch's order: the gradient's shape (or whether one may be implied)
+// first, then whether the root is connected to anything that needs a grad.
 static gb_status check_backward_args(gb_graph *g, gb_tensor *root, const float *gradient,
                                      int n_gradient) {
-    if (!gb_needs_grad(root))
-        return gb_set_error(GB_ERR_AUTOGRAD,
-                            "element 0 of tensors does not require grad and does not have a grad_fn");
-    if (!gradient && root->numel != 1)
-        return gb_set_error(GB_ERR_AUTOGRAD, "grad can be implicitly created only for scalar outputs");
     if (gradient && n_gradient != root->numel) {
         char a[64], b[64];
         int gshape[1] = { n_gradient };
@@ -99,6 +107,11 @@ static gb_status check_backward_args(gb_graph *g, gb_tensor *root, const float *
                             gb_shape_str(1, gshape, a, sizeof a),
                             gb_shape_str(root->ndim, root->shape, b, sizeof b));
     }
+    if (!gradient && gb_needs_grad(root) && root->numel != 1)
+        return gb_set_error(GB_ERR_AUTOGRAD, "grad can be implicitly created only for scalar outputs");
+    if (!gb_needs_grad(root))
+        return gb_set_error(GB_ERR_AUTOGRAD,
+                            "element 0 of tensors does not require grad and does not have a grad_fn");
     for (int i = 0; i < g->n_nodes; i++) {
         const gb_node *node = g->nodes[i];
         if (node->mark && node->freed && node->op->saves_tensors)
@@ -111,7 +124,7 @@ static gb_status check_backward_args(gb_graph *g, gb_tensor *root, const float *
 static gb_status accumulate_leaf(gb_tensor *leaf, gb_arena *leaf_arena) {
     if (!leaf->flow || !(leaf->flags & GB_REQUIRES_GRAD)) return GB_OK;
     if (!leaf->grad) {
-        leaf->grad = gb_arena_alloc(leaf_arena, (size_t)(leaf->numel ? leaf->numel : 1) * sizeof(float));
+        leaf->grad = negative_zeros(leaf_arena, leaf->numel);
         if (!leaf->grad) return gb_set_error(GB_ERR_NOMEM, "out of memory for %s.grad", leaf->name ? leaf->name : "a leaf");
     }
     for (int i = 0; i < leaf->numel; i++) leaf->grad[i] += leaf->flow[i];

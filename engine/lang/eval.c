@@ -129,6 +129,8 @@ static gb_status call_named(gb_eval_ctx *ctx, const gb_ast *n, const char *fname
             return gb_set_error_at(GB_ERR_ARG, n->op_pos, "%s got an unexpected keyword argument '%s'", what, kw[i]);
     gb_tensor *self;
     if (n_args == 0) return gb_set_error_at(GB_ERR_ARG, n->op_pos, "%s missing required argument 'input'", what);
+    if (name_is(fname, flen, "pow") && n_args == 2 && !args[0].t && args[1].t)
+        return gb_pow_base(g, args[0].num, args[1].t, &out->t);      // torch.pow(2, a)
     GB_TRY(as_tensor(ctx, args[0], &self));
     for (size_t i = 0; i < sizeof unary_ops / sizeof *unary_ops; i++) {
         if (!name_is(fname, flen, unary_ops[i].name)) continue;

@@ -135,6 +135,7 @@ static gb_ast *parse_atom(parser *p) {
 static int parse_args(parser *p, gb_ast *call) {
     next(p);   // '('
     while (!is_op(p, ")")) {
+        if (p->kind == T_END) { fail(p, p->tok_start, "'(' was never closed"); return 0; }
         if (call->n_args == GB_MAX_ARGS) { fail(p, p->tok_start, "too many arguments"); return 0; }
         const char *kw = NULL;
         if (p->kind == T_NAME && p->src[p->pos] == '=' && p->src[p->pos + 1] != '=') {

@@ -55,12 +55,25 @@ const char *gb_num_text(double v, char *buf, size_t cap) {
     return buf;
 }
 
+// Is s one parenthesised group, "(...)" with the first '(' closed at the end?
+static int wrapped_in_parens(const char *s) {
+    size_t n = strlen(s);
+    if (n < 2 || s[0] != '(' || s[n - 1] != ')') return 0;
+    int depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        depth += s[i] == '(' ? 1 : s[i] == ')' ? -1 : 0;
+        if (depth == 0 && i < n - 1) return 0;
+    }
+    return 1;
+}
+
 const char *gb_label(const gb_tensor *t, char *buf, size_t cap) {
     if (t->name) snprintf(buf, cap, "%s", t->name);
     else if (!t->grad_fn && t->ndim == 0) gb_num_text(t->data[0], buf, cap);
     else if (t->grad_fn && t->grad_fn->text) {
         const char *s = t->grad_fn->text;
-        int simple = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.()") == strlen(s);
+        int simple = wrapped_in_parens(s) ||
+                     strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.()") == strlen(s);
         snprintf(buf, cap, simple ? "%s" : "(%s)", s);
     } else snprintf(buf, cap, "x");
     return buf;

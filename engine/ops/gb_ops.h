@@ -15,6 +15,7 @@ gb_status gb_mul(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out);   //
 gb_status gb_div(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out);   // x / y
 gb_status gb_pow_scalar(gb_graph *g, gb_tensor *x, double exponent, gb_tensor **out); // x ** p
 gb_status gb_pow(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out);   // x ** y
+gb_status gb_pow_base(gb_graph *g, double base, gb_tensor *y, gb_tensor **out); // torch.pow(c, y)
 gb_status gb_eq(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out);    // x == y (bool, no grad)
 
 // --- elementwise, one input ---------------------------------------------------

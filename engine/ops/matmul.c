@@ -4,7 +4,8 @@
 //   DotBackward0  z = x·y, x (k), y (k)       dx += dz·y,   dy += dz·x
 // `x @ W` with x 1-D is unsqueeze(x, 0) @ W squeezed back, three nodes as in
 // PyTorch. Operands of more than 2 dimensions are not supported here.
-// Sums run in double: these are the lesson's small products; the fast GEMM
+// Sums run in float, in index order, as PyTorch's CPU BLAS does for these
+// small shapes (so even the last printed digit matches). The fast GEMM
 // kernels for convolutions live in engine/kernels.
 #include "gb_ops.h"
 
@@ -19,16 +20,16 @@ static void mm_backward(gb_node *node, gb_graph *g) {
     if (dX)   // dX[i,p] += Σ_j dZ[i,j] Y[p,j]
         for (int i = 0; i < n; i++)
             for (int p = 0; p < k; p++) {
-                double acc = 0;
-                for (int j = 0; j < m; j++) acc += (double)dZ[i * m + j] * Y->data[p * m + j];
-                dX[i * k + p] += (float)acc;
+                float acc = 0;
+                for (int j = 0; j < m; j++) acc += dZ[i * m + j] * Y->data[p * m + j];
+                dX[i * k + p] += acc;
             }
     if (dY)   // dY[p,j] += Σ_i X[i,p] dZ[i,j]
         for (int p = 0; p < k; p++)
             for (int j = 0; j < m; j++) {
-                double acc = 0;
-                for (int i = 0; i < n; i++) acc += (double)X->data[i * k + p] * dZ[i * m + j];
-                dY[p * m + j] += (float)acc;
+                float acc = 0;
+                for (int i = 0; i < n; i++) acc += X->data[i * k + p] * dZ[i * m + j];
+                dY[p * m + j] += acc;
             }
 }
 
@@ -61,9 +62,9 @@ gb_status gb_mm(gb_graph *g, gb_tensor *X, gb_tensor *Y, gb_tensor **out) {
     if (!Z) return GB_ERR_NOMEM;
     for (int i = 0; i < n; i++)
         for (int j = 0; j < m; j++) {
-            double acc = 0;
-            for (int p = 0; p < k; p++) acc += (double)X->data[i * k + p] * Y->data[p * m + j];
-            Z->data[i * m + j] = (float)acc;
+            float acc = 0;
+            for (int p = 0; p < k; p++) acc += X->data[i * k + p] * Y->data[p * m + j];
+            Z->data[i * m + j] = acc;
         }
     gb_tensor *inputs[2] = { X, Y };
     gb_graph_record(g, &gb_op_mm, Z, inputs, 2, NULL);
@@ -82,9 +83,9 @@ static void mv_backward(gb_node *node, gb_graph *g) {
             for (int p = 0; p < k; p++) dX[i * k + p] += dz[i] * v->data[p];
     if (dv)
         for (int p = 0; p < k; p++) {
-            double acc = 0;
-            for (int i = 0; i < n; i++) acc += (double)X->data[i * k + p] * dz[i];
-            dv[p] += (float)acc;
+            float acc = 0;
+            for (int i = 0; i < n; i++) acc += X->data[i * k + p] * dz[i];
+            dv[p] += acc;
         }
 }
 
@@ -114,9 +115,9 @@ gb_status gb_mv(gb_graph *g, gb_tensor *X, gb_tensor *v, gb_tensor **out) {
     gb_tensor *z = gb_graph_tensor(g, 1, &n);
     if (!z) return GB_ERR_NOMEM;
     for (int i = 0; i < n; i++) {
-        double acc = 0;
-        for (int p = 0; p < k; p++) acc += (double)X->data[i * k + p] * v->data[p];
-        z->data[i] = (float)acc;
+        float acc = 0;
+        for (int p = 0; p < k; p++) acc += X->data[i * k + p] * v->data[p];
+        z->data[i] = acc;
     }
     gb_tensor *inputs[2] = { X, v };
     gb_graph_record(g, &gb_op_mv, z, inputs, 2, NULL);
@@ -160,9 +161,9 @@ gb_status gb_dot(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out) {
                             x->shape[0], y->shape[0], x->shape[0], y->shape[0]);
     gb_tensor *z = gb_graph_tensor(g, 0, NULL);
     if (!z) return GB_ERR_NOMEM;
-    double acc = 0;
-    for (int i = 0; i < x->numel; i++) acc += (double)x->data[i] * y->data[i];
-    z->data[0] = (float)acc;
+    float acc = 0;
+    for (int i = 0; i < x->numel; i++) acc += x->data[i] * y->data[i];
+    z->data[0] = acc;
     gb_tensor *inputs[2] = { x, y };
     gb_graph_record(g, &gb_op_dot, z, inputs, 2, NULL);
     *out = z;

@@ -10,8 +10,12 @@ static void mean_describe(const gb_node *node, gb_sb *sb, int locals) {
     const gb_tensor *x = node->inputs[0];
     int n = node->p.dim < 0 ? x->numel : x->shape[node->p.dim];
     if (!locals) {
-        if (node->p.dim >= 0) gb_desc_saved_scalar(sb, "dim", node->p.dim);
-        gb_desc_saved_scalar(sb, "self_numel", x->numel);
+        if (node->p.dim >= 0) {
+            gb_desc_saved_scalar(sb, "dim", node->p.dim);
+            gb_desc_saved_tensor(sb, "self", x);
+        } else {
+            gb_desc_saved_scalar(sb, "self_numel", x->numel);
+        }
         return;
     }
     gb_desc_local(sb, node, 0, "1/%d (for every element)", n);
@@ -19,8 +23,10 @@ static void mean_describe(const gb_node *node, gb_sb *sb, int locals) {
 
 const gb_op_def gb_op_mean = { .name = "MeanBackward0", .backward = mean_backward,
                                .describe = mean_describe, .saves_tensors = 0 };
+// NOTE: PyTorch's MeanBackward1 keeps `self` to find the size it divides by,
+// so unlike the full mean it cannot run twice without retain_graph.
 const gb_op_def gb_op_mean_dim = { .name = "MeanBackward1", .backward = mean_backward,
-                                   .describe = mean_describe, .saves_tensors = 0 };
+                                   .describe = mean_describe, .saves_tensors = 1 };
 
 gb_status gb_mean(gb_graph *g, gb_tensor *x, gb_tensor **out) {
     return gb_reduce_dim(g, &gb_op_mean, x, -1, 1, out);

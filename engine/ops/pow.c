@@ -2,6 +2,7 @@
 //   PowBackward0  z = x ** p (p a number)   dx += dz * p * x^(p-1)
 //   PowBackward1  z = x ** y (y a tensor)   dx += dz * y * x^(y-1)
 //                                           dy += dz * z * ln(x)
+//   PowBackward2  z = c ** y (torch.pow(c, y) with c a number): the dy half
 // NOTE: as in PyTorch, a zero exponent gives a zero gradient for x (not
 // 0 * x^-1, which would be nan at x = 0), and ln(0) is skipped where y >= 0.
 // `2 ** a` is PowBackward1 with the number wrapped as a constant tensor.
@@ -28,8 +29,9 @@ static void pow_scalar_backward(gb_node *node, gb_graph *g) {
     double p = node->p.scalar;
     const float *dz = node->output->flow;
     float *dx = gb_flow(g, x);
-    if (!dx || p == 0) return;
-    for (int i = 0; i < x->numel; i++) dx[i] += dz[i] * ((float)p * pow_number(x->data[i], p - 1));
+    if (!dx) return;
+    for (int i = 0; i < x->numel; i++)   // PyTorch's zero gradient for p = 0 is +0
+        dx[i] += p == 0 ? 0.0f : dz[i] * ((float)p * pow_number(x->data[i], p - 1));
 }
 
 static void pow_scalar_describe(const gb_node *node, gb_sb *sb, int locals) {
@@ -73,8 +75,8 @@ static void pow_backward(gb_node *node, gb_graph *g) {
     int idx[GB_MAX_DIMS] = { 0 }, ox = 0, oy = 0;
     for (int i = 0; i < bc.numel; i++) {
         float xv = x->data[ox], yv = y->data[oy];
-        if (dx && yv != 0.0f) dx[ox] += dz[i] * (yv * powf(xv, yv - 1.0f));
-        if (dy && !(xv == 0.0f && yv >= 0.0f)) dy[oy] += dz[i] * (z->data[i] * logf(xv));
+        if (dx) dx[ox] += yv == 0.0f ? 0.0f : dz[i] * (yv * powf(xv, yv - 1.0f));
+        if (dy) dy[oy] += xv == 0.0f && yv >= 0.0f ? 0.0f : dz[i] * (z->data[i] * logf(xv));
         gb_bcast_next(&bc, idx, &ox, &oy);
     }
 }
@@ -99,4 +101,39 @@ const gb_op_def gb_op_pow = { .name = "PowBackward1", .backward = pow_backward,
 
 gb_status gb_pow(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out) {
     return gb_binary_apply(g, &gb_op_pow, pow_f, x, y, NULL, out);
+}
+
+// torch.pow(2, a): the base is a number, so the node has one input (the
+// exponent) and PyTorch names it PowBackward2. The maths is PowBackward1's.
+static void pow_base_backward(gb_node *node, gb_graph *g) {
+    gb_tensor *y = node->inputs[0], *z = node->output;
+    float *dy = gb_flow(g, y);
+    float c = (float)node->p.scalar;
+    if (!dy) return;
+    for (int i = 0; i < y->numel; i++)
+        dy[i] += c == 0.0f && y->data[i] >= 0.0f ? 0.0f : z->flow[i] * (z->data[i] * logf(c));
+}
+
+static void pow_base_describe(const gb_node *node, gb_sb *sb, int locals) {
+    char ly[96], num[32];
+    if (!locals) {
+        gb_desc_saved_scalar(sb, "self", node->p.scalar);
+        gb_desc_saved_tensor(sb, "result", node->output);
+        return;
+    }
+    gb_num_text(node->p.scalar, num, sizeof num);
+    gb_desc_local(sb, node, 0, "%s^%s·ln %s", num, gb_label(node->inputs[0], ly, sizeof ly), num);
+}
+
+const gb_op_def gb_op_pow_base = { .name = "PowBackward2", .backward = pow_base_backward,
+                                   .describe = pow_base_describe, .saves_tensors = 1 };
+
+gb_status gb_pow_base(gb_graph *g, double base, gb_tensor *y, gb_tensor **out) {
+    gb_tensor *z = gb_graph_tensor(g, y->ndim, y->shape);
+    if (!z) return GB_ERR_NOMEM;
+    for (int i = 0; i < y->numel; i++) z->data[i] = powf((float)base, y->data[i]);
+    gb_op_params p = { .scalar = base };
+    gb_graph_record(g, &gb_op_pow_base, z, &y, 1, &p);
+    *out = z;
+    return GB_OK;
 }

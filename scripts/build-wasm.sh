@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds the three wasm variants with Emscripten and puts them where the page
+# and the Node package load them from (web/public/wasm/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NODE_PATH=/usr/share/nodejs   # Debian's emscripten needs it (acorn)
+if [ ! -f build/wasm/CMakeCache.txt ]; then
+  emcmake cmake -S . -B build/wasm -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+cmake --build build/wasm -j"$(nproc)" 2>&1 | grep -v -e 'pthreads-mem-growth' -e 'USE_PTHREADS + ALLOW_MEMORY_GROWTH' || true
+test -f build/wasm/gradbox-scalar.wasm
+mkdir -p web/public/wasm
+cp build/wasm/gradbox-{mt,simd,scalar}.{mjs,wasm} build/wasm/gradbox-mt.worker.js web/public/wasm/

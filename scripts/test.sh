@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Sets up what is missing, then runs every test:
+#   1. ctest: the native engine under ASan/UBSan (per-op gradient checks, the
+#      tutorial's numbers, parser errors)
+#   2. node --test: the three wasm builds and the native build against the
+#      PyTorch fixtures, the printouts, the CLI
+#   3. Playwright (headless Chromium): the page, with and without COOP/COEP
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+status=0
+say "ctest (native, sanitizers)"
+(cd build/native && ctest --output-on-failure) || status=1
+say "node --test (wasm builds + native vs PyTorch fixtures, CLI)"
+timeout 1200 node --test tests/node/ || status=1
+say "Playwright (headless Chromium)"
+npx vite build --config web/vite.config.mjs --logLevel warn
+# Two free ports in a row for the isolated and the no-COOP servers.
+GB_E2E_PORT="$(node -e 'const n=require("net");(function t(p){const a=n.createServer(),b=n.createServer();a.once("error",()=>t(p+2)).listen(p,"127.0.0.1",()=>b.once("error",()=>{a.close();t(p+2)}).listen(p+1,"127.0.0.1",()=>{a.close();b.close();console.log(p)}))})(40000+Math.floor(Math.random()*20000))')"
+export GB_E2E_PORT
+timeout 1200 npx playwright test --config tests/e2e/playwright.config.mjs || status=1
+if [ "$status" -ne 0 ]; then say "SOME TESTS FAILED"; else say "all suites passed"; fi
+exit "$status"

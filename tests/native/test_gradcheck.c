@@ -1,0 +1,134 @@
+// test_gradcheck.c: every op's backward against central differences.
+// L = Σ op(x) * r with fixed random r, so every output element matters; the
+// numeric dL/dx_i = (L(x + h e_i) - L(x - h e_i)) / 2h is summed in double.
+#include <stdlib.h>
+
+#include "gb_test.h"
+#include "ops/gb_ops.h"
+
+typedef gb_status (*build_fn)(gb_graph *g, gb_tensor **in, gb_tensor **out);
+
+static unsigned rng = 12345u;
+static float uniform(float lo, float hi) {   // xorshift: reproducible everywhere
+    rng ^= rng << 13; rng ^= rng >> 17; rng ^= rng << 5;
+    return lo + (hi - lo) * (float)(rng % 1000000u) / 1000000.0f;
+}
+
+static double loss(gb_graph *g, build_fn f, gb_tensor **in, const float *r, gb_tensor **out) {
+    gb_status s = f(g, in, out);
+    GB_ASSERT(s == GB_OK, "%s", gb_last_error());
+    double L = 0;
+    for (int i = 0; i < (*out)->numel; i++) L += (double)(*out)->data[i] * r[i];
+    return L;
+}
+
+// Inputs: n tensors with the given shapes, values in [lo, hi], all needing grads.
+static void check_op(const char *name, build_fn f, int n, const int shapes[][5], float lo, float hi) {
+    gb_graph g;
+    gb_graph_init(&g);
+    gb_arena leaves;
+    gb_arena_init(&leaves, 1 << 16);
+    gb_tensor *in[GB_MAX_INPUTS];
+    for (int k = 0; k < n; k++) {
+        in[k] = gb_tensor_new(&leaves, shapes[k][0], shapes[k] + 1);
+        for (int i = 0; i < in[k]->numel; i++) in[k]->data[i] = uniform(lo, hi);
+        in[k]->flags |= GB_REQUIRES_GRAD | GB_NEEDS_GRAD;
+    }
+    gb_tensor *out;
+    f(&g, in, &out);
+    float *r = malloc(sizeof(float) * (size_t)(out->numel ? out->numel : 1));
+    for (int i = 0; i < out->numel; i++) r[i] = uniform(-1, 1);
+    gb_graph_reset(&g);
+    loss(&g, f, in, r, &out);
+    CHECK(gb_backward(&g, out, r, out->numel, 0, &leaves) == GB_OK, "%s: %s", name, gb_last_error());
+    for (int k = 0; k < n; k++) {
+        for (int i = 0; i < in[k]->numel; i++) {
+            float x = in[k]->data[i];
+            const float h = 1e-2f;
+            gb_graph scratch;
+            gb_graph_init(&scratch);
+            in[k]->data[i] = x + h;
+            double lp = loss(&scratch, f, in, r, &out);
+            gb_graph_reset(&scratch);
+            in[k]->data[i] = x - h;
+            double lm = loss(&scratch, f, in, r, &out);
+            gb_graph_free(&scratch);
+            in[k]->data[i] = x;
+            double numeric = (lp - lm) / ((double)(x + h) - (double)(x - h));
+            double analytic = in[k]->grad[i];
+            CHECK(fabs(numeric - analytic) <= 2e-3 * (1 + fabs(numeric)), "%s: d/dinput%d[%d]: numeric %.6g, backward %.6g",
+                  name, k, i, numeric, analytic);
+        }
+    }
+    free(r);
+    gb_graph_free(&g);
+    gb_arena_free(&leaves);
+}
+
+#define UNARY(fn) static gb_status t_##fn(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_##fn(g, in[0], out); }
+#define BINARY(fn) static gb_status t_##fn(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_##fn(g, in[0], in[1], out); }
+UNARY(neg) UNARY(reciprocal) UNARY(exp) UNARY(log) UNARY(sqrt) UNARY(abs) UNARY(sin) UNARY(cos)
+UNARY(tanh) UNARY(sigmoid) UNARY(relu) UNARY(sum) UNARY(mean)
+BINARY(add) BINARY(sub) BINARY(mul) BINARY(div) BINARY(pow) BINARY(mm) BINARY(mv) BINARY(dot) BINARY(matmul)
+static gb_status t_rsub(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_rsub(g, in[0], 2.5, out); }
+static gb_status t_pow3(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_pow_scalar(g, in[0], 3, out); }
+static gb_status t_pow_half(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_pow_scalar(g, in[0], -1.5, out); }
+static gb_status t_pow_base(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_pow_base(g, 1.7, in[0], out); }
+static gb_status t_sum1(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_sum_dim(g, in[0], 1, out); }
+static gb_status t_mean0(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_mean_dim(g, in[0], -3, out); }
+static gb_status t_unsqueeze(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_unsqueeze(g, in[0], 1, out); }
+static gb_status t_squeeze(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_squeeze_dim(g, in[0], 0, out); }
+// A chain, so the tape's ordering and accumulation are exercised too.
+static gb_status t_chain(gb_graph *g, gb_tensor **in, gb_tensor **out) {
+    gb_tensor *a, *b, *c;
+    GB_TRY(gb_mul(g, in[0], in[0], &a));      // x·x uses x twice: flows must add
+    GB_TRY(gb_sigmoid(g, a, &b));
+    GB_TRY(gb_mm(g, b, in[1], &c));
+    return gb_tanh(g, c, out);
+}
+
+int main(void) {
+    const int v3[][5] = { { 1, 3 } }, m23[][5] = { { 2, 2, 3 } };
+    const int same[][5] = { { 2, 2, 3 }, { 2, 2, 3 } };
+    const int bcast[][5] = { { 3, 2, 1, 3 }, { 2, 4, 1 } };      // (2,1,3) ∘ (4,1) → (2,4,3)
+    const int scalar_bcast[][5] = { { 0 }, { 2, 2, 3 } };
+    const int mm[][5] = { { 2, 2, 3 }, { 2, 3, 4 } }, mv[][5] = { { 2, 2, 3 }, { 1, 3 } };
+    const int dot[][5] = { { 1, 3 }, { 1, 3 } }, vm[][5] = { { 1, 3 }, { 2, 3, 2 } };
+    const int d4[][5] = { { 4, 2, 3, 2, 2 } }, one_first[][5] = { { 3, 1, 2, 3 } };
+    const int chain[][5] = { { 2, 2, 3 }, { 2, 3, 2 } };
+
+    check_op("neg", t_neg, 1, m23, -2, 2);
+    check_op("reciprocal", t_reciprocal, 1, m23, 0.5f, 2);
+    check_op("exp", t_exp, 1, m23, -2, 2);
+    check_op("log", t_log, 1, m23, 0.5f, 3);
+    check_op("sqrt", t_sqrt, 1, m23, 0.5f, 3);
+    check_op("abs", t_abs, 1, m23, 0.2f, 2);
+    check_op("sin", t_sin, 1, m23, -3, 3);
+    check_op("cos", t_cos, 1, m23, -3, 3);
+    check_op("tanh", t_tanh, 1, m23, -2, 2);
+    check_op("sigmoid", t_sigmoid, 1, m23, -3, 3);
+    check_op("relu", t_relu, 1, m23, 0.1f, 2);
+    check_op("sum", t_sum, 1, d4, -1, 1);
+    check_op("mean", t_mean, 1, d4, -1, 1);
+    check_op("sum(dim=1)", t_sum1, 1, d4, -1, 1);
+    check_op("mean(dim=-3)", t_mean0, 1, d4, -1, 1);
+    check_op("add", t_add, 2, same, -1, 1);
+    check_op("add broadcast", t_add, 2, bcast, -1, 1);
+    check_op("sub broadcast", t_sub, 2, bcast, -1, 1);
+    check_op("mul broadcast", t_mul, 2, bcast, -1, 1);
+    check_op("mul 0-d", t_mul, 2, scalar_bcast, -1, 1);
+    check_op("div broadcast", t_div, 2, bcast, 0.5f, 2);
+    check_op("pow tensor", t_pow, 2, same, 0.5f, 2);
+    check_op("rsub", t_rsub, 1, m23, -1, 1);
+    check_op("pow 3", t_pow3, 1, m23, -2, 2);
+    check_op("pow -1.5", t_pow_half, 1, m23, 0.5f, 2);
+    check_op("pow base", t_pow_base, 1, v3, -1, 1);
+    check_op("mm", t_mm, 2, mm, -1, 1);
+    check_op("mv", t_mv, 2, mv, -1, 1);
+    check_op("dot", t_dot, 2, dot, -1, 1);
+    check_op("matmul 1-D @ 2-D", t_matmul, 2, vm, -1, 1);
+    check_op("unsqueeze", t_unsqueeze, 1, m23, -1, 1);
+    check_op("squeeze", t_squeeze, 1, one_first, -1, 1);
+    check_op("chain", t_chain, 2, chain, -1, 1);
+    return gb_test_done("test_gradcheck");
+}
