@@ -86,7 +86,7 @@ test('analytic and finite-difference checks pass, and follow edits', async ({ pa
 
 test('the vector–Jacobian panel shows diagonal J, v and Jᵀv, live with v', async ({ page, lesson }) => {
 	await lesson.open();
-	const cells = (id) => page.getByTestId(id).locator('[role=cell]').allInnerTexts();
+	const cells = (id) => page.getByTestId(id).locator('.matrix-grid > span').allInnerTexts();
 	await expect.poll(() => cells('jacobian-a')).toEqual(['36', '0', '0', '81']);
 	await expect.poll(() => cells('jacobian-b')).toEqual(['−12', '0', '0', '−8']);
 	await expect.poll(() => cells('jtv-a')).toEqual(['36', '81']);
