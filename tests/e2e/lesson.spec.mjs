@@ -122,3 +122,12 @@ test('reset puts the tutorial’s values back', async ({ page, lesson }) => {
 	await expect(page.getByTestId('reset')).toBeHidden();
 	await expect.poll(() => page.evaluate(() => location.hash)).toBe('');
 });
+
+test('a Q that does not use b leaves b.grad None, printed the way Python prints it', async ({ page, lesson }) => {
+	await lesson.open();
+	await page.getByTestId('input-q').fill('a**2');
+	await expectText(page.getByTestId('out-q'), 'tensor([4., 9.], grad_fn=<PowBackward0>)');
+	await expectText(page.getByTestId('print-a'), 'tensor([False, False]) tensor([4., 6.])');
+	await expectText(page.getByTestId('print-b'), 'False None');
+	await expect(page.getByTestId('graph').locator('.graph-node')).toHaveCount(2);
+});

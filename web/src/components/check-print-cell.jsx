@@ -14,7 +14,10 @@ const CHECKS = [
 	{ leaf: 'b', expr: '-2*b == b.grad' },
 ];
 
-function printed(result, leaf) {
+function printed(result, leaf, main) {
+	// NOTE: with no gradient, x.grad is None and Python's `tensor == None` is
+	// plain False; the expression language has no None, so print it here.
+	if (main && tensorIn(main, leaf)?.grad == null) return { text: 'False None' };
 	if (!result) return { text: '' };
 	if (result.error) return { text: pythonError(result.error), error: true };
 	const failed = result.steps.find((s) => !s.ok);
@@ -28,7 +31,7 @@ export function CheckPrintCell() {
 	const g = good.value;
 	const ra = useProgram(() => g && checkProgram(g.inp, CHECKS[0].expr), [g]);
 	const rb = useProgram(() => g && checkProgram(g.inp, CHECKS[1].expr), [g]);
-	const lines = [printed(ra, 'a'), printed(rb, 'b')];
+	const lines = [printed(ra, 'a', g?.state), printed(rb, 'b', g?.state)];
 	const code = <Py code={`# printing gradients\nprint(${CHECKS[0].expr}, a.grad)\nprint(${CHECKS[1].expr}, b.grad)`} />;
 	return (
 		<NotebookCell n={10} code={code}>
