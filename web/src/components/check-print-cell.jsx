@@ -5,7 +5,7 @@ import { good, stale } from '../state/lesson.js';
 import { checkProgram } from '../state/programs.js';
 import { useProgram, lastState } from '../state/use-program.js';
 import { tensorIn } from '../format/values.js';
-import { NotebookCell, CellOutput } from './notebook-cell.jsx';
+import { NotebookCell } from './notebook-cell.jsx';
 import { Py } from './python-code.jsx';
 import { pythonError } from '../format/python-error.js';
 
