@@ -14,7 +14,7 @@ const isNode = typeof process === 'object' && !!process.versions?.node && typeof
 	&& typeof WorkerGlobalScope === 'undefined';
 
 // The smallest module that uses a SIMD128 instruction (i32x4.splat of 0, dropped).
-const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 10, 1, 8,
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 9, 1, 7,
 	0, 65, 0, 253, 15, 26, 11]);
 
 /** Which build this environment can run: threads need cross-origin isolation (or Node). */
@@ -79,12 +79,19 @@ async function instantiate(build, wasmDir) {
 
 /**
  * Loads the engine. `build` is 'auto' (pick by environment), 'mt', 'simd' or 'scalar';
- * `wasmDir` is where gradbox-<build>.{mjs,wasm} live (a URL or, in Node, a path).
+ * `wasmDir` is where gradbox-<build>.{mjs,wasm} live (a URL or, in Node, a path);
+ * `threads` caps the engine's threads in the mt build (default: one per core, at most 8).
  */
-export async function loadEngine({ build = 'auto', wasmDir } = {}) {
+export async function loadEngine({ build = 'auto', wasmDir, threads } = {}) {
 	const chosen = build === 'auto' ? detectBuild() : build;
 	if (!BUILDS.includes(chosen)) throw new Error(`unknown build '${build}' (use mt, simd or scalar)`);
 	const M = await instantiate(chosen, wasmDir ?? (await defaultWasmDir()));
+	if (chosen === 'mt') {
+		// One engine thread per core, at most 8 (the emscripten worker pool's size).
+		const cores = globalThis.navigator?.hardwareConcurrency
+			?? (await import(/* @vite-ignore */ 'node:os')).availableParallelism();
+		M._gb_set_threads(Math.max(1, Math.min(8, threads ?? cores)));
+	}
 	return new Engine(M, chosen);
 }
 
@@ -199,6 +206,7 @@ export class Engine {
 	/** Frees the workspace and stops the engine's threads. */
 	dispose() {
 		this.M._gb_ws_free(this.ws);
+		this.M._gb_set_threads(1);           // joins the pool's threads
 		this.M.PThread?.terminateAllThreads();
 	}
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../threads/gb_pool.h"
 #include "gb_api.h"
 #include "gb_workspace.h"
 
@@ -98,8 +99,13 @@ GB_API const char *gb_build_info(void) {
 #else
              "true",
 #endif
-             gb_threads(), GB_VERSION);
+             gb_pool_threads(), GB_VERSION);
     return info;
+}
+
+GB_API int gb_set_threads(int n) {
+    if (gb_pool_init(n) != GB_OK) return -1;   // the message says why; the pool runs inline
+    return gb_pool_threads();
 }
 
 GB_API const char *gb_error_message(void) { return gb_last_error(); }

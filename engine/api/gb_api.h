@@ -27,7 +27,8 @@ GB_API const char *gb_build_info(void);
 GB_API const char *gb_error_message(void);
 GB_API int gb_error_pos(void);
 
-// Threads the engine runs its kernels on (1 without a pool).
-int gb_threads(void);
+// Starts the engine's thread pool with n threads (the caller included) and
+// returns how many it runs; 1 in builds without threads.
+GB_API int gb_set_threads(int n);
 
 #endif

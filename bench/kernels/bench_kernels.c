@@ -1,0 +1,218 @@
+// bench_kernels.c: GFLOP/s of the GEMM microkernels, of a mul+add peak loop
+// (the ceiling), and of conv2d forward/backward on every distinct ResNet-18
+// conv shape at batch 1, with 1 and 2 threads. Native and wasm builds print
+// the same table (tests/kernels/Makefile: `make bench`).
+// Each figure: warm up (V8 tiers a function up only on a later call), then
+// the best and the median of several timed repeats. The machine is shared
+// and noisy: read the best as the capability, the median as the typical.
+#define _POSIX_C_SOURCE 200112L   // clock_gettime under -std=c11
+#include "../../engine/kernels/conv2d.h"
+#include "../../engine/kernels/gemm.h"
+#include "../../engine/kernels/f32-gemm/gb_f32_simd.h"
+#include "../../engine/threads/gb_pool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+// Times fn(ctx) `reps` times after `warm` calls: best and median seconds.
+typedef void (*bench_fn)(void *ctx);
+static void timeit(bench_fn fn, void *ctx, int warm, int reps, double *best, double *median) {
+    double t[64];
+    if (reps > 64) reps = 64;
+    for (int i = 0; i < warm; i++) fn(ctx);
+    for (int i = 0; i < reps; i++) {
+        double t0 = now();
+        fn(ctx);
+        t[i] = now() - t0;
+    }
+    qsort(t, reps, sizeof t[0], cmp_d);
+    *best = t[0];
+    *median = t[reps / 2];
+}
+
+// --- peak: 12 independent chains of acc = acc*m + c (mul and add, no FMA) ----
+
+#define PEAK_ITERS 2000000
+__attribute__((noinline)) static float peak_kernel(int iters, float m, float c) {
+    gb_v4f a0 = gb_v4f_splat(1.0f), a1 = a0 + 0.1f, a2 = a0 + 0.2f, a3 = a0 + 0.3f;
+    gb_v4f a4 = a0 + 0.4f, a5 = a0 + 0.5f, a6 = a0 + 0.6f, a7 = a0 + 0.7f;
+    gb_v4f a8 = a0 + 0.8f, a9 = a0 + 0.9f, a10 = a0 + 1.0f, a11 = a0 + 1.1f;
+    const gb_v4f vm = gb_v4f_splat(m), vc = gb_v4f_splat(c);
+    for (int i = 0; i < iters; i++) {
+        a0 = a0 * vm + vc; a1 = a1 * vm + vc; a2 = a2 * vm + vc; a3 = a3 * vm + vc;
+        a4 = a4 * vm + vc; a5 = a5 * vm + vc; a6 = a6 * vm + vc; a7 = a7 * vm + vc;
+        a8 = a8 * vm + vc; a9 = a9 * vm + vc; a10 = a10 * vm + vc; a11 = a11 * vm + vc;
+    }
+    gb_v4f s = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11));
+    return s[0] + s[1] + s[2] + s[3];
+}
+static volatile float sink;
+static void peak_task(void *ctx, int ith, int nth) {
+    (void)ctx; (void)ith; (void)nth;
+    sink = peak_kernel(PEAK_ITERS, 0.999f, 0.001f);
+}
+static void peak_run(void *ctx) { gb_parallel_for(peak_task, ctx); }
+
+// --- microkernel: one A block and one B panel in L1, called over and over -----
+
+typedef struct uk_ctx {
+    gb_f32_gemm_ukernel uk;
+    int mr, kc, calls;
+    const float *a, *b;
+    float *c;
+} uk_ctx;
+static void uk_run(void *p) {
+    uk_ctx *u = p;
+    for (int i = 0; i < u->calls; i++)
+        u->uk((size_t)u->mr, 8, (size_t)u->kc, u->a, (size_t)u->kc, u->b, u->c, 8, 1);
+}
+
+// --- convs -----------------------------------------------------------------------
+
+typedef struct conv_ctx {
+    gb_conv2d_shape s;
+    float *x, *w, *y, *dx, *dw;
+    void *scratch;
+} conv_ctx;
+static void conv_fwd(void *p) { conv_ctx *c = p; gb_conv2d_forward(&c->s, c->x, c->w, c->y, c->scratch); }
+static void conv_gemm(void *p) {   // the GEMM alone, on an already packed im2col
+    conv_ctx *c = p;
+    const int K = c->s.C * c->s.KH * c->s.KW, P = c->s.OH * c->s.OW;
+    gb_f32_gemm_packed(c->s.OC, P, K, c->w, K, c->scratch, c->y, P, NULL, 0);
+}
+typedef struct mm_ctx { int n; float *a, *bp, *c; } mm_ctx;
+static void mm_run(void *p) {
+    mm_ctx *m = p;
+    gb_f32_gemm_packed(m->n, m->n, m->n, m->a, m->n, m->bp, m->c, m->n, NULL, 0);
+}
+
+static void conv_bwd(void *p) {
+    conv_ctx *c = p;
+    gb_conv2d_backward(&c->s, c->x, c->w, c->y, c->dx, c->dw, c->scratch);
+}
+
+static float *falloc(size_t n) {
+    float *p = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64 + 64);
+    for (size_t i = 0; i < n; i++) p[i] = (float)((i * 2654435761u) % 1000) * 1e-3f - 0.5f;
+    return p;
+}
+
+typedef struct rn_conv { const char *name; int count, C, H, OC, k, stride, pad; } rn_conv;
+static const rn_conv resnet18[] = {
+    { "conv1 7x7 s2 3->64 @224",      1,   3, 224,  64, 7, 2, 3 },
+    { "layer1 3x3 64->64 @56",        4,  64,  56,  64, 3, 1, 1 },
+    { "layer2.0 3x3 s2 64->128 @56",  1,  64,  56, 128, 3, 2, 1 },
+    { "layer2 3x3 128->128 @28",      3, 128,  28, 128, 3, 1, 1 },
+    { "layer2 ds 1x1 s2 64->128",     1,  64,  56, 128, 1, 2, 0 },
+    { "layer3.0 3x3 s2 128->256 @28", 1, 128,  28, 256, 3, 2, 1 },
+    { "layer3 3x3 256->256 @14",      3, 256,  14, 256, 3, 1, 1 },
+    { "layer3 ds 1x1 s2 128->256",    1, 128,  28, 256, 1, 2, 0 },
+    { "layer4.0 3x3 s2 256->512 @14", 1, 256,  14, 512, 3, 2, 1 },
+    { "layer4 3x3 512->512 @7",       3, 512,   7, 512, 3, 1, 1 },
+    { "layer4 ds 1x1 s2 256->512",    1, 256,  14, 512, 1, 2, 0 },
+};
+#define N_RN (int)(sizeof resnet18 / sizeof resnet18[0])
+
+int main(int argc, char **argv) {
+    const int reps = argc > 1 ? atoi(argv[1]) : 7;
+    const int max_threads = argc > 2 ? atoi(argv[2]) : 2;
+    const int do_bwd = argc > 3 ? atoi(argv[3]) : 1;
+#if defined(__wasm_simd128__)
+    const char *build = "wasm simd128";
+#elif defined(__wasm__)
+    const char *build = "wasm scalar";
+#else
+    const char *build = "native (gcc vector extensions -> SSE)";
+#endif
+    printf("build: %s, GEMM ukernel: %s, K block (K=4608): %d, repeats: %d\n\n", build,
+           gb_gemm_get_config()->name, gb_gemm_kc(64, 1 << 20), reps);
+
+    double best, med, peak1 = 0;
+    printf("%-34s %8s %10s %10s\n", "kernel", "threads", "best GF/s", "median");
+    for (int nt = 1; nt <= max_threads; nt++) {
+        gb_pool_init(nt);
+        timeit(peak_run, NULL, 2, 2 * reps, &best, &med);
+        const double fl = 96.0 * PEAK_ITERS * nt;   // 12 vectors x 4 lanes x (mul+add)
+        if (nt == 1) peak1 = fl / best * 1e-9;
+        printf("%-34s %8d %10.1f %10.1f\n", "peak mul+add loop", nt, fl / best * 1e-9, fl / med * 1e-9);
+    }
+    gb_pool_init(1);
+
+    static const gb_gemm_config uks[] = {
+        { gb_f32_gemm_4x8__wasmsimd, 4, "gemm 4x8__wasmsimd" },
+        { gb_f32_gemm_6x8__wasmsimd, 6, "gemm 6x8__wasmsimd" },
+        { gb_f32_gemm_4x8__scalar, 4, "gemm 4x8__scalar" },
+    };
+    for (int u = 0; u < 3; u++) {
+        const int kc = 256;
+        uk_ctx c = { uks[u].ukernel, uks[u].mr, kc, 2000, falloc(6 * kc), falloc(8 * kc), falloc(6 * 8) };
+        if (u == 2) c.calls = 200;
+        timeit(uk_run, &c, 5, 4 * reps, &best, &med);
+        const double fl = 2.0 * uks[u].mr * 8 * kc * c.calls;
+        printf("%-34s %8d %10.1f %10.1f   (kc=%d, L1-resident; %.0f%% of peak)\n", uks[u].name, 1,
+               fl / best * 1e-9, fl / med * 1e-9, kc, 100 * fl / best * 1e-9 / peak1);
+        free((void *)c.a); free((void *)c.b); free(c.c);
+    }
+
+    {   // the whole driver on a square problem (B already packed)
+        mm_ctx m = { 512, falloc(512 * 512), falloc(gb_f32_packed_b_floats(512, 512)), falloc(512 * 512) };
+        for (int nt = 1; nt <= max_threads; nt++) {
+            gb_pool_init(nt);
+            timeit(mm_run, &m, 3, reps, &best, &med);
+            const double fl = 2.0 * 512 * 512 * 512;
+            printf("%-34s %8d %10.1f %10.1f\n", "gemm driver 512^3 (B packed)", nt, fl / best * 1e-9, fl / med * 1e-9);
+        }
+        gb_pool_init(1);
+        free(m.a); free(m.bp); free(m.c);
+    }
+
+    printf("\nconv2d, batch 1 (GF/s = 2*MACs/time; ms are best of %d; gemm1/2 = GF/s of the GEMM alone)\n", reps);
+    printf("%-30s %3s %7s |%8s %6s %8s %6s %5s |%6s %6s |%8s %8s\n", "shape", "x", "MMACs", "fwd1 ms", "GF/s",
+           "fwd2 ms", "GF/s", "2t/1t", "gemm1", "gemm2", "bwd1 ms", "bwd2 ms");
+    double tot[2][2] = {{0}}, tot_macs = 0;
+    for (int r = 0; r < N_RN; r++) {
+        const rn_conv *q = &resnet18[r];
+        conv_ctx c;
+        c.s = gb_conv2d_shape_make(1, q->C, q->H, q->H, q->OC, q->k, q->k, q->stride, q->pad);
+        const size_t nx = (size_t)q->C * q->H * q->H, nw = (size_t)q->OC * q->C * q->k * q->k;
+        const size_t ny = (size_t)q->OC * c.s.OH * c.s.OW;
+        size_t sb = gb_conv2d_forward_scratch_bytes(&c.s), bb = gb_conv2d_backward_scratch_bytes(&c.s);
+        c.x = falloc(nx); c.w = falloc(nw); c.y = falloc(ny); c.dx = falloc(nx); c.dw = falloc(nw);
+        c.scratch = falloc((sb > bb ? sb : bb) / 4);
+        const double macs = gb_conv2d_macs(&c.s);
+        double tf[2] = {0}, tb[2] = {0}, tg[2] = {0};
+        for (int nt = 1; nt <= max_threads && nt <= 2; nt++) {
+            gb_pool_init(nt);
+            timeit(conv_fwd, &c, 3, reps, &tf[nt - 1], &med);
+            timeit(conv_gemm, &c, 1, reps, &tg[nt - 1], &med);
+            if (do_bwd) timeit(conv_bwd, &c, 1, reps < 3 ? reps : 3, &tb[nt - 1], &med);
+            tot[0][nt - 1] += q->count * tf[nt - 1];
+            tot[1][nt - 1] += q->count * tb[nt - 1];
+        }
+        tot_macs += q->count * macs;
+        printf("%-30s %3d %7.1f |%8.2f %6.1f %8.2f %6.1f %5.2f |%6.1f %6.1f |%8.2f %8.2f\n", q->name, q->count,
+               macs * 1e-6, tf[0] * 1e3, 2 * macs / tf[0] * 1e-9, tf[1] * 1e3,
+               tf[1] > 0 ? 2 * macs / tf[1] * 1e-9 : 0, tf[1] > 0 ? tf[0] / tf[1] : 0,
+               2 * macs / tg[0] * 1e-9, tg[1] > 0 ? 2 * macs / tg[1] * 1e-9 : 0, tb[0] * 1e3, tb[1] * 1e3);
+        free(c.x); free(c.w); free(c.y); free(c.dx); free(c.dw); free(c.scratch);
+    }
+    printf("%-30s %3s %7.1f |%8.2f %6.1f %8.2f %6.1f %5.2f |%6s %6s |%8.2f %8.2f\n", "all ResNet-18 convs", "",
+           tot_macs * 1e-6, tot[0][0] * 1e3, 2 * tot_macs / tot[0][0] * 1e-9, tot[0][1] * 1e3,
+           tot[0][1] > 0 ? 2 * tot_macs / tot[0][1] * 1e-9 : 0, tot[0][1] > 0 ? tot[0][0] / tot[0][1] : 0,
+           "", "", tot[1][0] * 1e3, tot[1][1] * 1e3);
+    gb_pool_shutdown();
+    return 0;
+}

@@ -1,0 +1,132 @@
+// batchnorm.c: BatchNorm2d forward (train/eval) and backward (maths in batchnorm.h).
+#include "batchnorm.h"
+
+#include "../threads/gb_pool.h"
+
+#include <math.h>
+#include <stddef.h>
+
+typedef struct bn_job {
+    int N, C, HW, train;
+    const float *x, *dy, *gamma, *beta, *mean_in, *invstd_in, *rmean_in, *rvar_in;
+    float eps, momentum;
+    float *y, *rmean, *rvar, *save_mean, *save_invstd, *dx, *dgamma, *dbeta;
+} bn_job;
+
+static void channels(int C, int ith, int nth, int *lo, int *hi) {
+    *lo = (int)((long long)C * ith / nth);
+    *hi = (int)((long long)C * (ith + 1) / nth);
+}
+
+// y = x * scale + shift over channel c of every image.
+static void apply(const bn_job *j, int c, float scale, float shift) {
+    for (int n = 0; n < j->N; n++) {
+        const size_t off = ((size_t)n * j->C + c) * j->HW;
+        const float *x = j->x + off;
+        float *y = j->y + off;
+        for (int i = 0; i < j->HW; i++) y[i] = x[i] * scale + shift;
+    }
+}
+
+static void train_task(void *ctx, int ith, int nth) {
+    const bn_job *j = ctx;
+    const double cnt = (double)j->N * j->HW;
+    int c0, c1;
+    channels(j->C, ith, nth, &c0, &c1);
+    for (int c = c0; c < c1; c++) {
+        double sum = 0, sq = 0;
+        for (int n = 0; n < j->N; n++) {
+            const float *x = j->x + ((size_t)n * j->C + c) * j->HW;
+            for (int i = 0; i < j->HW; i++) sum += x[i];
+        }
+        const double mean = sum / cnt;
+        for (int n = 0; n < j->N; n++) {
+            const float *x = j->x + ((size_t)n * j->C + c) * j->HW;
+            for (int i = 0; i < j->HW; i++) { const double d = x[i] - mean; sq += d * d; }
+        }
+        const double var = sq / cnt;
+        const double invstd = 1.0 / sqrt(var + j->eps);
+        const float g = j->gamma ? j->gamma[c] : 1.0f, b = j->beta ? j->beta[c] : 0.0f;
+        apply(j, c, (float)(g * invstd), (float)(b - mean * g * invstd));
+        if (j->save_mean) j->save_mean[c] = (float)mean;
+        if (j->save_invstd) j->save_invstd[c] = (float)invstd;
+        if (j->rmean) j->rmean[c] = (float)((1.0 - j->momentum) * j->rmean[c] + j->momentum * mean);
+        if (j->rvar) {
+            const double unbiased = cnt > 1 ? var * cnt / (cnt - 1) : var;
+            j->rvar[c] = (float)((1.0 - j->momentum) * j->rvar[c] + j->momentum * unbiased);
+        }
+    }
+}
+
+void gb_f32_batchnorm_forward_train(int N, int C, int HW, const float *x, const float *gamma,
+                                    const float *beta, float eps, float momentum,
+                                    float *running_mean, float *running_var, float *y,
+                                    float *save_mean, float *save_invstd) {
+    bn_job j = { .N = N, .C = C, .HW = HW, .x = x, .gamma = gamma, .beta = beta, .eps = eps,
+                 .momentum = momentum, .rmean = running_mean, .rvar = running_var, .y = y,
+                 .save_mean = save_mean, .save_invstd = save_invstd };
+    gb_parallel_for(train_task, &j);
+}
+
+static void eval_task(void *ctx, int ith, int nth) {
+    const bn_job *j = ctx;
+    int c0, c1;
+    channels(j->C, ith, nth, &c0, &c1);
+    for (int c = c0; c < c1; c++) {
+        const double invstd = 1.0 / sqrt((double)j->rvar_in[c] + j->eps);
+        const double g = j->gamma ? j->gamma[c] : 1.0, b = j->beta ? j->beta[c] : 0.0;
+        apply(j, c, (float)(g * invstd), (float)(b - j->rmean_in[c] * g * invstd));
+    }
+}
+
+void gb_f32_batchnorm_forward_eval(int N, int C, int HW, const float *x, const float *gamma,
+                                   const float *beta, const float *running_mean,
+                                   const float *running_var, float eps, float *y) {
+    bn_job j = { .N = N, .C = C, .HW = HW, .x = x, .gamma = gamma, .beta = beta,
+                 .rmean_in = running_mean, .rvar_in = running_var, .eps = eps, .y = y };
+    gb_parallel_for(eval_task, &j);
+}
+
+static void backward_task(void *ctx, int ith, int nth) {
+    const bn_job *j = ctx;
+    const double cnt = (double)j->N * j->HW;
+    int c0, c1;
+    channels(j->C, ith, nth, &c0, &c1);
+    for (int c = c0; c < c1; c++) {
+        const double mean = j->mean_in[c], invstd = j->invstd_in[c];
+        double sdy = 0, sdyx = 0;                 // sum(dy), sum(dy * xhat)
+        for (int n = 0; n < j->N; n++) {
+            const size_t off = ((size_t)n * j->C + c) * j->HW;
+            for (int i = 0; i < j->HW; i++) {
+                sdy += j->dy[off + i];
+                sdyx += j->dy[off + i] * ((j->x[off + i] - mean) * invstd);
+            }
+        }
+        if (j->dbeta) j->dbeta[c] += (float)sdy;
+        if (j->dgamma) j->dgamma[c] += (float)sdyx;
+        if (!j->dx) continue;
+        const double g = j->gamma ? j->gamma[c] : 1.0;
+        // train: dx = k * (dy - mean(dy) - xhat * mean(dy*xhat)), k = g*invstd; eval: k * dy
+        const float k = (float)(g * invstd);
+        const float mdy = j->train ? (float)(sdy / cnt) : 0.0f;
+        const float mdyx = j->train ? (float)(sdyx / cnt) : 0.0f;
+        const float fmean = (float)mean, finv = (float)invstd;
+        for (int n = 0; n < j->N; n++) {
+            const size_t off = ((size_t)n * j->C + c) * j->HW;
+            for (int i = 0; i < j->HW; i++) {
+                const float xhat = (j->x[off + i] - fmean) * finv;
+                j->dx[off + i] += k * (j->dy[off + i] - mdy - xhat * mdyx);
+            }
+        }
+    }
+}
+
+void gb_f32_batchnorm_backward(int N, int C, int HW, const float *x, const float *dy,
+                               const float *gamma, const float *save_mean,
+                               const float *save_invstd, int train, float *dx, float *dgamma,
+                               float *dbeta) {
+    bn_job j = { .N = N, .C = C, .HW = HW, .train = train, .x = x, .dy = dy, .gamma = gamma,
+                 .mean_in = save_mean, .invstd_in = save_invstd, .dx = dx, .dgamma = dgamma,
+                 .dbeta = dbeta };
+    gb_parallel_for(backward_task, &j);
+}

@@ -1,0 +1,63 @@
+// conv2d.h: 2-D convolution (groups = 1, no bias), NCHW at the API.
+//
+//   forward   y[n,o,i,j] = sum_{c,kh,kw} w[o,c,kh,kw] * x[n,c, i*s+kh-p, j*s+kw-p]
+//   backward  dw[o,c,kh,kw] += sum_{n,i,j} dy[n,o,i,j] * x[n,c, i*s+kh-p, j*s+kw-p]
+//             dx[n,c,h,v]   += sum_{o,kh,kw} w[o,c,kh,kw] * dy[n,o,i,j]  over (i,j) that read (h,v)
+// (x outside the image is the zero padding.)
+//
+// As GEMMs per image, with K = C*KH*KW, P = OH*OW and col[K x P] = im2col(x):
+//   y      = w[OC x K] . col            (im2col writes GEMM-packed panels directly)
+//   dw    += dy[OC x P] . col^T
+//   dcol   = w^T . dy,  dx += col2im(dcol)
+// A 1x1, stride-1, unpadded conv skips im2col: col is x itself.
+//
+// Work buffers come from the caller: *_scratch_bytes(shape) tells how many
+// (64-byte aligned, no malloc here). Results are bit-identical for any
+// thread count (gemm.h), and col2im is split by input channel.
+#ifndef GB_CONV2D_H
+#define GB_CONV2D_H
+
+#include <stddef.h>
+
+typedef struct gb_conv2d_shape {
+    int N, C, H, W;        // input x (N, C, H, W)
+    int OC, KH, KW;        // weight w (OC, C, KH, KW)
+    int stride, pad;       // same in both directions
+    int OH, OW;            // output y (N, OC, OH, OW), filled by gb_conv2d_shape_make
+} gb_conv2d_shape;
+
+gb_conv2d_shape gb_conv2d_shape_make(int N, int C, int H, int W, int OC, int KH, int KW,
+                                     int stride, int pad);
+// Multiply-adds of the forward pass (backward: twice that).
+double gb_conv2d_macs(const gb_conv2d_shape *s);
+
+size_t gb_conv2d_forward_scratch_bytes(const gb_conv2d_shape *s);
+// y = conv(x, w); y is overwritten.
+void gb_conv2d_forward(const gb_conv2d_shape *s, const float *x, const float *w, float *y,
+                       void *scratch);
+
+size_t gb_conv2d_backward_scratch_bytes(const gb_conv2d_shape *s);
+// dx += dL/dx and dw += dL/dw (both accumulate, as .grad does); either may be
+// NULL when that gradient is not needed (frozen weights, input leaf).
+void gb_conv2d_backward(const gb_conv2d_shape *s, const float *x, const float *w,
+                        const float *dy, float *dx, float *dw, void *scratch);
+
+// 3x3 stride-1 convs by Winograd F(2x2, 3x3) (conv2d_winograd.c): 2.25x
+// fewer multiplies. The weights are transformed once into u (16*OC*C floats)
+// and reused while they do not change; scratch per the function below.
+int gb_conv2d_winograd_ok(const gb_conv2d_shape *s);
+size_t gb_conv2d_winograd_weights_floats(const gb_conv2d_shape *s);
+void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, const float *w, float *u);
+size_t gb_conv2d_winograd_scratch_bytes(const gb_conv2d_shape *s);
+void gb_conv2d_winograd_forward(const gb_conv2d_shape *s, const float *u, const float *x, float *y,
+                                void *scratch);
+
+// The pieces, exposed for tests and benches.
+// Writes im2col(x) of one image (C,H,W) as packed B panels (gemm.h) of K x P.
+void gb_f32_im2col_packed(const gb_conv2d_shape *s, const float *x, float *packed);
+// Writes im2col(x) of one image row-major, col[K x P].
+void gb_f32_im2col(const gb_conv2d_shape *s, const float *x, float *col);
+// dx (C,H,W) += col2im(dcol[K x P]) for one image.
+void gb_f32_col2im(const gb_conv2d_shape *s, const float *dcol, float *dx);
+
+#endif

@@ -1,0 +1,259 @@
+// gemm.c: packing and the blocked, threaded GEMM driver (contract in gemm.h).
+//
+// Loop nest, per thread, over the part of C it owns (GotoBLAS order):
+//   for each K block [k0, k0+kc)          kc from K only: a fixed summation order
+//     for each block of mc rows of A      mc x kc of A (~192 KiB) stays in L2
+//       for each B panel p (8 columns)    kc x 8 of B (<= 16 KiB) stays in L1
+//         for each 4-row tile in the block
+//           ukernel(tile, panel, accumulate = k0 > 0 || caller's accumulate)
+// The microkernel keeps its C tile in registers for a whole K block, so C is
+// read and written once per block, not once per k.
+#include "gemm.h"
+#include "kernels.h"
+
+#include "../core/gb_status.h"
+#include "../threads/gb_pool.h"
+
+#include <string.h>
+
+// --- configuration ----------------------------------------------------------
+
+// The default microkernel is the build's (gb_kernels(): 4x8 SIMD, or the
+// scalar twin without SIMD); tests and benches may switch it.
+static gb_gemm_config default_config;
+static const gb_gemm_config *config;
+
+static const gb_gemm_config *current(void) {
+    if (!config) {
+        const gb_kernel_table *kt = gb_kernels();
+        default_config = (gb_gemm_config){ kt->gemm, kt->gemm_mr, kt->gemm_name };
+        config = &default_config;
+    }
+    return config;
+}
+
+const gb_gemm_config *gb_gemm_get_config(void) { return current(); }
+void gb_gemm_set_config(const gb_gemm_config *cfg) { current(); config = cfg ? cfg : &default_config; }
+
+int gb_gemm_kc(int M, int K) {
+    // A B-panel block kc x 8 floats: kc = 512 is 16 KiB, half of L1, and long
+    // enough that the C tile's load and store per call cost ~1%. K is cut in
+    // equal blocks. Depends on K only (M is unused: kept for the API), so the
+    // summation order never changes with the thread split.
+    (void)M;
+    const int kc = 512;
+    if (K <= kc) return K;
+    int nblocks = (K + kc - 1) / kc;
+    return (K + nblocks - 1) / nblocks;
+}
+
+// Rows of A per block: mc x kc floats near 192 KiB, so the block stays in
+// L2 while all the B panels of the thread's slab stream past it.
+static int gemm_mc(int kc, int mr) {
+    int mc = (48 * 1024) / (kc > 0 ? kc : 1);
+    mc -= mc % mr;
+    return mc < mr ? mr : mc;
+}
+
+// --- packing -------------------------------------------------------------------
+
+size_t gb_f32_packed_b_floats(int K, int N) {
+    return (size_t)((N + GB_GEMM_NR - 1) / GB_GEMM_NR) * (size_t)K * GB_GEMM_NR;
+}
+
+typedef struct pack_job {
+    int K, N, ldb, transposed;
+    const float *B;
+    float *Bp;
+} pack_job;
+
+// Each thread packs a contiguous range of panels.
+static void pack_task(void *ctx, int ith, int nth) {
+    const pack_job *j = ctx;
+    const int np = (j->N + GB_GEMM_NR - 1) / GB_GEMM_NR;
+    const int p0 = (int)((long long)np * ith / nth), p1 = (int)((long long)np * (ith + 1) / nth);
+    for (int p = p0; p < p1; p++) {
+        float *dst = j->Bp + (size_t)p * j->K * GB_GEMM_NR;
+        const int n0 = p * GB_GEMM_NR;
+        const int w = j->N - n0 < GB_GEMM_NR ? j->N - n0 : GB_GEMM_NR;
+        if (!j->transposed) {
+            // B[k][n0 .. n0+w) is contiguous: one short copy per k.
+            const float *src = j->B + n0;
+            for (int k = 0; k < j->K; k++, dst += GB_GEMM_NR, src += j->ldb) {
+                if (w == GB_GEMM_NR) memcpy(dst, src, GB_GEMM_NR * sizeof(float));
+                else {
+                    memset(dst, 0, GB_GEMM_NR * sizeof(float));
+                    memcpy(dst, src, (size_t)w * sizeof(float));
+                }
+            }
+        } else {
+            // B^T: panel column c is row n0+c of the given N x K matrix.
+            const float *rows[GB_GEMM_NR];
+            for (int c = 0; c < GB_GEMM_NR; c++)
+                rows[c] = c < w ? j->B + (size_t)(n0 + c) * j->ldb : NULL;
+            for (int k = 0; k < j->K; k++, dst += GB_GEMM_NR)
+                for (int c = 0; c < GB_GEMM_NR; c++) dst[c] = c < w ? rows[c][k] : 0.0f;
+        }
+    }
+}
+
+void gb_f32_pack_b(int K, int N, const float *B, int ldb, float *Bp) {
+    pack_job j = { K, N, ldb, 0, B, Bp };
+    gb_parallel_for(pack_task, &j);
+}
+
+void gb_f32_pack_bt(int K, int N, const float *B, int ldb, float *Bp) {
+    pack_job j = { K, N, ldb, 1, B, Bp };
+    gb_parallel_for(pack_task, &j);
+}
+
+// --- the driver -----------------------------------------------------------------
+
+typedef struct gemm_job {
+    int M, N, K, lda, ldc, accumulate;
+    const float *A, *Bp, *bias;
+    float *C;
+    gb_f32_gemm_ukernel ukernel;
+    int mr;
+    int batch;                          // independent GEMMs of the same shape
+    size_t stride_a, stride_b, stride_c;
+} gemm_job;
+
+// Splits [0, n) into nth nearly equal ranges.
+static void split(int n, int ith, int nth, int *lo, int *hi) {
+    *lo = (int)((long long)n * ith / nth);
+    *hi = (int)((long long)n * (ith + 1) / nth);
+}
+
+static void gemm_one(const gemm_job *j, int ith, int nth) {
+    const int mr = j->mr;
+    const int n_panels = (j->N + GB_GEMM_NR - 1) / GB_GEMM_NR;
+    const int m_tiles = (j->M + mr - 1) / mr;
+    // Give each thread a slab of panels or a slab of row tiles, whichever
+    // balances better (largest share vs the ideal); ties go to panels.
+    int p0 = 0, p1 = n_panels, t0 = 0, t1 = m_tiles;
+    if (nth > 1) {
+        const int max_p = (n_panels + nth - 1) / nth, max_t = (m_tiles + nth - 1) / nth;
+        if ((long long)max_p * m_tiles <= (long long)max_t * n_panels) split(n_panels, ith, nth, &p0, &p1);
+        else split(m_tiles, ith, nth, &t0, &t1);
+    }
+    if (p0 >= p1 || t0 >= t1) return;
+    const int m0 = t0 * mr, m1 = t1 * mr < j->M ? t1 * mr : j->M;
+
+    int acc = j->accumulate;
+    if (j->bias) {   // C = (C or 0) + bias, then the products accumulate on top
+        for (int m = m0; m < m1; m++) {
+            float *c = j->C + (size_t)m * j->ldc;
+            const int n1 = p1 * GB_GEMM_NR < j->N ? p1 * GB_GEMM_NR : j->N;
+            for (int n = p0 * GB_GEMM_NR; n < n1; n++) c[n] = (acc ? c[n] : 0.0f) + j->bias[n];
+        }
+        acc = 1;
+    }
+
+    const int kc_max = gb_gemm_kc(j->M, j->K), mc = gemm_mc(kc_max, mr);
+    for (int k0 = 0; k0 < j->K; k0 += kc_max) {
+        const size_t kc = (size_t)(j->K - k0 < kc_max ? j->K - k0 : kc_max);
+        for (int mb = m0; mb < m1; mb += mc) {
+            const int mb1 = mb + mc < m1 ? mb + mc : m1;
+            for (int p = p0; p < p1; p++) {
+                const float *bp = j->Bp + (size_t)p * j->K * GB_GEMM_NR + (size_t)k0 * GB_GEMM_NR;
+                const size_t nr = (size_t)(j->N - p * GB_GEMM_NR < GB_GEMM_NR ? j->N - p * GB_GEMM_NR : GB_GEMM_NR);
+                float *cp = j->C + p * GB_GEMM_NR;
+                for (int m = mb; m < mb1; m += mr) {
+                    const size_t rows = (size_t)(mb1 - m < mr ? mb1 - m : mr);
+                    j->ukernel(rows, nr, kc, j->A + (size_t)m * j->lda + k0, (size_t)j->lda, bp,
+                               cp + (size_t)m * j->ldc, (size_t)j->ldc, acc || k0 > 0);
+                }
+            }
+        }
+    }
+}
+
+static void gemm_task(void *ctx, int ith, int nth) {
+    const gemm_job *j = ctx;
+    gemm_job one = *j;
+    for (int b = 0; b < j->batch; b++) {   // same split for every member of the batch
+        one.A = j->A + b * j->stride_a;
+        one.Bp = j->Bp + b * j->stride_b;
+        one.C = j->C + b * j->stride_c;
+        gemm_one(&one, ith, nth);
+    }
+}
+
+void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const float *Bp,
+                        float *C, int ldc, const float *bias, int accumulate) {
+    GB_ASSERT(M >= 0 && N >= 0 && K >= 0 && lda >= K && ldc >= N, "M=%d N=%d K=%d lda=%d ldc=%d", M, N, K, lda, ldc);
+    if (M == 0 || N == 0) return;
+    if (K == 0) {   // empty sum: C = (C or 0) + bias
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++)
+                C[(size_t)m * ldc + n] = (accumulate ? C[(size_t)m * ldc + n] : 0.0f) + (bias ? bias[n] : 0.0f);
+        return;
+    }
+    const gb_gemm_config *cfg = current();
+    gemm_job j = { M, N, K, lda, ldc, accumulate, A, Bp, bias, C, cfg->ukernel, cfg->mr, 1, 0, 0, 0 };
+    gb_parallel_for(gemm_task, &j);
+}
+
+void gb_f32_gemm_packed_batched(int batch, int M, int N, int K, const float *A, int lda,
+                                size_t stride_a, const float *Bp, size_t stride_b, float *C,
+                                int ldc, size_t stride_c) {
+    GB_ASSERT(M > 0 && N > 0 && K > 0 && lda >= K && ldc >= N && batch >= 0, "M=%d N=%d K=%d", M, N, K);
+    const gb_gemm_config *cfg = current();
+    gemm_job j = { M, N, K, lda, ldc, 0, A, Bp, NULL, C, cfg->ukernel, cfg->mr, batch,
+                   stride_a, stride_b, stride_c };
+    gb_parallel_for(gemm_task, &j);
+}
+
+// --- unpacked and transposed forms ---------------------------------------------
+
+size_t gb_f32_gemm_scratch_floats(int M, int N, int K, int transA) {
+    size_t n = gb_f32_packed_b_floats(K, N);
+    if (transA) n += (size_t)M * K + 16;   // A^T, kept 64-byte aligned after B
+    return n;
+}
+
+void gb_f32_gemm(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                 float *C, int ldc, const float *bias, int accumulate, float *scratch) {
+    gb_f32_pack_b(K, N, B, ldb, scratch);
+    gb_f32_gemm_packed(M, N, K, A, lda, scratch, C, ldc, bias, accumulate);
+}
+
+void gb_f32_gemm_nt(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                    float *C, int ldc, const float *bias, int accumulate, float *scratch) {
+    gb_f32_pack_bt(K, N, B, ldb, scratch);
+    gb_f32_gemm_packed(M, N, K, A, lda, scratch, C, ldc, bias, accumulate);
+}
+
+typedef struct transpose_job {
+    int rows, cols, lds;          // src is rows x cols (leading dim lds); dst is cols x rows
+    const float *src;
+    float *dst;
+} transpose_job;
+
+// dst[c][r] = src[r][c], in 8x8 blocks so both sides touch few cache lines;
+// each thread owns a range of destination rows.
+static void transpose_task(void *ctx, int ith, int nth) {
+    const transpose_job *t = ctx;
+    int c0, c1;
+    split((t->cols + 7) / 8, ith, nth, &c0, &c1);
+    for (int cb = c0 * 8; cb < c1 * 8 && cb < t->cols; cb += 8)
+        for (int rb = 0; rb < t->rows; rb += 8)
+            for (int c = cb; c < cb + 8 && c < t->cols; c++)
+                for (int r = rb; r < rb + 8 && r < t->rows; r++)
+                    t->dst[(size_t)c * t->rows + r] = t->src[(size_t)r * t->lds + c];
+}
+
+void gb_f32_transpose(int rows, int cols, const float *src, int lds, float *dst) {
+    transpose_job t = { rows, cols, lds, src, dst };
+    gb_parallel_for(transpose_task, &t);
+}
+
+void gb_f32_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                    float *C, int ldc, int accumulate, float *scratch) {
+    float *bp = scratch;
+    float *at = scratch + ((gb_f32_packed_b_floats(K, N) + 15) & ~(size_t)15);
+    gb_f32_transpose(K, M, A, lda, at);
+    gb_f32_pack_b(K, N, B, ldb, bp);
+    gb_f32_gemm_packed(M, N, K, at, K, bp, C, ldc, NULL, accumulate);
+}

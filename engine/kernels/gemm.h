@@ -1,0 +1,88 @@
+// gemm.h: single-precision matrix multiply, the engine of conv and linear.
+//
+//   C[M x N] (+)= A[M x K] . B[K x N]        all row-major, leading dims lda/ldb/ldc
+//
+// B is first *packed* into panels of 8 columns: panel p holds, for k = 0..K-1,
+// the 8 values B[k][8p .. 8p+7] contiguously (zero past column N). A
+// microkernel then reads one panel front to back while it keeps a 4x8 tile of
+// C in registers; see f32-gemm/gb_f32_gemm_4x8__wasmsimd.c for why that tile.
+// Weights that do not change can be packed once; im2col (conv2d.c) writes
+// packed panels directly.
+//
+// Threads: every driver below splits the output tiles over the pool's
+// (ith, nth) and sums over K in blocks of a size that depends on (M, K) only,
+// so each C element is produced by one thread in one fixed order: results are
+// bit-identical for any thread count.
+//
+// Transposed forms for backward passes (Y = X.W^T style layers):
+//   gb_f32_gemm_nt   C (+)= A . B^T    B given as N x K   (dW = dY . col^T)
+//   gb_f32_gemm_tn   C (+)= A^T . B    A given as K x M   (dcol = W^T . dY)
+#ifndef GB_GEMM_H
+#define GB_GEMM_H
+
+#include <stddef.h>
+
+#define GB_GEMM_NR 8   // columns per packed B panel (every microkernel's width)
+
+// Microkernel contract:
+//   C[mr x nr] = (accumulate ? C : 0) + A[mr x kc] . Bpanel[kc x 8][:, :nr]
+// 1 <= mr <= its tile height, 1 <= nr <= 8; `b` points into a packed panel
+// (8 floats per k). Reads exactly mr rows of A and writes exactly mr x nr of C.
+// Per element the products are added in k order to the initial value, so
+// every microkernel, SIMD or scalar, returns bit-identical results.
+typedef void (*gb_f32_gemm_ukernel)(size_t mr, size_t nr, size_t kc,
+                                    const float *a, size_t lda, const float *b,
+                                    float *c, size_t ldc, int accumulate);
+
+void gb_f32_gemm_4x8__wasmsimd(size_t mr, size_t nr, size_t kc, const float *a, size_t lda,
+                               const float *b, float *c, size_t ldc, int accumulate);
+void gb_f32_gemm_4x8__scalar(size_t mr, size_t nr, size_t kc, const float *a, size_t lda,
+                             const float *b, float *c, size_t ldc, int accumulate);
+void gb_f32_gemm_6x8__wasmsimd(size_t mr, size_t nr, size_t kc, const float *a, size_t lda,
+                               const float *b, float *c, size_t ldc, int accumulate);
+
+// Floats needed to hold B (K x N) packed: ceil(N/8) panels of K x 8.
+size_t gb_f32_packed_b_floats(int K, int N);
+// Packs B (K x N, row-major, leading dim ldb) into panels. Threaded.
+void gb_f32_pack_b(int K, int N, const float *B, int ldb, float *Bp);
+// Packs B^T where B is given as N x K row-major: the GEMM then computes A . B^T.
+void gb_f32_pack_bt(int K, int N, const float *B, int ldb, float *Bp);
+
+// C (+)= A . Bp with Bp packed; bias (length N, may be NULL) is added to every
+// row: C = (accumulate ? C : 0) + bias + A.B.
+void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const float *Bp,
+                        float *C, int ldc, const float *bias, int accumulate);
+
+// `batch` independent products C_b = A_b . Bp_b of one shape (members
+// `stride_*` floats apart), in one parallel_for: Winograd's 16 GEMMs.
+void gb_f32_gemm_packed_batched(int batch, int M, int N, int K, const float *A, int lda,
+                                size_t stride_a, const float *Bp, size_t stride_b, float *C,
+                                int ldc, size_t stride_c);
+
+// Unpacked forms: they pack into `scratch` (64-byte aligned is best) first.
+// gb_f32_gemm_scratch_floats(M, N, K, transA) tells how many floats.
+size_t gb_f32_gemm_scratch_floats(int M, int N, int K, int transA);
+void gb_f32_gemm(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                 float *C, int ldc, const float *bias, int accumulate, float *scratch);
+void gb_f32_gemm_nt(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                    float *C, int ldc, const float *bias, int accumulate, float *scratch);
+void gb_f32_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                    float *C, int ldc, int accumulate, float *scratch);
+
+// dst[cols x rows] = src[rows x cols]^T (src leading dim lds). Threaded.
+void gb_f32_transpose(int rows, int cols, const float *src, int lds, float *dst);
+
+// Which microkernel the drivers use (the build's default comes from
+// gb_kernels()); tests and benches switch it to compare twins and tiles.
+typedef struct gb_gemm_config {
+    gb_f32_gemm_ukernel ukernel;
+    int mr;                       // tile height of `ukernel`
+    const char *name;
+} gb_gemm_config;
+const gb_gemm_config *gb_gemm_get_config(void);
+void gb_gemm_set_config(const gb_gemm_config *cfg);   // NULL restores the default
+
+// K-block size (exposed for tests/benches); depends on K only.
+int gb_gemm_kc(int M, int K);
+
+#endif

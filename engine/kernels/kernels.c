@@ -1,0 +1,35 @@
+// kernels.c: the kernel tables (see kernels.h for which build gets which).
+#include "kernels.h"
+
+#define GB_KERNEL_OPS                                                          \
+    .conv2d_forward = gb_conv2d_forward, .conv2d_backward = gb_conv2d_backward, \
+    .maxpool2d_forward = gb_f32_maxpool2d_forward,                             \
+    .maxpool2d_backward = gb_f32_maxpool2d_backward,                           \
+    .global_avgpool_forward = gb_f32_global_avgpool_forward,                   \
+    .global_avgpool_backward = gb_f32_global_avgpool_backward,                 \
+    .batchnorm_forward_train = gb_f32_batchnorm_forward_train,                 \
+    .batchnorm_forward_eval = gb_f32_batchnorm_forward_eval,                   \
+    .batchnorm_backward = gb_f32_batchnorm_backward
+
+static const gb_kernel_table scalar_table = {
+    .isa = "scalar",
+    .gemm = gb_f32_gemm_4x8__scalar, .gemm_mr = 4, .gemm_name = "4x8__scalar",
+    .relu = gb_f32_relu__scalar, .relu_backward = gb_f32_relu_backward__scalar,
+    GB_KERNEL_OPS,
+};
+
+#if defined(__wasm_simd128__) || defined(__SSE2__) || defined(__ARM_NEON)
+static const gb_kernel_table simd_table = {
+    .isa = "wasmsimd",
+    // 4x8 everywhere: in V8 it beats 6x8 by ~1.4x (6x8's 12 accumulators
+    // spill); natively (gcc, SSE) the two measure the same (bench/kernels).
+    .gemm = gb_f32_gemm_4x8__wasmsimd, .gemm_mr = 4, .gemm_name = "4x8__wasmsimd",
+    .relu = gb_f32_relu__wasmsimd, .relu_backward = gb_f32_relu_backward__wasmsimd,
+    GB_KERNEL_OPS,
+};
+const gb_kernel_table *gb_kernels(void) { return &simd_table; }
+#else
+const gb_kernel_table *gb_kernels(void) { return &scalar_table; }
+#endif
+
+const gb_kernel_table *gb_kernels_scalar(void) { return &scalar_table; }

@@ -1,0 +1,59 @@
+# engine/kernels/kernels.cmake: sources and flags of engine/kernels and
+# engine/threads, for the top-level CMakeLists.txt to include():
+#
+#   include(engine/kernels/kernels.cmake)
+#   add_library(gb_engine_simd_mt STATIC ${GB_KERNELS_SOURCES} ...)   # one library per variant
+#   gb_kernels_options(gb_engine_simd_mt)
+#   gb_kernels_add_tests(gb_engine_simd_mt simd_mt)                    # tests/kernels as ctest tests
+#
+# Variants are chosen by the flags of the target, not here: -msimd128 (SIMD
+# kernels), -pthread (the pool gets threads: GB_THREADS is defined from
+# __EMSCRIPTEN_PTHREADS__ / _REENTRANT), neither (scalar twins, inline pool).
+# Compile the sources once per variant: those flags change code generation.
+
+set(GB_KERNELS_DIR ${CMAKE_CURRENT_LIST_DIR})
+get_filename_component(GB_ENGINE_DIR ${GB_KERNELS_DIR} DIRECTORY)
+get_filename_component(GB_REPO_DIR ${GB_ENGINE_DIR} DIRECTORY)
+
+set(GB_KERNELS_SOURCES
+    ${GB_KERNELS_DIR}/kernels.c
+    ${GB_KERNELS_DIR}/gemm.c
+    ${GB_KERNELS_DIR}/conv2d.c
+    ${GB_KERNELS_DIR}/conv2d_winograd.c
+    ${GB_KERNELS_DIR}/pool2d.c
+    ${GB_KERNELS_DIR}/batchnorm.c
+    ${GB_KERNELS_DIR}/f32-gemm/gb_f32_gemm_4x8__wasmsimd.c
+    ${GB_KERNELS_DIR}/f32-gemm/gb_f32_gemm_4x8__scalar.c
+    ${GB_KERNELS_DIR}/f32-gemm/gb_f32_gemm_6x8__wasmsimd.c
+    ${GB_KERNELS_DIR}/f32-relu/gb_f32_relu__wasmsimd.c
+    ${GB_KERNELS_DIR}/f32-relu/gb_f32_relu__scalar.c
+    ${GB_ENGINE_DIR}/threads/gb_pool.c
+)
+
+# NOTE: -ffp-contract=off keeps gcc/clang from fusing a*b+c into an FMA on
+# native targets that have one: the SIMD kernels and their scalar twins then
+# round identically (wasm has no FMA, so the wasm builds agree anyway).
+function(gb_kernels_options target)
+    target_compile_options(${target} PRIVATE -ffp-contract=off)
+    if(NOT EMSCRIPTEN)
+        find_package(Threads)
+        if(Threads_FOUND)
+            target_link_libraries(${target} PUBLIC Threads::Threads)
+        endif()
+        target_link_libraries(${target} PUBLIC m)
+    endif()
+endfunction()
+
+# One ctest test per tests/kernels/test_*.c, linked against `lib` (which
+# must also contain engine/core/status.c). Under Emscripten the tests run
+# through CMAKE_CROSSCOMPILING_EMULATOR (see TOOLCHAIN.md for Node 20).
+function(gb_kernels_add_tests lib suffix)
+    file(GLOB _tests ${GB_REPO_DIR}/tests/kernels/test_*.c)
+    foreach(_src ${_tests})
+        get_filename_component(_name ${_src} NAME_WE)
+        add_executable(${_name}_${suffix} ${_src})
+        target_link_libraries(${_name}_${suffix} PRIVATE ${lib})
+        target_compile_options(${_name}_${suffix} PRIVATE -ffp-contract=off)
+        add_test(NAME kernels_${_name}_${suffix} COMMAND ${_name}_${suffix})
+    endforeach()
+endfunction()

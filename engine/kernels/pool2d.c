@@ -1,0 +1,119 @@
+// pool2d.c: max and global-average pooling (maths in pool2d.h).
+#include "pool2d.h"
+
+#include "../core/gb_status.h"
+#include "../threads/gb_pool.h"
+
+gb_pool2d_shape gb_pool2d_shape_make(int N, int C, int H, int W, int K, int stride, int pad) {
+    GB_ASSERT(N > 0 && C > 0 && H > 0 && W > 0 && K > 0 && stride > 0 && pad >= 0 && 2 * pad <= K,
+              "bad pool2d shape");
+    gb_pool2d_shape s = { N, C, H, W, K, stride, pad, 0, 0 };
+    s.OH = (H + 2 * pad - K) / stride + 1;
+    s.OW = (W + 2 * pad - K) / stride + 1;
+    return s;
+}
+
+typedef struct pool_job {
+    const gb_pool2d_shape *s;
+    const float *x, *dy;
+    float *y, *dx;
+    const int32_t *argmax_in;
+    int32_t *argmax;
+    int N, C, HW;
+} pool_job;
+
+static void planes(int n_planes, int ith, int nth, int *lo, int *hi) {
+    *lo = (int)((long long)n_planes * ith / nth);
+    *hi = (int)((long long)n_planes * (ith + 1) / nth);
+}
+
+static void maxpool_fwd_task(void *ctx, int ith, int nth) {
+    const pool_job *j = ctx;
+    const gb_pool2d_shape *s = j->s;
+    int q0, q1;
+    planes(s->N * s->C, ith, nth, &q0, &q1);
+    for (int q = q0; q < q1; q++) {
+        const float *x = j->x + (size_t)q * s->H * s->W;
+        float *y = j->y + (size_t)q * s->OH * s->OW;
+        int32_t *am = j->argmax ? j->argmax + (size_t)q * s->OH * s->OW : NULL;
+        for (int i = 0; i < s->OH; i++) {
+            const int h0 = i * s->stride - s->pad;
+            const int ha = h0 < 0 ? 0 : h0, hb = h0 + s->K < s->H ? h0 + s->K : s->H;
+            for (int jj = 0; jj < s->OW; jj++) {
+                const int w0 = jj * s->stride - s->pad;
+                const int wa = w0 < 0 ? 0 : w0, wb = w0 + s->K < s->W ? w0 + s->K : s->W;
+                int best = ha * s->W + wa;
+                float m = x[best];
+                for (int h = ha; h < hb; h++)
+                    for (int w = wa; w < wb; w++) {
+                        const float v = x[h * s->W + w];
+                        if (v > m || v != v) { m = v; best = h * s->W + w; }   // NaN propagates
+                    }
+                y[i * s->OW + jj] = m;
+                if (am) am[i * s->OW + jj] = best;
+            }
+        }
+    }
+}
+
+void gb_f32_maxpool2d_forward(const gb_pool2d_shape *s, const float *x, float *y, int32_t *argmax) {
+    pool_job j = { .s = s, .x = x, .y = y, .argmax = argmax };
+    gb_parallel_for(maxpool_fwd_task, &j);
+}
+
+static void maxpool_bwd_task(void *ctx, int ith, int nth) {
+    const pool_job *j = ctx;
+    const gb_pool2d_shape *s = j->s;
+    int q0, q1;
+    planes(s->N * s->C, ith, nth, &q0, &q1);
+    const int P = s->OH * s->OW;
+    for (int q = q0; q < q1; q++) {
+        float *dx = j->dx + (size_t)q * s->H * s->W;
+        const float *dy = j->dy + (size_t)q * P;
+        const int32_t *am = j->argmax_in + (size_t)q * P;
+        for (int p = 0; p < P; p++) dx[am[p]] += dy[p];
+    }
+}
+
+void gb_f32_maxpool2d_backward(const gb_pool2d_shape *s, const int32_t *argmax, const float *dy,
+                               float *dx) {
+    pool_job j = { .s = s, .dy = dy, .dx = dx, .argmax_in = argmax };
+    gb_parallel_for(maxpool_bwd_task, &j);
+}
+
+// Sums each plane in 4 interleaved partial sums (float), combined in a fixed
+// order: shorter dependency chains, same result for any thread count.
+static void avgpool_fwd_task(void *ctx, int ith, int nth) {
+    const pool_job *j = ctx;
+    int q0, q1;
+    planes(j->N * j->C, ith, nth, &q0, &q1);
+    for (int q = q0; q < q1; q++) {
+        const float *x = j->x + (size_t)q * j->HW;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 4 <= j->HW; i += 4) { s0 += x[i]; s1 += x[i + 1]; s2 += x[i + 2]; s3 += x[i + 3]; }
+        for (; i < j->HW; i++) s0 += x[i];
+        j->y[q] = ((s0 + s1) + (s2 + s3)) / (float)j->HW;
+    }
+}
+
+void gb_f32_global_avgpool_forward(int N, int C, int HW, const float *x, float *y) {
+    pool_job j = { .x = x, .y = y, .N = N, .C = C, .HW = HW };
+    gb_parallel_for(avgpool_fwd_task, &j);
+}
+
+static void avgpool_bwd_task(void *ctx, int ith, int nth) {
+    const pool_job *j = ctx;
+    int q0, q1;
+    planes(j->N * j->C, ith, nth, &q0, &q1);
+    for (int q = q0; q < q1; q++) {
+        const float g = j->dy[q] / (float)j->HW;
+        float *dx = j->dx + (size_t)q * j->HW;
+        for (int i = 0; i < j->HW; i++) dx[i] += g;
+    }
+}
+
+void gb_f32_global_avgpool_backward(int N, int C, int HW, const float *dy, float *dx) {
+    pool_job j = { .dy = dy, .dx = dx, .N = N, .C = C, .HW = HW };
+    gb_parallel_for(avgpool_bwd_task, &j);
+}

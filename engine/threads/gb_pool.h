@@ -1,0 +1,38 @@
+// gb_pool.h: one persistent thread pool and an (ith, nth) parallel-for.
+//
+// The pool is created once (gb_pool_init) and lives until gb_pool_shutdown;
+// ops never create threads. gb_parallel_for(fn, ctx) calls fn(ctx, ith, nth)
+// once for every ith in [0, nth): the calling thread runs ith = 0 and the
+// workers run the rest; it returns when all have finished.
+//
+// Determinism contract (DESIGN.md, "Threads"): a kernel must split its
+// *outputs* over ith so that each output element is written by exactly one
+// call, and must sum in an order that does not depend on nth. Then results
+// are bit-identical for 1, 2 or N threads.
+//
+// Built without threads (no -pthread, GB_THREADS undefined) everything runs
+// inline with nth = 1. A parallel_for issued from inside another one also
+// runs inline with nth = 1 (no nesting, no deadlock).
+#ifndef GB_POOL_H
+#define GB_POOL_H
+
+#include "../core/gb_status.h"
+
+#if !defined(GB_THREADS) && (defined(__EMSCRIPTEN_PTHREADS__) || (!defined(__EMSCRIPTEN__) && defined(_REENTRANT)))
+#define GB_THREADS 1
+#endif
+
+#define GB_POOL_MAX_THREADS 16
+
+typedef void (*gb_task_fn)(void *ctx, int ith, int nth);
+
+// Starts n_threads - 1 workers (the caller is the n-th). Idempotent: a second
+// call with a different count shuts the old pool down first. n_threads <= 1,
+// or a build without threads, means "no workers".
+gb_status gb_pool_init(int n_threads);
+// Threads taking part in a parallel_for (>= 1), the caller included.
+int gb_pool_threads(void);
+void gb_parallel_for(gb_task_fn fn, void *ctx);
+void gb_pool_shutdown(void);
+
+#endif

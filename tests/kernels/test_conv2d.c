@@ -1,0 +1,177 @@
+// test_conv2d.c: conv2d forward/backward against naive direct loops in
+// double, backward against central differences of L = sum(conv(x, w) * r),
+// the scalar and SIMD microkernels bit for bit, and 1/2/3 threads bit for bit.
+#include "gb_test.h"
+#include "../../engine/kernels/conv2d.h"
+#include "../../engine/kernels/gemm.h"
+#include "../../engine/threads/gb_pool.h"
+
+static double xval(const gb_conv2d_shape *s, const float *x, int n, int c, int ih, int iw) {
+    if (ih < 0 || ih >= s->H || iw < 0 || iw >= s->W) return 0.0;
+    return x[(((size_t)n * s->C + c) * s->H + ih) * s->W + iw];
+}
+
+// y[n,o,i,j] = sum w[o,c,kh,kw] x[n,c,i*s+kh-p, j*s+kw-p], in double.
+static void naive_forward(const gb_conv2d_shape *s, const float *x, const float *w, double *y) {
+    for (int n = 0; n < s->N; n++)
+        for (int o = 0; o < s->OC; o++)
+            for (int i = 0; i < s->OH; i++)
+                for (int j = 0; j < s->OW; j++) {
+                    double acc = 0;
+                    for (int c = 0; c < s->C; c++)
+                        for (int kh = 0; kh < s->KH; kh++)
+                            for (int kw = 0; kw < s->KW; kw++)
+                                acc += w[((o * s->C + c) * s->KH + kh) * s->KW + kw] *
+                                       xval(s, x, n, c, i * s->stride + kh - s->pad, j * s->stride + kw - s->pad);
+                    *y++ = acc;
+                }
+}
+
+// The same loops, scattering dy into dx and dw (the adjoint, written directly).
+static void naive_backward(const gb_conv2d_shape *s, const float *x, const float *w, const float *dy,
+                           double *dx, double *dw) {
+    for (int n = 0; n < s->N; n++)
+        for (int o = 0; o < s->OC; o++)
+            for (int i = 0; i < s->OH; i++)
+                for (int j = 0; j < s->OW; j++) {
+                    const double g = dy[(((size_t)n * s->OC + o) * s->OH + i) * s->OW + j];
+                    for (int c = 0; c < s->C; c++)
+                        for (int kh = 0; kh < s->KH; kh++)
+                            for (int kw = 0; kw < s->KW; kw++) {
+                                const int ih = i * s->stride + kh - s->pad, iw = j * s->stride + kw - s->pad;
+                                const size_t wi = ((o * s->C + c) * s->KH + kh) * s->KW + kw;
+                                dw[wi] += g * xval(s, x, n, c, ih, iw);
+                                if (ih >= 0 && ih < s->H && iw >= 0 && iw < s->W)
+                                    dx[(((size_t)n * s->C + c) * s->H + ih) * s->W + iw] += g * w[wi];
+                            }
+                }
+}
+
+static double loss(const gb_conv2d_shape *s, const float *x, const float *w, const float *r,
+                   float *y, void *scratch) {
+    gb_conv2d_forward(s, x, w, y, scratch);
+    double L = 0;
+    for (size_t i = 0; i < (size_t)s->N * s->OC * s->OH * s->OW; i++) L += (double)y[i] * r[i];
+    return L;
+}
+
+static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st, int pad) {
+    const gb_conv2d_shape s = gb_conv2d_shape_make(N, C, H, W, OC, KH, KW, st, pad);
+    const size_t nx = (size_t)N * C * H * W, nw = (size_t)OC * C * KH * KW, ny = (size_t)N * OC * s.OH * s.OW;
+    float *x = alloc_f(nx), *w = alloc_f(nw), *dy = alloc_f(ny), *y = alloc_f(ny);
+    float *dx = alloc_f(nx), *dw = alloc_f(nw), *dx0 = alloc_f(nx), *dw0 = alloc_f(nw);
+    float *y1 = alloc_f(ny), *dx1 = alloc_f(nx), *dw1 = alloc_f(nw);
+    size_t sb = gb_conv2d_forward_scratch_bytes(&s), bb = gb_conv2d_backward_scratch_bytes(&s);
+    void *scratch = alloc_f((sb > bb ? sb : bb) / sizeof(float));
+    double *ry = calloc(ny, sizeof(double)), *rdx = calloc(nx, sizeof(double)), *rdw = calloc(nw, sizeof(double));
+    fill(x, nx); fill(w, nw); fill(dy, ny); fill(dx0, nx); fill(dw0, nw);
+    const int K = C * KH * KW;
+    char name[128];
+    snprintf(name, sizeof name, "N%d C%d %dx%d OC%d k%dx%d s%d p%d", N, C, H, W, OC, KH, KW, st, pad);
+
+    naive_forward(&s, x, w, ry);
+    for (size_t i = 0; i < nx; i++) rdx[i] = dx0[i];
+    for (size_t i = 0; i < nw; i++) rdw[i] = dw0[i];
+    naive_backward(&s, x, w, dy, rdx, rdw);
+
+    for (int nt = 1; nt <= 3; nt++) {
+        gb_pool_init(nt);
+        memcpy(dx, dx0, nx * sizeof(float)); memcpy(dw, dw0, nw * sizeof(float));
+        gb_conv2d_forward(&s, x, w, y, scratch);
+        gb_conv2d_backward(&s, x, w, dy, dx, dw, scratch);
+        if (nt == 1) {
+            double e = 0;
+            for (size_t i = 0; i < ny; i++) e = fmax(e, fabs(y[i] - ry[i]));
+            CHECK(e < 1e-5 * (K + 4), "%s: forward max err %g", name, e);
+            e = 0;
+            for (size_t i = 0; i < nx; i++) e = fmax(e, fabs(dx[i] - rdx[i]));
+            CHECK(e < 1e-5 * (OC * KH * KW + 4), "%s: dx max err %g", name, e);
+            e = 0;
+            for (size_t i = 0; i < nw; i++) e = fmax(e, fabs(dw[i] - rdw[i]));
+            CHECK(e < 1e-5 * (N * s.OH * s.OW + 4), "%s: dw max err %g", name, e);
+            memcpy(y1, y, ny * 4); memcpy(dx1, dx, nx * 4); memcpy(dw1, dw, nw * 4);
+        } else {
+            CHECK(!memcmp(y, y1, ny * 4) && !memcmp(dx, dx1, nx * 4) && !memcmp(dw, dw1, nw * 4),
+                  "%s: %d threads not bit-identical to 1", name, nt);
+        }
+    }
+    gb_pool_init(1);
+
+    // Scalar twin: the whole conv bit-identical with the scalar microkernel.
+    static const gb_gemm_config scalar = { gb_f32_gemm_4x8__scalar, 4, "4x8__scalar" };
+    gb_gemm_set_config(&scalar);
+    memcpy(dx, dx0, nx * sizeof(float)); memcpy(dw, dw0, nw * sizeof(float));
+    gb_conv2d_forward(&s, x, w, y, scratch);
+    gb_conv2d_backward(&s, x, w, dy, dx, dw, scratch);
+    gb_gemm_set_config(NULL);
+    CHECK(!memcmp(y, y1, ny * 4) && !memcmp(dx, dx1, nx * 4) && !memcmp(dw, dw1, nw * 4),
+          "%s: scalar microkernel not bit-identical to %s", name, gb_gemm_get_config()->name);
+
+    if (gb_conv2d_winograd_ok(&s)) {   // Winograd forward: vs double, threads, scalar twin
+        float *u = alloc_f(gb_conv2d_winograd_weights_floats(&s));
+        void *ws = alloc_f(gb_conv2d_winograd_scratch_bytes(&s) / sizeof(float));
+        for (int nt = 1; nt <= 3; nt++) {
+            gb_pool_init(nt);
+            gb_conv2d_winograd_transform_weights(&s, w, u);
+            gb_conv2d_winograd_forward(&s, u, x, y, ws);
+            if (nt == 1) {
+                double e = 0;
+                for (size_t i = 0; i < ny; i++) e = fmax(e, fabs(y[i] - ry[i]));
+                CHECK(e < 1e-5 * (K + 4), "%s: winograd max err %g", name, e);
+                memcpy(y1, y, ny * 4);
+            } else {
+                CHECK(!memcmp(y, y1, ny * 4), "%s: winograd %d threads not bit-identical to 1", name, nt);
+            }
+        }
+        gb_pool_init(1);
+        gb_gemm_set_config(&scalar);
+        gb_conv2d_winograd_forward(&s, u, x, y, ws);
+        gb_gemm_set_config(NULL);
+        CHECK(!memcmp(y, y1, ny * 4), "%s: winograd scalar microkernel not bit-identical", name);
+        free(u); free(ws);
+    }
+
+    // Central differences on a few entries of x and w (conv is linear in
+    // each, so the difference quotient is exact up to float rounding).
+    const float eps = 1e-2f;
+    memset(dx, 0, nx * 4); memset(dw, 0, nw * 4);
+    gb_conv2d_backward(&s, x, w, dy, dx, dw, scratch);     // r = dy
+    for (int t = 0; t < 6; t++) {
+        size_t i = (size_t)(t * 7919) % nx;
+        float keep = x[i];
+        x[i] = keep + eps; double lp = loss(&s, x, w, dy, y, scratch);
+        x[i] = keep - eps; double lm = loss(&s, x, w, dy, y, scratch);
+        x[i] = keep;
+        double num = (lp - lm) / (2 * eps);
+        CHECK(fabs(num - dx[i]) < 2e-3 * (1 + fabs(num)), "%s: dx[%zu] %g vs numeric %g", name, i, dx[i], num);
+        i = (size_t)(t * 104729) % nw;
+        keep = w[i];
+        w[i] = keep + eps; lp = loss(&s, x, w, dy, y, scratch);
+        w[i] = keep - eps; lm = loss(&s, x, w, dy, y, scratch);
+        w[i] = keep;
+        num = (lp - lm) / (2 * eps);
+        CHECK(fabs(num - dw[i]) < 2e-3 * (1 + fabs(num)), "%s: dw[%zu] %g vs numeric %g", name, i, dw[i], num);
+    }
+    free(x); free(w); free(dy); free(y); free(dx); free(dw); free(dx0); free(dw0);
+    free(y1); free(dx1); free(dw1); free(scratch); free(ry); free(rdx); free(rdw);
+}
+
+int main(void) {
+    test_conv(1, 1, 4, 4, 1, 3, 3, 1, 1);
+    test_conv(1, 1, 4, 4, 1, 3, 3, 1, 0);
+    test_conv(2, 3, 7, 9, 5, 3, 3, 1, 1);     // tails everywhere
+    test_conv(1, 4, 16, 16, 8, 3, 3, 1, 1);   // OW % 8 == 0: the one-row im2col path
+    test_conv(2, 5, 17, 20, 6, 3, 3, 2, 1);   // stride 2, rows that span panels
+    test_conv(1, 6, 10, 10, 7, 1, 1, 1, 0);   // pointwise: no im2col
+    test_conv(2, 6, 9, 11, 9, 1, 1, 2, 0);    // downsample 1x1 s2
+    test_conv(1, 3, 30, 30, 4, 7, 7, 2, 3);   // ResNet conv1 in small
+    test_conv(1, 2, 5, 5, 3, 5, 3, 1, 2);     // non-square kernel, pad > needed
+    test_conv(1, 1, 1, 1, 1, 1, 1, 1, 0);
+    test_conv(1, 64, 14, 14, 33, 3, 3, 1, 1); // M tails
+    test_conv(1, 3, 32, 32, 8, 3, 3, 2, 1);   // stride 2, OW % 8 == 0: the de-interleave path
+    test_conv(1, 80, 9, 9, 5, 3, 3, 1, 1);    // K = 720 > 512: two K blocks
+    test_conv(2, 3, 8, 6, 4, 3, 3, 1, 0);     // unpadded 3x3: Winograd with even output
+    test_conv(1, 2, 4, 5, 3, 3, 3, 1, 2);     // pad 2
+    gb_pool_shutdown();
+    return test_summary("test_conv2d");
+}
