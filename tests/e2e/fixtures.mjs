@@ -45,3 +45,12 @@ export const test = base.extend({
 });
 
 export { expect, MOCK };
+
+/**
+ * Waits until the element's text is exactly `text`, whitespace included
+ * (toHaveText with a string collapses runs of spaces, which would hide
+ * PyTorch's padding such as `tensor([-12.,  -8.])`).
+ */
+export async function expectText(locator, text) {
+	await expect.poll(() => locator.textContent(), { timeout: 10_000 }).toBe(text);
+}

@@ -1,6 +1,6 @@
 // The autograd lesson: PyTorch's "A Gentle Introduction to torch.autograd",
 // first part, with every cell running in the wasm engine.
-import { engineError, problems } from './state/lesson.js';
+import { engineError, problems, edited, resetInputs } from './state/lesson.js';
 import { EngineBadge } from './components/engine-badge.jsx';
 import { NotebookCell } from './components/notebook-cell.jsx';
 import { Py } from './components/python-code.jsx';
@@ -45,7 +45,14 @@ export function LessonPage() {
 				)}
 
 				<section aria-labelledby="h-diff">
-					<h2 id="h-diff">Differentiation in Autograd</h2>
+					<div class="section-head">
+						<h2 id="h-diff">Differentiation in Autograd</h2>
+						{edited.value && (
+							<button type="button" class="reset-button" data-testid="reset" onClick={resetInputs}>
+								Reset to the tutorial’s values
+							</button>
+						)}
+					</div>
 					<NotebookCell n={1} code={<Py code="import torch" />} />
 					<p>
 						We create two tensors <code>a</code> and <code>b</code> with <code>requires_grad=True</code>. This signals to

@@ -87,7 +87,8 @@ export function GradientChecks() {
 			{fdError && <pre class="is-error-line">{pythonError(fdError)}</pre>}
 			{fd && (
 				<p class="fd-result" data-testid="gradcheck">
-					max |Δ| = <code data-testid="gradcheck-diff">{num(fd.max_abs_diff)}</code> (tolerance {num(fd.tolerance)}){' '}
+					max |Δ| = <code data-testid="gradcheck-diff">{num(fd.max_abs_diff)}</code>
+					{fd.eps ? ` with ε = ${num(fd.eps)}` : ''} (tolerance {num(fd.tolerance)}){' '}
 					<Verdict pass={fd.pass} testid="gradcheck-verdict" />
 				</p>
 			)}

@@ -30,7 +30,8 @@ export function GraphSection() {
 				<span class="swatch is-root" /> Q’s <code>grad_fn</code>
 				<span class="swatch is-op" /> backward function
 				<span class="swatch is-leaf" /> leaf (<code>AccumulateGrad</code>) · arrows follow <code>next_functions</code>, the
-				way gradients flow.
+				way gradients flow. <strong>value</strong> is the node’s output; <strong>grad</strong> is the gradient that flowed
+				into it during <code>Q.backward(gradient=external_grad)</code>.
 			</p>
 		</div>
 	);

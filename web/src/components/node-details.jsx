@@ -50,8 +50,8 @@ export function NodeDetails({ node }) {
 			<p class="node-details-label">
 				{isLeaf ? 'leaf ' : 'computes '}
 				<code>{node.label}</code>
-				{' · shape '}
-				<code>({node.shape?.join(', ')})</code>
+				{' · '}
+				<code class="nowrap">torch.Size([{node.shape?.join(', ')}])</code>
 			</p>
 			<dl class="node-details-values">
 				<dt>value</dt>

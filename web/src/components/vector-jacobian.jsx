@@ -4,7 +4,7 @@
 import { good, inputs, setInput, stale, problems } from '../state/lesson.js';
 import { jacobianProgram } from '../state/programs.js';
 import { useProgram, firstError } from '../state/use-program.js';
-import { flat, num } from '../format/values.js';
+import { flat, list, num } from '../format/values.js';
 import { CodeField } from './code-field.jsx';
 import { pythonError } from '../format/python-error.js';
 
@@ -14,10 +14,15 @@ function Matrix({ rows, label, testid, highlightDiagonal }) {
 	const cols = rows[0]?.length ?? 0;
 	return (
 		<figure class="matrix" data-testid={testid}>
-			<div class="matrix-grid" role="table" aria-label={label} style={{ gridTemplateColumns: `repeat(${cols}, auto)` }}>
+			<div
+				class="matrix-grid"
+				role="img"
+				aria-label={`${label}: ${list(rows)}`}
+				style={{ gridTemplateColumns: `repeat(${cols}, auto)` }}
+			>
 				{rows.map((r, i) =>
 					r.map((x, j) => (
-						<span role="cell" class={highlightDiagonal && i === j ? 'is-diag' : x === 0 ? 'is-zero' : ''}>
+						<span class={highlightDiagonal && i === j ? 'is-diag' : x === 0 ? 'is-zero' : ''}>
 							{num(x)}
 						</span>
 					)),

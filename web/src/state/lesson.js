@@ -5,7 +5,7 @@
 import { signal, computed, effect } from '@preact/signals';
 import { EngineClient } from '../engine/client.js';
 import { parseLiteral, LiteralError } from './parse-literal.js';
-import { readHash, writeHash } from './url-hash.js';
+import { readHash, writeHash, DEFAULTS } from './url-hash.js';
 import { mainProgram, ASSIGN_STEP } from './programs.js';
 
 const params = new URLSearchParams(location.search);
@@ -46,6 +46,14 @@ const ready = client
 export async function runSteps(steps) {
 	await ready;
 	return client.run(steps);
+}
+
+/** True when any field differs from the tutorial's values. */
+export const edited = computed(() => Object.entries(DEFAULTS).some(([k, v]) => inputs.value[k] !== v));
+
+/** Puts every field back to the tutorial's values. */
+export function resetInputs() {
+	inputs.value = { ...DEFAULTS };
 }
 
 /** Updates one field; the recompute is debounced. */

@@ -21,13 +21,9 @@ export function mainProgram(inp) {
 	return [...setup(inp), { op: 'snapshot', root: 'Q' }, { op: 'backward', name: 'Q', gradient: inp.v, retain_graph: false }];
 }
 
-/** In [10]: `check = <expr> == x.grad` under no_grad, after the backward. */
-export function checkProgram(inp, expr) {
-	return [
-		...mainProgram(inp),
-		{ op: 'assign', name: 'check', expr, no_grad: true },
-		{ op: 'snapshot', root: 'check' },
-	];
+/** In [10]: `<name> = <expr>` (e.g. check_a = 9*a**2 == a.grad) under no_grad, after the backward. */
+export function checkProgram(inp, name, expr) {
+	return [...mainProgram(inp), { op: 'assign', name, expr, no_grad: true }, { op: 'snapshot', root: name }];
 }
 
 /** Central differences of sum(v * Q) against backward's gradients. */

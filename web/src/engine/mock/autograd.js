@@ -52,8 +52,6 @@ export function gradFnOf(t) {
 	return t.acc;
 }
 
-const val = (x) => (isT(x) ? x : x);
-const lbl = (node) => node.label;
 
 /** Applies a binary operator from the expression language. */
 export function binary(op, x, y, ctx, lx, ly) {
@@ -75,11 +73,11 @@ export function binary(op, x, y, ctx, lx, ly) {
 			local: [{ wrt: lx, d: '1' }, { wrt: ly, d: String(s) }], backward: (g) => [g, g.map((v) => s * v)] }, ctx);
 	}
 	if (op === '*') {
-		return record(out, [x, y], { name: 'MulBackward0', saved: [{ name: 'other', value: val(y) }, { name: 'self', value: val(x) }],
+		return record(out, [x, y], { name: 'MulBackward0', saved: [{ name: 'other', value: y }, { name: 'self', value: x }],
 			local: [{ wrt: lx, d: ly }, { wrt: ly, d: lx }], backward: (g) => [map(g, (i) => at(y, i)), map(g, (i) => at(x, i))] }, ctx);
 	}
 	if (op === '/') {
-		return record(out, [x, y], { name: 'DivBackward0', saved: [{ name: 'other', value: val(y) }, { name: 'self', value: val(x) }],
+		return record(out, [x, y], { name: 'DivBackward0', saved: [{ name: 'other', value: y }, { name: 'self', value: x }],
 			local: [{ wrt: lx, d: `1/${paren(ly)}` }, { wrt: ly, d: `−${paren(lx)}/${paren(ly)}²` }],
 			backward: (g) => [map(g, (i) => 1 / at(y, i)), map(g, (i) => -at(x, i) / at(y, i) ** 2)] }, ctx);
 	}
@@ -119,4 +117,4 @@ export function unary(fn, x, ctx, lx) {
 		local: [{ wrt: lx, d: dtext(lx) }], backward: (g) => [g.map((gi, i) => gi * df(x.data[i]))] }, ctx);
 }
 
-export { reduceTo, numel, lbl };
+export { reduceTo, numel };
