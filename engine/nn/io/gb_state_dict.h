@@ -84,10 +84,17 @@ typedef struct gb_sd_expect {
 //   \tMissing key(s) in state_dict: "fc.weight", "fc.bias". 
 //   \tUnexpected key(s) in state_dict: "foo". 
 //   \tsize mismatch for fc.weight: copying a param with shape torch.Size([10, 512]) from checkpoint, the shape in current model is torch.Size([1000, 512]).
+// A missing "*.num_batches_tracked" is not an error (see gb_sd_is_optional).
 // Returns GB_OK (report = "") when everything fits, else GB_ERR_MISMATCH
 // with the report also recorded as the last error.
 gb_status gb_sd_compare(const gb_state_dict *have, const char *model_name,
                         const gb_sd_expect *expected, int n, char *report, size_t cap);
+
+// True for "*.num_batches_tracked": a BatchNorm buffer that torch fills with
+// 0 when it is missing from a state dict without version metadata (every
+// safetensors file), so gb_sd_compare does not report it; the model should
+// set it to 0.
+int gb_sd_is_optional(const char *name);
 
 // safetensors (https://github.com/huggingface/safetensors): F32, F16, BF16,
 // F64 and the integer types are read; F32 and I64 are written.

@@ -52,7 +52,7 @@ gb_status gb_sd_add(gb_state_dict *sd, const char *name, int ndim, const int64_t
     }
     gb_sd_entry *e = &sd->entries[sd->n];
     *e = (gb_sd_entry){.ndim = ndim, .dtype_src = dtype_src, .numel = numel};
-    memcpy(e->shape, shape, (size_t)ndim * sizeof *shape);
+    if (ndim) memcpy(e->shape, shape, (size_t)ndim * sizeof *shape);
     size_t name_len = strlen(name);
     e->name = malloc(name_len + 1);
     e->data = calloc(numel ? (size_t)numel : 1, sizeof(float));
@@ -108,18 +108,24 @@ static int module_order(const gb_sd_expect *expected, int n, const char *path, s
     return n;  // not a module
 }
 
-// Where torch notices an unexpected key: the deepest module whose path
-// prefixes it. A key that *is* a module's path ("fc") is never looked at by
-// any module, so torch ignores it silently; that returns n + 1.
+// Where torch notices a key the model does not expect: at the deepest module
+// P whose path prefixes it. P looks only at the key's next component f, and
+// stays silent when P.f names one of its tensors or children ("conv1.weight.x"
+// and "fc" pass unnoticed). Returns P's pre-order position, or n + 1 for silence.
 static int unexpected_at(const gb_sd_expect *expected, int n, const char *key) {
-    size_t len = strlen(key);
-    if (module_order(expected, n, key, len) < n) return n + 1;
+    size_t len = strlen(key), rest = 0;
+    int order = -1;
     for (size_t i = len; i-- > 0;) {
         if (key[i] != '.') continue;
-        int order = module_order(expected, n, key, i);
-        if (order < n) return order;
+        int o = module_order(expected, n, key, i);
+        if (o < n) { order = o; rest = i + 1; break; }
     }
-    return -1;
+    const char *dot = strchr(key + rest, '.');
+    size_t f_end = dot ? (size_t)(dot - key) : len;
+    if (f_end > 0 && module_order(expected, n, key, f_end) < n) return n + 1;
+    for (int i = 0; i < n; i++)
+        if (strncmp(expected[i].name, key, f_end) == 0 && expected[i].name[f_end] == '\0') return n + 1;
+    return order;
 }
 
 static int shape_fits(const gb_sd_entry *have, const gb_sd_expect *want) {
@@ -131,11 +137,19 @@ static int shape_fits(const gb_sd_entry *have, const gb_sd_expect *want) {
     return 1;
 }
 
+// BatchNorm fills in a missing num_batches_tracked (with 0) when the state
+// dict carries no version metadata, as safetensors files and converted
+// checkpoints never do; so torch does not report it missing, and nor do we.
+int gb_sd_is_optional(const char *name) {
+    size_t n = strlen(name), k = strlen("num_batches_tracked");
+    return n >= k && strcmp(name + n - k, "num_batches_tracked") == 0 && (n == k || name[n - k - 1] == '.');
+}
+
 static int put_missing(text_out *t, const gb_state_dict *have, const gb_sd_expect *expected,
                        int n) {
     int count = 0;
     for (int i = 0; i < n; i++) {
-        if (gb_sd_find(have, expected[i].name)) continue;
+        if (gb_sd_find(have, expected[i].name) || gb_sd_is_optional(expected[i].name)) continue;
         put(t, count++ ? ", \"%s\"" : "\n\tMissing key(s) in state_dict: \"%s\"", expected[i].name);
     }
     if (count) put(t, ". ");

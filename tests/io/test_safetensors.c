@@ -1,0 +1,161 @@
+// test_safetensors.c: the reader against a file written by hand in Python
+// (fixture), write -> read round trips, and refusals of hostile headers,
+// each with the message a user would see.
+#include "gb_io_internal.h"
+#include "gb_json.h"
+#include "io_test_util.h"
+
+// Compares a state dict with the fixture's expected.json entry for `file`.
+static void check_expected(const gb_state_dict *sd, const char *file) {
+    size_t len;
+    uint8_t *text = read_fixture("expected.json", &len);
+    gb_json_doc d;
+    CHECK(gb_json_parse((const char *)text, len, &d, "expected.json") == GB_OK, "%s", gb_last_error());
+    const gb_json_node *list = NULL;
+    for (int c = d.nodes[0].first_child; c >= 0; c = d.nodes[c].next)
+        if (strcmp(d.nodes[c].key, file) == 0) list = &d.nodes[c];
+    CHECK(list && list->n_children == sd->n, "%s: %d entries", file, sd->n);
+    int i = 0;
+    for (int c = list ? list->first_child : -1; c >= 0 && i < sd->n; c = d.nodes[c].next, i++) {
+        const gb_sd_entry *e = &sd->entries[i];
+        const gb_json_node *f[4] = {0};
+        for (int k = d.nodes[c].first_child; k >= 0; k = d.nodes[k].next) {
+            const char *key = d.nodes[k].key;
+            int slot = !strcmp(key, "name") ? 0 : !strcmp(key, "dtype") ? 1 : !strcmp(key, "shape") ? 2 : 3;
+            f[slot] = &d.nodes[k];
+        }
+        CHECK(strcmp(e->name, f[0]->str) == 0, "%s: entry %d is '%s', want '%s'", file, i, e->name, f[0]->str);
+        CHECK(strcmp(gb_dtype_src_name(e->dtype_src), f[1]->str) == 0, "%s: %s dtype %s", file, e->name,
+              gb_dtype_src_name(e->dtype_src));
+        CHECK(e->ndim == f[2]->n_children, "%s: %s ndim", file, e->name);
+        int dim = 0;
+        for (int k = f[2]->first_child; k >= 0; k = d.nodes[k].next, dim++)
+            CHECK(e->shape[dim] == (int64_t)d.nodes[k].u, "%s: %s shape", file, e->name);
+        CHECK(e->numel == f[3]->n_children, "%s: %s numel", file, e->name);
+        int64_t at = 0;
+        for (int k = f[3]->first_child; k >= 0 && at < e->numel; k = d.nodes[k].next, at++)
+            CHECK(e->data[at] == (float)d.nodes[k].num, "%s: %s[%lld] = %g, want %g", file, e->name,
+                  (long long)at, e->data[at], d.nodes[k].num);
+    }
+    gb_json_free(&d);
+    free(text);
+}
+
+static void same_state_dict(const gb_state_dict *a, const gb_state_dict *b, const char *what) {
+    CHECK(a->n == b->n, "%s: %d vs %d entries", what, a->n, b->n);
+    for (int i = 0; i < a->n && i < b->n; i++) {
+        const gb_sd_entry *x = &a->entries[i], *y = &b->entries[i];
+        CHECK(strcmp(x->name, y->name) == 0 && x->ndim == y->ndim && x->numel == y->numel, "%s: %s", what, x->name);
+        CHECK(memcmp(x->shape, y->shape, (size_t)x->ndim * sizeof x->shape[0]) == 0, "%s: %s shape", what, x->name);
+        CHECK(memcmp(x->data, y->data, (size_t)x->numel * sizeof(float)) == 0, "%s: %s data", what, x->name);
+        int want = x->dtype_src == GB_DT_I64 ? GB_DT_I64 : GB_DT_F32;
+        CHECK(y->dtype_src == want, "%s: %s dtype %d", what, x->name, y->dtype_src);
+    }
+}
+
+static void test_fixture_and_round_trip(void) {
+    size_t len;
+    uint8_t *buf = read_fixture("mixed.safetensors", &len);
+    gb_state_dict sd, back;
+    CHECK(gb_safetensors_read(buf, len, &sd) == GB_OK, "%s", gb_last_error());
+    check_expected(&sd, "mixed.safetensors");
+    uint8_t *out;
+    size_t out_len;
+    CHECK(gb_safetensors_write(&sd, &out, &out_len) == GB_OK, "%s", gb_last_error());
+    uint64_t header_len = gb_rd64(out);
+    CHECK(header_len % 8 == 0 && (out[8 + header_len - 1] == ' ' || out[8 + header_len - 1] == '}'));
+    const char *i64 = "\"bn.num_batches_tracked\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]}";
+    CHECK(memmem(out, out_len, i64, strlen(i64)) != NULL, "int64 first, 8-aligned");
+    CHECK(gb_safetensors_read(out, out_len, &back) == GB_OK, "%s", gb_last_error());
+    same_state_dict(&sd, &back, "safetensors round trip");
+    gb_sd_free(&back);
+    free(out);
+    gb_sd_free(&sd);
+    free(buf);
+}
+
+// A file from a header and `data_len` bytes of data (value i at byte i).
+static gb_status read_made(const char *header, size_t data_len, gb_state_dict *sd) {
+    size_t h = strlen(header), len = 8 + h + data_len;
+    uint8_t *buf = malloc(len);
+    gb_wr64(buf, h);
+    memcpy(buf + 8, header, h);
+    for (size_t i = 0; i < data_len; i++) buf[8 + h + i] = (uint8_t)i;
+    gb_status st = gb_safetensors_read(buf, len, sd);
+    free(buf);
+    return st;
+}
+
+static void refuses(const char *header, size_t data_len, const char *message) {
+    gb_state_dict sd;
+    gb_status st = read_made(header, data_len, &sd);
+    CHECK(st == GB_ERR_FORMAT, "accepted: %s", header);
+    CHECK(contains(gb_last_error(), message), "for %s\n  got: %s\n want: %s", header, gb_last_error(), message);
+    CHECK(sd.n == 0 && sd.entries == NULL);
+}
+
+#define T(body) "{\"t\":{" body "}}"
+
+static void test_hostile_headers(void) {
+    refuses("{\"fc.weight\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[10,4]}}", 10,
+            "safetensors: tensor 'fc.weight' data_offsets [10, 4] run backwards");
+    refuses("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+            "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, "[4, 12] overlaps 'a'");
+    refuses("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+            "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12, "data bytes [4, 8) belong to no tensor");
+    refuses(T("\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]"), 6, "data bytes [4, 6) belong to no tensor");
+    refuses(T("\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]"), 8, "[0, 8] hold 8 bytes but its shape needs 12");
+    refuses(T("\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]"), 2, "run past the end of the data (2 bytes)");
+    refuses(T("\"dtype\":\"F8_E4M3\",\"shape\":[1],\"data_offsets\":[0,1]"), 1, "unsupported dtype 'F8_E4M3'");
+    refuses(T("\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]"), 4, "shape holds something other than a sane size");
+    refuses(T("\"dtype\":\"F32\",\"shape\":[1.0],\"data_offsets\":[0,4]"), 4, "sane size");
+    refuses(T("\"dtype\":\"F32\",\"shape\":[18446744073709551616],\"data_offsets\":[0,4]"), 4, "sane size");
+    refuses(T("\"dtype\":\"F32\",\"shape\":[268435456,268435456],\"data_offsets\":[0,4]"), 4, "larger than this loader allows");
+    refuses(T("\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]"), 4, "more than 8 dimensions");
+    refuses(T("\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4],\"extra\":1"), 4, "unknown field extra");
+    refuses(T("\"dtype\":\"F32\",\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]"), 4, "repeats the field dtype");
+    refuses(T("\"dtype\":\"F32\",\"data_offsets\":[0,4]"), 4, "has no shape");
+    refuses(T("\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0]"), 4, "not a pair");
+    refuses(T("\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,18446744073709551615]"), 4, "run past the end");
+    refuses("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+            "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, "'a' appears twice");
+    refuses("{\"__metadata__\":{\"k\":1}}", 0, "__metadata__ 'k' is not a string");
+    refuses("{\"a\\u0000b\":{}}", 0, "NUL");
+    refuses("[]", 0, "does not start with '{'");
+    refuses("{\"t\":1,}", 0, "bad JSON at byte 7: expected a member name");
+    refuses("{\"t\":\"abc}", 0, "unterminated string");
+    refuses("{\"t\":\"\\ud800\"}", 0, "unpaired surrogate");
+    refuses("{\"t\":\"a\tb\"}", 0, "control character");
+    refuses("{\"t\":\"\\x\"}", 0, "bad escape");
+    refuses("{\"t\":\"\xc3\x28\"}", 0, "invalid UTF-8");
+    refuses("{\"t\":01}", 0, "expected ',' or '}'");
+    refuses("{\"t\":1} x", 0, "trailing characters");
+    refuses("{\"t\":tru}", 0, "bad literal");
+    char deep[400] = "{\"__metadata__\":";
+    for (int i = 0; i < 100; i++) strcat(deep, "[");
+    refuses(deep, 0, "nested too deeply");
+}
+
+static void test_lengths(void) {
+    gb_state_dict sd;
+    uint8_t small[7] = {0};
+    CHECK(gb_safetensors_read(small, sizeof small, &sd) == GB_ERR_FORMAT && contains(gb_last_error(), "too short"));
+    uint8_t huge[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, '{', '}'};
+    CHECK(gb_safetensors_read(huge, sizeof huge, &sd) == GB_ERR_FORMAT && contains(gb_last_error(), "runs past the end"));
+    uint8_t empty[10] = {2, 0, 0, 0, 0, 0, 0, 0, '{', '}'};
+    CHECK(gb_safetensors_read(empty, sizeof empty, &sd) == GB_OK && sd.n == 0, "%s", gb_last_error());
+    gb_sd_free(&sd);
+    // Escapes in names, and a name with a surrogate pair, survive.
+    CHECK(read_made("{\"a\\\"b\\\\\\u00e9\\ud83d\\ude00\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]}}  ",
+                    4, &sd) == GB_OK, "%s", gb_last_error());
+    CHECK(sd.n == 1 && strcmp(sd.entries[0].name, "a\"b\\\xc3\xa9\xf0\x9f\x98\x80") == 0);
+    CHECK(sd.n == 1 && sd.entries[0].data[0] == gb_load_as_f32((const uint8_t *)"\x00\x01", GB_DT_BF16));
+    gb_sd_free(&sd);
+}
+
+int main(void) {
+    test_fixture_and_round_trip();
+    test_hostile_headers();
+    test_lengths();
+    return finish("test_safetensors");
+}
