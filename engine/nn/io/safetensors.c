@@ -205,7 +205,7 @@ gb_status gb_safetensors_read(const uint8_t *buf, size_t len, gb_state_dict *out
     if (header_len < 2 || buf[8] != '{')
         return gb_set_error(GB_ERR_FORMAT, "safetensors: header does not start with '{' (not a safetensors file?)");
     gb_json_doc doc;
-    GB_TRY(gb_json_parse((const char *)buf + 8, (size_t)header_len, &doc, "safetensors header"));
+    GB_TRY(gb_json_parse((const char *)buf + 8, (size_t)header_len, &doc, "safetensors: header"));
     const uint8_t *data = buf + 8 + header_len;
     uint64_t data_len = len - 8 - header_len;
     st_info *infos = malloc(((size_t)doc.nodes[0].n_children + 1) * sizeof *infos);
