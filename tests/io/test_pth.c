@@ -194,6 +194,11 @@ static void test_pickles(void) {
     memcpy(ints, "\x80\x02}", 3);
     for (size_t i = 3; i + 5 <= big; i += 5) memcpy(ints + i, "K\x01K\x02s", 5);
     pkl_refused("two million ints", ints, big, "too many values");
+    big = 11 << 20;   // a dict of memo references: no new values, but 4M items
+    ints = realloc(ints, big);
+    memcpy(ints, "\x80\x02}q\0", 5);
+    for (size_t i = 5; i + 5 <= big; i += 5) memcpy(ints + i, "h\0h\0s", 5);
+    pkl_refused("four million items", ints, big, "too many items");
     free(ints);
 }
 
@@ -232,6 +237,12 @@ static void test_archives(void) {
     gb_zip_add(&w, "x/data.pkl", "\x80\x02}.", 4);
     GB_ASSERT(gb_zip_finish(&w, &zip, &len) == GB_OK);
     CHECK(gb_pth_read(zip, len, &sd) == GB_ERR_FORMAT && contains(gb_last_error(), "holds 'x/data.pkl' twice"));
+    free(zip);
+    w = (gb_zip_writer){0};   // a big-endian checkpoint (torch 2.1+ says so in byteorder)
+    gb_zip_add(&w, "x/data.pkl", "\x80\x02}.", 4);
+    gb_zip_add(&w, "x/byteorder", "big", 3);
+    GB_ASSERT(gb_zip_finish(&w, &zip, &len) == GB_OK);
+    CHECK(gb_pth_read(zip, len, &sd) == GB_ERR_FORMAT && contains(gb_last_error(), "x/byteorder is not 'little'"));
     free(zip);
     uint8_t dup[] = "\x80\x02}(X\x01\0\0\0a" "ctorch._utils\n_rebuild_tensor_v2\nq\x01((X\x07\0\0\0storage"
                     "ctorch\nFloatStorage\nX\x01\0\0\0" "0X\x03\0\0\0cpuK\x10tQK\0K\x01\x85K\x01\x85tq\x02R"

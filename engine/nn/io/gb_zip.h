@@ -24,12 +24,14 @@ typedef struct gb_zip {
     gb_zip_entry *entries;     // sorted by name, for gb_zip_find
     int n;
     gb_zip_entry first;        // the first entry in directory order (torch takes its prefix from it)
+    uint8_t *verified;         // per entry: CRC already checked
 } gb_zip;
 
 gb_status gb_zip_open(gb_zip *z, const uint8_t *buf, size_t len);
 void gb_zip_close(gb_zip *z);
 const gb_zip_entry *gb_zip_find(const gb_zip *z, const char *name, size_t name_len);
-// The bytes of a stored entry, after checking its local header and CRC-32.
+// The bytes of a stored entry (one of z->entries), after checking its local
+// header and CRC-32.
 gb_status gb_zip_data(const gb_zip *z, const gb_zip_entry *e, const uint8_t **data, size_t *size);
 
 // Writer: records go straight into `out`; the directory is kept aside.

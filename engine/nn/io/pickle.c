@@ -20,6 +20,7 @@
 #define MAX_MARKS 1024
 #define MAX_MEMO (1u << 22)
 #define MAX_VALUES (1 << 21)
+#define MAX_ITEMS (1 << 22)      // elements of all tuples, lists and dicts together
 
 typedef struct {
     const uint8_t *b;
@@ -32,6 +33,7 @@ typedef struct {
     int n_marks;
     gb_pk_value **memo;
     uint32_t memo_cap;
+    int64_t n_items;
 } vm;
 
 static gb_pk_value NONE_V = {.type = GB_PK_NONE}, FALSE_V = {.type = GB_PK_BOOL, .u.i = 0},
@@ -113,9 +115,9 @@ static gb_status need(vm *m, size_t n) {
 }
 
 static gb_status seq_append(vm *m, gb_pk_value *seq, gb_pk_value *item) {
+    if (++m->n_items > MAX_ITEMS) return perr(m, "%s", "too many items in tuples, lists and dicts");
     if (seq->u.seq.n == seq->u.seq.cap) {
         int cap = seq->u.seq.cap ? 2 * seq->u.seq.cap : 4;
-        if (cap > MAX_STACK * 2) return perr(m, "%s", "container too large");
         gb_pk_value **grown = realloc(seq->u.seq.items, (size_t)cap * sizeof *grown);
         if (!grown) return gb_set_error(GB_ERR_NOMEM, "pth: out of memory");
         seq->u.seq.items = grown;

@@ -47,6 +47,19 @@ static gb_status record(const pth_archive *a, const char *suffix, size_t suffix_
     return gb_zip_data(&a->zip, e, data, size);
 }
 
+// torch 2.1+ records the byte order; older files are little-endian.
+static gb_status check_byteorder(const pth_archive *a) {
+    char name[160];
+    snprintf(name, sizeof name, "%sbyteorder", a->prefix);
+    const gb_zip_entry *e = gb_zip_find(&a->zip, name, strlen(name));
+    const uint8_t *data;
+    size_t size;
+    if (!e) return GB_OK;
+    GB_TRY(gb_zip_data(&a->zip, e, &data, &size));
+    if (size == 6 && memcmp(data, "little", 6) == 0) return GB_OK;
+    return gb_set_error(GB_ERR_FORMAT, "pth: %s is not 'little' (big-endian checkpoints are not supported)", name);
+}
+
 // The tensor's elements must lie inside its storage: the largest index it
 // touches is offset + sum((size_d - 1) * stride_d), computed without overflow.
 static gb_status check_extent(const char *name, gb_pk_tensor *t, int64_t storage_numel,
@@ -74,9 +87,22 @@ static gb_status check_extent(const char *name, gb_pk_tensor *t, int64_t storage
     return GB_OK;
 }
 
+static int is_contiguous(const gb_pk_tensor *t) {
+    int64_t expect = 1;
+    for (int d = t->ndim - 1; d >= 0; d--) {
+        if (t->shape[d] != 1 && t->stride[d] != expect) return 0;
+        expect *= t->shape[d];
+    }
+    return 1;
+}
+
 // Copies the (possibly strided) tensor into dst in row-major order.
 static void gather(const uint8_t *src, int dtype, const gb_pk_tensor *t, int64_t numel, float *dst) {
     int size = gb_dtype_size(dtype);
+    if (is_contiguous(t)) {
+        gb_convert_to_f32(src + t->offset * size, dtype, numel, dst);
+        return;
+    }
     int64_t idx[GB_SD_MAX_NDIM] = {0}, at = t->offset;
     for (int64_t k = 0; k < numel; k++) {
         dst[k] = gb_load_as_f32(src + at * size, dtype);
@@ -185,6 +211,7 @@ gb_status gb_pth_read(const uint8_t *buf, size_t len, gb_state_dict *out) {
     gb_pickle pk = {0};
     char what[160];
     gb_status st = find_prefix(&a);
+    if (st == GB_OK) st = check_byteorder(&a);
     if (st == GB_OK) st = record(&a, "data.pkl", 8, &pkl, &pkl_len);
     if (st == GB_OK && pkl_len > MAX_PICKLE_BYTES)
         st = gb_set_error(GB_ERR_FORMAT, "pth: %sdata.pkl is over 64 MB", a.prefix);
