@@ -64,7 +64,7 @@ static gb_status read_made(const uint8_t *pkl, size_t pkl_len, int n0, gb_state_
     gb_zip_add(&w, "archive/version", "3\n", 2);
     uint8_t *zip;
     size_t len;
-    GB_ASSERT(gb_zip_finish(&w, &zip, &len) == GB_OK);
+    GB_ASSERT(gb_zip_finish(&w, &zip, &len) == GB_OK, "%s", gb_last_error());
     gb_status st = gb_pth_read(zip, len, sd);
     free(zip);
     return st;
@@ -224,24 +224,24 @@ static void test_archives(void) {
     gb_zip_writer w = {0};   // records not inside a folder
     gb_zip_add(&w, "data.pkl", "\x80\x02}.", 4);
     uint8_t *zip;
-    GB_ASSERT(gb_zip_finish(&w, &zip, &len) == GB_OK);
+    GB_ASSERT(gb_zip_finish(&w, &zip, &len) == GB_OK, "%s", gb_last_error());
     CHECK(gb_pth_read(zip, len, &sd) == GB_ERR_FORMAT && contains(gb_last_error(), "'data.pkl' is not inside a folder"));
     free(zip);
     w = (gb_zip_writer){0};   // no data.pkl
     gb_zip_add(&w, "x/version", "3\n", 2);
-    GB_ASSERT(gb_zip_finish(&w, &zip, &len) == GB_OK);
+    GB_ASSERT(gb_zip_finish(&w, &zip, &len) == GB_OK, "%s", gb_last_error());
     CHECK(gb_pth_read(zip, len, &sd) == GB_ERR_FORMAT && contains(gb_last_error(), "no record 'x/data.pkl'"));
     free(zip);
     w = (gb_zip_writer){0};   // the same name twice
     gb_zip_add(&w, "x/data.pkl", "\x80\x02}.", 4);
     gb_zip_add(&w, "x/data.pkl", "\x80\x02}.", 4);
-    GB_ASSERT(gb_zip_finish(&w, &zip, &len) == GB_OK);
+    GB_ASSERT(gb_zip_finish(&w, &zip, &len) == GB_OK, "%s", gb_last_error());
     CHECK(gb_pth_read(zip, len, &sd) == GB_ERR_FORMAT && contains(gb_last_error(), "holds 'x/data.pkl' twice"));
     free(zip);
     w = (gb_zip_writer){0};   // a big-endian checkpoint (torch 2.1+ says so in byteorder)
     gb_zip_add(&w, "x/data.pkl", "\x80\x02}.", 4);
     gb_zip_add(&w, "x/byteorder", "big", 3);
-    GB_ASSERT(gb_zip_finish(&w, &zip, &len) == GB_OK);
+    GB_ASSERT(gb_zip_finish(&w, &zip, &len) == GB_OK, "%s", gb_last_error());
     CHECK(gb_pth_read(zip, len, &sd) == GB_ERR_FORMAT && contains(gb_last_error(), "x/byteorder is not 'little'"));
     free(zip);
     uint8_t dup[] = "\x80\x02}(X\x01\0\0\0a" "ctorch._utils\n_rebuild_tensor_v2\nq\x01((X\x07\0\0\0storage"

@@ -99,6 +99,7 @@ static int is_contiguous(const gb_pk_tensor *t) {
 // Copies the (possibly strided) tensor into dst in row-major order.
 static void gather(const uint8_t *src, int dtype, const gb_pk_tensor *t, int64_t numel, float *dst) {
     int size = gb_dtype_size(dtype);
+    if (numel == 0) return;   // (and below, every size is >= 1 with a product <= the cap)
     if (is_contiguous(t)) {
         gb_convert_to_f32(src + t->offset * size, dtype, numel, dst);
         return;
