@@ -1,16 +1,17 @@
 #!/bin/sh
 # Builds the libFuzzer targets with Debian's clang 14 and runs each for
 # SECONDS (default 60), one process at a time (the build machines are small).
-#   tests/fuzz/run.sh [SECONDS]
+#   tests/fuzz/run.sh [SECONDS] [safetensors|pth]
 # Found inputs grow a working corpus in build-fuzz/corpus_*, seeded from the
 # small committed tests/fuzz/corpus_*; crashes land in build-fuzz/ as crash-*.
 set -e
 seconds=${1:-60}
+targets=${2:-safetensors pth}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$root/build-fuzz
 cc=${CC:-clang-14}
 mkdir -p "$out"
-for target in safetensors pth; do
+for target in $targets; do
     $cc -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
         -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
         "-DGB_SD_MAX_TOTAL_NUMEL=((int64_t)1 << 22)" -I"$root/engine/nn/io" \
@@ -18,7 +19,7 @@ for target in safetensors pth; do
         -o "$out/fuzz_$target"
 done
 status=0
-for target in safetensors pth; do
+for target in $targets; do
     mkdir -p "$out/corpus_$target"
     log=$out/fuzz-$target.log
     echo "fuzz_$target: ${seconds}s"
