@@ -251,7 +251,17 @@ static void test_archives(void) {
           "%s", gb_last_error());
 }
 
+static void test_write_empty(void) {
+    gb_state_dict empty = {0}, back;
+    uint8_t *out;
+    size_t len;
+    CHECK(gb_pth_write(&empty, &out, &len) == GB_OK);
+    CHECK(gb_pth_read(out, len, &back) == GB_OK && back.n == 0, "%s", gb_last_error());
+    free(out);
+}
+
 int main(void) {
+    test_write_empty();
     test_fixtures();
     test_round_trip();
     test_tensors();

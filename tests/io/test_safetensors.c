@@ -1,6 +1,8 @@
 // test_safetensors.c: the reader against a file written by hand in Python
 // (fixture), write -> read round trips, and refusals of hostile headers,
 // each with the message a user would see.
+#include <math.h>
+
 #include "gb_io_internal.h"
 #include "io_test_expect.h"
 
@@ -104,7 +106,63 @@ static void test_lengths(void) {
     gb_sd_free(&sd);
 }
 
+// Every dtype the reader converts, from known bytes.
+static void test_dtypes(void) {
+    const char *header = "{\"f64\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,8]},"
+                         "\"i32\":{\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[8,12]},"
+                         "\"i16\":{\"dtype\":\"I16\",\"shape\":[1],\"data_offsets\":[12,14]},"
+                         "\"i8\":{\"dtype\":\"I8\",\"shape\":[1],\"data_offsets\":[14,15]},"
+                         "\"u8\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[15,16]},"
+                         "\"b\":{\"dtype\":\"BOOL\",\"shape\":[2],\"data_offsets\":[16,18]},"
+                         "\"f16\":{\"dtype\":\"F16\",\"shape\":[5],\"data_offsets\":[18,28]},"
+                         "\"i64\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[28,36]}}";
+    static const uint8_t data[36] = {
+        0, 0, 0, 0, 0, 0, 0xf8, 0x3f,                 // 1.5 as float64
+        0xfe, 0xff, 0xff, 0xff,                       // -2 as int32
+        0x00, 0x80,                                   // -32768 as int16
+        0x80,                                         // -128 as int8
+        0xff,                                         // 255 as uint8
+        0x00, 0x07,                                   // False, True (any non-zero)
+        0x00, 0x7c, 0x00, 0xfc, 0x01, 0x7c, 0x01, 0x00, 0xff, 0x03,   // inf, -inf, NaN, 2^-24, 1023*2^-24
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f};  // INT64_MAX
+    size_t h = strlen(header);
+    uint8_t *buf = malloc(8 + h + sizeof data);
+    gb_wr64(buf, h);
+    memcpy(buf + 8, header, h);
+    memcpy(buf + 8 + h, data, sizeof data);
+    gb_state_dict sd;
+    CHECK(gb_safetensors_read(buf, 8 + h + sizeof data, &sd) == GB_OK, "%s", gb_last_error());
+    if (sd.n == 8) {
+        CHECK(sd.entries[0].data[0] == 1.5f && sd.entries[0].dtype_src == GB_DT_F64);
+        CHECK(sd.entries[1].data[0] == -2.0f && sd.entries[2].data[0] == -32768.0f);
+        CHECK(sd.entries[3].data[0] == -128.0f && sd.entries[4].data[0] == 255.0f);
+        CHECK(sd.entries[5].data[0] == 0.0f && sd.entries[5].data[1] == 1.0f);
+        const float *f = sd.entries[6].data;
+        CHECK(f[0] == INFINITY && f[1] == -INFINITY && f[2] != f[2], "%g %g %g", f[0], f[1], f[2]);
+        CHECK(f[3] == ldexpf(1, -24) && f[4] == ldexpf(1023, -24), "%g %g", f[3], f[4]);
+        CHECK(sd.entries[7].data[0] == 9.2233720368547758e18f && sd.entries[7].dtype_src == GB_DT_I64);
+    }
+    uint8_t *out;
+    size_t len;   // INT64_MAX goes through float (2^63) and back out clamped
+    CHECK(gb_safetensors_write(&sd, &out, &len) == GB_OK);
+    CHECK(memmem(out, len, "\xff\xff\xff\xff\xff\xff\xff\x7f", 8) != NULL);
+    free(out);
+    gb_sd_free(&sd);
+    free(buf);
+}
+
+static void test_write_empty(void) {
+    gb_state_dict empty = {0}, back;
+    uint8_t *out;
+    size_t len;
+    CHECK(gb_safetensors_write(&empty, &out, &len) == GB_OK && len % 8 == 0);
+    CHECK(gb_safetensors_read(out, len, &back) == GB_OK && back.n == 0, "%s", gb_last_error());
+    free(out);
+}
+
 int main(void) {
+    test_dtypes();
+    test_write_empty();
     test_fixture_and_round_trip();
     test_hostile_headers();
     test_lengths();

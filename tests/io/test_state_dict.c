@@ -85,8 +85,22 @@ static void test_truncated_report(void) {
     gb_sd_free(&sd);
 }
 
+// A timm-style safetensors file has no num_batches_tracked: torch fills them in, no error.
+static void test_optional_buffers(void) {
+    gb_state_dict sd = {0};
+    int64_t s[1] = {4};
+    gb_sd_add(&sd, "bn1.weight", 1, s, GB_DT_F32, NULL);
+    gb_sd_expect want[2] = {{.name = "bn1.weight", .ndim = 1, .shape = {4}}, {.name = "bn1.num_batches_tracked"}};
+    char report[256];
+    CHECK(gb_sd_compare(&sd, "ResNet", want, 2, report, sizeof report) == GB_OK && report[0] == '\0', "%s", report);
+    CHECK(gb_sd_is_optional("num_batches_tracked") && gb_sd_is_optional("layer1.0.bn1.num_batches_tracked"));
+    CHECK(!gb_sd_is_optional("bn1.my_num_batches_tracked") && !gb_sd_is_optional("bn1.weight"));
+    gb_sd_free(&sd);
+}
+
 int main(void) {
     test_basics();
+    test_optional_buffers();
     test_torch_messages();
     test_truncated_report();
     return finish("test_state_dict");
