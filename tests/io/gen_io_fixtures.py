@@ -13,6 +13,8 @@ Deterministic: fixed seeds, and torch.save writes zero timestamps.
                          __metadata__, F32/F16/BF16/I64, a name with a JSON escape
   forbidden.pth          an object whose pickle calls os.system: must be refused
   deflated.pth           mixed.pth re-zipped with deflate: must be refused clearly
+  rezipped.pth           tiny-resnet re-zipped (stored) by Python's zipfile into the folder
+                         "my model": no 64-byte alignment, sizes in the local headers
   expected.json          every tensor of the files above as float32 values
   compare.json           load_state_dict(strict=True) messages from torch for gb_sd_compare
 """
@@ -92,11 +94,12 @@ def forbidden():
     return buf.getvalue()
 
 
-def deflate(src, dst):
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+def rezip(src, dst, method, folder=None):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", method) as zout:
         for info in zin.infolist():
-            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
+            name = info.filename if folder is None else folder + info.filename[info.filename.index("/"):]
+            zi = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            zi.compress_type = method
             zout.writestr(zi, zin.read(info.filename))
 
 
@@ -155,7 +158,10 @@ def main():
 
     with open(os.path.join(OUT, "forbidden.pth"), "wb") as f:
         f.write(forbidden())
-    deflate(os.path.join(OUT, "mixed.pth"), os.path.join(OUT, "deflated.pth"))
+    rezip(os.path.join(OUT, "mixed.pth"), os.path.join(OUT, "deflated.pth"), zipfile.ZIP_DEFLATED)
+    rezip(os.path.join(OUT, "tiny-resnet-f37072fd.pth"), os.path.join(OUT, "rezipped.pth"), zipfile.ZIP_STORED,
+          "my model")
+    expected["rezipped.pth"] = describe(tiny)
 
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1)

@@ -6,8 +6,8 @@
 #include "io_test_expect.h"
 
 static void test_fixtures(void) {
-    const char *files[] = {"mixed.pth", "tiny-resnet-f37072fd.pth", "wrapped.pth"};
-    for (int i = 0; i < 3; i++) {
+    const char *files[] = {"mixed.pth", "tiny-resnet-f37072fd.pth", "wrapped.pth", "rezipped.pth"};
+    for (int i = 0; i < 4; i++) {
         size_t len;
         uint8_t *buf = read_fixture(files[i], &len);
         gb_state_dict sd;
@@ -251,6 +251,75 @@ static void test_archives(void) {
           "%s", gb_last_error());
 }
 
+// Our own archive with its directory rewritten the ZIP64 way: every size and
+// offset 0xFFFFFFFF in the entries with the real values in a ZIP64 extra
+// field, and the classic end record saturated, so only the ZIP64 one counts.
+static uint8_t *as_zip64(const uint8_t *zip, size_t len, size_t *out_len) {
+    gb_zip z;
+    GB_ASSERT(gb_zip_open(&z, zip, len) == GB_OK, "%s", gb_last_error());
+    size_t dir_offset = 0;   // the records end where the first directory entry starts
+    while (gb_rd32(zip + dir_offset) != 0x02014b50u) dir_offset++;
+    gb_bytes b = {0};
+    gb_bytes_put(&b, zip, dir_offset);
+    for (int i = 0; i < z.n; i++) {
+        const gb_zip_entry *e = &z.entries[i];
+        uint8_t *c = gb_bytes_grow(&b, 46 + e->name_len + 28);
+        memset(c, 0, 46);
+        gb_wr32(c, 0x02014b50u);
+        gb_wr16(c + 10, e->method);
+        gb_wr32(c + 16, e->crc);
+        gb_wr32(c + 20, 0xffffffffu);
+        gb_wr32(c + 24, 0xffffffffu);
+        gb_wr16(c + 28, (uint32_t)e->name_len);
+        gb_wr16(c + 30, 28);
+        gb_wr32(c + 42, 0xffffffffu);
+        memcpy(c + 46, e->name, e->name_len);
+        uint8_t *x = c + 46 + e->name_len;
+        gb_wr16(x, 1);
+        gb_wr16(x + 2, 24);
+        gb_wr64(x + 4, e->usize);
+        gb_wr64(x + 12, e->csize);
+        gb_wr64(x + 20, e->local_offset);
+    }
+    size_t dir_size = b.len - dir_offset, eocd64 = b.len;
+    uint8_t *r = gb_bytes_grow(&b, 56 + 20 + 22);
+    memset(r, 0, 98);
+    gb_wr32(r, 0x06064b50u);
+    gb_wr64(r + 4, 44);
+    gb_wr64(r + 24, (uint64_t)z.n);
+    gb_wr64(r + 32, (uint64_t)z.n);
+    gb_wr64(r + 40, dir_size);
+    gb_wr64(r + 48, dir_offset);
+    gb_wr32(r + 56, 0x07064b50u);
+    gb_wr64(r + 64, eocd64);
+    gb_wr32(r + 72, 1);
+    gb_wr32(r + 76, 0x06054b50u);
+    gb_wr16(r + 84, 0xffff);
+    gb_wr16(r + 86, 0xffff);
+    gb_wr32(r + 88, 0xffffffffu);
+    gb_wr32(r + 92, 0xffffffffu);
+    gb_zip_close(&z);
+    *out_len = b.len;
+    return b.data;
+}
+
+static void test_zip64(void) {
+    size_t len, len64;
+    uint8_t *buf = read_fixture("tiny-resnet-f37072fd.pth", &len);
+    uint8_t *zip64 = as_zip64(buf, len, &len64);
+    gb_state_dict a, b;
+    CHECK(gb_pth_read(buf, len, &a) == GB_OK);
+    CHECK(gb_pth_read(zip64, len64, &b) == GB_OK, "%s", gb_last_error());
+    same_state_dict(&a, &b, "zip64");
+    zip64[len64 - 98 + 56 + 8] ^= 1;   // the locator now points beside the ZIP64 end record
+    gb_sd_free(&b);
+    CHECK(gb_pth_read(zip64, len64, &b) == GB_ERR_FORMAT && contains(gb_last_error(), "ZIP64 end of central directory"),
+          "%s", gb_last_error());
+    gb_sd_free(&a);
+    free(zip64);
+    free(buf);
+}
+
 static void test_write_empty(void) {
     gb_state_dict empty = {0}, back;
     uint8_t *out;
@@ -262,6 +331,7 @@ static void test_write_empty(void) {
 
 int main(void) {
     test_write_empty();
+    test_zip64();
     test_fixtures();
     test_round_trip();
     test_tensors();
