@@ -28,6 +28,6 @@ static gb_status read_wrapped(const uint8_t *pkl, size_t size, gb_state_dict *sd
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    fuzz_one(data, size, size && data[0] == 0x80 ? read_wrapped : gb_pth_read, gb_pth_write);
+    fuzz_one(data, size, size && data[0] == 0x80 ? read_wrapped : gb_pth_read, gb_pth_write, gb_pth_read);
     return 0;
 }

@@ -3,6 +3,6 @@
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    fuzz_one(data, size, gb_safetensors_read, gb_safetensors_write);
+    fuzz_one(data, size, gb_safetensors_read, gb_safetensors_write, gb_safetensors_read);
     return 0;
 }
