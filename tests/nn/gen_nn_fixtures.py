@@ -58,15 +58,15 @@ def init():
     for seed, n in [(0, 2), (42, 3), (2**32 + 5, 1)]:
         torch.manual_seed(seed)
         fc = nn.Linear(512, n)
-        lines.append('linear %d %d %s %s\n' % (seed, n, bits(fc.weight), bits(fc.bias)))
+        lines.append('linear %d %d %s | %s\n' % (seed, n, bits(fc.weight), bits(fc.bias)))
     # resnet18(num_classes=3) after a seed: fc is drawn during construction
     # (exact), conv weights by normal_ afterwards; a Linear made next shows
     # that exactly as many numbers were drawn as torch draws.
     torch.manual_seed(7)
     model = resnet18(num_classes=3)
     after = nn.Linear(512, 1)
-    lines.append('resnet_fc 7 3 %s %s\n' % (bits(model.fc.weight), bits(model.fc.bias)))
-    lines.append('resnet_next 7 1 %s %s\n' % (bits(after.weight), bits(after.bias)))
+    lines.append('resnet_fc 7 3 %s | %s\n' % (bits(model.fc.weight), bits(model.fc.bias)))
+    lines.append('resnet_next 7 1 %s | %s\n' % (bits(after.weight), bits(after.bias)))
     lines.append('resnet_conv1 7 %s\n' % bits(model.conv1.weight.flatten()[:64]))
     lines.append('resnet_ds 7 %s\n' % bits(model.layer3[0].downsample[0].weight.flatten()[-64:]))
     write('init.txt', ''.join(lines))

@@ -9,7 +9,7 @@
 #include <string.h>
 
 // The whole file, NUL-terminated, malloc'd; aborts if it is missing.
-static char *nn_read_fixture(const char *name) {
+static inline char *nn_read_fixture(const char *name) {
     char path[256];
     snprintf(path, sizeof path, "tests/fixtures/nn/%s", name);
     FILE *f = fopen(path, "rb");
@@ -25,7 +25,7 @@ static char *nn_read_fixture(const char *name) {
 }
 
 // The line starting with `prefix` (a pointer into text), or NULL.
-static const char *nn_find_line(const char *text, const char *prefix) {
+static inline const char *nn_find_line(const char *text, const char *prefix) {
     size_t n = strlen(prefix);
     for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
         if (strncmp(p, prefix, n) == 0) return p;
@@ -34,7 +34,7 @@ static const char *nn_find_line(const char *text, const char *prefix) {
 
 // Reads up to `cap` hex float32 bit patterns from *p (skipping spaces, stops
 // at '|' or the end of the line); advances *p. Returns how many.
-static int nn_read_bits(const char **p, float *out, int cap) {
+static inline int nn_read_bits(const char **p, float *out, int cap) {
     int n = 0;
     const char *s = *p;
     for (;;) {
@@ -53,7 +53,7 @@ static int nn_read_bits(const char **p, float *out, int cap) {
 }
 
 // Distance in units in the last place between two finite floats.
-static int64_t nn_ulps(float a, float b) {
+static inline int64_t nn_ulps(float a, float b) {
     int32_t ia, ib;
     memcpy(&ia, &a, 4);
     memcpy(&ib, &b, 4);
@@ -62,7 +62,7 @@ static int64_t nn_ulps(float a, float b) {
 }
 
 // The first line where two texts differ, for a readable failure.
-static void nn_show_diff(const char *want, const char *got) {
+static inline void nn_show_diff(const char *want, const char *got) {
     int line = 1;
     const char *w = want, *g = got;
     while (*w && *w == *g) { if (*w == '\n') line++; w++; g++; }
