@@ -99,10 +99,10 @@ def grads():
 def optimizers():
     """A few steps of SGD and Adam on small tensors with given gradients.
 
-    Parameters: p0 (5), p1 (3, 2), p2 (4) whose grad stays None (skipped),
+    Parameters: p0 (13: a vector of 8 and a tail), p1 (3, 2), p2 (4) whose grad stays None (skipped),
     p3 (2) that does not require grad. Step 3 gives p1 no grad (None)."""
     torch.manual_seed(1)
-    init = [torch.randn(5), torch.randn(3, 2), torch.randn(4), torch.randn(2)]
+    init = [torch.randn(13), torch.randn(3, 2), torch.randn(4), torch.randn(2)]
     steps = 4
     gs = [[torch.randn_like(init[0]), torch.randn_like(init[1])] for _ in range(steps)]
     lines = ['init %s\n' % ' | '.join(bits(t) for t in init)]
