@@ -17,13 +17,20 @@ const isNode = typeof process === 'object' && !!process.versions?.node && typeof
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 9, 1, 7,
 	0, 65, 0, 253, 15, 26, 11]);
 
-/** Which build this environment can run: threads need cross-origin isolation (or Node). */
-export function detectBuild() {
-	const simd = typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
-	if (!simd) return 'scalar';
-	const threads = typeof SharedArrayBuffer === 'function'
-		&& (isNode || globalThis.crossOriginIsolated === true);
-	return threads ? 'mt' : 'simd';
+/**
+ * The build to run: a `forced` one this environment supports (e.g. `?build=scalar`),
+ * else the best it supports: 'mt' where threads can run (Node, or a cross-origin
+ * isolated page: elsewhere the threaded build throws "SharedArrayBuffer is not
+ * defined"), then 'simd' where SIMD128 validates, then 'scalar'.
+ * @param {string | null} [forced]
+ * @param {{ threads?: boolean, simd?: boolean }} [env] overrides, for tests
+ */
+export function detectBuild(forced = null, env = {}) {
+	const simd = env.simd ?? (typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE));
+	const threads = simd && (env.threads ?? (typeof SharedArrayBuffer === 'function'
+		&& (isNode || globalThis.crossOriginIsolated === true)));
+	if (forced === 'scalar' || (forced === 'simd' && simd) || (forced === 'mt' && threads)) return forced;
+	return threads ? 'mt' : simd ? 'simd' : 'scalar';
 }
 
 /** Flattens nested lists (tolist() style) into values and a shape; throws on ragged input. */
@@ -83,8 +90,8 @@ async function instantiate(build, wasmDir) {
  * `threads` caps the engine's threads in the mt build (default: one per core, at most 8).
  */
 export async function loadEngine({ build = 'auto', wasmDir, threads } = {}) {
+	if (build !== 'auto' && !BUILDS.includes(build)) throw new Error(`unknown build '${build}' (use mt, simd or scalar)`);
 	const chosen = build === 'auto' ? detectBuild() : build;
-	if (!BUILDS.includes(chosen)) throw new Error(`unknown build '${build}' (use mt, simd or scalar)`);
 	const M = await instantiate(chosen, wasmDir ?? (await defaultWasmDir()));
 	if (chosen === 'mt') {
 		// One engine thread per core, at most 8 (the emscripten worker pool's size).
@@ -119,6 +126,7 @@ export class Engine {
 		if (status !== 0) {
 			const err = new Error(this.#message());
 			err.pos = this.M._gb_error_pos();
+			err.type = this.M.UTF8ToString(this.M._gb_error_type());
 			throw err;
 		}
 	}
@@ -196,7 +204,8 @@ export class Engine {
 			try {
 				out.push({ ok: true, ...this.#step(step) });
 			} catch (e) {
-				out.push({ ok: false, error: e.message, pos: e.pos ?? -1 });
+				// Errors of the wrapper itself (bad step data) are Python's ValueError.
+				out.push({ ok: false, error: e.message, type: e.type ?? 'ValueError', pos: e.pos ?? -1 });
 				break;
 			}
 		}

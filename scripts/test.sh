@@ -13,8 +13,7 @@ say "ctest (native, sanitizers)"
 say "node --test (wasm builds + native vs PyTorch fixtures, CLI)"
 timeout 1200 node --test tests/node/ || status=1
 say "Playwright (headless Chromium)"
-npx vite build --config web/vite.config.mjs --logLevel warn
-# Two free ports in a row for the isolated and the no-COOP servers.
+# (tests/e2e/serve.mjs builds the page.) Two free ports in a row for the isolated and the no-COOP servers.
 GB_E2E_PORT="$(node -e 'const n=require("net");(function t(p){const a=n.createServer(),b=n.createServer();a.once("error",()=>t(p+2)).listen(p,"127.0.0.1",()=>b.once("error",()=>{a.close();t(p+2)}).listen(p+1,"127.0.0.1",()=>{a.close();b.close();console.log(p)}))})(40000+Math.floor(Math.random()*20000))')"
 export GB_E2E_PORT
 timeout 1200 npx playwright test --config tests/e2e/playwright.config.mjs || status=1

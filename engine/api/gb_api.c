@@ -110,3 +110,4 @@ GB_API int gb_set_threads(int n) {
 
 GB_API const char *gb_error_message(void) { return gb_last_error(); }
 GB_API int gb_error_pos(void) { return gb_last_error_pos(); }
+GB_API const char *gb_error_type(void) { return gb_status_python_type(gb_last_error_code()); }

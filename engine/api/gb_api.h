@@ -26,6 +26,8 @@ GB_API const char *gb_ws_json(int ws, const char *root);
 GB_API const char *gb_build_info(void);
 GB_API const char *gb_error_message(void);
 GB_API int gb_error_pos(void);
+// The Python exception class of the last error: "RuntimeError", "SyntaxError"...
+GB_API const char *gb_error_type(void);
 
 // Starts the engine's thread pool with n threads (the caller included) and
 // returns how many it runs; 1 in builds without threads.

@@ -19,7 +19,15 @@ typedef enum gb_status {
     GB_ERR_NOMEM = 7,       // an allocation failed
     GB_ERR_FORMAT = 8,      // a file that is not what it claims to be
     GB_ERR_MISMATCH = 9,    // state_dict keys or shapes that do not fit the model
+    GB_ERR_ATTRIBUTE = 10,  // no such method or attribute
+    GB_ERR_INDEX = 11,      // a dimension out of range
+    GB_ERR_TYPE = 12,       // a call with the wrong kind or number of arguments
+    GB_ERR_ZERO_DIVISION = 13,
 } gb_status;
+
+// The Python exception class PyTorch would raise for an error of this kind
+// ("RuntimeError", "NameError", ...), for messages shown as Python shows them.
+const char *gb_status_python_type(gb_status code);
 
 // Records the message (printf-style) and returns `code`, so callers can
 // `return gb_set_error(GB_ERR_SHAPE, "...", ...);`.
@@ -29,6 +37,7 @@ gb_status gb_set_error(gb_status code, const char *fmt, ...)
 gb_status gb_set_error_at(gb_status code, int pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *gb_last_error(void);
+gb_status gb_last_error_code(void);
 int gb_last_error_pos(void);      // -1 when the error has no position
 void gb_clear_error(void);
 

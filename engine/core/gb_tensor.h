@@ -17,7 +17,7 @@
 #include "gb_status.h"
 
 #define GB_MAX_DIMS 4
-#define GB_MAX_INPUTS 2
+#define GB_MAX_INPUTS 3   // batchnorm: x, weight, bias
 
 typedef struct gb_node gb_node;
 typedef struct gb_graph gb_graph;
@@ -51,6 +51,10 @@ typedef struct gb_op_params {
     int dim;                  // reduction dimension (already made non-negative)
     int in_shape[GB_MAX_DIMS];// shape before a reduction or a view
     int in_ndim;
+    int stride, padding, kernel; // convolution and pooling geometry
+    int training;             // batchnorm: batch statistics (1) or running ones (0)
+    void *saved;              // op-specific values kept for backward (graph arena):
+                              // argmax of maxpool, mean/invstd of batchnorm, targets
 } gb_op_params;
 
 // What an op is: PyTorch's name for its backward node and the two halves.
@@ -117,5 +121,7 @@ float *gb_flow(gb_graph *g, gb_tensor *t);
 
 // An output tensor from the graph's arena (used by op constructors).
 gb_tensor *gb_graph_tensor(gb_graph *g, int ndim, const int *shape);
+// A tensor of another shape over the same numbers (a view: no copy).
+gb_tensor *gb_graph_view(gb_graph *g, gb_tensor *x, int ndim, const int *shape);
 
 #endif

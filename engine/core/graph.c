@@ -28,6 +28,17 @@ gb_tensor *gb_graph_tensor(gb_graph *g, int ndim, const int *shape) {
     return gb_tensor_new(&g->arena, ndim, shape);
 }
 
+gb_tensor *gb_graph_view(gb_graph *g, gb_tensor *x, int ndim, const int *shape) {
+    gb_tensor *t = gb_arena_alloc(&g->arena, sizeof *t);
+    if (!t) { gb_set_error(GB_ERR_NOMEM, "out of memory for a view"); return NULL; }
+    t->ndim = ndim;
+    t->numel = 1;
+    for (int d = 0; d < ndim; d++) t->numel *= (t->shape[d] = shape[d]);
+    GB_ASSERT(t->numel == x->numel, "a view keeps the number of elements");
+    t->data = x->data;
+    return t;
+}
+
 gb_node *gb_graph_record(gb_graph *g, const gb_op_def *op, gb_tensor *out,
                          gb_tensor *const *inputs, int n_inputs, const gb_op_params *p) {
     GB_ASSERT(n_inputs >= 1 && n_inputs <= GB_MAX_INPUTS, "%s: %d inputs", op->name, n_inputs);

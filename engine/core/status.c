@@ -6,10 +6,12 @@
 
 static _Thread_local char last_message[1024];
 static _Thread_local int last_pos = -1;
+static _Thread_local gb_status last_code = GB_OK;
 
 static gb_status set_error_v(gb_status code, int pos, const char *fmt, va_list ap) {
     vsnprintf(last_message, sizeof last_message, fmt, ap);
     last_pos = pos;
+    last_code = code;
     return code;
 }
 
@@ -30,5 +32,21 @@ gb_status gb_set_error_at(gb_status code, int pos, const char *fmt, ...) {
 }
 
 const char *gb_last_error(void) { return last_message; }
+gb_status gb_last_error_code(void) { return last_code; }
 int gb_last_error_pos(void) { return last_pos; }
-void gb_clear_error(void) { last_message[0] = '\0'; last_pos = -1; }
+void gb_clear_error(void) { last_message[0] = '\0'; last_pos = -1; last_code = GB_OK; }
+
+const char *gb_status_python_type(gb_status code) {
+    switch (code) {
+    case GB_OK: return "";
+    case GB_ERR_SYNTAX: return "SyntaxError";
+    case GB_ERR_NAME: return "NameError";
+    case GB_ERR_ATTRIBUTE: return "AttributeError";
+    case GB_ERR_INDEX: return "IndexError";
+    case GB_ERR_TYPE: return "TypeError";
+    case GB_ERR_ZERO_DIVISION: return "ZeroDivisionError";
+    case GB_ERR_NOMEM: return "MemoryError";
+    case GB_ERR_ARG: return "ValueError";
+    default: return "RuntimeError";
+    }
+}

@@ -51,12 +51,12 @@ static gb_status number_binary(char op, double x, double y, const gb_ast *n, val
     case '-': out->num = x - y; break;
     case '*': out->num = x * y; break;
     case '/':
-        if (y == 0) return gb_set_error_at(GB_ERR_ARG, n->op_pos, "division by zero");
+        if (y == 0) return gb_set_error_at(GB_ERR_ZERO_DIVISION, n->op_pos, "division by zero");
         out->num = x / y;
         break;
     case '^': out->num = pow(x, y); break;
     case '=': out->num = x == y; break;
-    default: return gb_set_error_at(GB_ERR_ARG, n->op_pos, "unsupported operand type(s) for @: 'float' and 'float'");
+    default: return gb_set_error_at(GB_ERR_TYPE, n->op_pos, "unsupported operand type(s) for @: 'float' and 'float'");
     }
     out->t = NULL;
     return GB_OK;
@@ -126,16 +126,16 @@ static gb_status call_named(gb_eval_ctx *ctx, const gb_ast *n, const char *fname
     snprintf(what, sizeof what, "%s%.*s()", is_method ? "Tensor." : "torch.", flen, fname);
     for (int i = 0; i < n_args; i++)
         if (kw[i] && !(strcmp(kw[i], "dim") == 0 && i == 1))
-            return gb_set_error_at(GB_ERR_ARG, n->op_pos, "%s got an unexpected keyword argument '%s'", what, kw[i]);
+            return gb_set_error_at(GB_ERR_TYPE, n->op_pos, "%s got an unexpected keyword argument '%s'", what, kw[i]);
     gb_tensor *self;
-    if (n_args == 0) return gb_set_error_at(GB_ERR_ARG, n->op_pos, "%s missing required argument 'input'", what);
+    if (n_args == 0) return gb_set_error_at(GB_ERR_TYPE, n->op_pos, "%s missing required argument 'input'", what);
     if (name_is(fname, flen, "pow") && n_args == 2 && !args[0].t && args[1].t)
         return gb_pow_base(g, args[0].num, args[1].t, &out->t);      // torch.pow(2, a)
     GB_TRY(as_tensor(ctx, args[0], &self));
     for (size_t i = 0; i < sizeof unary_ops / sizeof *unary_ops; i++) {
         if (!name_is(fname, flen, unary_ops[i].name)) continue;
         if (n_args != 1)
-            return gb_set_error_at(GB_ERR_ARG, n->op_pos, "%s takes 1 argument (%d given)", what,
+            return gb_set_error_at(GB_ERR_TYPE, n->op_pos, "%s takes 1 argument (%d given)", what,
                                    n_args - is_method + (is_method ? 0 : 0));
         return unary_ops[i].f(g, self, &out->t);
     }
@@ -143,21 +143,21 @@ static gb_status call_named(gb_eval_ctx *ctx, const gb_ast *n, const char *fname
         int mean = fname[0] == 'm';
         if (n_args == 1) return (mean ? gb_mean : gb_sum)(g, self, &out->t);
         if (n_args != 2 || args[1].t || args[1].num != floor(args[1].num))
-            return gb_set_error_at(GB_ERR_ARG, n->op_pos, "%s takes an optional integer dim", what);
+            return gb_set_error_at(GB_ERR_TYPE, n->op_pos, "%s takes an optional integer dim", what);
         return (mean ? gb_mean_dim : gb_sum_dim)(g, self, (int)args[1].num, &out->t);
     }
     for (size_t i = 0; i < sizeof binary_ops / sizeof *binary_ops; i++) {
         if (!name_is(fname, flen, binary_ops[i].name)) continue;
         if (n_args != 2)
-            return gb_set_error_at(GB_ERR_ARG, n->op_pos, "%s takes 2 arguments (%d given)", what, n_args);
+            return gb_set_error_at(GB_ERR_TYPE, n->op_pos, "%s takes 2 arguments (%d given)", what, n_args);
         if (binary_ops[i].f == gb_pow && !args[1].t) return gb_pow_scalar(g, self, args[1].num, &out->t);
         gb_tensor *other;
         GB_TRY(as_tensor(ctx, args[1], &other));
         return binary_ops[i].f(g, self, other, &out->t);
     }
     if (is_method)
-        return gb_set_error_at(GB_ERR_NAME, n->op_pos, "'Tensor' object has no attribute '%.*s'", flen, fname);
-    return gb_set_error_at(GB_ERR_NAME, n->op_pos, "module 'torch' has no attribute '%.*s'", flen, fname);
+        return gb_set_error_at(GB_ERR_ATTRIBUTE, n->op_pos, "'Tensor' object has no attribute '%.*s'", flen, fname);
+    return gb_set_error_at(GB_ERR_ATTRIBUTE, n->op_pos, "module 'torch' has no attribute '%.*s'", flen, fname);
 }
 
 static gb_status eval_call(gb_eval_ctx *ctx, const gb_ast *n, value *out) {
@@ -167,7 +167,7 @@ static gb_status eval_call(gb_eval_ctx *ctx, const gb_ast *n, value *out) {
             return gb_set_error_at(GB_ERR_NAME, callee->start,
                                    "name '%.*s' is not defined (functions are written torch.%.*s(...))",
                                    callee->name_len, callee->name, callee->name_len, callee->name);
-        return gb_set_error_at(GB_ERR_ARG, n->op_pos, "this value is not callable");
+        return gb_set_error_at(GB_ERR_TYPE, n->op_pos, "this value is not callable");
     }
     value args[GB_MAX_ARGS + 1];
     const char *kw[GB_MAX_ARGS + 1] = { 0 };
@@ -187,17 +187,17 @@ static gb_status eval_call(gb_eval_ctx *ctx, const gb_ast *n, value *out) {
 // a.grad: the leaf's gradient, as a plain tensor (a constant here).
 static gb_status eval_attr(gb_eval_ctx *ctx, const gb_ast *n, value *out) {
     if (n->lhs->kind == GB_AST_NAME && name_is(n->lhs->name, n->lhs->name_len, "torch"))
-        return gb_set_error_at(GB_ERR_NAME, n->op_pos, "torch.%.*s is not a value here; call a function such as torch.exp(a)",
+        return gb_set_error_at(GB_ERR_TYPE, n->op_pos, "torch.%.*s is not a value here; call a function such as torch.exp(a)",
                                n->name_len, n->name);
     value base;
     GB_TRY(eval(ctx, n->lhs, &base));
     if (!name_is(n->name, n->name_len, "grad") || !base.t) {
-        if (!base.t) return gb_set_error_at(GB_ERR_NAME, n->op_pos, "'float' object has no attribute '%.*s'", n->name_len, n->name);
+        if (!base.t) return gb_set_error_at(GB_ERR_ATTRIBUTE, n->op_pos, "'float' object has no attribute '%.*s'", n->name_len, n->name);
         int is_method = 0;
         for (size_t i = 0; i < sizeof unary_ops / sizeof *unary_ops; i++) is_method |= name_is(n->name, n->name_len, unary_ops[i].name);
         if (is_method)
-            return gb_set_error_at(GB_ERR_NAME, n->op_pos, "'%.*s' is a method: write %.*s()", n->name_len, n->name, n->name_len, n->name);
-        return gb_set_error_at(GB_ERR_NAME, n->op_pos, "'Tensor' object has no attribute '%.*s'", n->name_len, n->name);
+            return gb_set_error_at(GB_ERR_ATTRIBUTE, n->op_pos, "'%.*s' is a method: write %.*s()", n->name_len, n->name, n->name_len, n->name);
+        return gb_set_error_at(GB_ERR_ATTRIBUTE, n->op_pos, "'Tensor' object has no attribute '%.*s'", n->name_len, n->name);
     }
     if (!base.t->grad)
         return gb_set_error_at(GB_ERR_AUTOGRAD, n->op_pos,
@@ -217,7 +217,7 @@ static gb_status eval(gb_eval_ctx *ctx, const gb_ast *n, value *out) {
     case GB_AST_NUM: out->num = n->num; return GB_OK;
     case GB_AST_NAME: {
         if (name_is(n->name, n->name_len, "torch"))
-            return gb_set_error_at(GB_ERR_NAME, n->start, "'torch' is a module; call a function such as torch.exp(a)");
+            return gb_set_error_at(GB_ERR_TYPE, n->start, "'torch' is a module; call a function such as torch.exp(a)");
         out->t = ctx->lookup(ctx->lookup_ctx, n->name, n->name_len);
         if (!out->t) return gb_set_error_at(GB_ERR_NAME, n->start, "name '%.*s' is not defined", n->name_len, n->name);
         return GB_OK;

@@ -12,6 +12,13 @@ static void add_backward(gb_node *node, gb_graph *g) {
     const float *dz = node->output->flow;
     float *dx = gb_needs_grad(x) ? gb_flow(g, x) : NULL;
     float *dy = gb_needs_grad(y) ? gb_flow(g, y) : NULL;
+    if (gb_shape_equal(x, y)) {   // the residual connection: no broadcasting
+        for (int i = 0; i < x->numel; i++) {
+            if (dx) dx[i] += dz[i];
+            if (dy) dy[i] += dz[i];
+        }
+        return;
+    }
     gb_bcast bc;
     gb_bcast_init(&bc, x, y);   // cannot fail: the forward pass succeeded
     int idx[GB_MAX_DIMS] = { 0 }, ox = 0, oy = 0;
@@ -33,5 +40,12 @@ const gb_op_def gb_op_add = { .name = "AddBackward0", .backward = add_backward,
 
 gb_status gb_add(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out) {
     gb_op_params p = { .scalar = 1 };
-    return gb_binary_apply(g, &gb_op_add, add_f, x, y, &p, out);
+    if (!gb_shape_equal(x, y)) return gb_binary_apply(g, &gb_op_add, add_f, x, y, &p, out);
+    gb_tensor *z = gb_graph_tensor(g, x->ndim, x->shape);   // same shapes: a plain loop
+    if (!z) return GB_ERR_NOMEM;
+    for (int i = 0; i < x->numel; i++) z->data[i] = x->data[i] + y->data[i];
+    gb_tensor *inputs[2] = { x, y };
+    gb_graph_record(g, &gb_op_add, z, inputs, 2, &p);
+    *out = z;
+    return GB_OK;
 }

@@ -36,7 +36,7 @@ gb_status gb_binary_apply(gb_graph *g, const gb_op_def *op, gb_binary_fn f, gb_t
 gb_status gb_wrap_dim(int dim, int ndim, int *wrapped) {
     int n = ndim > 0 ? ndim : 1;   // a 0-d tensor accepts dim 0 and -1, as in PyTorch
     if (dim < -n || dim >= n)
-        return gb_set_error(GB_ERR_ARG,
+        return gb_set_error(GB_ERR_INDEX,
                             "Dimension out of range (expected to be in range of [%d, %d], but got %d)",
                             -n, n - 1, dim);
     *wrapped = dim < 0 ? dim + n : dim;

@@ -1,19 +1,19 @@
 // relu.c: rectified linear unit.
 //   forward   y = max(x, 0)
-//   backward  dx += dy * [x > 0]   the gate passes the gradient or blocks it
-// NOTE: relu'(0) is taken as 0, as in PyTorch (it tests the saved output).
+//   backward  dx += dy * [y > 0]   the gate passes the gradient or blocks it
+// NOTE: relu'(0) is taken as 0 and NaN passes through, as in PyTorch (which
+// also tests the saved output). The loops are the kernel table's (SIMD or
+// scalar twin: engine/kernels/f32-relu).
 #include "gb_ops.h"
 
-#include <math.h>
-
-static float relu_f(float x) { return x > 0.0f ? x : 0.0f; }
+#include "../kernels/kernels.h"
 
 static void relu_backward(gb_node *node, gb_graph *g) {
     gb_tensor *x = node->inputs[0];
-    const float *y = node->output->data, *dy = node->output->flow;
     float *dx = gb_flow(g, x);
     if (!dx) return;
-    for (int i = 0; i < x->numel; i++) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
+    // y > 0 exactly where x > 0, so the output serves as the kernel's gate.
+    gb_kernels()->relu_backward((size_t)x->numel, node->output->data, node->output->flow, dx);
 }
 
 static void relu_describe(const gb_node *node, gb_sb *sb, int locals) {
@@ -24,8 +24,13 @@ static void relu_describe(const gb_node *node, gb_sb *sb, int locals) {
 }
 
 const gb_op_def gb_op_relu = { .name = "ReluBackward0", .backward = relu_backward,
-                              .describe = relu_describe, .saves_tensors = 1 };
+                               .describe = relu_describe, .saves_tensors = 1 };
 
 gb_status gb_relu(gb_graph *g, gb_tensor *x, gb_tensor **out) {
-    return gb_unary_apply(g, &gb_op_relu, relu_f, x, NULL, out);
+    gb_tensor *y = gb_graph_tensor(g, x->ndim, x->shape);
+    if (!y) return GB_ERR_NOMEM;
+    gb_kernels()->relu((size_t)x->numel, x->data, y->data);
+    gb_graph_record(g, &gb_op_relu, y, &x, 1, NULL);
+    *out = y;
+    return GB_OK;
 }

@@ -3,9 +3,6 @@
 // requests to other origins); each test fails if any was seen.
 import { test as base, expect } from '@playwright/test';
 
-/** GB_E2E_MOCK=1 runs the suite against the JavaScript mock (development only). */
-const MOCK = process.env.GB_E2E_MOCK === '1';
-
 export const DEFAULT_Q = 'tensor([-12.,  65.], grad_fn=<SubBackward0>)';
 export const PRINT_A = 'tensor([True, True]) tensor([36., 81.])';
 export const PRINT_B = 'tensor([True, True]) tensor([-12.,  -8.])';
@@ -32,7 +29,6 @@ export const test = base.extend({
 			/** Opens the page with an optional query (e.g. 'build=scalar') and hash. */
 			async open({ query = '', hash = '' } = {}) {
 				const params = new URLSearchParams(query);
-				if (MOCK) params.set('mock', '1');
 				const qs = params.toString();
 				await page.goto(`${baseURL}${qs ? `?${qs}` : ''}${hash}`);
 				await expect(page.getByTestId('engine-badge')).not.toHaveAttribute('data-build', '', { timeout: 15_000 });
@@ -44,7 +40,7 @@ export const test = base.extend({
 	},
 });
 
-export { expect, MOCK };
+export { expect };
 
 /**
  * Waits until the element's text is exactly `text`, whitespace included

@@ -1,9 +1,8 @@
 // The page as a web platform citizen: the engine build it picks, its
 // Content-Security-Policy, its requests, and the 375 px layout.
-import { test, expect, expectText, MOCK } from './fixtures.mjs';
+import { test, expect, expectText } from './fixtures.mjs';
 
 test('the badge names the running build: threads when isolated, single-thread otherwise', async ({ page, lesson }, info) => {
-	test.skip(MOCK, 'the mock has no builds');
 	await lesson.open();
 	const badge = page.getByTestId('engine-badge');
 	const isolated = await page.evaluate(() => crossOriginIsolated);
@@ -20,7 +19,6 @@ test('the badge names the running build: threads when isolated, single-thread ot
 });
 
 test('?build=scalar forces the scalar build, with the same printouts', async ({ page, lesson }) => {
-	test.skip(MOCK, 'the mock has no builds');
 	await lesson.open({ query: 'build=scalar' });
 	await expect(page.getByTestId('engine-badge')).toHaveAttribute('data-build', 'scalar');
 	await expect(page.getByTestId('engine-badge')).toContainText('scalar');

@@ -10,7 +10,7 @@ const port = Number(process.env.GB_E2E_PORT || 47311);
 
 const wasmDir = fileURLToPath(new URL('../../web/public/wasm/', import.meta.url));
 for (const f of ['gradbox-mt.mjs', 'gradbox-mt.wasm', 'gradbox-mt.worker.js', 'gradbox-simd.mjs', 'gradbox-simd.wasm', 'gradbox-scalar.mjs', 'gradbox-scalar.wasm']) {
-	if (!existsSync(wasmDir + f) && process.env.GB_E2E_MOCK !== '1') {
+	if (!existsSync(wasmDir + f)) {
 		console.error(`missing ${wasmDir}${f}: run scripts/build-wasm.sh first`);
 		process.exit(1);
 	}

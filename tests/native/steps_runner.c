@@ -33,7 +33,7 @@ static void reply(int status, int ws, const char *root) {
     if (status != 0) {
         gb_sb_puts(&sb, "{\"ok\": false, \"error\": ");
         gb_sb_json_string(&sb, gb_error_message());
-        gb_sb_printf(&sb, ", \"pos\": %d}", gb_error_pos());
+        gb_sb_printf(&sb, ", \"type\": \"%s\", \"pos\": %d}", gb_error_type(), gb_error_pos());
     } else if (root) {
         gb_sb_printf(&sb, "{\"ok\": true, \"state\": %s}", gb_ws_json(ws, root));
     } else {

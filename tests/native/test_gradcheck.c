@@ -4,9 +4,13 @@
 #include <stdlib.h>
 
 #include "gb_test.h"
-#include "ops/gb_ops.h"
+#include "ops/gb_nn_ops.h"
 
 typedef gb_status (*build_fn)(gb_graph *g, gb_tensor **in, gb_tensor **out);
+
+// Max pooling is only differentiable away from ties: its test spreads the
+// values on a grid (steps of 0.1, shuffled) instead of drawing them.
+static int distinct_values;
 
 static unsigned rng = 12345u;
 static float uniform(float lo, float hi) {   // xorshift: reproducible everywhere
@@ -31,7 +35,8 @@ static void check_op(const char *name, build_fn f, int n, const int shapes[][5],
     gb_tensor *in[GB_MAX_INPUTS];
     for (int k = 0; k < n; k++) {
         in[k] = gb_tensor_new(&leaves, shapes[k][0], shapes[k] + 1);
-        for (int i = 0; i < in[k]->numel; i++) in[k]->data[i] = uniform(lo, hi);
+        for (int i = 0; i < in[k]->numel; i++)
+            in[k]->data[i] = distinct_values ? 0.1f * (float)((i * 37) % in[k]->numel) - 1.0f : uniform(lo, hi);
         in[k]->flags |= GB_REQUIRES_GRAD | GB_NEEDS_GRAD;
     }
     gb_tensor *out;
@@ -78,6 +83,31 @@ static gb_status t_sum1(gb_graph *g, gb_tensor **in, gb_tensor **out) { return g
 static gb_status t_mean0(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_mean_dim(g, in[0], -3, out); }
 static gb_status t_unsqueeze(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_unsqueeze(g, in[0], 1, out); }
 static gb_status t_squeeze(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_squeeze_dim(g, in[0], 0, out); }
+// The network layers (gb_nn_ops.h).
+static gb_status t_conv_s1(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_conv2d(g, in[0], in[1], 1, 1, out); }
+static gb_status t_conv_s2(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_conv2d(g, in[0], in[1], 2, 1, out); }
+static gb_status t_conv_1x1(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_conv2d(g, in[0], in[1], 2, 0, out); }
+static gb_status t_conv_7x7(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_conv2d(g, in[0], in[1], 2, 3, out); }
+static float running_mean[3], running_var[3] = { 1, 1, 1 };
+static gb_status bn(gb_graph *g, gb_tensor **in, gb_tensor **out, int training) {
+    gb_tensor rm = { .ndim = 1, .shape = { 3 }, .numel = 3, .data = running_mean };
+    gb_tensor rv = { .ndim = 1, .shape = { 3 }, .numel = 3, .data = running_var };
+    gb_bn_params p = { .weight = in[1], .bias = in[2], .running_mean = &rm, .running_var = &rv,
+                       .eps = 1e-5f, .momentum = 0.1f };
+    return gb_batchnorm2d(g, in[0], &p, training, out);
+}
+static gb_status t_bn_train(gb_graph *g, gb_tensor **in, gb_tensor **out) { return bn(g, in, out, 1); }
+static gb_status t_bn_eval(gb_graph *g, gb_tensor **in, gb_tensor **out) { return bn(g, in, out, 0); }
+static gb_status t_maxpool(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_maxpool2d(g, in[0], 3, 2, 1, out); }
+static gb_status t_avgpool(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_adaptive_avgpool1(g, in[0], out); }
+static gb_status t_flatten(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_flatten(g, in[0], out); }
+static gb_status t_linear(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_linear(g, in[0], in[1], in[2], out); }
+static gb_status t_linear_nb(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_linear(g, in[0], in[1], NULL, out); }
+static gb_status t_xent(gb_graph *g, gb_tensor **in, gb_tensor **out) {
+    static const int targets[3] = { 4, 0, 2 };
+    return gb_cross_entropy(g, in[0], targets, out);
+}
+
 // A chain, so the tape's ordering and accumulation are exercised too.
 static gb_status t_chain(gb_graph *g, gb_tensor **in, gb_tensor **out) {
     gb_tensor *a, *b, *c;
@@ -130,5 +160,26 @@ int main(void) {
     check_op("unsqueeze", t_unsqueeze, 1, m23, -1, 1);
     check_op("squeeze", t_squeeze, 1, one_first, -1, 1);
     check_op("chain", t_chain, 2, chain, -1, 1);
+
+    const int conv3[][5] = { { 4, 2, 3, 5, 5 }, { 4, 4, 3, 3, 3 } };
+    const int conv1[][5] = { { 4, 2, 3, 5, 5 }, { 4, 4, 3, 1, 1 } };
+    const int conv7[][5] = { { 4, 1, 2, 9, 9 }, { 4, 3, 2, 7, 7 } };
+    const int bn_in[][5] = { { 4, 2, 3, 3, 3 }, { 1, 3 }, { 1, 3 } };
+    const int img[][5] = { { 4, 2, 2, 6, 6 } }, flat[][5] = { { 4, 2, 3, 1, 1 } };
+    const int lin[][5] = { { 2, 3, 4 }, { 2, 5, 4 }, { 1, 5 } }, logits[][5] = { { 2, 3, 5 } };
+    check_op("conv2d 3x3 s1 p1", t_conv_s1, 2, conv3, -1, 1);
+    check_op("conv2d 3x3 s2 p1", t_conv_s2, 2, conv3, -1, 1);
+    check_op("conv2d 1x1 s2", t_conv_1x1, 2, conv1, -1, 1);
+    check_op("conv2d 7x7 s2 p3", t_conv_7x7, 2, conv7, -1, 1);
+    check_op("batchnorm2d train", t_bn_train, 3, bn_in, -1, 1);
+    check_op("batchnorm2d eval", t_bn_eval, 3, bn_in, -1, 1);
+    distinct_values = 1;
+    check_op("maxpool2d 3x3 s2 p1", t_maxpool, 1, img, -1, 1);
+    distinct_values = 0;
+    check_op("adaptive_avg_pool2d 1x1", t_avgpool, 1, img, -1, 1);
+    check_op("flatten", t_flatten, 1, flat, -1, 1);
+    check_op("linear", t_linear, 3, lin, -1, 1);
+    check_op("linear without bias", t_linear_nb, 2, lin, -1, 1);
+    check_op("cross_entropy", t_xent, 1, logits, -2, 2);
     return gb_test_done("test_gradcheck");
 }

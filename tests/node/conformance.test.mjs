@@ -42,6 +42,7 @@ for (const runner of runners) {
 					assert.equal(res.length, steps.length, `${c.id}: should fail at the last step`);
 					assert.equal(last.ok, false, `${c.id}: expected an error`);
 					assert.equal(last.error, c.error);
+					assert.equal(last.type, c.error_type, `${c.id}: exception class`);
 					return;
 				}
 				const res = runner.run(program(c)).steps;
@@ -78,6 +79,7 @@ for (const runner of runners) {
 					assert.equal(res.length, exp.error.step + 1, `${sc.id}: fails at step ${exp.error.step}`);
 					assert.equal(res.at(-1).ok, false);
 					assert.equal(res.at(-1).error, exp.error.error);
+					assert.equal(res.at(-1).type, exp.error.error_type);
 					return;
 				}
 				const last = res.at(-1);

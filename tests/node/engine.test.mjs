@@ -9,6 +9,17 @@ test('Node has SIMD and SharedArrayBuffer: the threaded build is chosen', () => 
 	assert.equal(detectBuild(), 'mt');
 });
 
+test('a forced build is honoured only where it can run', () => {
+	const page = { threads: false, simd: true };          // a page that is not cross-origin isolated
+	assert.equal(detectBuild(null, page), 'simd');
+	assert.equal(detectBuild('mt', page), 'simd');         // would throw "SharedArrayBuffer is not defined"
+	assert.equal(detectBuild('scalar', page), 'scalar');
+	assert.equal(detectBuild('bogus', page), 'simd');
+	assert.equal(detectBuild(null, { threads: true, simd: false }), 'scalar');   // threads need SIMD here
+	assert.equal(detectBuild('simd', { simd: false }), 'scalar');
+	assert.equal(detectBuild(null, { threads: true, simd: true }), 'mt');
+});
+
 test('the mt build runs one engine thread per core (at most 8); the others one', async () => {
 	const mt = await loadEngine({ build: 'mt' });
 	assert.equal(mt.info.threads, Math.min(8, availableParallelism()));

@@ -21,7 +21,7 @@ function printed(result, { leaf, name }, main) {
 	if (!result) return { text: '' };
 	if (result.error) return { text: pythonError(result.error), error: true };
 	const failed = result.steps.find((s) => !s.ok);
-	if (failed) return { text: pythonError(failed.error), error: true };
+	if (failed) return { text: pythonError(failed.error, failed.type), error: true };
 	const state = lastState(result);
 	return { text: `${tensorIn(state, name).repr} ${tensorIn(state, leaf).grad_repr}` };
 }

@@ -6,7 +6,6 @@ import { engineInfo, engineError } from '../state/lesson.js';
  * @param {{ build: string, simd: boolean, threads: number }} info
  */
 export function describeBuild(info) {
-	if (info.build === 'mock') return 'mock engine (JavaScript)';
 	const threads = info.threads > 1 ? `${info.threads} threads` : '1 thread';
 	return `${threads} · ${info.simd ? 'SIMD' : 'scalar'}`;
 }

@@ -40,9 +40,9 @@ export function CellOutput({ text, error, stale, testid, label }) {
 
 /**
  * An error with a caret under its position, like Python's SyntaxError.
- * @param {{ prefix?: string, source: string, message: string, pos: number, testid?: string }} props
+ * @param {{ prefix?: string, source: string, message: string, type?: string, pos: number, testid?: string }} props
  */
-export function CaretError({ prefix = '', source, message, pos, testid }) {
+export function CaretError({ prefix = '', source, message, type, pos, testid }) {
 	const hasPos = Number.isInteger(pos) && pos >= 0;
 	return (
 		<div class="cell-output is-error">
@@ -55,7 +55,7 @@ export function CaretError({ prefix = '', source, message, pos, testid }) {
 						{'\n'}
 					</>
 				)}
-				{pythonError(message)}
+				{pythonError(message, type)}
 			</pre>
 		</div>
 	);

@@ -35,7 +35,7 @@ export function printedBy(result, print) {
 	if (!result) return null;
 	if (result.error) return { text: pythonError(result.error), error: true };
 	const failed = result.steps.find((s) => !s.ok);
-	if (failed) return { text: pythonError(failed.error), error: true };
+	if (failed) return { text: pythonError(failed.error, failed.type), error: true };
 	const states = result.steps.filter((s) => s.state);
 	return { text: print(states[states.length - 1].state) };
 }

@@ -10,7 +10,7 @@ function FieldError({ field }) {
 	const p = problems.value[field];
 	if (!p) return null;
 	const source = inputs.value[field];
-	return <CaretError source={source} message={p.message} pos={p.pos} testid={`error-${field}`} />;
+	return <CaretError source={source} message={p.message} type={p.type} pos={p.pos} testid={`error-${field}`} />;
 }
 
 /** In [2]: the two leaf tensors. */
@@ -53,7 +53,7 @@ export function ExpressionCell() {
 	);
 	return (
 		<NotebookCell n={5} code={code}>
-			{p && <CaretError prefix="Q = " source={q} message={p.message} pos={p.pos} testid="error-q" />}
+			{p && <CaretError prefix="Q = " source={q} message={p.message} type={p.type} pos={p.pos} testid="error-q" />}
 			{forward && (
 				<CellOutput text={forward.repr} testid="out-q" stale={stale.value} label={stale.value ? 'last good result' : undefined} />
 			)}

@@ -40,14 +40,13 @@ export class EngineClient {
 	}
 
 	/**
-	 * Loads the engine. `build` forces a variant ('mt' | 'simd' | 'scalar');
-	 * `mock` uses the JavaScript stand-in (development only).
-	 * @param {{ build?: string | null, mock?: boolean }} [opts]
+	 * Loads the engine. `build` forces a variant ('mt' | 'simd' | 'scalar').
+	 * @param {{ build?: string | null }} [opts]
 	 */
 	init(opts = {}) {
 		// The wasm files are public assets next to index.html (web/public/wasm/).
 		const wasmDir = new URL('wasm/', document.baseURI).href;
-		return this.call({ type: 'init', build: opts.build ?? null, mock: !!opts.mock, wasmDir });
+		return this.call({ type: 'init', build: opts.build ?? null, wasmDir });
 	}
 
 	/**

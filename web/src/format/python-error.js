@@ -1,19 +1,12 @@
-// The engine's messages are PyTorch's text without the exception class;
-// Python would print the class first ("RuntimeError: ..."). This adds it.
-
-const KINDS = [
-	[/^invalid syntax|^unexpected|never closed|^unmatched|^expected ','/, 'SyntaxError'],
-	[/^name '.*' is not defined/, 'NameError'],
-	[/has no attribute/, 'AttributeError'],
-	[/^unsupported operand|argument|takes \d+/, 'TypeError'],
-];
+// The engine's messages are PyTorch's text, and the engine names the
+// exception class separately (`type`); Python prints the class first.
 
 /**
- * `message` as the last line of a Python traceback.
+ * The last line of a Python traceback: "RuntimeError: grad can be implicitly ...".
  * @param {string} message
+ * @param {string} [type] the exception class the engine reported
  */
-export function pythonError(message) {
+export function pythonError(message, type) {
 	if (/^[A-Z]\w*(Error|Exception|Warning): /.test(message)) return message;
-	const kind = KINDS.find(([re]) => re.test(message))?.[1] ?? 'RuntimeError';
-	return `${kind}: ${message}`;
+	return `${type || 'RuntimeError'}: ${message}`;
 }

@@ -18,7 +18,7 @@ export const engineInfo = signal(null);
 /** A message when the engine could not start. */
 export const engineError = signal(null);
 
-/** Per-field problems: { a?, b?, v?, q? } each { message, pos }. */
+/** Per-field problems: { a?, b?, v?, q? } each { message, type, pos } (type: the Python exception class). */
 export const problems = signal({});
 /** True when the outputs shown are from an earlier, good edit. */
 export const stale = computed(() => Object.values(problems.value).some(Boolean));
@@ -32,7 +32,7 @@ export const good = signal(null);
 
 const client = new EngineClient();
 const ready = client
-	.init({ build: params.get('build'), mock: params.get('mock') === '1' })
+	.init({ build: params.get('build') })
 	.then((info) => (engineInfo.value = info))
 	.catch((err) => {
 		engineError.value = err.message;
@@ -69,11 +69,11 @@ function parseAll(raw) {
 	for (const key of ['a', 'b', 'v']) {
 		try {
 			const lit = parseLiteral(raw[key]);
-			if (key !== 'v' && !lit.isFloat) errs[key] = { message: `${FLOAT_ONLY} (write ${key === 'a' ? '2.' : '6.'} rather than ${key === 'a' ? '2' : '6'})`, pos: -1 };
+			if (key !== 'v' && !lit.isFloat) errs[key] = { type: 'RuntimeError', message: `${FLOAT_ONLY} (write ${key === 'a' ? '2.' : '6.'} rather than ${key === 'a' ? '2' : '6'})`, pos: -1 };
 			parsed[key] = lit.data;
 		} catch (err) {
 			if (!(err instanceof LiteralError)) throw err;
-			errs[key] = { message: err.message, pos: err.pos };
+			errs[key] = { type: 'SyntaxError', message: err.message, pos: err.pos };
 		}
 	}
 	return { parsed, errs };
@@ -101,7 +101,7 @@ async function recompute(raw) {
 	if (failed >= 0) {
 		const key = ['a', 'b', 'q', 'q', 'v'][failed];
 		const pos = failed === ASSIGN_STEP ? steps[failed].pos : -1;
-		problems.value = { [key]: { message: steps[failed].error, pos: pos ?? -1 } };
+		problems.value = { [key]: { message: steps[failed].error, type: steps[failed].type, pos: pos ?? -1 } };
 		return;
 	}
 	problems.value = {};

@@ -2,6 +2,7 @@
 // previous result on screen until the new one arrives (no flicker).
 import { useEffect, useState } from 'preact/hooks';
 import { runSteps } from './lesson.js';
+import { pythonError } from '../format/python-error.js';
 
 /**
  * @param {() => object[] | null} build returns the program, or null to skip
@@ -25,11 +26,12 @@ export function useProgram(build, deps) {
 	return result;
 }
 
-/** The first failing step of a run, or null. */
+/** The first failing step of a run, as Python prints the error, or null. */
 export function firstError(result) {
 	if (!result) return null;
 	if (result.error) return result.error;
-	return result.steps.find((s) => !s.ok)?.error ?? null;
+	const failed = result.steps.find((s) => !s.ok);
+	return failed ? pythonError(failed.error, failed.type) : null;
 }
 
 /** The state of the last step that carried one. */

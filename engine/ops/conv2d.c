@@ -1,0 +1,64 @@
+// conv2d.c: 2-D convolution, ResNet's workhorse (ConvolutionBackward0).
+//   forward   y[n,o,i,j] = Σ_{c,kh,kw} w[o,c,kh,kw] · x[n,c, i·s+kh−p, j·s+kw−p]
+//   backward  dx = the same sums run backwards (each x feeds every y whose
+//             window covers it), dw[o,c,kh,kw] = Σ_{n,i,j} dy[n,o,i,j] · x[...]
+// Both are GEMMs over im2col(x) in engine/kernels/conv2d.c, which states the
+// layout. Only the gradients that are needed are computed: a frozen weight
+// (requires_grad=False) costs no dw, an input image no dx.
+#include "gb_nn_ops.h"
+
+#include "../kernels/conv2d.h"
+
+static gb_conv2d_shape shape_of(const gb_tensor *x, const gb_tensor *w, int stride, int padding) {
+    return gb_conv2d_shape_make(x->shape[0], x->shape[1], x->shape[2], x->shape[3], w->shape[0],
+                                w->shape[2], w->shape[3], stride, padding);
+}
+
+static void conv2d_backward(gb_node *node, gb_graph *g) {
+    gb_tensor *x = node->inputs[0], *w = node->inputs[1];
+    gb_conv2d_shape s = shape_of(x, w, node->p.stride, node->p.padding);
+    float *dx = gb_needs_grad(x) ? gb_flow(g, x) : NULL;
+    float *dw = gb_needs_grad(w) ? gb_flow(g, w) : NULL;
+    void *scratch = gb_arena_alloc(&g->arena, gb_conv2d_backward_scratch_bytes(&s));
+    if (!scratch) { g->out_of_memory = 1; return; }
+    gb_conv2d_backward(&s, x->data, w->data, node->output->flow, dx, dw, scratch);
+}
+
+static void conv2d_describe(const gb_node *node, gb_sb *sb, int locals) {
+    if (!locals) {
+        gb_desc_saved_scalar(sb, "stride", node->p.stride);
+        gb_desc_saved_scalar(sb, "padding", node->p.padding);
+        return;
+    }
+    gb_desc_local(sb, node, 0, "conv_transpose2d(dy, w)");
+    gb_desc_local(sb, node, 1, "conv2d(x, dy) over the batch");
+}
+
+const gb_op_def gb_op_conv2d = { .name = "ConvolutionBackward0", .backward = conv2d_backward,
+                                 .describe = conv2d_describe, .saves_tensors = 1 };
+
+gb_status gb_conv2d(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int padding, gb_tensor **out) {
+    if (x->ndim != 4 || w->ndim != 4)
+        return gb_set_error(GB_ERR_SHAPE, "conv2d: expected a 4-D input and weight, got %dD and %dD", x->ndim, w->ndim);
+    if (x->shape[1] != w->shape[1])
+        return gb_set_error(GB_ERR_SHAPE,
+                            "Given groups=1, weight of size [%d, %d, %d, %d], expected input[%d, %d, %d, %d] "
+                            "to have %d channels, but got %d channels instead",
+                            w->shape[0], w->shape[1], w->shape[2], w->shape[3], x->shape[0], x->shape[1],
+                            x->shape[2], x->shape[3], w->shape[1], x->shape[1]);
+    if (stride < 1 || padding < 0) return gb_set_error(GB_ERR_ARG, "conv2d: stride %d, padding %d", stride, padding);
+    gb_conv2d_shape s = shape_of(x, w, stride, padding);
+    if (s.OH < 1 || s.OW < 1)
+        return gb_set_error(GB_ERR_SHAPE, "conv2d: the %dx%d input is smaller than the %dx%d kernel",
+                            x->shape[2] + 2 * padding, x->shape[3] + 2 * padding, w->shape[2], w->shape[3]);
+    int shape[4] = { s.N, s.OC, s.OH, s.OW };
+    gb_tensor *y = gb_graph_tensor(g, 4, shape);
+    void *scratch = gb_arena_alloc(&g->arena, gb_conv2d_forward_scratch_bytes(&s));
+    if (!y || !scratch) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
+    gb_conv2d_forward(&s, x->data, w->data, y->data, scratch);
+    gb_op_params p = { .stride = stride, .padding = padding };
+    gb_tensor *inputs[2] = { x, w };
+    gb_graph_record(g, &gb_op_conv2d, y, inputs, 2, &p);
+    *out = y;
+    return GB_OK;
+}
