@@ -138,6 +138,53 @@ def optimizers():
     write('optim.txt', ''.join(lines))
 
 
+def deterministic_resnet(seed, num_classes):
+    """resnet18 with weights the C side can make bit for bit (uniform draws
+    only): resnet18()'s own draws, then every module re-drawn in modules()
+    order: convs and fc reset_parameters(), BatchNorm's four tensors uniform."""
+    torch.manual_seed(seed)
+    model = resnet18(num_classes=num_classes)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                m.reset_parameters()
+            elif isinstance(m, nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+                m.running_mean.uniform_(-0.1, 0.1)
+                m.running_var.uniform_(0.5, 2.0)
+    return model
+
+
+def forward():
+    """Logits in eval and train mode, the loss, running stats and a few grads."""
+    model = deterministic_resnet(3, 5)
+    x = torch.rand(2, 3, 64, 64)
+    target = torch.tensor([1, 3])
+
+    def vals(t):
+        return ' '.join('%.9g' % v for v in t.detach().flatten().tolist())
+    lines = []
+    model.eval()
+    with torch.no_grad():
+        lines.append('eval_logits %s\n' % vals(model(x)))
+    model.train()
+    logits = model(x)
+    loss = nn.functional.cross_entropy(logits, target)
+    loss.backward()
+    lines.append('train_logits %s\n' % vals(logits))
+    lines.append('loss %s\n' % vals(loss))
+    lines.append('bn1.running_mean %s\n' % vals(model.bn1.running_mean[:8]))
+    lines.append('layer4.1.bn2.running_var %s\n' % vals(model.layer4[1].bn2.running_var[:8]))
+    lines.append('num_batches_tracked %d\n' % model.bn1.num_batches_tracked.item())
+    lines.append('fc.weight.grad %s\n' % vals(model.fc.weight.grad.flatten()[:16]))
+    lines.append('fc.bias.grad %s\n' % vals(model.fc.bias.grad))
+    lines.append('layer4.1.bn2.weight.grad %s\n' % vals(model.layer4[1].bn2.weight.grad[:8]))
+    lines.append('layer2.0.downsample.0.weight.grad %s\n' % vals(model.layer2[0].downsample[0].weight.grad.flatten()[:8]))
+    lines.append('conv1.weight.grad %s\n' % vals(model.conv1.weight.grad.flatten()[:16]))
+    write('forward.txt', ''.join(lines))
+
+
 def load_reports():
     """str(error) of load_state_dict(strict=True) for bad state dicts."""
     model = resnet18()
@@ -171,4 +218,5 @@ if __name__ == '__main__':
     init()
     grads()
     optimizers()
+    forward()
     load_reports()
