@@ -102,3 +102,50 @@ void gb_module_children_repr(const gb_module *m, gb_sb *sb) {
         gb_sb_putc(sb, '\n');
     }
 }
+
+// --- JSON for the page's layer tree ---------------------------------------------
+
+static void json_shape(gb_sb *sb, int ndim, const int *shape) {
+    gb_sb_putc(sb, '[');
+    for (int d = 0; d < ndim; d++) gb_sb_printf(sb, d ? ", %d" : "%d", shape[d]);
+    gb_sb_putc(sb, ']');
+}
+
+static void count_trainable(gb_module *m, void *ctx) {
+    for (int i = 0; i < m->n_params; i++)
+        if (m->params[i]->flags & GB_REQUIRES_GRAD) *(int64_t *)ctx += m->params[i]->numel;
+}
+
+void gb_module_json(const gb_module *m, gb_sb *sb) {
+    gb_sb extra;
+    gb_sb_init(&extra);
+    gb_module_extra_repr(m, &extra);
+    int64_t trainable = 0;
+    gb_module_walk((gb_module *)m, count_trainable, &trainable);
+    gb_sb_puts(sb, "{\"name\": ");
+    gb_sb_json_string(sb, m->name);
+    gb_sb_puts(sb, ", \"path\": ");
+    gb_sb_json_string(sb, m->path);
+    gb_sb_printf(sb, ", \"type\": \"%s\", \"extra_repr\": ", gb_module_type(m));
+    gb_sb_json_string(sb, gb_sb_str(&extra));
+    gb_sb_printf(sb, ", \"training\": %s, \"num_params\": %lld, \"trainable_params\": %lld, \"output_shape\": ",
+                 m->training ? "true" : "false", (long long)gb_module_num_params((gb_module *)m), (long long)trainable);
+    json_shape(sb, m->out_ndim, m->out_shape);
+    gb_sb_puts(sb, ", \"parameters\": [");
+    for (int i = 0; i < m->n_params; i++) {
+        const gb_tensor *p = m->params[i];
+        gb_sb_puts(sb, i ? ", {\"name\": " : "{\"name\": ");
+        gb_sb_json_string(sb, p->name);
+        gb_sb_puts(sb, ", \"shape\": ");
+        json_shape(sb, p->ndim, p->shape);
+        gb_sb_printf(sb, ", \"requires_grad\": %s, \"has_grad\": %s}", (p->flags & GB_REQUIRES_GRAD) ? "true" : "false",
+                     p->grad ? "true" : "false");
+    }
+    gb_sb_puts(sb, "], \"children\": [");
+    for (int i = 0; i < m->n_children; i++) {
+        if (i) gb_sb_puts(sb, ", ");
+        gb_module_json(m->children[i], sb);
+    }
+    gb_sb_puts(sb, "]}");
+    gb_sb_free(&extra);
+}

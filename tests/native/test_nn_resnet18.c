@@ -165,6 +165,24 @@ static void test_train_eval_and_head(void) {
     CHECK(gb_resnet18_replace_fc(&model, 0, NULL, 0) == GB_ERR_ARG);
 }
 
+static void test_json(void) {
+    gb_sb sb;
+    gb_sb_init(&sb);
+    const int in[4] = { 1, 3, 224, 224 };
+    gb_module_set_requires_grad(model.root, "", 0);
+    gb_module_set_requires_grad(model.root, "fc", 1);
+    gb_module_infer_shapes(model.root, 4, in);
+    gb_module_json(model.root, &sb);
+    const char *j = gb_sb_str(&sb);
+    CHECK(strncmp(j, "{\"name\": \"\", \"path\": \"\", \"type\": \"ResNet\", \"extra_repr\": \"\", "
+                     "\"training\": true, \"num_params\": 11181642, \"trainable_params\": 5130, "
+                     "\"output_shape\": [1, 10]", 150) == 0, "%.200s", j);
+    CHECK(strstr(j, "{\"name\": \"downsample\", \"path\": \"layer2.0.downsample\", \"type\": \"Sequential\"") != NULL);
+    CHECK(strstr(j, "{\"name\": \"fc.weight\", \"shape\": [10, 512], \"requires_grad\": true, \"has_grad\": false}") != NULL);
+    CHECK(strstr(j, "\"extra_repr\": \"64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True\"") != NULL);
+    gb_sb_free(&sb);
+}
+
 int main(void) {
     CHECK(gb_resnet18_new(&model, 1000) == GB_OK, "%s", gb_last_error());
     test_prints();
@@ -172,6 +190,7 @@ int main(void) {
     test_modules();
     test_requires_grad();
     test_train_eval_and_head();
+    test_json();
     gb_model_free(&model);
     return gb_test_done("test_nn_resnet18");
 }
