@@ -15,6 +15,8 @@ command -v make >/dev/null || apt_missing+=(make)
 command -v gcc >/dev/null || apt_missing+=(gcc libc6-dev)
 command -v emcc >/dev/null || apt_missing+=(emscripten)
 command -v chromium >/dev/null || apt_missing+=(chromium)          # the Playwright tests drive it
+# Real PyTorch (Debian's 1.13) makes the ResNet-18 fixtures at test time.
+/usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null || apt_missing+=(python3-torch python3-torchvision python3-numpy)
 command -v curl >/dev/null || true
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "installing with apt: ${apt_missing[*]}"

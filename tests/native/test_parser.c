@@ -14,6 +14,11 @@ static void expect_error(const char *expr, int status, const char *message_start
     CHECK(gb_error_pos() == pos, "'%s': position %d, expected %d", expr, gb_error_pos(), pos);
 }
 
+static void expect_type(const char *expr, const char *python_type) {
+    gb_ws_assign(ws, "Q", expr, 0);
+    CHECK(strcmp(gb_error_type(), python_type) == 0, "'%s': %s, expected %s", expr, gb_error_type(), python_type);
+}
+
 static void expect_ok(const char *expr) {
     CHECK(gb_ws_assign(ws, "Q", expr, 0) == 0, "'%s': %s", expr, gb_error_message());
 }
@@ -38,16 +43,24 @@ int main(void) {
     expect_error("2a", GB_ERR_SYNTAX, "invalid decimal literal", 1);
     expect_error("a + b", GB_ERR_NAME, "name 'b' is not defined", 4);
     expect_error("exp(a)", GB_ERR_NAME, "name 'exp' is not defined", 0);
-    expect_error("torch.foo(a)", GB_ERR_NAME, "module 'torch' has no attribute 'foo'", 6);
-    expect_error("a.foo()", GB_ERR_NAME, "'Tensor' object has no attribute 'foo'", 2);
-    expect_error("a.exp", GB_ERR_NAME, "'exp' is a method: write exp()", 2);
-    expect_error("a.exp(1)", GB_ERR_ARG, "Tensor.exp() takes 1 argument", 2);
+    expect_error("torch.foo(a)", GB_ERR_ATTRIBUTE, "module 'torch' has no attribute 'foo'", 6);
+    expect_error("a.foo()", GB_ERR_ATTRIBUTE, "'Tensor' object has no attribute 'foo'", 2);
+    expect_error("a.exp", GB_ERR_ATTRIBUTE, "'exp' is a method: write exp()", 2);
+    expect_error("a.exp(1)", GB_ERR_TYPE, "Tensor.exp() takes 1 argument", 2);
     expect_error("a + W", GB_ERR_SHAPE, "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 1", 2);
     expect_error("W @ W", GB_ERR_SHAPE, "mat1 and mat2 shapes cannot be multiplied (2x3 and 2x3)", 2);
-    expect_error("(a * 2).sum(5)", GB_ERR_ARG, "Dimension out of range", 8);
+    expect_error("(a * 2).sum(5)", GB_ERR_INDEX, "Dimension out of range", 8);
     expect_error("a.grad", GB_ERR_AUTOGRAD, "a.grad is None", 2);
-    expect_error("torch", GB_ERR_NAME, "'torch' is a module", 0);
-    expect_error("1 / 0", GB_ERR_ARG, "division by zero", 2);
+    expect_error("torch", GB_ERR_TYPE, "'torch' is a module", 0);
+    expect_error("1 / 0", GB_ERR_ZERO_DIVISION, "division by zero", 2);
+
+    // The Python exception classes the page prints before the message.
+    expect_type("a +", "SyntaxError");
+    expect_type("c", "NameError");
+    expect_type("a.foo()", "AttributeError");
+    expect_type("a.sum(3)", "IndexError");
+    expect_type("a.exp(1, 2)", "TypeError");
+    expect_type("a + W", "RuntimeError");
 
     expect_ok("3*a**3 - a**2");
     expect_ok("-a**2 + +a");
