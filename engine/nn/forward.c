@@ -1,0 +1,70 @@
+// forward.c: ResNet-18's forward, torchvision's _forward_impl, from the ops of
+// gb_nn_ops.h. Every op records itself on the tape when a gradient is needed,
+// so the frozen part of the network costs forward time only.
+#include <string.h>
+
+#include "gb_resnet18.h"
+
+// One leaf module on x.
+static gb_status run_leaf(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) {
+    switch (m->kind) {
+    case GB_MOD_CONV2D:
+        GB_ASSERT(!m->has_bias, "ResNet's convolutions have no bias");
+        return gb_conv2d(g, x, m->params[0], m->stride, m->padding, y);
+    case GB_MOD_BATCHNORM2D:
+        return gb_batchnorm2d(g, x, &m->bn, m->training, y);
+    case GB_MOD_RELU:
+        return gb_relu(g, x, y);   // NOTE: inplace=True in torch; a new tensor here (same values)
+    case GB_MOD_MAXPOOL2D:
+        return gb_maxpool2d(g, x, m->kernel, m->stride, m->padding, y);
+    case GB_MOD_ADAPTIVE_AVGPOOL2D:
+        return gb_adaptive_avgpool1(g, x, y);
+    case GB_MOD_LINEAR:
+        return gb_linear(g, x, m->params[0], m->has_bias ? m->params[1] : NULL, y);
+    default:
+        GB_ASSERT(0, "%s is not a leaf module", gb_module_type(m));
+    }
+    return GB_OK;
+}
+
+static gb_status run(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y);
+
+// BasicBlock.forward:
+//   out = relu(bn1(conv1(x)));  out = bn2(conv2(out))
+//   out = relu(out + (downsample(x) if downsample else x))
+static gb_status basic_block(gb_module *b, gb_graph *g, gb_tensor *x, gb_tensor **y) {
+    gb_tensor *out, *identity = x;
+    GB_TRY(run_leaf(gb_module_child(b, "conv1"), g, x, &out));
+    GB_TRY(run_leaf(gb_module_child(b, "bn1"), g, out, &out));
+    GB_TRY(run_leaf(gb_module_child(b, "relu"), g, out, &out));
+    GB_TRY(run_leaf(gb_module_child(b, "conv2"), g, out, &out));
+    GB_TRY(run_leaf(gb_module_child(b, "bn2"), g, out, &out));
+    gb_module *ds = gb_module_child(b, "downsample");
+    if (ds) GB_TRY(run(ds, g, x, &identity));
+    GB_TRY(gb_add(g, out, identity, &out));
+    return run_leaf(gb_module_child(b, "relu"), g, out, y);
+}
+
+// Sequential and ResNet run their children in order; ResNet flattens before fc.
+static gb_status run(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) {
+    if (m->kind == GB_MOD_BASICBLOCK) return basic_block(m, g, x, y);
+    if (m->n_children == 0) return run_leaf(m, g, x, y);
+    gb_tensor *cur = x;
+    for (int i = 0; i < m->n_children; i++) {
+        gb_module *c = m->children[i];
+        if (m->kind == GB_MOD_RESNET && c->kind == GB_MOD_LINEAR) GB_TRY(gb_flatten(g, cur, &cur));
+        GB_TRY(run(c, g, cur, &cur));
+    }
+    *y = cur;
+    return GB_OK;
+}
+
+gb_status gb_resnet18_forward(gb_model *m, gb_graph *g, gb_tensor *x, gb_tensor **logits) {
+    if (x->ndim != 4 || x->shape[1] != 3) {
+        char buf[64];
+        return gb_set_error(GB_ERR_SHAPE, "resnet18 expects images of shape (N, 3, H, W), got %s",
+                            gb_shape_str(x->ndim, x->shape, buf, sizeof buf));
+    }
+    GB_TRY(gb_module_infer_shapes(m->root, 4, x->shape));   // a readable error before any work
+    return run(m->root, g, x, logits);
+}

@@ -1,0 +1,163 @@
+// optim.c: SGD and Adam, torch 1.13's _single_tensor_sgd / _single_tensor_adam.
+//
+// Python scalars (lr, momentum...) enter the tensor ops rounded to float, as
+// torch's CPU kernels take them; "x.add_(y, alpha=a)" is one fused a·y + x,
+// as torch's AVX2 kernels (vec::fmadd) compute it. The bias corrections of
+// Adam are Python floats (double), computed from the float32 step count.
+#include "gb_optim.h"
+
+#include <math.h>
+#include <string.h>
+
+static gb_status init_common(gb_optimizer *o, gb_optim_kind kind, gb_tensor *const *params, int n, double lr,
+                             double weight_decay) {
+    memset(o, 0, sizeof *o);
+    if (n <= 0) return gb_set_error(GB_ERR_ARG, "optimizer got an empty parameter list");
+    if (!(lr >= 0)) return gb_set_error(GB_ERR_ARG, "Invalid learning rate: %g", lr);
+    if (!(weight_decay >= 0)) return gb_set_error(GB_ERR_ARG, "Invalid weight_decay value: %g", weight_decay);
+    gb_arena_init(&o->arena, 1u << 20);
+    o->params = gb_arena_alloc(&o->arena, sizeof(gb_tensor *) * (size_t)n);
+    o->state = gb_arena_alloc(&o->arena, sizeof(gb_optim_state) * (size_t)n);
+    if (!o->params || !o->state) {
+        gb_arena_free(&o->arena);
+        return gb_set_error(GB_ERR_NOMEM, "out of memory for the optimizer");
+    }
+    memcpy(o->params, params, sizeof(gb_tensor *) * (size_t)n);
+    o->n_params = n;
+    o->kind = kind;
+    o->lr = lr;
+    o->weight_decay = weight_decay;
+    return GB_OK;
+}
+
+gb_status gb_sgd_init(gb_optimizer *o, gb_tensor *const *params, int n, double lr, double momentum,
+                      double dampening, double weight_decay, int nesterov) {
+    memset(o, 0, sizeof *o);
+    if (!(momentum >= 0)) return gb_set_error(GB_ERR_ARG, "Invalid momentum value: %g", momentum);
+    if (nesterov && (momentum <= 0 || dampening != 0))
+        return gb_set_error(GB_ERR_ARG, "Nesterov momentum requires a momentum and zero dampening");
+    GB_TRY(init_common(o, GB_OPTIM_SGD, params, n, lr, weight_decay));
+    o->momentum = momentum;
+    o->dampening = dampening;
+    o->nesterov = nesterov != 0;
+    return GB_OK;
+}
+
+gb_status gb_adam_init(gb_optimizer *o, gb_tensor *const *params, int n, double lr, double beta1,
+                       double beta2, double eps, double weight_decay) {
+    memset(o, 0, sizeof *o);
+    if (!(eps >= 0)) return gb_set_error(GB_ERR_ARG, "Invalid epsilon value: %g", eps);
+    if (!(beta1 >= 0 && beta1 < 1)) return gb_set_error(GB_ERR_ARG, "Invalid beta parameter at index 0: %g", beta1);
+    if (!(beta2 >= 0 && beta2 < 1)) return gb_set_error(GB_ERR_ARG, "Invalid beta parameter at index 1: %g", beta2);
+    GB_TRY(init_common(o, GB_OPTIM_ADAM, params, n, lr, weight_decay));
+    o->beta1 = beta1;
+    o->beta2 = beta2;
+    o->eps = eps;
+    return GB_OK;
+}
+
+void gb_optim_free(gb_optimizer *o) {
+    gb_arena_free(&o->arena);
+    memset(o, 0, sizeof *o);
+}
+
+// Allocates what a step will need for every parameter that has a grad, so
+// that running out of memory leaves all parameters untouched.
+static gb_status ensure_state(gb_optimizer *o) {
+    for (int i = 0; i < o->n_params; i++) {
+        gb_tensor *p = o->params[i];
+        gb_optim_state *s = &o->state[i];
+        if (!p->grad) continue;
+        size_t bytes = sizeof(float) * (size_t)p->numel;
+        if (o->kind == GB_OPTIM_SGD && o->momentum != 0 && !s->momentum_buffer) {
+            if (!(s->momentum_buffer = gb_arena_alloc(&o->arena, bytes))) goto oom;
+        } else if (o->kind == GB_OPTIM_ADAM && !s->exp_avg) {
+            // torch.zeros_like(p, memory_format=torch.preserve_format)
+            if (!(s->exp_avg = gb_arena_alloc(&o->arena, bytes))) goto oom;
+            if (!(s->exp_avg_sq = gb_arena_alloc(&o->arena, bytes))) goto oom;
+        }
+    }
+    return GB_OK;
+oom:
+    return gb_set_error(GB_ERR_NOMEM, "out of memory for the optimizer state");
+}
+
+// One SGD update of p (n values):
+//   d_p = grad + wd·p
+//   buf = d_p (first step)  |  buf = momentum·buf + (1 − dampening)·d_p
+//   d_p = d_p + momentum·buf (nesterov)  |  d_p = buf
+//   p  -= lr·d_p
+static void sgd_update(const gb_optimizer *o, gb_optim_state *s, int first, float *p, const float *grad, int n) {
+    const float wd = (float)o->weight_decay, momentum = (float)o->momentum;
+    const float keep = (float)(1 - o->dampening), neg_lr = (float)-o->lr;
+    float *buf = s->momentum_buffer;
+    for (int i = 0; i < n; i++) {
+        float d_p = o->weight_decay != 0 ? fmaf(wd, p[i], grad[i]) : grad[i];
+        if (buf) {
+            buf[i] = first ? d_p : fmaf(keep, d_p, buf[i] * momentum);
+            d_p = o->nesterov ? fmaf(momentum, buf[i], d_p) : buf[i];
+        }
+        p[i] = fmaf(neg_lr, d_p, p[i]);
+    }
+}
+
+// One Adam update of p, after step += 1:
+//   g   = grad + wd·p
+//   m   = β1·m + (1 − β1)·g               v = β2·v + (1 − β2)·g²
+//   p  -= lr / (1 − β1^t) · m / (sqrt(v) / sqrt(1 − β2^t) + eps)
+static void adam_update(const gb_optimizer *o, gb_optim_state *s, float *p, const float *grad, int n) {
+    s->step += 1.0f;
+    const double t = s->step;
+    const double bias_correction1 = 1 - pow(o->beta1, t);
+    const double bias_correction2 = 1 - pow(o->beta2, t);
+    const float step_size = (float)-(o->lr / bias_correction1);
+    const float bc2_sqrt = (float)sqrt(bias_correction2);
+    const float wd = (float)o->weight_decay, beta1 = (float)o->beta1, beta2 = (float)o->beta2;
+    const float one_minus_b1 = (float)(1 - o->beta1), one_minus_b2 = (float)(1 - o->beta2), eps = (float)o->eps;
+    for (int i = 0; i < n; i++) {
+        float g = o->weight_decay != 0 ? fmaf(wd, p[i], grad[i]) : grad[i];
+        s->exp_avg[i] = fmaf(one_minus_b1, g, s->exp_avg[i] * beta1);
+        s->exp_avg_sq[i] = s->exp_avg_sq[i] * beta2 + one_minus_b2 * g * g;   // addcmul_: no fusion
+        float denom = sqrtf(s->exp_avg_sq[i]) / bc2_sqrt + eps;
+        p[i] = p[i] + step_size * (s->exp_avg[i] / denom);                  // addcdiv_
+    }
+}
+
+gb_status gb_optim_step(gb_optimizer *o) {
+    GB_TRY(ensure_state(o));
+    for (int i = 0; i < o->n_params; i++) {
+        gb_tensor *p = o->params[i];
+        if (!p->grad) continue;   // torch: params_with_grad only
+        gb_optim_state *s = &o->state[i];
+        int first = !s->present;
+        s->present = 1;
+        if (o->kind == GB_OPTIM_SGD) sgd_update(o, s, first, p->data, p->grad, p->numel);
+        else adam_update(o, s, p->data, p->grad, p->numel);
+    }
+    return GB_OK;
+}
+
+void gb_optim_zero_grad(gb_optimizer *o, int set_to_none) {
+    for (int i = 0; i < o->n_params; i++) {
+        gb_tensor *p = o->params[i];
+        if (!p->grad) continue;
+        if (set_to_none) p->grad = NULL;
+        else memset(p->grad, 0, sizeof(float) * (size_t)p->numel);
+    }
+}
+
+int gb_optim_state_count(const gb_optimizer *o) {
+    int n = 0;
+    for (int i = 0; i < o->n_params; i++) n += o->state[i].present;
+    return n;
+}
+
+size_t gb_optim_state_bytes(const gb_optimizer *o) {
+    size_t bytes = 0;
+    for (int i = 0; i < o->n_params; i++) {
+        const gb_optim_state *s = &o->state[i];
+        size_t one = sizeof(float) * (size_t)o->params[i]->numel;
+        bytes += (s->momentum_buffer ? one : 0) + (s->exp_avg ? 2 * one : 0);
+    }
+    return bytes;
+}

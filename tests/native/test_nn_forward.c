@@ -1,0 +1,136 @@
+// test_nn_forward.c: resnet18's forward and backward against torch 1.13 on a
+// (2, 3, 64, 64) batch: logits in eval and train mode, the cross-entropy loss,
+// running statistics after a training forward, and gradients from the head
+// down to conv1. Weights come from uniform draws only, so both sides hold the
+// same bits (see deterministic_resnet in gen_nn_fixtures.py). Then freezing:
+// a frozen backbone gets no .grad and backward never enters it.
+#include "../nn/nn_fixtures.h"
+#include "gb_test.h"
+#include "nn/gb_optim.h"
+#include "nn/gb_resnet18.h"
+
+static char *fx;
+
+static void redraw(gb_module *m, void *ctx) {
+    gb_generator *gen = ctx;
+    if (m->kind == GB_MOD_CONV2D) gb_conv2d_reset_parameters(m, gen);
+    else if (m->kind == GB_MOD_LINEAR) gb_linear_reset_parameters(m, gen);
+    else if (m->kind == GB_MOD_BATCHNORM2D) {
+        int C = m->in_ch;
+        gb_uniform_(gen, m->params[0]->data, C, 0.5, 1.5);
+        gb_uniform_(gen, m->params[1]->data, C, -0.2, 0.2);
+        gb_uniform_(gen, m->buffers[0]->data, C, -0.1, 0.1);
+        gb_uniform_(gen, m->buffers[1]->data, C, 0.5, 2.0);
+    }
+}
+
+// Values on the fixture line `key` against got[0..n): |a − b| <= tol·(1 + |b|).
+static void check_vals(const char *key, const float *got, int n, double tol) {
+    char prefix[80];
+    snprintf(prefix, sizeof prefix, "%s ", key);
+    const char *p = nn_find_line(fx, prefix);
+    CHECK(p != NULL, "fixture line %s", key);
+    if (!p) return;
+    p += strlen(prefix);
+    double worst = 0;
+    for (int i = 0; i < n; i++) {
+        char *end;
+        double want = strtod(p, &end);
+        CHECK(end != p, "%s: fewer than %d values", key, n);
+        p = end;
+        double err = fabs(want - got[i]) / (1 + fabs(want));
+        if (err > worst) worst = err;
+        CHECK(err <= tol, "%s[%d]: torch %.9g, here %.9g", key, i, want, got[i]);
+    }
+    printf("  %-36s worst relative error %.2e\n", key, worst);
+}
+
+static gb_tensor *param(gb_model *m, const char *path, int i) {
+    gb_module *mod;
+    GB_ASSERT(gb_module_find(m->root, path, &mod) == GB_OK, "%s", path);
+    return i < 2 ? mod->params[i] : mod->buffers[i - 2];
+}
+
+int main(void) {
+    fx = nn_read_fixture("forward.txt");
+    gb_model m;
+    gb_generator gen;
+    gb_generator_seed(&gen, 3);
+    CHECK(gb_resnet18_new(&m, 5) == GB_OK);
+    gb_resnet18_init(&m, &gen, 0);
+    gb_module_walk(m.root, redraw, &gen);
+    gb_arena data;
+    gb_arena_init(&data, 0);
+    const int xs[4] = { 2, 3, 64, 64 };
+    gb_tensor *x = gb_tensor_new(&data, 4, xs);
+    gb_uniform_(&gen, x->data, x->numel, 0, 1);   // torch.rand
+    const int target[2] = { 1, 3 };
+
+    gb_graph g;
+    gb_graph_init(&g);
+    gb_tensor *logits, *loss;
+    gb_module_train(m.root, 0);
+    g.grad_enabled = 0;   // torch.no_grad()
+    CHECK(gb_resnet18_forward(&m, &g, x, &logits) == GB_OK, "%s", gb_last_error());
+    CHECK(logits->ndim == 2 && logits->shape[0] == 2 && logits->shape[1] == 5);
+    check_vals("eval_logits", logits->data, 10, 1e-5);
+    CHECK(g.n_nodes == 0, "no_grad records nothing");
+
+    gb_graph_reset(&g);
+    g.grad_enabled = 1;
+    gb_module_train(m.root, 1);
+    CHECK(gb_resnet18_forward(&m, &g, x, &logits) == GB_OK, "%s", gb_last_error());
+    CHECK(gb_cross_entropy(&g, logits, target, &loss) == GB_OK);
+    CHECK(gb_model_backward(&m, &g, loss) == GB_OK, "%s", gb_last_error());
+    check_vals("train_logits", logits->data, 10, 3e-5);
+    check_vals("loss", loss->data, 1, 1e-5);
+    check_vals("bn1.running_mean", param(&m, "bn1", 2)->data, 8, 1e-5);
+    check_vals("layer4.1.bn2.running_var", param(&m, "layer4.1.bn2", 3)->data, 8, 1e-5);
+    CHECK(m.root->children[1]->bn.num_batches_tracked == 1);
+    check_vals("fc.weight.grad", param(&m, "fc", 0)->grad, 16, 1e-5);
+    check_vals("fc.bias.grad", param(&m, "fc", 1)->grad, 5, 1e-5);
+    check_vals("layer4.1.bn2.weight.grad", param(&m, "layer4.1.bn2", 0)->grad, 8, 1e-4);
+    check_vals("layer2.0.downsample.0.weight.grad", param(&m, "layer2.0.downsample.0", 0)->grad, 8, 1e-4);
+    check_vals("conv1.weight.grad", param(&m, "conv1", 0)->grad, 16, 1e-4);
+
+    // The tutorial: freeze everything, a new 10-class head; backward reaches fc only.
+    gb_model_zero_grad(&m, 1);
+    gb_module_set_requires_grad(m.root, "", 0);
+    CHECK(gb_resnet18_replace_fc(&m, 10, NULL, 0) == GB_OK);
+    gb_tensor *params[62];
+    gb_module_parameters(m.root, params, 62);
+    gb_optimizer opt;
+    CHECK(gb_sgd_init(&opt, params, 62, 1e-2, 0.9, 0, 0, 0) == GB_OK);
+    gb_module_train(m.root, 0);   // fixed features: the loss must fall on a fixed batch
+    float first = 0, last = 0;
+    size_t grad_bytes = 0;
+    for (int step = 0; step < 5; step++) {
+        gb_graph_reset(&g);
+        gb_optim_zero_grad(&opt, 1);
+        CHECK(gb_resnet18_forward(&m, &g, x, &logits) == GB_OK);
+        CHECK(gb_cross_entropy(&g, logits, target, &loss) == GB_OK);
+        CHECK(gb_model_backward(&m, &g, loss) == GB_OK, "%s", gb_last_error());
+        CHECK(gb_optim_step(&opt) == GB_OK);
+        if (step == 0) { first = loss->data[0]; grad_bytes = m.grad_arena.used; }
+        last = loss->data[0];
+        CHECK(m.grad_arena.used == grad_bytes, "the grad arena is recycled each step");
+        CHECK(g.n_nodes <= 4, "only flatten-free head ops recorded: %d nodes", g.n_nodes);
+    }
+    CHECK(last < first, "loss %g -> %g", first, last);
+    int with_grad = 0;
+    for (int i = 0; i < 62; i++) with_grad += params[i]->grad != NULL;
+    CHECK(with_grad == 2 && param(&m, "fc", 0)->grad && param(&m, "fc", 1)->grad);
+    CHECK(gb_optim_state_count(&opt) == 2 && gb_optim_state_bytes(&opt) == sizeof(float) * 5130);
+
+    // Wrong input: a readable error, not an abort.
+    const int gray[4] = { 1, 1, 32, 32 };
+    gb_tensor *bad = gb_tensor_new(&data, 4, gray);
+    CHECK(gb_resnet18_forward(&m, &g, bad, &logits) == GB_ERR_SHAPE);
+
+    gb_optim_free(&opt);
+    gb_graph_free(&g);
+    gb_arena_free(&data);
+    gb_model_free(&m);
+    free(fx);
+    return gb_test_done("test_nn_forward");
+}

@@ -1,0 +1,104 @@
+// test_nn_optim.c: SGD (momentum, dampening, nesterov, weight decay) and Adam
+// (bias corrections, weight decay) over four steps against torch 1.13.
+// Four parameters: p0 (13: one AVX2 vector and a tail) and p1 (3, 2) get the
+// fixture's gradients, except that p1 has none (None) at step 3; p2 (4) never has a grad; p3 (2) does not
+// require grad. Both must be left alone, without optimizer state.
+#include "../nn/nn_fixtures.h"
+#include "gb_test.h"
+#include "nn/gb_optim.h"
+
+#define STEPS 4
+#define MAX_ULPS 0   // bit-exact: same roundings and fusions as torch's kernels
+
+static const int numel[4] = { 13, 6, 4, 2 };
+static float init[4][16], grads[STEPS][2][16];
+
+static void read_common(const char *fx) {
+    const char *p = nn_find_line(fx, "init ") + 5;
+    for (int k = 0; k < 4; k++) CHECK(nn_read_bits(&p, init[k], 16) == numel[k]);
+    p = fx;
+    for (int s = 0; s < STEPS; s++) {
+        p = nn_find_line(p, "grads ") + 6;
+        CHECK(nn_read_bits(&p, grads[s][0], 16) == 13 && nn_read_bits(&p, grads[s][1], 16) == 6);
+    }
+}
+
+// Runs the config whose line starts at `line`, checking every step.
+static void run_config(const char *line) {
+    gb_arena arena;
+    gb_arena_init(&arena, 0);
+    gb_tensor *ps[4];
+    float grad_mem[2][16];
+    for (int k = 0; k < 4; k++) {
+        int shape[1] = { numel[k] };
+        ps[k] = gb_tensor_new(&arena, 1, shape);
+        memcpy(ps[k]->data, init[k], sizeof(float) * (size_t)numel[k]);
+        if (k != 3) ps[k]->flags |= GB_REQUIRES_GRAD | GB_NEEDS_GRAD;
+    }
+    gb_optimizer o;
+    double lr, a, b, c, d;
+    int nesterov;
+    if (strncmp(line, "sgd", 3) == 0) {
+        CHECK(sscanf(line, "sgd %lf %lf %lf %lf %d", &lr, &a, &b, &c, &nesterov) == 5);
+        CHECK(gb_sgd_init(&o, ps, 4, lr, a, b, c, nesterov) == GB_OK, "%s", gb_last_error());
+    } else {
+        CHECK(sscanf(line, "adam %lf %lf %lf %lf %lf", &lr, &a, &b, &c, &d) == 5);
+        CHECK(gb_adam_init(&o, ps, 4, lr, a, b, c, d) == GB_OK, "%s", gb_last_error());
+    }
+    const char *p = line;
+    int64_t worst = 0;
+    for (int s = 0; s < STEPS; s++) {
+        gb_optim_zero_grad(&o, 1);
+        memcpy(grad_mem[0], grads[s][0], sizeof grad_mem[0]);
+        memcpy(grad_mem[1], grads[s][1], sizeof grad_mem[1]);
+        ps[0]->grad = grad_mem[0];
+        ps[1]->grad = s != 2 ? grad_mem[1] : NULL;
+        CHECK(gb_optim_step(&o) == GB_OK);
+        p = nn_find_line(p + 1, "after ") + 6;
+        for (int k = 0; k < 4; k++) {
+            float want[16];
+            CHECK(nn_read_bits(&p, want, 16) == numel[k]);
+            for (int i = 0; i < numel[k]; i++) {
+                int64_t u = nn_ulps(want[i], ps[k]->data[i]);
+                if (u > worst) worst = u;
+                CHECK(u <= MAX_ULPS, "%.40s step %d p%d[%d]: torch %.9g, here %.9g", line, s + 1, k, i, want[i],
+                      ps[k]->data[i]);
+            }
+        }
+    }
+    int state_n = -1;
+    p = nn_find_line(p, "state ");
+    CHECK(p && sscanf(p, "state %d", &state_n) == 1 && state_n == gb_optim_state_count(&o),
+          "len(optimizer.state) %d, here %d", state_n, gb_optim_state_count(&o));
+    CHECK(!o.state[2].present && !o.state[3].present);
+    printf("  %.*s: worst %lld ulps\n", (int)(strchr(line, '\n') - line), line, (long long)worst);
+    gb_optim_free(&o);
+    gb_arena_free(&arena);
+}
+
+static void test_errors(void) {
+    gb_optimizer o;
+    gb_tensor t = { 0 }, *ps[1] = { &t };
+    CHECK(gb_sgd_init(&o, ps, 1, -0.1, 0, 0, 0, 0) == GB_ERR_ARG);
+    CHECK(strcmp(gb_last_error(), "Invalid learning rate: -0.1") == 0, "%s", gb_last_error());
+    CHECK(gb_sgd_init(&o, ps, 1, 0.1, 0, 0, 0, 1) == GB_ERR_ARG);
+    CHECK(strcmp(gb_last_error(), "Nesterov momentum requires a momentum and zero dampening") == 0);
+    CHECK(gb_adam_init(&o, ps, 1, 0.1, 1.0, 0.999, 1e-8, 0) == GB_ERR_ARG);
+    CHECK(strcmp(gb_last_error(), "Invalid beta parameter at index 0: 1") == 0, "%s", gb_last_error());
+    CHECK(gb_adam_init(&o, ps, 0, 0.1, 0.9, 0.999, 1e-8, 0) == GB_ERR_ARG);
+    CHECK(strcmp(gb_last_error(), "optimizer got an empty parameter list") == 0);
+}
+
+int main(void) {
+    char *fx = nn_read_fixture("optim.txt");
+    read_common(fx);
+    int configs = 0;
+    for (const char *p = fx; *p; p = strchr(p, '\n') + 1) {
+        if (strncmp(p, "sgd ", 4) == 0 || strncmp(p, "adam ", 5) == 0) { run_config(p); configs++; }
+        if (!strchr(p, '\n')) break;
+    }
+    CHECK(configs == 6, "%d configs", configs);
+    test_errors();
+    free(fx);
+    return gb_test_done("test_nn_optim");
+}
