@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // gradbox: the engine from the command line (the same wasm as the page).
 //   gradbox grad --expr "3*a**3 - b**2" --tensor a=2,3 --tensor b=6,4 --gradient 1,1
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 import { loadEngine } from '../js/engine.mjs';
+import { readNpy, writeNpy } from '../js/npy.mjs';
 
 const USAGE = `usage: gradbox <command> [options]
 
@@ -17,6 +19,22 @@ commands:
           --retain-graph           keep the graph (for a second backward)
           --build mt|simd|scalar   which wasm build to run (default: the best available)
           --pretty                 indent the JSON
+
+  forward     ResNet-18 logits for a batch of images
+          --weights W.pth|W.safetensors   torchvision resnet18 state_dict (strict)
+          --input x.npy            float32 (N, 3, H, W), normalised as torchvision does
+          --num-classes 1000       the head's size (must match the weights)
+          --out logits.npy         write the logits instead of printing JSON
+          --threads N  --build mt|simd|scalar
+  train-step  seeded fine-tuning steps (the tutorial: frozen backbone, new fc, SGD)
+          --weights W  --input x.npy  --targets 1,7  (one class index per image)
+          --num-classes 10         replace fc with Linear(512, N) after manual_seed(--seed)
+          --seed 0  --steps 3  --lr 1e-2  --momentum 0.9  --weight-decay 0
+          --unfreeze fc            module paths that train, comma-separated ("all" = everything)
+          --train-mode             BatchNorm in training mode (default: eval, as when
+                                   only the head trains)
+          --out-weights W.pth|W.safetensors   save the state_dict after the steps
+          prints {"losses": [...], "logits": [...]} (logits after the last step, eval mode)
 
 exit status: 0 on success, 1 when the engine reports an error (message on stderr),
 2 for bad usage.`;
@@ -87,6 +105,96 @@ async function grad(args) {
 	}
 }
 
+function readWeights(path) {
+	try {
+		return readFileSync(path);
+	} catch (e) {
+		throw new UsageError(`cannot read the weights '${path}': ${e.code ?? e.message}`);
+	}
+}
+
+function readInput(path) {
+	let bytes;
+	try {
+		bytes = readFileSync(path);
+	} catch (e) {
+		throw new UsageError(`cannot read the input '${path}': ${e.code ?? e.message}`);
+	}
+	const x = readNpy(bytes);
+	if (x.shape.length !== 4 || x.shape[1] !== 3) throw new UsageError(`--input: expected (N, 3, H, W), got (${x.shape.join(', ')})`);
+	return x;
+}
+
+const MODEL_OPTIONS = {
+	weights: { type: 'string' }, input: { type: 'string' }, 'num-classes': { type: 'string' },
+	threads: { type: 'string' }, build: { type: 'string', default: 'auto' }, out: { type: 'string' },
+	seed: { type: 'string', default: '0' },
+};
+
+async function withModel(o, numClasses, fn) {
+	const threads = o.threads === undefined ? undefined : Number(o.threads);
+	const eng = await loadEngine({ build: o.build, threads });
+	try {
+		const model = eng.model(numClasses, Number(o.seed));
+		try {
+			return await fn(model, eng);
+		} finally {
+			model.dispose();
+		}
+	} finally {
+		eng.dispose();
+	}
+}
+
+async function forward(args) {
+	const { values: o } = parseArgs({ args, options: MODEL_OPTIONS });
+	if (!o.input) throw new UsageError('forward: --input is required');
+	const x = readInput(o.input);
+	const classes = Number(o['num-classes'] ?? 1000);
+	return withModel(o, classes, (model) => {
+		if (o.weights) model.load(readWeights(o.weights));
+		const logits = model.forward(x.data, x.shape, classes);
+		if (o.out) writeFileSync(o.out, writeNpy(logits, [x.shape[0], classes]));
+		else process.stdout.write(`${JSON.stringify({ shape: [x.shape[0], classes], logits: Array.from(logits) })}\n`);
+		return 0;
+	});
+}
+
+async function trainStep(args) {
+	const { values: o } = parseArgs({
+		args,
+		options: {
+			...MODEL_OPTIONS, targets: { type: 'string' }, steps: { type: 'string', default: '3' },
+			lr: { type: 'string', default: '1e-2' }, momentum: { type: 'string', default: '0.9' },
+			'weight-decay': { type: 'string', default: '0' }, unfreeze: { type: 'string', default: 'fc' },
+			'train-mode': { type: 'boolean', default: false }, 'out-weights': { type: 'string' },
+		},
+	});
+	if (!o.input || !o.targets) throw new UsageError('train-step: --input and --targets are required');
+	const x = readInput(o.input);
+	const targets = parseValues(o.targets, '--targets');
+	const list = Array.isArray(targets) ? targets : [targets];
+	if (list.length !== x.shape[0]) throw new UsageError(`--targets: ${list.length} labels for ${x.shape[0]} images`);
+	const classes = Number(o['num-classes'] ?? 10);
+	return withModel(o, 1000, (model) => {
+		if (o.weights) model.load(readWeights(o.weights));
+		model.setRequiresGrad('', false);                 // for param in model.parameters(): requires_grad = False
+		model.replaceFc(classes, Number(o.seed));          // model.fc = nn.Linear(512, N) (trainable)
+		if (o.unfreeze === 'all') model.setRequiresGrad('', true);
+		else for (const path of o.unfreeze.split(',').map((p) => p.trim()).filter(Boolean)) model.setRequiresGrad(path, true);
+		model.train(o['train-mode']);
+		const losses = [];
+		for (let i = 0; i < Number(o.steps); i++) {
+			losses.push(model.trainStep(x.data, x.shape, list, { lr: Number(o.lr), momentum: Number(o.momentum), weightDecay: Number(o['weight-decay']) }));
+		}
+		model.train(false);
+		const logits = Array.from(model.forward(x.data, x.shape, classes));
+		if (o['out-weights']) writeFileSync(o['out-weights'], model.save(o['out-weights'].endsWith('.pth') ? 'pth' : 'safetensors'));
+		process.stdout.write(`${JSON.stringify({ losses, logits, shape: [x.shape[0], classes] })}\n`);
+		return 0;
+	});
+}
+
 async function main(argv) {
 	const [cmd, ...rest] = argv;
 	if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
@@ -94,6 +202,8 @@ async function main(argv) {
 		return cmd ? 0 : 2;
 	}
 	if (cmd === 'grad') return grad(rest);
+	if (cmd === 'forward') return forward(rest);
+	if (cmd === 'train-step') return trainStep(rest);
 	throw new UsageError(`unknown command '${cmd}'`);
 }
 

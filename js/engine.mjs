@@ -212,10 +212,114 @@ export class Engine {
 		return { steps: out };
 	}
 
+	/** A ResNet-18 in this engine (see js/model.mjs). */
+	model(numClasses = 1000, seed = 0) {
+		const h = this.M._gb_model_new(numClasses, seed);
+		if (h <= 0) throw new Error(this.#message());
+		return new Model(this, h);
+	}
+
+	/** Copies `bytes` into the heap for fn(ptr), then frees them. */
+	withBytes(bytes, fn) {
+		const p = this.M._malloc(Math.max(1, bytes.length));
+		if (!p) throw new Error('engine: out of memory');
+		try {
+			new Uint8Array(this.#memory(), p, bytes.length).set(bytes);
+			return fn(p);
+		} finally {
+			this.M._free(p);
+		}
+	}
+
+	/** Allocates n floats for fn(ptr) and returns fn's result and a copy of them. */
+	withFloats(values, n, fn) {
+		const p = this.M._malloc(Math.max(4, n * 4));
+		if (!p) throw new Error('engine: out of memory');
+		try {
+			if (values) new Float32Array(this.#memory(), p, values.length).set(values);
+			const r = fn(p);
+			return { result: r, floats: new Float32Array(this.#memory(), p, n).slice() };
+		} finally {
+			this.M._free(p);
+		}
+	}
+
+	/** Throws the engine's message (and Python class) when status is not 0. */
+	check(status) { this.#check(status); }
+
+	/** Runs fn with C strings for `strings`. */
+	withStrings(strings, fn) { return this.#withArgs(strings, [], fn); }
+
+	heap() { return this.#memory(); }
+
 	/** Frees the workspace and stops the engine's threads. */
 	dispose() {
 		this.M._gb_ws_free(this.ws);
 		this.M._gb_set_threads(1);           // joins the pool's threads
 		this.M.PThread?.terminateAllThreads();
 	}
+}
+
+/** A ResNet-18 held by the engine: weights in, logits and training steps out. */
+export class Model {
+	constructor(engine, handle) {
+		this.engine = engine;
+		this.h = handle;
+	}
+
+	/** Loads .safetensors or .pth bytes (load_state_dict strict). */
+	load(bytes) {
+		const { M } = this.engine;
+		this.engine.withBytes(bytes, (p) => this.engine.check(M._gb_model_load(this.h, p, bytes.length)));
+	}
+
+	/** The state_dict as 'safetensors' or 'pth' bytes. */
+	save(format = 'safetensors') {
+		const { M } = this.engine;
+		const pp = M._malloc(4);
+		try {
+			const len = M._gb_model_save(this.h, format === 'pth' ? 1 : 0, pp);
+			if (len < 0) this.engine.check(-len);
+			const ptr = new Uint32Array(this.engine.heap(), pp, 1)[0];
+			return new Uint8Array(this.engine.heap(), ptr, len).slice();
+		} finally {
+			M._free(pp);
+		}
+	}
+
+	/** requires_grad for a module path ("" = everything, "layer4", "fc"). */
+	setRequiresGrad(path, on) {
+		this.engine.withStrings([path], (p) => this.engine.check(this.engine.M._gb_model_set_requires_grad(this.h, p, on ? 1 : 0)));
+	}
+
+	train(on = true) { this.engine.check(this.engine.M._gb_model_train_mode(this.h, on ? 1 : 0)); }
+
+	/** model.fc = nn.Linear(512, n) after torch.manual_seed(seed). */
+	replaceFc(n, seed = 0) { this.engine.check(this.engine.M._gb_model_replace_fc(this.h, n, seed)); }
+
+	/** Logits (N × classes) for x (N, 3, H, W) as a Float32Array, under no_grad. */
+	forward(x, [N, , H, W], numClasses) {
+		const { M } = this.engine;
+		return this.engine.withFloats(null, N * numClasses, (out) => this.engine.withFloats(x, x.length, (xp) =>
+			this.engine.check(M._gb_model_forward(this.h, xp, N, H, W, out)))).floats;
+	}
+
+	/** One SGD step on cross_entropy(model(x), targets); returns the loss before the step. */
+	trainStep(x, [N, , H, W], targets, { lr = 1e-2, momentum = 0.9, weightDecay = 0 } = {}) {
+		const { M } = this.engine;
+		const t = M._malloc(targets.length * 4);
+		try {
+			new Int32Array(this.engine.heap(), t, targets.length).set(targets);
+			this.engine.withFloats(x, x.length, (xp) =>
+				this.engine.check(M._gb_model_train_step(this.h, xp, N, H, W, t, lr, momentum, weightDecay)));
+		} finally {
+			M._free(t);
+		}
+		return M._gb_model_last_loss(this.h);
+	}
+
+	/** print(model), the module tree, memory. */
+	info() { return JSON.parse(this.engine.M.UTF8ToString(this.engine.M._gb_model_json(this.h))); }
+
+	dispose() { this.engine.M._gb_model_free_handle(this.h); }
 }

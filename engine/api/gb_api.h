@@ -29,6 +29,24 @@ GB_API int gb_error_pos(void);
 // The Python exception class of the last error: "RuntimeError", "SyntaxError"...
 GB_API const char *gb_error_type(void);
 
+// --- ResNet-18 (gb_model_api.c) ---------------------------------------------------
+// A model handle (> 0): resnet18(num_classes) with torchvision's init after
+// torch.manual_seed(seed), in eval mode.
+GB_API int gb_model_new(int num_classes, double seed);
+GB_API void gb_model_free_handle(int model);
+// Weights from .safetensors or .pth bytes, load_state_dict(strict=True).
+GB_API int gb_model_load(int model, const unsigned char *buf, double len);
+// The state_dict as safetensors (0) or .pth (1); returns the byte count (or -status).
+GB_API double gb_model_save(int model, int format, unsigned char **out);
+GB_API int gb_model_set_requires_grad(int model, const char *path, int on);  // "layer4.1", "" = all
+GB_API int gb_model_train_mode(int model, int on);                            // train() / eval()
+GB_API int gb_model_replace_fc(int model, int num_classes, double seed);      // model.fc = Linear(512, N)
+GB_API int gb_model_forward(int model, const float *x, int N, int H, int W, float *logits);
+GB_API int gb_model_train_step(int model, const float *x, int N, int H, int W, const int *targets,
+                               double lr, double momentum, double weight_decay);
+GB_API double gb_model_last_loss(int model);
+GB_API const char *gb_model_json(int model);
+
 // Starts the engine's thread pool with n threads (the caller included) and
 // returns how many it runs; 1 in builds without threads.
 GB_API int gb_set_threads(int n);
