@@ -107,3 +107,16 @@ export function maxAbsDiff(a, b) {
 	}
 	return m;
 }
+
+let ortThreads = null;
+/**
+ * ORT-web reads env.wasm.numThreads once, when its wasm starts: a second setup with another
+ * count in the same process/page would silently keep the first. Throw instead.
+ */
+export function ortThreadsOnce(threads) {
+	if (ortThreads != null && ortThreads !== threads) {
+		throw new Error(`onnxruntime-web started with ${ortThreads} thread(s) in this process; `
+			+ 'use a fresh process/page per thread count (runIsolated / runPage)');
+	}
+	ortThreads = threads;
+}

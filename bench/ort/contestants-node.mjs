@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { makeInput, maxAbsDiff } from './bench-core.mjs';
+import { makeInput, maxAbsDiff, ortThreadsOnce } from './bench-core.mjs';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BENCH_DIR = process.env.GB_BENCH_DIR ?? join(ROOT, 'build', 'bench');
@@ -28,7 +28,8 @@ export function ortWeb({ model = join(BENCH_DIR, 'resnet18.onnx') } = {}) {
 		engine: 'onnxruntime-web',
 		async setup({ threads, batch }) {
 			ort = await import('onnxruntime-web');
-			ort.env.wasm.numThreads = threads;       // NOTE: only the first session's setting counts
+			ortThreadsOnce(threads);
+			ort.env.wasm.numThreads = threads;
 			ort.env.wasm.simd = true;
 			session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
 			input = new ort.Tensor('float32', makeInput(batch), [batch, 3, 224, 224]);

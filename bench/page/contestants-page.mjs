@@ -1,7 +1,7 @@
 // contestants-page.mjs: the engines the page benchmark knows, by name (same contract as
 // bench/ort/contestants-node.mjs). The page is served by run.mjs from the repository root,
 // so URLs are root-relative: /node_modules/onnxruntime-web/dist/, /build/bench/, /js/.
-import { makeInput, maxAbsDiff } from '../ort/bench-core.mjs';
+import { makeInput, maxAbsDiff, ortThreadsOnce } from '../ort/bench-core.mjs';
 
 const ORT_DIST = '/node_modules/onnxruntime-web/dist/';
 const BENCH = '/build/bench/';
@@ -22,7 +22,8 @@ export function ortWeb({ proxy = false } = {}) {
 		async setup({ threads, batch }) {
 			ort = await import(`${ORT_DIST}ort.wasm.min.mjs`);
 			ort.env.wasm.wasmPaths = ORT_DIST;
-			ort.env.wasm.numThreads = threads;     // NOTE: fixed at the first session; one page per setting
+			ortThreadsOnce(threads);
+			ort.env.wasm.numThreads = threads;
 			ort.env.wasm.proxy = proxy;
 			const model = new Uint8Array(await (await fetch(`${BENCH}resnet18.onnx`)).arrayBuffer());
 			session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });

@@ -5,7 +5,8 @@ checked against. Runs at test time; the outputs are NOT committed.
     /usr/bin/python3 tests/resnet/gen_resnet_fixtures.py OUTDIR
 
 Needs the real PyTorch 1.13 + torchvision 0.14 (here only importable from /usr/bin/python3).
-Deterministic (fixed seeds, one intra-op thread): two runs give identical arrays. ~10-20 s.
+Deterministic (fixed seeds, one intra-op thread): two runs give byte-identical files, except
+resnet18_legacy.pth (the old format names storages by memory address). ~15 s, ~450 MB.
 
 The model (no downloads; "pretrained" weights are made, not fetched):
   1. torch.manual_seed(0); m = torchvision.models.resnet18()        default init, 1000 classes
@@ -155,17 +156,22 @@ def rename_zip_prefix(src, dst, prefix):
 ST_DTYPE = {torch.float32: "F32", torch.int64: "I64"}
 
 
-def safetensors_bytes(sd):
+def safetensors_bytes(sd, library_order=False):
     """The safetensors format, by hand (the module is not installed): u64 LE header length,
     JSON header {name: {dtype, shape, data_offsets: [begin, end)}} padded with spaces to a
-    multiple of 8, then the raw little-endian data, offsets relative to its start."""
-    header, blobs, off = {"__metadata__": {"format": "pt"}}, [], 0
-    for k, t in sd.items():
+    multiple of 8, then the raw little-endian data, offsets relative to its start.
+    library_order: data laid out as the safetensors library does (dtype size descending, then
+    name: the I64 counters first), header keys sorted by name, no __metadata__."""
+    header, blobs, off = ({} if library_order else {"__metadata__": {"format": "pt"}}), [], 0
+    items = list(sd.items())
+    if library_order:
+        items.sort(key=lambda kv: (-kv[1].element_size(), kv[0]))
+    for k, t in items:
         b = t.detach().contiguous().cpu().numpy().tobytes()
         header[k] = {"dtype": ST_DTYPE[t.dtype], "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
         blobs.append(b)
         off += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
+    h = json.dumps(header, separators=(",", ":"), sort_keys=library_order).encode()
     h += b" " * (-len(h) % 8)
     return struct.pack("<Q", len(h)) + h + b"".join(blobs)
 
@@ -211,6 +217,10 @@ def main(outdir):
                   "with a clear message. NOT byte-identical between runs (storage keys are addresses)")
     out.raw("resnet18.safetensors", safetensors_bytes(sd), "safetensors",
             "safetensors of the same 122 tensors (F32, num_batches_tracked I64), state_dict order",
+            keys=len(sd))
+    out.raw("resnet18_libstyle.safetensors", safetensors_bytes(sd, library_order=True), "safetensors",
+            "the same tensors laid out as the safetensors library does: data in (dtype size desc, name) "
+            "order, so the 20 I64 counters come first; header keys sorted by name; no __metadata__",
             keys=len(sd))
     for k in ("fc.weight", "conv1.weight", "layer4.1.bn2.running_var", "bn1.num_batches_tracked"):
         out.npy(f"weights/{k}.npy", sd[k], f"a few tensors of the state_dict, to check a reader by value")

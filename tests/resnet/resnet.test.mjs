@@ -53,8 +53,8 @@ describe('fixtures', () => {
 		assert.deepEqual(g['fc.weight'].shape, [10, 512]);
 	});
 
-	test('safetensors fixture: 122 tensors, same values as the .npy extracts', () => {
-		const st = readSafetensors(join(FIXTURES, 'resnet18.safetensors'));
+	for (const f of ['resnet18.safetensors', 'resnet18_libstyle.safetensors']) test(`${f}: 122 tensors, same values as the .npy extracts`, () => {
+		const st = readSafetensors(join(FIXTURES, f));
 		assert.equal(Object.keys(st).length, 122);
 		assert.equal(st['bn1.num_batches_tracked'].dtype, 'I64');
 		assert.equal(st['bn1.num_batches_tracked'].data[0], 7n);
@@ -66,7 +66,7 @@ describe('fixtures', () => {
 	});
 
 	test('check_written.py accepts torch-written files and rejects a changed tensor', () => {
-		for (const f of ['resnet18_archive.pth', 'resnet18_renamed.pth', 'resnet18.safetensors']) {
+		for (const f of ['resnet18_archive.pth', 'resnet18_renamed.pth', 'resnet18.safetensors', 'resnet18_libstyle.safetensors']) {
 			const r = checkWritten(join(FIXTURES, f), ['--fixtures', FIXTURES]);
 			assert.equal(r.code, 0, JSON.stringify(r).slice(0, 2000));
 			assert.ok(r.ok);
@@ -90,7 +90,8 @@ describe('fixtures', () => {
 // and compare with allclose(logits, npy(case.outputs.logits).data, case.tolerance.logits).
 describe('engine ResNet-18 vs PyTorch', () => {
 	const todo = 'ResNet-18 model not in the engine yet';
-	for (const f of ['resnet18.pth', 'resnet18_archive.pth', 'resnet18_renamed.pth', 'resnet18_nobt.pth', 'resnet18.safetensors']) {
+	for (const f of ['resnet18.pth', 'resnet18_archive.pth', 'resnet18_renamed.pth', 'resnet18_nobt.pth', 'resnet18.safetensors',
+		'resnet18_libstyle.safetensors']) {
 		test(`reads ${f}: 122 tensors equal weights/*.npy (102 + zero num_batches_tracked for _nobt)`, { todo });
 	}
 	test('resnet18_legacy.pth: read, or rejected with a message naming the legacy format', { todo });
