@@ -12,6 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { loadavg } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -86,6 +87,7 @@ async function runOne(browser, base, { engine, threads, batch, runs, warmup, pro
 	page.on('pageerror', (e) => logs.push(String(e)));
 	const q = new URLSearchParams({ engine, threads, batch, ...(runs ? { runs } : {}), ...(warmup != null ? { warmup } : {}), ...(proxy ? { proxy: 1 } : {}) });
 	let row;
+	const load0 = loadavg()[0];
 	try {
 		await page.goto(`${base}/bench/page/index.html?${q}`);
 		await page.waitForFunction(() => window.__benchResult, null, { timeout: 600_000, polling: 500 });
@@ -93,6 +95,7 @@ async function runOne(browser, base, { engine, threads, batch, runs, warmup, pro
 	} catch (e) {
 		row = { engine, threads, batch, env: 'chromium', error: String(e?.message ?? e).split('\n')[0] };
 	}
+	row.load1 = [load0, loadavg()[0]].map((v) => Math.round(v * 10) / 10);
 	if (logs.length) row.console = logs.slice(0, 5);
 	await ctx.close();
 	return row;

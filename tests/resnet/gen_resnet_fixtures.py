@@ -289,15 +289,21 @@ def main(outdir):
             losses.append(loss.item())
             out.npy(f"{cid}/step{step}/fc.weight.npy", m.fc.weight, f"fc.weight after step {step}")
             out.npy(f"{cid}/step{step}/fc.bias.npy", m.fc.bias, f"fc.bias after step {step}")
+        m.eval()
+        with torch.no_grad():   # what a .pth written after these steps must give (check_written --expect)
+            final = m(x)
         case = {
             "id": cid, "model": "resnet18.pth + fc10", "mode": mode, "input": "x.npy",
             "requires_grad": ["fc"], "targets": TARGETS_10,
             "desc": f"optim.SGD(model.parameters(), lr={LR}, momentum={MOMENTUM}); {SGD_STEPS} x (zero_grad, "
                     "forward, cross_entropy, backward, step); losses[i] is the loss BEFORE step i+1",
             "outputs": {"losses": losses,
+                        "final_eval_logits": out.npy(f"{cid}/final_eval_logits.npy", final,
+                                                     "model.eval() logits on x after the 3 steps (train: "
+                                                     "with the BN running stats those forwards moved)"),
                         "params": {f"step{s}": {"folder": f"{cid}/step{s}", "keys": ["fc.weight", "fc.bias"]}
                                    for s in range(1, SGD_STEPS + 1)}},
-            "tolerance": {"losses": TOL_LOSS, "params": TOL_PARAMS},
+            "tolerance": {"losses": TOL_LOSS, "params": TOL_PARAMS, "final_eval_logits": TOL_LOGITS},
         }
         if mode == "train":
             bn = m.bn1

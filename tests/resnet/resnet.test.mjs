@@ -103,4 +103,5 @@ describe('engine ResNet-18 vs PyTorch', () => {
 	test('sgd_fc_eval / sgd_fc_train: 3 losses and fc params after each step; backbone untouched', { todo });
 	test('bn_train_forward: running_mean/var of 5 layers, num_batches_tracked 7 -> 8', { todo });
 	test('writes .pth and .safetensors that check_written.py loads strict=True, bit-identical to the ref', { todo });
+	test('fine-tune 3 steps (eval and train), write .pth: check_written.py --x x.npy --expect sgd_fc_<mode>/final_eval_logits.npy', { todo });
 });
