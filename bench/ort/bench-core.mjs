@@ -1,0 +1,122 @@
+// bench-core.mjs: the engine-neutral part of the ResNet-18 forward benchmark, shared by the
+// Node runner (bench/ort/ort-node.mjs) and the page (bench/page/). No Node or DOM imports.
+//
+// A contestant is
+//   { engine: 'onnxruntime-web' | 'gradbox' | ...,
+//     what: 'resnet18 fwd 224 eval',                  // optional label
+//     async setup({ threads, batch }),                 // load the runtime + model once
+//     async forward(batch, threads) -> Float32Array,   // one eval forward of `batch` images
+//     check?: async () => number }                     // optional: max|logits - PyTorch's|
+// Threads are fixed when a wasm runtime starts, so the runners give every (contestant,
+// threads, batch) a fresh process or page; `benchOne` times one such configuration.
+
+export const WHAT = 'resnet18 fwd 224x224 eval';
+
+/** Deterministic input in [-1, 1): x_i from a 32-bit LCG, so every engine sees the same images. */
+export function makeInput(batch, seed = 1) {
+	const x = new Float32Array(batch * 3 * 224 * 224);
+	let s = seed >>> 0;
+	for (let i = 0; i < x.length; i++) {
+		s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+		x[i] = s / 2 ** 31 - 1;
+	}
+	return x;
+}
+
+export function stats(times) {
+	const t = [...times].sort((a, b) => a - b);
+	const mid = t.length >> 1;
+	const median = t.length % 2 ? t[mid] : (t[mid - 1] + t[mid]) / 2;
+	return { median_ms: round(median), min_ms: round(t[0]), max_ms: round(t[t.length - 1]) };
+}
+
+const round = (v, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
+
+/** Default repetitions: a batch of 8 takes ~1 s, so fewer of them. */
+export const defaultRuns = (batch) => (batch >= 8 ? { warmup: 1, runs: 5 } : { warmup: 3, runs: 10 });
+
+/**
+ * Times one configuration of one contestant (setup is not timed; warmup runs are discarded).
+ * `peakMb` and `cpuMs` are (possibly async) callbacks the runner supplies: peak RSS of the
+ * process/renderer in MB, and its CPU time in ms (user+system, all threads); or null.
+ * @returns {Promise<object>} a row {engine, what, threads, batch, median_ms, min_ms, max_ms, peak_mb, ...}
+ */
+export async function benchOne(c, { threads, batch, warmup, runs, peakMb = null, cpuMs = null, env = '' }) {
+	const d = defaultRuns(batch);
+	warmup ??= d.warmup;
+	runs ??= d.runs;
+	const t0 = performance.now();
+	await c.setup({ threads, batch });
+	const setup_ms = round(performance.now() - t0);
+	const check_max_abs_err = c.check ? await c.check() : null;
+	for (let i = 0; i < warmup; i++) await c.forward(batch, threads);
+	const times = [];
+	const cpu0 = await cpuMs?.();
+	for (let i = 0; i < runs; i++) {
+		const t = performance.now();
+		await c.forward(batch, threads);
+		times.push(performance.now() - t);
+	}
+	// CPU time of the whole process over wall time of the timed runs: ~threads if they all worked
+	const cpu_per_wall = cpuMs ? round(((await cpuMs()) - cpu0) / times.reduce((a, b) => a + b, 0), 2) : null;
+	const s = stats(times);
+	return {
+		engine: c.engine, what: c.what ?? WHAT, threads, batch, ...s,
+		peak_mb: peakMb ? round(await peakMb()) : null,
+		ms_per_image: round(s.median_ms / batch), runs, setup_ms, check_max_abs_err, cpu_per_wall, env,
+	};
+}
+
+/**
+ * Runs every configuration in this process. Only for runtimes whose thread count can change
+ * between setups; the runners use benchOne in fresh processes/pages instead.
+ */
+export async function bench(contestants, { threads = [1, 2], batches = [1, 8], ...opts } = {}) {
+	const rows = [];
+	for (const c of contestants) {
+		for (const t of threads) for (const b of batches) rows.push(await benchOne(c, { threads: t, batch: b, ...opts }));
+	}
+	return rows;
+}
+
+/** A fixed-width table of rows, sorted by env, batch, threads, engine. */
+export function formatTable(rows) {
+	const cols = ['env', 'engine', 'threads', 'batch', 'median_ms', 'min_ms', 'max_ms', 'ms_per_image', 'peak_mb', 'cpu_per_wall', 'check_max_abs_err'];
+	const head = ['env', 'engine', 'thr', 'batch', 'median ms', 'min ms', 'max ms', 'ms/img', 'peak MB', 'cpu/wall', 'max|Δ| vs torch'];
+	const sorted = [...rows].sort((a, b) => String(a.env).localeCompare(String(b.env)) || a.batch - b.batch
+		|| a.threads - b.threads || String(a.engine).localeCompare(String(b.engine)));
+	const cell = (r, k) => {
+		const v = r[k];
+		if (v == null) return r.error && k === 'median_ms' ? 'error*' : '-';
+		return k === 'check_max_abs_err' ? v.toExponential(1) : String(v);
+	};
+	const body = sorted.map((r) => cols.map((k) => cell(r, k)));
+	const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
+	const line = (r) => r.map((v, i) => (i < 2 ? v.padEnd(w[i]) : v.padStart(w[i]))).join('  ');
+	const errors = [...new Set(sorted.filter((r) => r.error).map((r) => `* ${r.env} ${r.engine}: ${r.error}`))];
+	return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line), ...errors].join('\n');
+}
+
+/** max |a - b| over two float arrays of the same length (Infinity if lengths differ or NaN). */
+export function maxAbsDiff(a, b) {
+	if (a.length !== b.length) return Infinity;
+	let m = 0;
+	for (let i = 0; i < a.length; i++) {
+		const d = Math.abs(a[i] - b[i]);
+		if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+	}
+	return m;
+}
+
+let ortThreads = null;
+/**
+ * ORT-web reads env.wasm.numThreads once, when its wasm starts: a second setup with another
+ * count in the same process/page would silently keep the first. Throw instead.
+ */
+export function ortThreadsOnce(threads) {
+	if (ortThreads != null && ortThreads !== threads) {
+		throw new Error(`onnxruntime-web started with ${ortThreads} thread(s) in this process; `
+			+ 'use a fresh process/page per thread count (runIsolated / runPage)');
+	}
+	ortThreads = threads;
+}
