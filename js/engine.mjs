@@ -305,17 +305,41 @@ export class Model {
 	}
 
 	/** One SGD step on cross_entropy(model(x), targets); returns the loss before the step. */
-	trainStep(x, [N, , H, W], targets, { lr = 1e-2, momentum = 0.9, weightDecay = 0 } = {}) {
+	trainStep(x, shape, targets, { lr = 1e-2, momentum = 0.9, weightDecay = 0 } = {}) {
+		return this.#withBatch(x, shape, targets, (xp, [N, , H, W], t) =>
+			this.engine.M._gb_model_train_step(this.h, xp, N, H, W, t, lr, momentum, weightDecay));
+	}
+
+	/** loss = cross_entropy(model(x), targets); zero_grad(); loss.backward(). Returns the loss. */
+	lossBackward(x, shape, targets) {
+		return this.#withBatch(x, shape, targets, (xp, [N, , H, W], t) =>
+			this.engine.M._gb_model_loss_backward(this.h, xp, N, H, W, t));
+	}
+
+	#withBatch(x, shape, targets, call) {
 		const { M } = this.engine;
 		const t = M._malloc(targets.length * 4);
 		try {
 			new Int32Array(this.engine.heap(), t, targets.length).set(targets);
-			this.engine.withFloats(x, x.length, (xp) =>
-				this.engine.check(M._gb_model_train_step(this.h, xp, N, H, W, t, lr, momentum, weightDecay)));
+			this.engine.withFloats(x, x.length, (xp) => this.engine.check(call(xp, shape, t)));
 		} finally {
 			M._free(t);
 		}
 		return M._gb_model_last_loss(this.h);
+	}
+
+	/** A copy of a state_dict tensor ('layer4.1.bn2.weight'), or of its .grad (null if none). */
+	tensor(key, { grad = false } = {}) {
+		const { M } = this.engine;
+		const pp = M._malloc(4);
+		try {
+			const n = this.engine.withStrings([key], (k) => M._gb_model_tensor(this.h, k, grad ? 1 : 0, pp));
+			if (n < 0) this.engine.check(-n);
+			const ptr = new Uint32Array(this.engine.heap(), pp, 1)[0];
+			return ptr ? new Float32Array(this.engine.heap(), ptr, n).slice() : null;
+		} finally {
+			M._free(pp);
+		}
 	}
 
 	/** print(model), the module tree, memory. */

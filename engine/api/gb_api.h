@@ -44,7 +44,9 @@ GB_API int gb_model_replace_fc(int model, int num_classes, double seed);      //
 GB_API int gb_model_forward(int model, const float *x, int N, int H, int W, float *logits);
 GB_API int gb_model_train_step(int model, const float *x, int N, int H, int W, const int *targets,
                                double lr, double momentum, double weight_decay);
+GB_API int gb_model_loss_backward(int model, const float *x, int N, int H, int W, const int *targets);
 GB_API double gb_model_last_loss(int model);
+GB_API int gb_model_tensor(int model, const char *key, int grad, float **out);
 GB_API const char *gb_model_json(int model);
 
 // Starts the engine's thread pool with n threads (the caller included) and

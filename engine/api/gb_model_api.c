@@ -155,15 +155,29 @@ GB_API int gb_model_forward(int h, const float *x, int N, int H, int W, float *l
     return GB_OK;
 }
 
-// One training step: loss = cross_entropy(model(x), targets); zero_grad;
-// loss.backward(); optimizer.step() with SGD(lr, momentum, weight_decay) over
-// the parameters that require grad (the optimizer is made on the first step
-// and kept, with its momentum, until requires_grad or the head changes).
+// loss = cross_entropy(model(x), targets); model.zero_grad(set_to_none=True);
+// loss.backward(). The .grad of every parameter that requires grad is then
+// readable with gb_model_tensor; the rest have none.
+GB_API int gb_model_loss_backward(int h, const float *x, int N, int H, int W, const int *targets) {
+    model_slot *s = lookup_model(h);
+    if (!s) return GB_ERR_BAD_HANDLE;
+    if (!x || !targets) return gb_set_error(GB_ERR_ARG, "gb_model_loss_backward: missing buffer");
+    gb_tensor *logits, *loss;
+    GB_TRY(forward(s, x, N, H, W, &logits));
+    GB_TRY(gb_cross_entropy(&s->step, logits, targets, &loss));
+    s->last_loss = loss->data[0];
+    gb_model_zero_grad(&s->model, 1);
+    return gb_model_backward(&s->model, &s->step, loss);
+}
+
+// One training step: gb_model_loss_backward, then optimizer.step() with
+// SGD(lr, momentum, weight_decay) over the parameters that require grad (the
+// optimizer is made on the first step and kept, with its momentum, until
+// requires_grad or the head changes).
 GB_API int gb_model_train_step(int h, const float *x, int N, int H, int W, const int *targets,
                                double lr, double momentum, double weight_decay) {
     model_slot *s = lookup_model(h);
     if (!s) return GB_ERR_BAD_HANDLE;
-    if (!x || !targets) return gb_set_error(GB_ERR_ARG, "gb_model_train_step: missing buffer");
     if (!s->has_opt) {
         gb_tensor *params[128];
         int n = gb_module_parameters(s->model.root, params, 128), k = 0;
@@ -175,13 +189,25 @@ GB_API int gb_model_train_step(int h, const float *x, int N, int H, int W, const
     s->opt.lr = lr;
     s->opt.momentum = momentum;
     s->opt.weight_decay = weight_decay;
-    gb_tensor *logits, *loss;
-    GB_TRY(forward(s, x, N, H, W, &logits));
-    GB_TRY(gb_cross_entropy(&s->step, logits, targets, &loss));
-    s->last_loss = loss->data[0];
-    gb_optim_zero_grad(&s->opt, 1);
-    GB_TRY(gb_model_backward(&s->model, &s->step, loss));
+    GB_TRY(gb_model_loss_backward(h, x, N, H, W, targets));
     return gb_optim_step(&s->opt);
+}
+
+// A state_dict entry's values (grad 0) or its .grad (grad 1) by key:
+// *out points at them (NULL when there is no .grad); returns the element
+// count, or -status for an unknown key. num_batches_tracked is not a float
+// tensor: read it from gb_model_save.
+GB_API int gb_model_tensor(int h, const char *key, int grad, float **out) {
+    model_slot *s = lookup_model(h);
+    if (!s) return -GB_ERR_BAD_HANDLE;
+    gb_state_item items[160];
+    int n = gb_module_state_items(s->model.root, 0, items, 160);
+    for (int i = 0; i < n; i++) {
+        if (strcmp(items[i].key, key) != 0) continue;
+        *out = grad ? items[i].t->grad : items[i].t->data;
+        return items[i].t->numel;
+    }
+    return -gb_set_error(GB_ERR_NAME, "no tensor '%.80s' in the state_dict", key);
 }
 
 GB_API double gb_model_last_loss(int h) {
