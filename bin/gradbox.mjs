@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // gradbox: the engine from the command line (the same wasm as the page).
 //   gradbox grad --expr "3*a**3 - b**2" --tensor a=2,3 --tensor b=6,4 --gradient 1,1
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { loadEngine } from '../js/engine.mjs';
@@ -35,6 +37,10 @@ commands:
                                    only the head trains)
           --out-weights W.pth|W.safetensors   save the state_dict after the steps
           prints {"losses": [...], "logits": [...]} (logits after the last step, eval mode)
+
+  bench       ResNet-18 forward, Gradbox and ONNX Runtime Web side by side (same weights)
+          --threads 1,2  --batches 1,8  --runs N  --json   (bench/ort/ort-node.mjs;
+          the Chromium page: node bench/page/run.mjs)
 
 exit status: 0 on success, 1 when the engine reports an error (message on stderr),
 2 for bad usage.`;
@@ -204,6 +210,10 @@ async function main(argv) {
 	if (cmd === 'grad') return grad(rest);
 	if (cmd === 'forward') return forward(rest);
 	if (cmd === 'train-step') return trainStep(rest);
+	if (cmd === 'bench') {
+		const runner = fileURLToPath(new URL('../bench/ort/ort-node.mjs', import.meta.url));
+		return spawnSync(process.execPath, [runner, '--engines', 'gradbox,onnxruntime-web', ...rest], { stdio: 'inherit' }).status ?? 1;
+	}
 	throw new UsageError(`unknown command '${cmd}'`);
 }
 

@@ -47,24 +47,32 @@ export function ortWeb({ model = join(BENCH_DIR, 'resnet18.onnx') } = {}) {
 	};
 }
 
-// ==========================================================================================
-// TODO(lead): the gradbox contestant. Fill in setup/forward when the ResNet-18 model lands;
-// everything else (processes, timing, peak memory, table, --json) is already done.
-//   setup:   const { loadEngine } = await import('../../js/engine.mjs');
-//            engine = await loadEngine({ build: 'mt', threads });
-//            model  = <load build/resnet-fixtures/resnet18.pth or .safetensors into a resnet18>;
-//            input  = makeInput(batch)   (same images as ORT's)
-//   forward: return <model eval forward of input, shape (batch,3,224,224)> -> Float32Array logits
-//   check:   optional, like ortWeb's: run checkData().x (batch 2) and return maxAbsDiff vs .logits
-//   teardown: the runner calls process.exit after the row, so PThread workers need no cleanup.
-// ==========================================================================================
+/** Gradbox: the engine's threaded wasm build with the same weights (the fixtures' resnet18.pth). */
 export function gradbox() {
+	let engine;
+	let model;
+	let input;
+	let batchShape;
 	return {
 		engine: 'gradbox',
-		async setup() {
-			throw new Error('gradbox contestant not written yet (bench/ort/contestants-node.mjs, TODO(lead))');
+		async setup({ threads, batch }) {
+			const { loadEngine } = await import('../../js/engine.mjs');
+			const { ensureFixtures, FIXTURES } = await import('../../tests/resnet/fixtures.mjs');
+			ensureFixtures();
+			engine = await loadEngine({ build: threads > 1 ? 'mt' : 'simd', threads });
+			model = engine.model(1000, 0);
+			model.load(readFileSync(join(FIXTURES, 'resnet18.pth')));
+			input = makeInput(batch);
+			batchShape = [batch, 3, 224, 224];
 		},
-		async forward() { throw new Error('unreachable'); },
+		async forward() {
+			return model.forward(input, batchShape, 1000);
+		},
+		async check() {
+			const c = checkData();
+			if (!c) return null;
+			return maxAbsDiff(model.forward(c.x, c.xShape, 1000), c.logits);
+		},
 	};
 }
 

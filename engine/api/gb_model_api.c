@@ -76,8 +76,14 @@ GB_API int gb_model_load(int h, const uint8_t *buf, double len) {
     gb_state_dict sd;
     memset(&sd, 0, sizeof sd);
     size_t n = (size_t)len;
-    gb_status st = n >= 4 && memcmp(buf, "PK\x03\x04", 4) == 0 ? gb_pth_read(buf, n, &sd)
-                                                               : gb_safetensors_read(buf, n, &sd);
+    gb_status st;
+    if (n >= 4 && memcmp(buf, "PK\x03\x04", 4) == 0) st = gb_pth_read(buf, n, &sd);
+    else if (n >= 2 && buf[0] == 0x80 && buf[1] <= 5)   // a bare pickle: torch.save before 1.6
+        st = gb_set_error(GB_ERR_FORMAT, "this .pth is in PyTorch's legacy (pre-1.6) format, which is not "
+                                         "read here: re-save it with torch.save(model.state_dict(), f) in "
+                                         "PyTorch 1.6 or later (the zip format)");
+    else if (n >= 9 && buf[8] == '{') st = gb_safetensors_read(buf, n, &sd);
+    else st = gb_set_error(GB_ERR_FORMAT, "not a weights file: expected a PyTorch .pth (zip) or a .safetensors file");
     if (st == GB_OK) {
         static char report[4096];
         gb_graph_reset(&s->step);   // no graph may point at the old weights

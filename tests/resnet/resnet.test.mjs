@@ -1,8 +1,7 @@
 // resnet.test.mjs: ResNet-18 against real PyTorch (fixtures from gen_resnet_fixtures.py).
 //   node --test tests/resnet/
-// The first group checks the fixtures and the Python checker themselves and runs today.
-// The second group is the skeleton for the engine: each test is marked `todo` and says what to
-// call; fill in the body when the model lands (see `TODO(gradbox-model)`).
+// These check the fixtures and the Python checker themselves; engine.test.mjs checks the
+// engine against them.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -80,28 +79,4 @@ describe('fixtures', () => {
 		assert.ok(!allclose([1, 2.001], [1, 2], { rtol: 1e-4, atol: 0 }).ok);
 		assert.ok(!allclose([NaN, 2], [1, 2], { rtol: 1, atol: 1 }).ok);
 	});
-});
-
-// ------------------------------------------------------------------------------------------
-// TODO(gradbox-model): the engine side. Expected shape of the code (API not settled yet):
-//   const eng = await loadEngine({ build: 'mt' });             // js/engine.mjs
-//   const model = eng.resnet18({ weights: readFileSync(join(FIXTURES, 'resnet18.pth')) });
-//   const logits = model.forward(npy('x.npy'), { train: false });
-// and compare with allclose(logits, npy(case.outputs.logits).data, case.tolerance.logits).
-describe('engine ResNet-18 vs PyTorch', () => {
-	const todo = 'ResNet-18 model not in the engine yet';
-	for (const f of ['resnet18.pth', 'resnet18_archive.pth', 'resnet18_renamed.pth', 'resnet18_nobt.pth', 'resnet18.safetensors',
-		'resnet18_libstyle.safetensors']) {
-		test(`reads ${f}: 122 tensors equal weights/*.npy (102 + zero num_batches_tracked for _nobt)`, { todo });
-	}
-	test('resnet18_legacy.pth: read, or rejected with a message naming the legacy format', { todo });
-	test('eval logits (x.npy and x_small.npy) within tolerance.logits; loss within tolerance.loss', { todo });
-	for (const id of ['grads_fc_eval', 'grads_fc_eval_small', 'grads_fc_train', 'grads_layer4_fc_eval',
-		'grads_layer4_fc_eval_small', 'grads_layer4_fc_train', 'grads_layer4_fc_train_small']) {
-		test(`${id}: logits, loss, and .grad of exactly the requires_grad parameters; the rest have none`, { todo });
-	}
-	test('sgd_fc_eval / sgd_fc_train: 3 losses and fc params after each step; backbone untouched', { todo });
-	test('bn_train_forward: running_mean/var of 5 layers, num_batches_tracked 7 -> 8', { todo });
-	test('writes .pth and .safetensors that check_written.py loads strict=True, bit-identical to the ref', { todo });
-	test('fine-tune 3 steps (eval and train), write .pth: check_written.py --x x.npy --expect sgd_fc_<mode>/final_eval_logits.npy', { todo });
 });
