@@ -18,6 +18,7 @@
 #include "conv2d.h"
 
 #include "gemm.h"
+#include "f32-gemm/gb_f32_simd.h"
 #include "../core/gb_status.h"
 #include "../threads/gb_pool.h"
 
@@ -87,6 +88,63 @@ void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, const float 
 
 // V[xi] = (B^T d B)[xi] for every tile and channel, into packed panels
 // (gemm.h: panel = 8 tiles, then C rows of 8). Split over channels.
+// Tiles go in aligned groups of 4 (a group never straddles a panel). When
+// the 4 tiles sit in one tile row and their 4x10 input patch is inside the
+// image, one vector holds the 4 tiles' value at each (r, q): the patch rows
+// are 12 consecutive floats, and tile i's column q is float 2i + q, so even
+// and odd lanes (plus a shift) give all four columns. Then the transform is
+// 32 vector adds and 16 vector stores for 4 tiles. Other groups go tile by
+// tile. Both paths evaluate the same expressions: same bits.
+static inline void input_tile_scalar(const wino_job *j, const float *x, int t, float *dst) {
+    const gb_conv2d_shape *s = j->s;
+    const int h0 = (t / j->TW) * 2 - s->pad, w0 = (t % j->TW) * 2 - s->pad;
+    float d[4][4], b[4][4];
+    for (int r = 0; r < 4; r++)
+        for (int q = 0; q < 4; q++) {
+            const int h = h0 + r, w = w0 + q;
+            d[r][q] = (h >= 0 && h < s->H && w >= 0 && w < s->W) ? x[(size_t)h * s->W + w] : 0.0f;
+        }
+    for (int q = 0; q < 4; q++) {                // b = B^T d
+        b[0][q] = d[0][q] - d[2][q];
+        b[1][q] = d[1][q] + d[2][q];
+        b[2][q] = d[2][q] - d[1][q];
+        b[3][q] = d[1][q] - d[3][q];
+    }
+    for (int r = 0; r < 4; r++) {                // v = b B, scattered to the 16 V[xi]
+        dst[(r * 4 + 0) * j->stride] = b[r][0] - b[r][2];
+        dst[(r * 4 + 1) * j->stride] = b[r][1] + b[r][2];
+        dst[(r * 4 + 2) * j->stride] = b[r][2] - b[r][1];
+        dst[(r * 4 + 3) * j->stride] = b[r][1] - b[r][3];
+    }
+}
+
+static inline void input_group_simd(const wino_job *j, const float *x, int h0, int w0, float *dst) {
+    const gb_conv2d_shape *s = j->s;
+    gb_v4f d[4][4], b[4][4];
+    for (int r = 0; r < 4; r++) {
+        const float *row = x + (size_t)(h0 + r) * s->W + w0;
+        const gb_v4f v0 = gb_v4f_load(row), v1 = gb_v4f_load(row + 4), v2 = gb_v4f_load(row + 8);
+        const gb_v4f even = __builtin_shufflevector(v0, v1, 0, 2, 4, 6);
+        const gb_v4f odd = __builtin_shufflevector(v0, v1, 1, 3, 5, 7);
+        d[r][0] = even;
+        d[r][1] = odd;
+        d[r][2] = __builtin_shufflevector(even, v2, 1, 2, 3, 4);
+        d[r][3] = __builtin_shufflevector(odd, v2, 1, 2, 3, 5);
+    }
+    for (int q = 0; q < 4; q++) {
+        b[0][q] = d[0][q] - d[2][q];
+        b[1][q] = d[1][q] + d[2][q];
+        b[2][q] = d[2][q] - d[1][q];
+        b[3][q] = d[1][q] - d[3][q];
+    }
+    for (int r = 0; r < 4; r++) {
+        gb_v4f_store(dst + (r * 4 + 0) * j->stride, b[r][0] - b[r][2]);
+        gb_v4f_store(dst + (r * 4 + 1) * j->stride, b[r][1] + b[r][2]);
+        gb_v4f_store(dst + (r * 4 + 2) * j->stride, b[r][2] - b[r][1]);
+        gb_v4f_store(dst + (r * 4 + 3) * j->stride, b[r][1] - b[r][3]);
+    }
+}
+
 static void input_task(void *ctx, int ith, int nth) {
     const wino_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
@@ -95,40 +153,63 @@ static void input_task(void *ctx, int ith, int nth) {
     split(s->C, ith, nth, &c0, &c1);
     for (int c = c0; c < c1; c++) {
         const float *x = j->in + (size_t)c * s->H * s->W;
-        for (int t = 0; t < T; t++) {
-            const int h0 = (t / j->TW) * 2 - s->pad, w0 = (t % j->TW) * 2 - s->pad;
-            float d[4][4], b[4][4];
-            if (h0 >= 0 && w0 >= 0 && h0 + 4 <= s->H && w0 + 4 <= s->W) {
-                for (int r = 0; r < 4; r++) memcpy(d[r], x + (size_t)(h0 + r) * s->W + w0, sizeof d[r]);
-            } else {
-                for (int r = 0; r < 4; r++)
-                    for (int q = 0; q < 4; q++) {
-                        const int h = h0 + r, w = w0 + q;
-                        d[r][q] = (h >= 0 && h < s->H && w >= 0 && w < s->W) ? x[(size_t)h * s->W + w] : 0.0f;
-                    }
-            }
-            for (int q = 0; q < 4; q++) {            // b = B^T d
-                b[0][q] = d[0][q] - d[2][q];
-                b[1][q] = d[1][q] + d[2][q];
-                b[2][q] = d[2][q] - d[1][q];
-                b[3][q] = d[1][q] - d[3][q];
-            }
+        for (int t = 0; t < T; t += 4) {
             float *dst = j->out + (size_t)(t / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t % GB_GEMM_NR;
-            for (int r = 0; r < 4; r++) {            // v = b B, scattered to the 16 V[xi]
-                dst[(r * 4 + 0) * j->stride] = b[r][0] - b[r][2];
-                dst[(r * 4 + 1) * j->stride] = b[r][1] + b[r][2];
-                dst[(r * 4 + 2) * j->stride] = b[r][2] - b[r][1];
-                dst[(r * 4 + 3) * j->stride] = b[r][1] - b[r][3];
+            const int th = t / j->TW, tw = t % j->TW;
+            const int h0 = th * 2 - s->pad, w0 = tw * 2 - s->pad;
+            if (t + 4 <= T && tw + 4 <= j->TW && h0 >= 0 && h0 + 4 <= s->H && w0 >= 0 && w0 + 12 <= s->W) {
+                input_group_simd(j, x, h0, w0, dst);
+            } else {
+                for (int i = 0; i < 4; i++) {
+                    if (t + i < T) input_tile_scalar(j, x, t + i, dst + i);
+                    else for (int xi = 0; xi < 16; xi++) dst[i + xi * j->stride] = 0.0f;   // unused lanes
+                }
             }
         }
-        // lanes past T in the last panel multiply into columns never stored; zero them anyway
-        for (int t = T; t % GB_GEMM_NR; t++)
+        // lanes past the last group in the last panel: never stored, zero anyway
+        for (int t = (T + 3) / 4 * 4; t % GB_GEMM_NR; t++)
             for (int xi = 0; xi < 16; xi++)
                 j->out[xi * j->stride + (size_t)(t / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t % GB_GEMM_NR] = 0.0f;
     }
 }
 
-// y block = A^T m A for every tile, split over output channels.
+// y block = A^T m A for every tile, split over output channels. Groups of
+// 4 tiles in one tile row with their 2x8 outputs inside the image run as
+// vectors (lane = tile), then interleave the two output columns back into
+// image rows; the rest go tile by tile. Same expressions: same bits.
+static inline void output_tile_scalar(const wino_job *j, const float *m0, size_t plane, int t, float *y) {
+    const gb_conv2d_shape *s = j->s;
+    float m[16], a[2][4];
+    for (int xi = 0; xi < 16; xi++) m[xi] = m0[xi * plane + t];
+    for (int q = 0; q < 4; q++) {                // a = A^T m
+        a[0][q] = m[q] + m[4 + q] + m[8 + q];
+        a[1][q] = m[4 + q] - m[8 + q] - m[12 + q];
+    }
+    const int h = (t / j->TW) * 2, w = (t % j->TW) * 2;
+    for (int r = 0; r < 2 && h + r < s->OH; r++) {   // y = a A
+        y[(size_t)(h + r) * s->OW + w] = a[r][0] + a[r][1] + a[r][2];
+        if (w + 1 < s->OW) y[(size_t)(h + r) * s->OW + w + 1] = a[r][1] - a[r][2] - a[r][3];
+    }
+}
+
+static inline void output_group_simd(const wino_job *j, const float *m0, size_t plane, int t, float *y) {
+    const gb_conv2d_shape *s = j->s;
+    gb_v4f m[16], a[2][4];
+    for (int xi = 0; xi < 16; xi++) m[xi] = gb_v4f_load(m0 + xi * plane + t);
+    for (int q = 0; q < 4; q++) {
+        a[0][q] = m[q] + m[4 + q] + m[8 + q];
+        a[1][q] = m[4 + q] - m[8 + q] - m[12 + q];
+    }
+    const int h = (t / j->TW) * 2, w = (t % j->TW) * 2;
+    for (int r = 0; r < 2; r++) {
+        const gb_v4f y0 = a[r][0] + a[r][1] + a[r][2];      // column 2i of tile i
+        const gb_v4f y1 = a[r][1] - a[r][2] - a[r][3];      // column 2i+1
+        float *row = y + (size_t)(h + r) * s->OW + w;
+        gb_v4f_store(row, __builtin_shufflevector(y0, y1, 0, 4, 1, 5));
+        gb_v4f_store(row + 4, __builtin_shufflevector(y0, y1, 2, 6, 3, 7));
+    }
+}
+
 static void output_task(void *ctx, int ith, int nth) {
     const wino_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
@@ -139,18 +220,12 @@ static void output_task(void *ctx, int ith, int nth) {
     for (int oc = o0; oc < o1; oc++) {
         float *y = j->out + (size_t)oc * s->OH * s->OW;
         const float *m0 = j->in + (size_t)oc * T;
-        for (int t = 0; t < T; t++) {
-            float m[16], a[2][4];
-            for (int xi = 0; xi < 16; xi++) m[xi] = m0[xi * plane + t];
-            for (int q = 0; q < 4; q++) {            // a = A^T m
-                a[0][q] = m[q] + m[4 + q] + m[8 + q];
-                a[1][q] = m[4 + q] - m[8 + q] - m[12 + q];
-            }
-            const int h = (t / j->TW) * 2, w = (t % j->TW) * 2;
-            for (int r = 0; r < 2 && h + r < s->OH; r++) {   // y = a A
-                y[(size_t)(h + r) * s->OW + w] = a[r][0] + a[r][1] + a[r][2];
-                if (w + 1 < s->OW) y[(size_t)(h + r) * s->OW + w + 1] = a[r][1] - a[r][2] - a[r][3];
-            }
+        for (int t = 0; t < T; t += 4) {
+            const int th = t / j->TW, tw = t % j->TW;
+            if (t + 4 <= T && tw + 4 <= j->TW && 2 * th + 2 <= s->OH && 2 * tw + 8 <= s->OW)
+                output_group_simd(j, m0, plane, t, y);
+            else
+                for (int i = 0; i < 4 && t + i < T; i++) output_tile_scalar(j, m0, plane, t + i, y);
         }
     }
 }

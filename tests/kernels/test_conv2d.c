@@ -172,6 +172,8 @@ int main(void) {
     test_conv(1, 80, 9, 9, 5, 3, 3, 1, 1);    // K = 720 > 512: two K blocks
     test_conv(2, 3, 8, 6, 4, 3, 3, 1, 0);     // unpadded 3x3: Winograd with even output
     test_conv(1, 2, 4, 5, 3, 3, 3, 1, 2);     // pad 2
+    test_conv(1, 3, 10, 30, 5, 3, 3, 1, 1);   // Winograd vector groups (TW = 15: some straddle rows)
+    test_conv(2, 4, 12, 28, 6, 3, 3, 1, 1);   // TW = 14
     gb_pool_shutdown();
     return test_summary("test_conv2d");
 }
