@@ -89,8 +89,8 @@ void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, const float 
 // V[xi] = (B^T d B)[xi] for every tile and channel, into packed panels
 // (gemm.h: panel = 8 tiles, then C rows of 8). Split over channels.
 // Tiles go in aligned groups of 4 (a group never straddles a panel). When
-// the 4 tiles sit in one tile row and their 4x10 input patch is inside the
-// image, one vector holds the 4 tiles' value at each (r, q): the patch rows
+// the 4 tiles sit in one tile row (at the border, after copying their 4x12
+// input patch with its zero padding), one vector holds the 4 tiles' value at each (r, q): the patch rows
 // are 12 consecutive floats, and tile i's column q is float 2i + q, so even
 // and odd lanes (plus a shift) give all four columns. Then the transform is
 // 32 vector adds and 16 vector stores for 4 tiles. Other groups go tile by
@@ -118,11 +118,11 @@ static inline void input_tile_scalar(const wino_job *j, const float *x, int t, f
     }
 }
 
-static inline void input_group_simd(const wino_job *j, const float *x, int h0, int w0, float *dst) {
-    const gb_conv2d_shape *s = j->s;
+// patch: the group's 4 input rows of 12 floats, `ld` apart.
+static inline void input_group_simd(const wino_job *j, const float *patch, size_t ld, float *dst) {
     gb_v4f d[4][4], b[4][4];
     for (int r = 0; r < 4; r++) {
-        const float *row = x + (size_t)(h0 + r) * s->W + w0;
+        const float *row = patch + r * ld;
         const gb_v4f v0 = gb_v4f_load(row), v1 = gb_v4f_load(row + 4), v2 = gb_v4f_load(row + 8);
         const gb_v4f even = __builtin_shufflevector(v0, v1, 0, 2, 4, 6);
         const gb_v4f odd = __builtin_shufflevector(v0, v1, 1, 3, 5, 7);
@@ -157,8 +157,18 @@ static void input_task(void *ctx, int ith, int nth) {
             float *dst = j->out + (size_t)(t / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t % GB_GEMM_NR;
             const int th = t / j->TW, tw = t % j->TW;
             const int h0 = th * 2 - s->pad, w0 = tw * 2 - s->pad;
-            if (t + 4 <= T && tw + 4 <= j->TW && h0 >= 0 && h0 + 4 <= s->H && w0 >= 0 && w0 + 12 <= s->W) {
-                input_group_simd(j, x, h0, w0, dst);
+            if (t + 4 <= T && tw + 4 <= j->TW) {
+                if (h0 >= 0 && h0 + 4 <= s->H && w0 >= 0 && w0 + 12 <= s->W) {
+                    input_group_simd(j, x + (size_t)h0 * s->W + w0, (size_t)s->W, dst);
+                } else {   // at the border: copy the patch with its zero padding first
+                    float patch[4][12];
+                    for (int r = 0; r < 4; r++)
+                        for (int q = 0; q < 12; q++) {
+                            const int h = h0 + r, w = w0 + q;
+                            patch[r][q] = (h >= 0 && h < s->H && w >= 0 && w < s->W) ? x[(size_t)h * s->W + w] : 0.0f;
+                        }
+                    input_group_simd(j, &patch[0][0], 12, dst);
+                }
             } else {
                 for (int i = 0; i < 4; i++) {
                     if (t + i < T) input_tile_scalar(j, x, t + i, dst + i);
