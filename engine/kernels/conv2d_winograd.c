@@ -45,6 +45,8 @@ typedef struct wino_job {
     float *out;
     int TH, TW;
     size_t stride;         // floats between the 16 members: packed V[xi] (input), M[xi] (output)
+    int flip;              // weights: transform w[oc][c] rotated 180 degrees into U[xi][c][oc]
+    int accumulate;        // output: y += instead of y =
 } wino_job;
 
 static void split(int n, int ith, int nth, int *lo, int *hi) {
@@ -52,17 +54,24 @@ static void split(int n, int ith, int nth, int *lo, int *hi) {
     *hi = (int)((long long)n * (ith + 1) / nth);
 }
 
-// U[xi][oc][c] = (G g G^T)[xi], split over oc.
+// U[xi][oc][c] = (G g G^T)[xi], split over oc. With `flip`, g is w[c][oc]
+// turned by 180 degrees and U is indexed [xi][c][oc] (backward, below).
 static void weights_task(void *ctx, int ith, int nth) {
     const wino_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
     const size_t plane = (size_t)s->OC * s->C;
+    const int rows = j->flip ? s->C : s->OC, cols = j->flip ? s->OC : s->C;
     int o0, o1;
-    split(s->OC, ith, nth, &o0, &o1);
-    for (int oc = o0; oc < o1; oc++)
-        for (int c = 0; c < s->C; c++) {
-            const float *g = j->in + ((size_t)oc * s->C + c) * 9;
-            float a[4][3], u[4][4];
+    split(rows, ith, nth, &o0, &o1);
+    for (int o = o0; o < o1; o++)
+        for (int c = 0; c < cols; c++) {
+            float g[9], a[4][3], u[4][4];
+            if (j->flip) {   // g[kh][kw] = w[c][o][2-kh][2-kw]
+                const float *src = j->in + ((size_t)c * s->C + o) * 9;
+                for (int i = 0; i < 9; i++) g[i] = src[8 - i];
+            } else {
+                memcpy(g, j->in + ((size_t)o * s->C + c) * 9, sizeof g);
+            }
             for (int col = 0; col < 3; col++) {      // a = G g
                 a[0][col] = g[col];
                 a[1][col] = 0.5f * (g[col] + g[3 + col] + g[6 + col]);
@@ -76,13 +85,13 @@ static void weights_task(void *ctx, int ith, int nth) {
                 u[r][3] = a[r][2];
             }
             for (int xi = 0; xi < 16; xi++)
-                j->out[xi * plane + (size_t)oc * s->C + c] = u[xi / 4][xi % 4];
+                j->out[xi * plane + (size_t)o * cols + c] = u[xi / 4][xi % 4];
         }
 }
 
 void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, const float *w, float *u) {
     GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
-    wino_job j = { s, w, u, 0, 0, 0 };
+    wino_job j = { s, w, u, 0, 0, 0, 0, 0 };
     gb_parallel_for(weights_task, &j);
 }
 
@@ -197,8 +206,10 @@ static inline void output_tile_scalar(const wino_job *j, const float *m0, size_t
     }
     const int h = (t / j->TW) * 2, w = (t % j->TW) * 2;
     for (int r = 0; r < 2 && h + r < s->OH; r++) {   // y = a A
-        y[(size_t)(h + r) * s->OW + w] = a[r][0] + a[r][1] + a[r][2];
-        if (w + 1 < s->OW) y[(size_t)(h + r) * s->OW + w + 1] = a[r][1] - a[r][2] - a[r][3];
+        float *row = y + (size_t)(h + r) * s->OW + w;
+        const float y0 = a[r][0] + a[r][1] + a[r][2], y1 = a[r][1] - a[r][2] - a[r][3];
+        row[0] = j->accumulate ? row[0] + y0 : y0;
+        if (w + 1 < s->OW) row[1] = j->accumulate ? row[1] + y1 : y1;
     }
 }
 
@@ -215,8 +226,10 @@ static inline void output_group_simd(const wino_job *j, const float *m0, size_t 
         const gb_v4f y0 = a[r][0] + a[r][1] + a[r][2];      // column 2i of tile i
         const gb_v4f y1 = a[r][1] - a[r][2] - a[r][3];      // column 2i+1
         float *row = y + (size_t)(h + r) * s->OW + w;
-        gb_v4f_store(row, __builtin_shufflevector(y0, y1, 0, 4, 1, 5));
-        gb_v4f_store(row + 4, __builtin_shufflevector(y0, y1, 2, 6, 3, 7));
+        gb_v4f lo = __builtin_shufflevector(y0, y1, 0, 4, 1, 5), hi = __builtin_shufflevector(y0, y1, 2, 6, 3, 7);
+        if (j->accumulate) { lo = gb_v4f_load(row) + lo; hi = gb_v4f_load(row + 4) + hi; }
+        gb_v4f_store(row, lo);
+        gb_v4f_store(row + 4, hi);
     }
 }
 
@@ -246,17 +259,48 @@ size_t gb_conv2d_winograd_scratch_bytes(const gb_conv2d_shape *s) {
     return sizeof(float) * 16 * (member_stride(gb_f32_packed_b_floats(s->C, T)) + member_stride((size_t)s->OC * T));
 }
 
-void gb_conv2d_winograd_forward(const gb_conv2d_shape *s, const float *u, const float *x, float *y,
-                                void *scratch) {
+static void winograd_run(const gb_conv2d_shape *s, const float *u, const float *x, float *y,
+                         void *scratch, int accumulate) {
     GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
     const int TH = (s->OH + 1) / 2, TW = (s->OW + 1) / 2, T = TH * TW;
     const size_t sv = member_stride(gb_f32_packed_b_floats(s->C, T)), sm = member_stride((size_t)s->OC * T);
     float *v = scratch, *m = v + 16 * sv;
     for (int n = 0; n < s->N; n++) {
-        wino_job in = { s, x + (size_t)n * s->C * s->H * s->W, v, TH, TW, sv };
+        wino_job in = { s, x + (size_t)n * s->C * s->H * s->W, v, TH, TW, sv, 0, 0 };
         gb_parallel_for(input_task, &in);
         gb_f32_gemm_packed_batched(16, s->OC, T, s->C, u, s->C, (size_t)s->OC * s->C, v, sv, m, T, sm);
-        wino_job out = { s, m, y + (size_t)n * s->OC * s->OH * s->OW, TH, TW, sm };
+        wino_job out = { s, m, y + (size_t)n * s->OC * s->OH * s->OW, TH, TW, sm, 0, accumulate };
         gb_parallel_for(output_task, &out);
     }
+}
+
+void gb_conv2d_winograd_forward(const gb_conv2d_shape *s, const float *u, const float *x, float *y,
+                                void *scratch) {
+    winograd_run(s, u, x, y, scratch, 0);
+}
+
+// --- backward for the input --------------------------------------------------
+// dx[c,h,v] = sum_{o,kh,kw} w[o,c,kh,kw] dy[o, h+p-kh, v+p-kw] is itself a 3x3
+// stride-1 correlation: of dy (OC channels) with w turned by 180 degrees and
+// transposed (C outputs), padded by 2-p. Same machinery, shape swapped.
+static gb_conv2d_shape dx_shape(const gb_conv2d_shape *s) {
+    GB_ASSERT(gb_conv2d_winograd_ok(s) && s->pad <= 2, "winograd dx needs 3x3 stride 1 pad <= 2");
+    return gb_conv2d_shape_make(s->N, s->OC, s->OH, s->OW, s->C, 3, 3, 1, 2 - s->pad);
+}
+
+void gb_conv2d_winograd_transform_weights_dx(const gb_conv2d_shape *s, const float *w, float *u) {
+    (void)dx_shape(s);
+    wino_job j = { s, w, u, 0, 0, 0, 1, 0 };
+    gb_parallel_for(weights_task, &j);
+}
+
+size_t gb_conv2d_winograd_backward_dx_scratch_bytes(const gb_conv2d_shape *s) {
+    const gb_conv2d_shape t = dx_shape(s);
+    return gb_conv2d_winograd_scratch_bytes(&t);
+}
+
+void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, const float *u_dx, const float *dy,
+                                    float *dx, void *scratch) {
+    const gb_conv2d_shape t = dx_shape(s);
+    winograd_run(&t, u_dx, dy, dx, scratch, 1);
 }
