@@ -84,9 +84,18 @@ static void uk_run(void *p) {
 
 typedef struct conv_ctx {
     gb_conv2d_shape s;
-    float *x, *w, *y, *dx, *dw;
+    float *x, *w, *y, *dx, *dw, *u;
     void *scratch;
 } conv_ctx;
+static void conv_bwd_wino(void *p) {   // dw by im2col, dx by Winograd (pre-transformed)
+    conv_ctx *c = p;
+    gb_conv2d_backward(&c->s, c->x, c->w, c->y, NULL, c->dw, c->scratch);
+    gb_conv2d_winograd_backward_dx(&c->s, c->u, c->y, c->dx, c->scratch);
+}
+static void conv_wino(void *p) {   // weights transformed once, outside the timing
+    conv_ctx *c = p;
+    gb_conv2d_winograd_forward(&c->s, c->u, c->x, c->y, c->scratch);
+}
 static void conv_fwd(void *p) { conv_ctx *c = p; gb_conv2d_forward(&c->s, c->x, c->w, c->y, c->scratch); }
 static void conv_gemm(void *p) {   // the GEMM alone, on an already packed im2col
     conv_ctx *c = p;
@@ -179,10 +188,10 @@ int main(int argc, char **argv) {
         free(m.a); free(m.bp); free(m.c);
     }
 
-    printf("\nconv2d, batch 1 (GF/s = 2*MACs/time; ms are best of %d; gemm1/2 = GF/s of the GEMM alone)\n", reps);
-    printf("%-30s %3s %7s |%8s %6s %8s %6s %5s |%6s %6s |%8s %8s\n", "shape", "x", "MMACs", "fwd1 ms", "GF/s",
-           "fwd2 ms", "GF/s", "2t/1t", "gemm1", "gemm2", "bwd1 ms", "bwd2 ms");
-    double tot[2][2] = {{0}}, tot_macs = 0;
+    printf("\nconv2d, batch 1 (GF/s = 2*MACs/time; ms are best of %d; gemm1/2 = GF/s of the GEMM alone;\n wino = Winograd F(2x2,3x3) forward, weights pre-transformed; its total row = sum of the faster path per shape;\n bwd = dx+dw, the faster of im2col and (im2col dw + Winograd dx))\n", reps);
+    printf("%-30s %3s %7s |%8s %6s %8s %6s %5s |%6s %6s |%7s %7s |%8s %8s\n", "shape", "x", "MMACs", "fwd1 ms", "GF/s",
+           "fwd2 ms", "GF/s", "2t/1t", "gemm1", "gemm2", "wino1ms", "wino2ms", "bwd1 ms", "bwd2 ms");
+    double tot[3][2] = {{0}}, tot_macs = 0;
     for (int r = 0; r < N_RN; r++) {
         const rn_conv *q = &resnet18[r];
         conv_ctx c;
@@ -190,29 +199,47 @@ int main(int argc, char **argv) {
         const size_t nx = (size_t)q->C * q->H * q->H, nw = (size_t)q->OC * q->C * q->k * q->k;
         const size_t ny = (size_t)q->OC * c.s.OH * c.s.OW;
         size_t sb = gb_conv2d_forward_scratch_bytes(&c.s), bb = gb_conv2d_backward_scratch_bytes(&c.s);
+        const int wino = gb_conv2d_winograd_ok(&c.s);
+        if (wino && gb_conv2d_winograd_scratch_bytes(&c.s) > sb) sb = gb_conv2d_winograd_scratch_bytes(&c.s);
+        if (wino && gb_conv2d_winograd_backward_dx_scratch_bytes(&c.s) > bb) bb = gb_conv2d_winograd_backward_dx_scratch_bytes(&c.s);
+        c.u = wino ? falloc(gb_conv2d_winograd_weights_floats(&c.s)) : NULL;
         c.x = falloc(nx); c.w = falloc(nw); c.y = falloc(ny); c.dx = falloc(nx); c.dw = falloc(nw);
         c.scratch = falloc((sb > bb ? sb : bb) / 4);
         const double macs = gb_conv2d_macs(&c.s);
-        double tf[2] = {0}, tb[2] = {0}, tg[2] = {0};
+        double tf[2] = {0}, tb[2] = {0}, tg[2] = {0}, tw[2] = {0};
         for (int nt = 1; nt <= max_threads && nt <= 2; nt++) {
             gb_pool_init(nt);
             timeit(conv_fwd, &c, 3, reps, &tf[nt - 1], &med);
             timeit(conv_gemm, &c, 1, reps, &tg[nt - 1], &med);
+            if (wino) {
+                gb_conv2d_winograd_transform_weights(&c.s, c.w, c.u);
+                timeit(conv_wino, &c, 3, reps, &tw[nt - 1], &med);
+            }
+            const double fastest = wino && tw[nt - 1] < tf[nt - 1] ? tw[nt - 1] : tf[nt - 1];
+            tot[2][nt - 1] += q->count * fastest;
             if (do_bwd) timeit(conv_bwd, &c, 1, reps < 3 ? reps : 3, &tb[nt - 1], &med);
+            if (do_bwd && wino) {
+                double twb;
+                gb_conv2d_winograd_transform_weights_dx(&c.s, c.w, c.u);
+                timeit(conv_bwd_wino, &c, 1, reps < 3 ? reps : 3, &twb, &med);
+                if (twb < tb[nt - 1]) tb[nt - 1] = twb;   // report the faster backward
+            }
             tot[0][nt - 1] += q->count * tf[nt - 1];
             tot[1][nt - 1] += q->count * tb[nt - 1];
         }
         tot_macs += q->count * macs;
-        printf("%-30s %3d %7.1f |%8.2f %6.1f %8.2f %6.1f %5.2f |%6.1f %6.1f |%8.2f %8.2f\n", q->name, q->count,
+        printf("%-30s %3d %7.1f |%8.2f %6.1f %8.2f %6.1f %5.2f |%6.1f %6.1f |%7.2f %7.2f |%8.2f %8.2f\n", q->name, q->count,
                macs * 1e-6, tf[0] * 1e3, 2 * macs / tf[0] * 1e-9, tf[1] * 1e3,
                tf[1] > 0 ? 2 * macs / tf[1] * 1e-9 : 0, tf[1] > 0 ? tf[0] / tf[1] : 0,
-               2 * macs / tg[0] * 1e-9, tg[1] > 0 ? 2 * macs / tg[1] * 1e-9 : 0, tb[0] * 1e3, tb[1] * 1e3);
+               2 * macs / tg[0] * 1e-9, tg[1] > 0 ? 2 * macs / tg[1] * 1e-9 : 0, tw[0] * 1e3, tw[1] * 1e3,
+               tb[0] * 1e3, tb[1] * 1e3);
+        free(c.u);
         free(c.x); free(c.w); free(c.y); free(c.dx); free(c.dw); free(c.scratch);
     }
-    printf("%-30s %3s %7.1f |%8.2f %6.1f %8.2f %6.1f %5.2f |%6s %6s |%8.2f %8.2f\n", "all ResNet-18 convs", "",
+    printf("%-30s %3s %7.1f |%8.2f %6.1f %8.2f %6.1f %5.2f |%6s %6s |%7.2f %7.2f |%8.2f %8.2f\n", "all ResNet-18 convs", "",
            tot_macs * 1e-6, tot[0][0] * 1e3, 2 * tot_macs / tot[0][0] * 1e-9, tot[0][1] * 1e3,
            tot[0][1] > 0 ? 2 * tot_macs / tot[0][1] * 1e-9 : 0, tot[0][1] > 0 ? tot[0][0] / tot[0][1] : 0,
-           "", "", tot[1][0] * 1e3, tot[1][1] * 1e3);
+           "", "", tot[2][0] * 1e3, tot[2][1] * 1e3, tot[1][0] * 1e3, tot[1][1] * 1e3);
     gb_pool_shutdown();
     return 0;
 }

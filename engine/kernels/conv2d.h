@@ -51,6 +51,13 @@ void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, const float 
 size_t gb_conv2d_winograd_scratch_bytes(const gb_conv2d_shape *s);
 void gb_conv2d_winograd_forward(const gb_conv2d_shape *s, const float *u, const float *x, float *y,
                                 void *scratch);
+// dx += dL/dx for such a conv (pad <= 2), from its own transformed weights
+// (16*C*OC floats: w turned by 180 degrees and transposed). dw stays im2col
+// (gb_conv2d_backward with dx = NULL).
+void gb_conv2d_winograd_transform_weights_dx(const gb_conv2d_shape *s, const float *w, float *u);
+size_t gb_conv2d_winograd_backward_dx_scratch_bytes(const gb_conv2d_shape *s);
+void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, const float *u_dx, const float *dy,
+                                    float *dx, void *scratch);
 
 // The pieces, exposed for tests and benches.
 // Writes im2col(x) of one image (C,H,W) as packed B panels (gemm.h) of K x P.

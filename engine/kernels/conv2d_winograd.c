@@ -18,6 +18,7 @@
 #include "conv2d.h"
 
 #include "gemm.h"
+#include "f32-gemm/gb_f32_simd.h"
 #include "../core/gb_status.h"
 #include "../threads/gb_pool.h"
 
@@ -44,6 +45,8 @@ typedef struct wino_job {
     float *out;
     int TH, TW;
     size_t stride;         // floats between the 16 members: packed V[xi] (input), M[xi] (output)
+    int flip;              // weights: transform w[oc][c] rotated 180 degrees into U[xi][c][oc]
+    int accumulate;        // output: y += instead of y =
 } wino_job;
 
 static void split(int n, int ith, int nth, int *lo, int *hi) {
@@ -51,17 +54,24 @@ static void split(int n, int ith, int nth, int *lo, int *hi) {
     *hi = (int)((long long)n * (ith + 1) / nth);
 }
 
-// U[xi][oc][c] = (G g G^T)[xi], split over oc.
+// U[xi][oc][c] = (G g G^T)[xi], split over oc. With `flip`, g is w[c][oc]
+// turned by 180 degrees and U is indexed [xi][c][oc] (backward, below).
 static void weights_task(void *ctx, int ith, int nth) {
     const wino_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
     const size_t plane = (size_t)s->OC * s->C;
+    const int rows = j->flip ? s->C : s->OC, cols = j->flip ? s->OC : s->C;
     int o0, o1;
-    split(s->OC, ith, nth, &o0, &o1);
-    for (int oc = o0; oc < o1; oc++)
-        for (int c = 0; c < s->C; c++) {
-            const float *g = j->in + ((size_t)oc * s->C + c) * 9;
-            float a[4][3], u[4][4];
+    split(rows, ith, nth, &o0, &o1);
+    for (int o = o0; o < o1; o++)
+        for (int c = 0; c < cols; c++) {
+            float g[9], a[4][3], u[4][4];
+            if (j->flip) {   // g[kh][kw] = w[c][o][2-kh][2-kw]
+                const float *src = j->in + ((size_t)c * s->C + o) * 9;
+                for (int i = 0; i < 9; i++) g[i] = src[8 - i];
+            } else {
+                memcpy(g, j->in + ((size_t)o * s->C + c) * 9, sizeof g);
+            }
             for (int col = 0; col < 3; col++) {      // a = G g
                 a[0][col] = g[col];
                 a[1][col] = 0.5f * (g[col] + g[3 + col] + g[6 + col]);
@@ -75,18 +85,75 @@ static void weights_task(void *ctx, int ith, int nth) {
                 u[r][3] = a[r][2];
             }
             for (int xi = 0; xi < 16; xi++)
-                j->out[xi * plane + (size_t)oc * s->C + c] = u[xi / 4][xi % 4];
+                j->out[xi * plane + (size_t)o * cols + c] = u[xi / 4][xi % 4];
         }
 }
 
 void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, const float *w, float *u) {
     GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
-    wino_job j = { s, w, u, 0, 0, 0 };
+    wino_job j = { s, w, u, 0, 0, 0, 0, 0 };
     gb_parallel_for(weights_task, &j);
 }
 
 // V[xi] = (B^T d B)[xi] for every tile and channel, into packed panels
 // (gemm.h: panel = 8 tiles, then C rows of 8). Split over channels.
+// Tiles go in aligned groups of 4 (a group never straddles a panel). When
+// the 4 tiles sit in one tile row (at the border, after copying their 4x12
+// input patch with its zero padding), one vector holds the 4 tiles' value at each (r, q): the patch rows
+// are 12 consecutive floats, and tile i's column q is float 2i + q, so even
+// and odd lanes (plus a shift) give all four columns. Then the transform is
+// 32 vector adds and 16 vector stores for 4 tiles. Other groups go tile by
+// tile. Both paths evaluate the same expressions: same bits.
+static inline void input_tile_scalar(const wino_job *j, const float *x, int t, float *dst) {
+    const gb_conv2d_shape *s = j->s;
+    const int h0 = (t / j->TW) * 2 - s->pad, w0 = (t % j->TW) * 2 - s->pad;
+    float d[4][4], b[4][4];
+    for (int r = 0; r < 4; r++)
+        for (int q = 0; q < 4; q++) {
+            const int h = h0 + r, w = w0 + q;
+            d[r][q] = (h >= 0 && h < s->H && w >= 0 && w < s->W) ? x[(size_t)h * s->W + w] : 0.0f;
+        }
+    for (int q = 0; q < 4; q++) {                // b = B^T d
+        b[0][q] = d[0][q] - d[2][q];
+        b[1][q] = d[1][q] + d[2][q];
+        b[2][q] = d[2][q] - d[1][q];
+        b[3][q] = d[1][q] - d[3][q];
+    }
+    for (int r = 0; r < 4; r++) {                // v = b B, scattered to the 16 V[xi]
+        dst[(r * 4 + 0) * j->stride] = b[r][0] - b[r][2];
+        dst[(r * 4 + 1) * j->stride] = b[r][1] + b[r][2];
+        dst[(r * 4 + 2) * j->stride] = b[r][2] - b[r][1];
+        dst[(r * 4 + 3) * j->stride] = b[r][1] - b[r][3];
+    }
+}
+
+// patch: the group's 4 input rows of 12 floats, `ld` apart.
+static inline void input_group_simd(const wino_job *j, const float *patch, size_t ld, float *dst) {
+    gb_v4f d[4][4], b[4][4];
+    for (int r = 0; r < 4; r++) {
+        const float *row = patch + r * ld;
+        const gb_v4f v0 = gb_v4f_load(row), v1 = gb_v4f_load(row + 4), v2 = gb_v4f_load(row + 8);
+        const gb_v4f even = __builtin_shufflevector(v0, v1, 0, 2, 4, 6);
+        const gb_v4f odd = __builtin_shufflevector(v0, v1, 1, 3, 5, 7);
+        d[r][0] = even;
+        d[r][1] = odd;
+        d[r][2] = __builtin_shufflevector(even, v2, 1, 2, 3, 4);
+        d[r][3] = __builtin_shufflevector(odd, v2, 1, 2, 3, 5);
+    }
+    for (int q = 0; q < 4; q++) {
+        b[0][q] = d[0][q] - d[2][q];
+        b[1][q] = d[1][q] + d[2][q];
+        b[2][q] = d[2][q] - d[1][q];
+        b[3][q] = d[1][q] - d[3][q];
+    }
+    for (int r = 0; r < 4; r++) {
+        gb_v4f_store(dst + (r * 4 + 0) * j->stride, b[r][0] - b[r][2]);
+        gb_v4f_store(dst + (r * 4 + 1) * j->stride, b[r][1] + b[r][2]);
+        gb_v4f_store(dst + (r * 4 + 2) * j->stride, b[r][2] - b[r][1]);
+        gb_v4f_store(dst + (r * 4 + 3) * j->stride, b[r][1] - b[r][3]);
+    }
+}
+
 static void input_task(void *ctx, int ith, int nth) {
     const wino_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
@@ -95,40 +162,77 @@ static void input_task(void *ctx, int ith, int nth) {
     split(s->C, ith, nth, &c0, &c1);
     for (int c = c0; c < c1; c++) {
         const float *x = j->in + (size_t)c * s->H * s->W;
-        for (int t = 0; t < T; t++) {
-            const int h0 = (t / j->TW) * 2 - s->pad, w0 = (t % j->TW) * 2 - s->pad;
-            float d[4][4], b[4][4];
-            if (h0 >= 0 && w0 >= 0 && h0 + 4 <= s->H && w0 + 4 <= s->W) {
-                for (int r = 0; r < 4; r++) memcpy(d[r], x + (size_t)(h0 + r) * s->W + w0, sizeof d[r]);
-            } else {
-                for (int r = 0; r < 4; r++)
-                    for (int q = 0; q < 4; q++) {
-                        const int h = h0 + r, w = w0 + q;
-                        d[r][q] = (h >= 0 && h < s->H && w >= 0 && w < s->W) ? x[(size_t)h * s->W + w] : 0.0f;
-                    }
-            }
-            for (int q = 0; q < 4; q++) {            // b = B^T d
-                b[0][q] = d[0][q] - d[2][q];
-                b[1][q] = d[1][q] + d[2][q];
-                b[2][q] = d[2][q] - d[1][q];
-                b[3][q] = d[1][q] - d[3][q];
-            }
+        for (int t = 0; t < T; t += 4) {
             float *dst = j->out + (size_t)(t / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t % GB_GEMM_NR;
-            for (int r = 0; r < 4; r++) {            // v = b B, scattered to the 16 V[xi]
-                dst[(r * 4 + 0) * j->stride] = b[r][0] - b[r][2];
-                dst[(r * 4 + 1) * j->stride] = b[r][1] + b[r][2];
-                dst[(r * 4 + 2) * j->stride] = b[r][2] - b[r][1];
-                dst[(r * 4 + 3) * j->stride] = b[r][1] - b[r][3];
+            const int th = t / j->TW, tw = t % j->TW;
+            const int h0 = th * 2 - s->pad, w0 = tw * 2 - s->pad;
+            if (t + 4 <= T && tw + 4 <= j->TW) {
+                if (h0 >= 0 && h0 + 4 <= s->H && w0 >= 0 && w0 + 12 <= s->W) {
+                    input_group_simd(j, x + (size_t)h0 * s->W + w0, (size_t)s->W, dst);
+                } else {   // at the border: copy the patch with its zero padding first
+                    float patch[4][12];
+                    for (int r = 0; r < 4; r++)
+                        for (int q = 0; q < 12; q++) {
+                            const int h = h0 + r, w = w0 + q;
+                            patch[r][q] = (h >= 0 && h < s->H && w >= 0 && w < s->W) ? x[(size_t)h * s->W + w] : 0.0f;
+                        }
+                    input_group_simd(j, &patch[0][0], 12, dst);
+                }
+            } else {
+                for (int i = 0; i < 4; i++) {
+                    if (t + i < T) input_tile_scalar(j, x, t + i, dst + i);
+                    else for (int xi = 0; xi < 16; xi++) dst[i + xi * j->stride] = 0.0f;   // unused lanes
+                }
             }
         }
-        // lanes past T in the last panel multiply into columns never stored; zero them anyway
-        for (int t = T; t % GB_GEMM_NR; t++)
+        // lanes past the last group in the last panel: never stored, zero anyway
+        for (int t = (T + 3) / 4 * 4; t % GB_GEMM_NR; t++)
             for (int xi = 0; xi < 16; xi++)
                 j->out[xi * j->stride + (size_t)(t / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t % GB_GEMM_NR] = 0.0f;
     }
 }
 
-// y block = A^T m A for every tile, split over output channels.
+// y block = A^T m A for every tile, split over output channels. Groups of
+// 4 tiles in one tile row with their 2x8 outputs inside the image run as
+// vectors (lane = tile), then interleave the two output columns back into
+// image rows; the rest go tile by tile. Same expressions: same bits.
+static inline void output_tile_scalar(const wino_job *j, const float *m0, size_t plane, int t, float *y) {
+    const gb_conv2d_shape *s = j->s;
+    float m[16], a[2][4];
+    for (int xi = 0; xi < 16; xi++) m[xi] = m0[xi * plane + t];
+    for (int q = 0; q < 4; q++) {                // a = A^T m
+        a[0][q] = m[q] + m[4 + q] + m[8 + q];
+        a[1][q] = m[4 + q] - m[8 + q] - m[12 + q];
+    }
+    const int h = (t / j->TW) * 2, w = (t % j->TW) * 2;
+    for (int r = 0; r < 2 && h + r < s->OH; r++) {   // y = a A
+        float *row = y + (size_t)(h + r) * s->OW + w;
+        const float y0 = a[r][0] + a[r][1] + a[r][2], y1 = a[r][1] - a[r][2] - a[r][3];
+        row[0] = j->accumulate ? row[0] + y0 : y0;
+        if (w + 1 < s->OW) row[1] = j->accumulate ? row[1] + y1 : y1;
+    }
+}
+
+static inline void output_group_simd(const wino_job *j, const float *m0, size_t plane, int t, float *y) {
+    const gb_conv2d_shape *s = j->s;
+    gb_v4f m[16], a[2][4];
+    for (int xi = 0; xi < 16; xi++) m[xi] = gb_v4f_load(m0 + xi * plane + t);
+    for (int q = 0; q < 4; q++) {
+        a[0][q] = m[q] + m[4 + q] + m[8 + q];
+        a[1][q] = m[4 + q] - m[8 + q] - m[12 + q];
+    }
+    const int h = (t / j->TW) * 2, w = (t % j->TW) * 2;
+    for (int r = 0; r < 2; r++) {
+        const gb_v4f y0 = a[r][0] + a[r][1] + a[r][2];      // column 2i of tile i
+        const gb_v4f y1 = a[r][1] - a[r][2] - a[r][3];      // column 2i+1
+        float *row = y + (size_t)(h + r) * s->OW + w;
+        gb_v4f lo = __builtin_shufflevector(y0, y1, 0, 4, 1, 5), hi = __builtin_shufflevector(y0, y1, 2, 6, 3, 7);
+        if (j->accumulate) { lo = gb_v4f_load(row) + lo; hi = gb_v4f_load(row + 4) + hi; }
+        gb_v4f_store(row, lo);
+        gb_v4f_store(row + 4, hi);
+    }
+}
+
 static void output_task(void *ctx, int ith, int nth) {
     const wino_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
@@ -139,18 +243,12 @@ static void output_task(void *ctx, int ith, int nth) {
     for (int oc = o0; oc < o1; oc++) {
         float *y = j->out + (size_t)oc * s->OH * s->OW;
         const float *m0 = j->in + (size_t)oc * T;
-        for (int t = 0; t < T; t++) {
-            float m[16], a[2][4];
-            for (int xi = 0; xi < 16; xi++) m[xi] = m0[xi * plane + t];
-            for (int q = 0; q < 4; q++) {            // a = A^T m
-                a[0][q] = m[q] + m[4 + q] + m[8 + q];
-                a[1][q] = m[4 + q] - m[8 + q] - m[12 + q];
-            }
-            const int h = (t / j->TW) * 2, w = (t % j->TW) * 2;
-            for (int r = 0; r < 2 && h + r < s->OH; r++) {   // y = a A
-                y[(size_t)(h + r) * s->OW + w] = a[r][0] + a[r][1] + a[r][2];
-                if (w + 1 < s->OW) y[(size_t)(h + r) * s->OW + w + 1] = a[r][1] - a[r][2] - a[r][3];
-            }
+        for (int t = 0; t < T; t += 4) {
+            const int th = t / j->TW, tw = t % j->TW;
+            if (t + 4 <= T && tw + 4 <= j->TW && 2 * th + 2 <= s->OH && 2 * tw + 8 <= s->OW)
+                output_group_simd(j, m0, plane, t, y);
+            else
+                for (int i = 0; i < 4 && t + i < T; i++) output_tile_scalar(j, m0, plane, t + i, y);
         }
     }
 }
@@ -161,17 +259,48 @@ size_t gb_conv2d_winograd_scratch_bytes(const gb_conv2d_shape *s) {
     return sizeof(float) * 16 * (member_stride(gb_f32_packed_b_floats(s->C, T)) + member_stride((size_t)s->OC * T));
 }
 
-void gb_conv2d_winograd_forward(const gb_conv2d_shape *s, const float *u, const float *x, float *y,
-                                void *scratch) {
+static void winograd_run(const gb_conv2d_shape *s, const float *u, const float *x, float *y,
+                         void *scratch, int accumulate) {
     GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
     const int TH = (s->OH + 1) / 2, TW = (s->OW + 1) / 2, T = TH * TW;
     const size_t sv = member_stride(gb_f32_packed_b_floats(s->C, T)), sm = member_stride((size_t)s->OC * T);
     float *v = scratch, *m = v + 16 * sv;
     for (int n = 0; n < s->N; n++) {
-        wino_job in = { s, x + (size_t)n * s->C * s->H * s->W, v, TH, TW, sv };
+        wino_job in = { s, x + (size_t)n * s->C * s->H * s->W, v, TH, TW, sv, 0, 0 };
         gb_parallel_for(input_task, &in);
         gb_f32_gemm_packed_batched(16, s->OC, T, s->C, u, s->C, (size_t)s->OC * s->C, v, sv, m, T, sm);
-        wino_job out = { s, m, y + (size_t)n * s->OC * s->OH * s->OW, TH, TW, sm };
+        wino_job out = { s, m, y + (size_t)n * s->OC * s->OH * s->OW, TH, TW, sm, 0, accumulate };
         gb_parallel_for(output_task, &out);
     }
+}
+
+void gb_conv2d_winograd_forward(const gb_conv2d_shape *s, const float *u, const float *x, float *y,
+                                void *scratch) {
+    winograd_run(s, u, x, y, scratch, 0);
+}
+
+// --- backward for the input --------------------------------------------------
+// dx[c,h,v] = sum_{o,kh,kw} w[o,c,kh,kw] dy[o, h+p-kh, v+p-kw] is itself a 3x3
+// stride-1 correlation: of dy (OC channels) with w turned by 180 degrees and
+// transposed (C outputs), padded by 2-p. Same machinery, shape swapped.
+static gb_conv2d_shape dx_shape(const gb_conv2d_shape *s) {
+    GB_ASSERT(gb_conv2d_winograd_ok(s) && s->pad <= 2, "winograd dx needs 3x3 stride 1 pad <= 2");
+    return gb_conv2d_shape_make(s->N, s->OC, s->OH, s->OW, s->C, 3, 3, 1, 2 - s->pad);
+}
+
+void gb_conv2d_winograd_transform_weights_dx(const gb_conv2d_shape *s, const float *w, float *u) {
+    (void)dx_shape(s);
+    wino_job j = { s, w, u, 0, 0, 0, 1, 0 };
+    gb_parallel_for(weights_task, &j);
+}
+
+size_t gb_conv2d_winograd_backward_dx_scratch_bytes(const gb_conv2d_shape *s) {
+    const gb_conv2d_shape t = dx_shape(s);
+    return gb_conv2d_winograd_scratch_bytes(&t);
+}
+
+void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, const float *u_dx, const float *dy,
+                                    float *dx, void *scratch) {
+    const gb_conv2d_shape t = dx_shape(s);
+    winograd_run(&t, u_dx, dy, dx, scratch, 1);
 }

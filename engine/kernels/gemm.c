@@ -1,6 +1,6 @@
 // gemm.c: packing and the blocked, threaded GEMM driver (contract in gemm.h).
 //
-// Loop nest, per thread, over the part of C it owns (GotoBLAS order):
+// Loop nest over one unit of work, a block of C (GotoBLAS order):
 //   for each K block [k0, k0+kc)          kc from K only: a fixed summation order
 //     for each block of mc rows of A      mc x kc of A (~192 KiB) stays in L2
 //       for each B panel p (8 columns)    kc x 8 of B (<= 16 KiB) stays in L1
@@ -14,6 +14,7 @@
 #include "../core/gb_status.h"
 #include "../threads/gb_pool.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 // --- configuration ----------------------------------------------------------
@@ -117,6 +118,7 @@ typedef struct gemm_job {
     int mr;
     int batch;                          // independent GEMMs of the same shape
     size_t stride_a, stride_b, stride_c;
+    atomic_int next_unit;               // dynamic schedule: the next unit to take
 } gemm_job;
 
 // Splits [0, n) into nth nearly equal ranges.
@@ -125,43 +127,32 @@ static void split(int n, int ith, int nth, int *lo, int *hi) {
     *hi = (int)((long long)n * (ith + 1) / nth);
 }
 
-static void gemm_one(const gemm_job *j, int ith, int nth) {
+// C[m0:m1, panels p0:p1] of one GEMM: the blocked loop nest at the top of
+// this file. Every element gets its whole K sum here, in K-block order.
+static void gemm_block(const gemm_job *j, const float *A, const float *Bp, float *C,
+                       int m0, int m1, int p0, int p1) {
     const int mr = j->mr;
-    const int n_panels = (j->N + GB_GEMM_NR - 1) / GB_GEMM_NR;
-    const int m_tiles = (j->M + mr - 1) / mr;
-    // Give each thread a slab of panels or a slab of row tiles, whichever
-    // balances better (largest share vs the ideal); ties go to panels.
-    int p0 = 0, p1 = n_panels, t0 = 0, t1 = m_tiles;
-    if (nth > 1) {
-        const int max_p = (n_panels + nth - 1) / nth, max_t = (m_tiles + nth - 1) / nth;
-        if ((long long)max_p * m_tiles <= (long long)max_t * n_panels) split(n_panels, ith, nth, &p0, &p1);
-        else split(m_tiles, ith, nth, &t0, &t1);
-    }
-    if (p0 >= p1 || t0 >= t1) return;
-    const int m0 = t0 * mr, m1 = t1 * mr < j->M ? t1 * mr : j->M;
-
     int acc = j->accumulate;
     if (j->bias) {   // C = (C or 0) + bias, then the products accumulate on top
+        const int n1 = p1 * GB_GEMM_NR < j->N ? p1 * GB_GEMM_NR : j->N;
         for (int m = m0; m < m1; m++) {
-            float *c = j->C + (size_t)m * j->ldc;
-            const int n1 = p1 * GB_GEMM_NR < j->N ? p1 * GB_GEMM_NR : j->N;
+            float *c = C + (size_t)m * j->ldc;
             for (int n = p0 * GB_GEMM_NR; n < n1; n++) c[n] = (acc ? c[n] : 0.0f) + j->bias[n];
         }
         acc = 1;
     }
-
     const int kc_max = gb_gemm_kc(j->M, j->K), mc = gemm_mc(kc_max, mr);
     for (int k0 = 0; k0 < j->K; k0 += kc_max) {
         const size_t kc = (size_t)(j->K - k0 < kc_max ? j->K - k0 : kc_max);
         for (int mb = m0; mb < m1; mb += mc) {
             const int mb1 = mb + mc < m1 ? mb + mc : m1;
             for (int p = p0; p < p1; p++) {
-                const float *bp = j->Bp + (size_t)p * j->K * GB_GEMM_NR + (size_t)k0 * GB_GEMM_NR;
+                const float *bp = Bp + (size_t)p * j->K * GB_GEMM_NR + (size_t)k0 * GB_GEMM_NR;
                 const size_t nr = (size_t)(j->N - p * GB_GEMM_NR < GB_GEMM_NR ? j->N - p * GB_GEMM_NR : GB_GEMM_NR);
-                float *cp = j->C + p * GB_GEMM_NR;
+                float *cp = C + p * GB_GEMM_NR;
                 for (int m = mb; m < mb1; m += mr) {
                     const size_t rows = (size_t)(mb1 - m < mr ? mb1 - m : mr);
-                    j->ukernel(rows, nr, kc, j->A + (size_t)m * j->lda + k0, (size_t)j->lda, bp,
+                    j->ukernel(rows, nr, kc, A + (size_t)m * j->lda + k0, (size_t)j->lda, bp,
                                cp + (size_t)m * j->ldc, (size_t)j->ldc, acc || k0 > 0);
                 }
             }
@@ -169,14 +160,32 @@ static void gemm_one(const gemm_job *j, int ith, int nth) {
     }
 }
 
+// Work is cut into units (a slab of panels x all rows when N is wide, else
+// a slab of row tiles x all panels), about 4 per thread, and threads take
+// units from a shared counter: a thread slowed down by the OS (a busy
+// machine, a browser tab) simply takes fewer. Which thread computes a unit
+// does not change how its elements are summed, so results stay
+// bit-identical for any thread count and any schedule.
 static void gemm_task(void *ctx, int ith, int nth) {
-    const gemm_job *j = ctx;
-    gemm_job one = *j;
-    for (int b = 0; b < j->batch; b++) {   // same split for every member of the batch
-        one.A = j->A + b * j->stride_a;
-        one.Bp = j->Bp + b * j->stride_b;
-        one.C = j->C + b * j->stride_c;
-        gemm_one(&one, ith, nth);
+    gemm_job *j = ctx;
+    (void)ith;
+    const int mr = j->mr;
+    const int n_panels = (j->N + GB_GEMM_NR - 1) / GB_GEMM_NR;
+    const int m_tiles = (j->M + mr - 1) / mr;
+    const int by_panels = n_panels >= 4 * nth || n_panels >= m_tiles;
+    const int span = by_panels ? n_panels : m_tiles;
+    int per_unit = nth == 1 ? span : span / (4 * nth);
+    if (per_unit < 1) per_unit = 1;
+    const int units = (span + per_unit - 1) / per_unit;
+    for (;;) {
+        const int u = atomic_fetch_add_explicit(&j->next_unit, 1, memory_order_relaxed);
+        if (u >= units * j->batch) break;
+        const int b = u / units, lo = (u % units) * per_unit;
+        const int hi = lo + per_unit < span ? lo + per_unit : span;
+        const float *A = j->A + b * j->stride_a, *Bp = j->Bp + b * j->stride_b;
+        float *C = j->C + b * j->stride_c;
+        if (by_panels) gemm_block(j, A, Bp, C, 0, j->M, lo, hi);
+        else gemm_block(j, A, Bp, C, lo * mr, hi * mr < j->M ? hi * mr : j->M, 0, n_panels);
     }
 }
 
@@ -191,7 +200,7 @@ void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const floa
         return;
     }
     const gb_gemm_config *cfg = current();
-    gemm_job j = { M, N, K, lda, ldc, accumulate, A, Bp, bias, C, cfg->ukernel, cfg->mr, 1, 0, 0, 0 };
+    gemm_job j = { M, N, K, lda, ldc, accumulate, A, Bp, bias, C, cfg->ukernel, cfg->mr, 1, 0, 0, 0, 0 };
     gb_parallel_for(gemm_task, &j);
 }
 
@@ -201,7 +210,7 @@ void gb_f32_gemm_packed_batched(int batch, int M, int N, int K, const float *A, 
     GB_ASSERT(M > 0 && N > 0 && K > 0 && lda >= K && ldc >= N && batch >= 0, "M=%d N=%d K=%d", M, N, K);
     const gb_gemm_config *cfg = current();
     gemm_job j = { M, N, K, lda, ldc, 0, A, Bp, NULL, C, cfg->ukernel, cfg->mr, batch,
-                   stride_a, stride_b, stride_c };
+                   stride_a, stride_b, stride_c, 0 };
     gb_parallel_for(gemm_task, &j);
 }
 

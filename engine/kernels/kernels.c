@@ -3,6 +3,10 @@
 
 #define GB_KERNEL_OPS                                                          \
     .conv2d_forward = gb_conv2d_forward, .conv2d_backward = gb_conv2d_backward, \
+    .conv2d_winograd_transform_weights = gb_conv2d_winograd_transform_weights, \
+    .conv2d_winograd_forward = gb_conv2d_winograd_forward,                     \
+    .conv2d_winograd_transform_weights_dx = gb_conv2d_winograd_transform_weights_dx, \
+    .conv2d_winograd_backward_dx = gb_conv2d_winograd_backward_dx,             \
     .maxpool2d_forward = gb_f32_maxpool2d_forward,                             \
     .maxpool2d_backward = gb_f32_maxpool2d_backward,                           \
     .global_avgpool_forward = gb_f32_global_avgpool_forward,                   \

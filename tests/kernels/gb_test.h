@@ -23,14 +23,14 @@ static int gb_test_failures;
 
 static uint64_t gb_test_rng = 0x9E3779B97F4A7C15ull;
 // Uniform in [-1, 1): xorshift, the same stream on every platform.
-static float rnd(void) {
+__attribute__((unused)) static float rnd(void) {
     gb_test_rng ^= gb_test_rng << 13;
     gb_test_rng ^= gb_test_rng >> 7;
     gb_test_rng ^= gb_test_rng << 17;
     return (float)((double)(gb_test_rng >> 11) / 9007199254740992.0 * 2.0 - 1.0);
 }
-static void fill(float *p, size_t n) { for (size_t i = 0; i < n; i++) p[i] = rnd(); }
-static float *alloc_f(size_t n) {
+__attribute__((unused)) static void fill(float *p, size_t n) { for (size_t i = 0; i < n; i++) p[i] = rnd(); }
+__attribute__((unused)) static float *alloc_f(size_t n) {
     float *p = aligned_alloc(64, ((n * sizeof(float) + 63) / 64 + 1) * 64);
     memset(p, 0, n * sizeof(float));
     return p;

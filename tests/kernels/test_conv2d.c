@@ -129,6 +129,25 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
         gb_gemm_set_config(NULL);
         CHECK(!memcmp(y, y1, ny * 4), "%s: winograd scalar microkernel not bit-identical", name);
         free(u); free(ws);
+        // Winograd dx (accumulating onto dx0) against the direct backward in double
+        u = alloc_f(gb_conv2d_winograd_weights_floats(&s));
+        ws = alloc_f(gb_conv2d_winograd_backward_dx_scratch_bytes(&s) / sizeof(float));
+        for (int nt = 1; nt <= 3; nt++) {
+            gb_pool_init(nt);
+            memcpy(dx, dx0, nx * sizeof(float));
+            gb_conv2d_winograd_transform_weights_dx(&s, w, u);
+            gb_conv2d_winograd_backward_dx(&s, u, dy, dx, ws);
+            if (nt == 1) {
+                double e = 0;
+                for (size_t i = 0; i < nx; i++) e = fmax(e, fabs(dx[i] - rdx[i]));
+                CHECK(e < 1e-5 * (OC * 9 + 4), "%s: winograd dx max err %g", name, e);
+                memcpy(dx1, dx, nx * 4);
+            } else {
+                CHECK(!memcmp(dx, dx1, nx * 4), "%s: winograd dx %d threads not bit-identical", name, nt);
+            }
+        }
+        gb_pool_init(1);
+        free(u); free(ws);
     }
 
     // Central differences on a few entries of x and w (conv is linear in
@@ -172,6 +191,8 @@ int main(void) {
     test_conv(1, 80, 9, 9, 5, 3, 3, 1, 1);    // K = 720 > 512: two K blocks
     test_conv(2, 3, 8, 6, 4, 3, 3, 1, 0);     // unpadded 3x3: Winograd with even output
     test_conv(1, 2, 4, 5, 3, 3, 3, 1, 2);     // pad 2
+    test_conv(1, 3, 10, 30, 5, 3, 3, 1, 1);   // Winograd vector groups (TW = 15: some straddle rows)
+    test_conv(2, 4, 12, 28, 6, 3, 3, 1, 1);   // TW = 14
     gb_pool_shutdown();
     return test_summary("test_conv2d");
 }

@@ -1,0 +1,64 @@
+// test_pool.c: the thread pool's contract. Every ith in [0, nth) runs exactly
+// once per call; the call returns only after all have finished; nested calls
+// run inline; re-init with another count works; and the sleep path (workers
+// and caller parked on condition variables after the spin budget) never
+// loses a wake-up: calls separated by pauses longer than the spin must all
+// complete (a lost wake-up hangs, which `timeout` turns into a failure).
+#define _POSIX_C_SOURCE 200112L
+#include "gb_test.h"
+#include "../../engine/threads/gb_pool.h"
+
+#include <stdatomic.h>
+#include <time.h>
+
+typedef struct count_ctx {
+    atomic_int calls[GB_POOL_MAX_THREADS];
+    atomic_int nested_ok, seen_nth;
+    int slow;               // ith 1 lingers, so the caller waits on the done path
+} count_ctx;
+
+static void inner(void *ctx, int ith, int nth) {
+    count_ctx *c = ctx;
+    if (ith == 0 && nth == 1) atomic_fetch_add(&c->nested_ok, 1);
+}
+
+static void task(void *ctx, int ith, int nth) {
+    count_ctx *c = ctx;
+    atomic_fetch_add(&c->calls[ith], 1);
+    atomic_store(&c->seen_nth, nth);
+    gb_parallel_for(inner, ctx);                     // nested: must run inline, nth = 1
+    if (c->slow && ith == 1) {
+        struct timespec t = { 0, 2 * 1000 * 1000 };  // 2 ms > the caller's spin budget
+        nanosleep(&t, NULL);
+    }
+}
+
+int main(void) {
+    for (int n = 1; n <= 4; n++) {
+        CHECK(gb_pool_init(n) == GB_OK, "init %d", n);
+        CHECK(gb_pool_init(n) == GB_OK, "init %d again (idempotent)", n);
+        const int nth = gb_pool_threads();
+        for (int round = 0; round < 3; round++) {
+            count_ctx c;
+            memset(&c, 0, sizeof c);
+            c.slow = round == 2;
+            const int iters = round == 0 ? 2000 : 20;
+            for (int i = 0; i < iters; i++) {
+                gb_parallel_for(task, &c);
+                if (round == 1) {                    // let everyone fall asleep
+                    struct timespec t = { 0, 3 * 1000 * 1000 };
+                    nanosleep(&t, NULL);
+                }
+            }
+            for (int i = 0; i < nth; i++)
+                CHECK(atomic_load(&c.calls[i]) == iters, "n=%d round %d: ith %d ran %d times, want %d",
+                      n, round, i, atomic_load(&c.calls[i]), iters);
+            CHECK(atomic_load(&c.seen_nth) == nth, "nth %d vs %d", atomic_load(&c.seen_nth), nth);
+            CHECK(atomic_load(&c.nested_ok) == iters * nth, "nested calls not inline");
+        }
+    }
+    printf("pool threads at the end: %d\n", gb_pool_threads());
+    gb_pool_shutdown();
+    CHECK(gb_pool_threads() == 1, "shutdown leaves 1");
+    return test_summary("test_pool");
+}
