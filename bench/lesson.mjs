@@ -1,5 +1,6 @@
 // lesson.mjs: the default lesson (a, b, Q = 3a³ − b², Q.backward([1, 1]), the
-// state and graph as JSON) timed in each wasm build, plus the wasm file sizes.
+// state and graph as JSON) timed in each build of the lesson module (what the
+// page runs), plus the sizes of both modules' wasm files.
 //   node bench/lesson.mjs [--runs N]
 // Prints a table; the target (issue 2) is < 1 ms per lesson.
 import { statSync } from 'node:fs';
@@ -18,7 +19,7 @@ const lesson = [
 
 const rows = [];
 for (const build of ['mt', 'simd', 'scalar']) {
-	const eng = await loadEngine({ build });
+	const eng = await loadEngine({ build, module: 'lesson' });
 	for (let i = 0; i < 200; i++) eng.run(lesson);          // warm up (V8 tiers up hot functions)
 	const t = [];
 	for (let i = 0; i < runs; i++) {
@@ -31,7 +32,8 @@ for (const build of ['mt', 'simd', 'scalar']) {
 	t.sort((x, y) => x - y);
 	rows.push({
 		build, 'median ms': t[runs >> 1].toFixed(4), 'min ms': t[0].toFixed(4), 'p99 ms': t[Math.floor(runs * 0.99)].toFixed(4),
-		'wasm KB': (statSync(`${wasmDir}gradbox-${build}.wasm`).size / 1024).toFixed(1),
+		'lesson wasm KB': (statSync(`${wasmDir}gradbox-lesson-${build}.wasm`).size / 1024).toFixed(1),
+		'full wasm KB': (statSync(`${wasmDir}gradbox-${build}.wasm`).size / 1024).toFixed(1),
 	});
 }
 console.log(`default lesson: forward + backward + state/graph JSON (parsed), ${runs} runs`);

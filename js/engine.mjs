@@ -61,9 +61,9 @@ async function defaultWasmDir() {
 	return new URL(/* @vite-ignore */ '../web/public/wasm/', import.meta.url).href;
 }
 
-async function instantiate(build, wasmDir) {
+async function instantiate(name, wasmDir) {
 	const dir = wasmDir.endsWith('/') ? wasmDir : `${wasmDir}/`;
-	const url = `${dir}gradbox-${build}.mjs`;
+	const url = `${dir}${name}.mjs`;
 	const opts = { locateFile: (f) => dir + f };
 	if (isNode) {
 		// (kept out of browser bundles: these run only under Node)
@@ -74,9 +74,9 @@ async function instantiate(build, wasmDir) {
 		// The emscripten glue expects these CommonJS globals under Node.
 		globalThis.require ??= createRequire(import.meta.url);
 		globalThis.__dirname ??= path;
-		opts.wasmBinary = readFileSync(`${path}gradbox-${build}.wasm`);
+		opts.wasmBinary = readFileSync(`${path}${name}.wasm`);
 		opts.locateFile = (f) => path + f;
-		opts.mainScriptUrlOrBlob = `${path}gradbox-${build}.mjs`;
+		opts.mainScriptUrlOrBlob = `${path}${name}.mjs`;
 	} else {
 		opts.mainScriptUrlOrBlob = url;
 	}
@@ -86,28 +86,32 @@ async function instantiate(build, wasmDir) {
 
 /**
  * Loads the engine. `build` is 'auto' (pick by environment), 'mt', 'simd' or 'scalar';
- * `wasmDir` is where gradbox-<build>.{mjs,wasm} live (a URL or, in Node, a path);
- * `threads` caps the engine's threads in the mt build (default: one per core, at most 8).
+ * `module` is 'full' (autograd, ResNet-18, weights: gradbox-<build>) or 'lesson' (the
+ * autograd lesson alone, a smaller download: gradbox-lesson-<build>); `wasmDir` is where
+ * the .mjs/.wasm files live (a URL or, in Node, a path); `threads` caps the engine's
+ * threads in the mt build (default: one per core, at most 8).
  */
-export async function loadEngine({ build = 'auto', wasmDir, threads } = {}) {
+export async function loadEngine({ build = 'auto', module = 'full', wasmDir, threads } = {}) {
 	if (build !== 'auto' && !BUILDS.includes(build)) throw new Error(`unknown build '${build}' (use mt, simd or scalar)`);
+	if (module !== 'full' && module !== 'lesson') throw new Error(`unknown module '${module}' (use full or lesson)`);
 	const chosen = build === 'auto' ? detectBuild() : build;
-	const M = await instantiate(chosen, wasmDir ?? (await defaultWasmDir()));
+	const name = module === 'lesson' ? `gradbox-lesson-${chosen}` : `gradbox-${chosen}`;
+	const M = await instantiate(name, wasmDir ?? (await defaultWasmDir()));
 	if (chosen === 'mt') {
 		// One engine thread per core, at most 8 (the emscripten worker pool's size).
 		const cores = globalThis.navigator?.hardwareConcurrency
 			?? (await import(/* @vite-ignore */ 'node:os')).availableParallelism();
 		M._gb_set_threads(Math.max(1, Math.min(8, threads ?? cores)));
 	}
-	return new Engine(M, chosen);
+	return new Engine(M, chosen, module);
 }
 
 export class Engine {
-	constructor(M, build) {
+	constructor(M, build, module = 'full') {
 		this.M = M;
 		this.build = build;
 		const info = JSON.parse(M.UTF8ToString(M._gb_build_info()));
-		this.info = { build, simd: info.simd, threads: info.threads, version: info.version };
+		this.info = { build, module, simd: info.simd, threads: info.threads, version: info.version };
 		this.ws = M._gb_ws_new();
 		if (this.ws <= 0) throw new Error(`engine: ${this.#message()}`);
 	}
@@ -214,6 +218,7 @@ export class Engine {
 
 	/** A ResNet-18 in this engine (see js/model.mjs). */
 	model(numClasses = 1000, seed = 0) {
+		if (!this.M._gb_model_new) throw new Error("this is the lesson module, which has no ResNet-18: load the engine with module: 'full'");
 		const h = this.M._gb_model_new(numClasses, seed);
 		if (h <= 0) throw new Error(this.#message());
 		return new Model(this, h);

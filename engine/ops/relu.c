@@ -2,18 +2,27 @@
 //   forward   y = max(x, 0)
 //   backward  dx += dy * [y > 0]   the gate passes the gradient or blocks it
 // NOTE: relu'(0) is taken as 0 and NaN passes through, as in PyTorch (which
-// also tests the saved output). The loops are the kernel table's (SIMD or
-// scalar twin: engine/kernels/f32-relu).
+// also tests the saved output). The loops are engine/kernels/f32-relu's: the
+// SIMD twin where the build has vectors, as the kernel table chooses, named
+// here so the lesson's build needs no other kernel.
 #include "gb_ops.h"
 
 #include "../kernels/kernels.h"
+
+#if defined(__wasm_simd128__) || defined(__SSE2__) || defined(__ARM_NEON)
+#define relu_forward_kernel gb_f32_relu__wasmsimd
+#define relu_backward_kernel gb_f32_relu_backward__wasmsimd
+#else
+#define relu_forward_kernel gb_f32_relu__scalar
+#define relu_backward_kernel gb_f32_relu_backward__scalar
+#endif
 
 static void relu_backward(gb_node *node, gb_graph *g) {
     gb_tensor *x = node->inputs[0];
     float *dx = gb_flow(g, x);
     if (!dx) return;
     // y > 0 exactly where x > 0, so the output serves as the kernel's gate.
-    gb_kernels()->relu_backward((size_t)x->numel, node->output->data, node->output->flow, dx);
+    relu_backward_kernel((size_t)x->numel, node->output->data, node->output->flow, dx);
 }
 
 static void relu_describe(const gb_node *node, gb_sb *sb, int locals) {
@@ -29,7 +38,7 @@ const gb_op_def gb_op_relu = { .name = "ReluBackward0", .backward = relu_backwar
 gb_status gb_relu(gb_graph *g, gb_tensor *x, gb_tensor **out) {
     gb_tensor *y = gb_graph_tensor(g, x->ndim, x->shape);
     if (!y) return GB_ERR_NOMEM;
-    gb_kernels()->relu((size_t)x->numel, x->data, y->data);
+    relu_forward_kernel((size_t)x->numel, x->data, y->data);
     gb_graph_record(g, &gb_op_relu, y, &x, 1, NULL);
     *out = y;
     return GB_OK;

@@ -61,3 +61,11 @@ test('keyboard users see where focus is', async ({ page, lesson }) => {
 	const outline = await page.getByTestId('input-a').evaluate((el) => getComputedStyle(el).outlineStyle);
 	expect(outline).not.toBe('none');
 });
+
+test('the lesson downloads only the small lesson module of the engine', async ({ page, lesson }) => {
+	const wasm = [];
+	page.context().on('request', (r) => { if (r.url().endsWith('.wasm')) wasm.push(new URL(r.url()).pathname.split('/').pop()); });
+	await lesson.open();
+	expect(wasm.length).toBeGreaterThan(0);
+	for (const f of wasm) expect(f).toMatch(/^gradbox-lesson-(mt|simd|scalar)\.wasm$/);
+});

@@ -9,7 +9,8 @@ const configFile = fileURLToPath(new URL('../../web/vite.config.mjs', import.met
 const port = Number(process.env.GB_E2E_PORT || 47311);
 
 const wasmDir = fileURLToPath(new URL('../../web/public/wasm/', import.meta.url));
-for (const f of ['gradbox-mt.mjs', 'gradbox-mt.wasm', 'gradbox-mt.worker.js', 'gradbox-simd.mjs', 'gradbox-simd.wasm', 'gradbox-scalar.mjs', 'gradbox-scalar.wasm']) {
+for (const f of ['gradbox-lesson-mt.mjs', 'gradbox-lesson-mt.wasm', 'gradbox-lesson-mt.worker.js', 'gradbox-lesson-simd.mjs',
+	'gradbox-lesson-simd.wasm', 'gradbox-lesson-scalar.mjs', 'gradbox-lesson-scalar.wasm']) {
 	if (!existsSync(wasmDir + f)) {
 		console.error(`missing ${wasmDir}${f}: run scripts/build-wasm.sh first`);
 		process.exit(1);

@@ -53,13 +53,16 @@ function nativeRunner() {
 	};
 }
 
-/** Every build that is present: native (if built) and the three wasm variants. */
+/** Every build that is present: native (if built) and the three wasm variants of both modules. */
 export async function allRunners() {
 	const runners = [];
 	if (existsSync(NATIVE_RUNNER)) runners.push(nativeRunner());
-	for (const build of ['mt', 'simd', 'scalar']) {
-		const eng = await loadEngine({ build });
-		runners.push({ name: build, run: (steps) => eng.run(steps), dispose: () => eng.dispose() });
+	for (const module of ['full', 'lesson']) {
+		for (const build of ['mt', 'simd', 'scalar']) {
+			const eng = await loadEngine({ build, module });
+			const name = module === 'lesson' ? `lesson-${build}` : build;
+			runners.push({ name, run: (steps) => eng.run(steps), dispose: () => eng.dispose() });
+		}
 	}
 	return runners;
 }

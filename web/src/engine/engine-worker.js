@@ -13,7 +13,8 @@ self.onmessage = async (event) => {
 	try {
 		if (type === 'init') {
 			// `build` forces one (?build=scalar) when this browser can run it.
-			engine ??= loadEngine({ build: detectBuild(event.data.build), wasmDir: event.data.wasmDir });
+			// The autograd lesson needs only the small module (no ResNet-18 kernels).
+			engine ??= loadEngine({ build: detectBuild(event.data.build), module: 'lesson', wasmDir: event.data.wasmDir });
 			const eng = await engine;
 			self.postMessage({ id, ok: true, info: eng.info });
 		} else if (type === 'run') {
