@@ -40,6 +40,8 @@ typedef struct gb_tensor {
     gb_node *grad_fn;         // the node that made it; NULL for leaves and constants
     const char *name;         // the user's name for a leaf ("a"), else NULL
     int mark;                 // scratch for graph walks
+    unsigned version;         // bumped when the values change outside the tape (an
+                              // optimizer step, a load): caches derived from them check it
 } gb_tensor;
 
 static inline int gb_needs_grad(const gb_tensor *t) { return (t->flags & GB_NEEDS_GRAD) != 0; }

@@ -10,7 +10,7 @@ static gb_status run_leaf(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y
     switch (m->kind) {
     case GB_MOD_CONV2D:
         GB_ASSERT(!m->has_bias, "ResNet's convolutions have no bias");
-        return gb_conv2d(g, x, m->params[0], m->stride, m->padding, y);
+        return gb_conv2d_cached(g, x, m->params[0], m->stride, m->padding, &m->winograd, y);
     case GB_MOD_BATCHNORM2D:
         return gb_batchnorm2d(g, x, &m->bn, m->training, y);
     case GB_MOD_RELU:

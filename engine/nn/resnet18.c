@@ -75,7 +75,13 @@ oom:
     return gb_set_error(GB_ERR_NOMEM, "out of memory building resnet18");
 }
 
+static void free_conv_cache(gb_module *m, void *ctx) {
+    (void)ctx;
+    if (m->kind == GB_MOD_CONV2D) gb_conv2d_cache_free(&m->winograd);
+}
+
 void gb_model_free(gb_model *m) {
+    if (m->root) gb_module_walk(m->root, free_conv_cache, NULL);
     gb_arena_free(&m->arena);
     gb_arena_free(&m->head_arena);
     gb_arena_free(&m->grad_arena);
@@ -124,6 +130,7 @@ static void torchvision_init(gb_module *mod, void *ctx) {
     if (mod->kind == GB_MOD_CONV2D) {
         gb_tensor *w = mod->params[0];
         gb_kaiming_normal_fan_out_relu_(gen, w->data, w->ndim, w->shape);
+        w->version++;   // new values: derived caches (Winograd) are stale
     } else if (mod->kind == GB_MOD_BATCHNORM2D) {
         for (int c = 0; c < mod->in_ch; c++) {
             mod->params[0]->data[c] = 1.0f;

@@ -3,9 +3,13 @@
 //   backward  dx = the same sums run backwards (each x feeds every y whose
 //             window covers it), dw[o,c,kh,kw] = Σ_{n,i,j} dy[n,o,i,j] · x[...]
 // Both are GEMMs over im2col(x) in engine/kernels/conv2d.c, which states the
-// layout. Only the gradients that are needed are computed: a frozen weight
-// (requires_grad=False) costs no dw, an input image no dx.
+// layout; with a cache, 3×3 stride-1 forwards use Winograd's algorithm
+// (engine/kernels/conv2d_winograd.c) instead. Only the gradients that are
+// needed are computed: a frozen weight (requires_grad=False) costs no dw, an
+// input image no dx.
 #include "gb_nn_ops.h"
+
+#include <stdlib.h>
 
 #include "../kernels/conv2d.h"
 
@@ -37,7 +41,34 @@ static void conv2d_describe(const gb_node *node, gb_sb *sb, int locals) {
 const gb_op_def gb_op_conv2d = { .name = "ConvolutionBackward0", .backward = conv2d_backward,
                                  .describe = conv2d_describe, .saves_tensors = 1 };
 
+void gb_conv2d_cache_free(gb_conv2d_cache *cache) {
+    free(cache->u);
+    *cache = (gb_conv2d_cache){ 0 };
+}
+
+// The cache's transformed weights for w, remade when w is another tensor or
+// has changed; NULL (im2col is used) when memory runs out.
+static const float *winograd_weights(gb_conv2d_cache *cache, const gb_conv2d_shape *s, const gb_tensor *w) {
+    if (cache->u && cache->w == w && cache->version == w->version) return cache->u;
+    size_t floats = gb_conv2d_winograd_weights_floats(s);
+    if (floats > cache->floats) {
+        free(cache->u);
+        cache->u = malloc(floats * sizeof(float));
+        cache->floats = cache->u ? floats : 0;
+        if (!cache->u) return NULL;
+    }
+    gb_conv2d_winograd_transform_weights(s, w->data, cache->u);
+    cache->w = w;
+    cache->version = w->version;
+    return cache->u;
+}
+
 gb_status gb_conv2d(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int padding, gb_tensor **out) {
+    return gb_conv2d_cached(g, x, w, stride, padding, NULL, out);
+}
+
+gb_status gb_conv2d_cached(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int padding,
+                           gb_conv2d_cache *cache, gb_tensor **out) {
     if (x->ndim != 4 || w->ndim != 4)
         return gb_set_error(GB_ERR_SHAPE, "conv2d: expected a 4-D input and weight, got %dD and %dD", x->ndim, w->ndim);
     if (x->shape[1] != w->shape[1])
@@ -53,9 +84,12 @@ gb_status gb_conv2d(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int pad
                             x->shape[2] + 2 * padding, x->shape[3] + 2 * padding, w->shape[2], w->shape[3]);
     int shape[4] = { s.N, s.OC, s.OH, s.OW };
     gb_tensor *y = gb_graph_tensor(g, 4, shape);
-    void *scratch = gb_arena_alloc(&g->arena, gb_conv2d_forward_scratch_bytes(&s));
-    if (!y || !scratch) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
-    gb_conv2d_forward(&s, x->data, w->data, y->data, scratch);
+    if (!y) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
+    const float *u = cache && gb_conv2d_winograd_ok(&s) ? winograd_weights(cache, &s, w) : NULL;
+    void *scratch = gb_arena_alloc(&g->arena, u ? gb_conv2d_winograd_scratch_bytes(&s) : gb_conv2d_forward_scratch_bytes(&s));
+    if (!scratch) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
+    if (u) gb_conv2d_winograd_forward(&s, u, x->data, y->data, scratch);
+    else gb_conv2d_forward(&s, x->data, w->data, y->data, scratch);
     gb_op_params p = { .stride = stride, .padding = padding };
     gb_tensor *inputs[2] = { x, w };
     gb_graph_record(g, &gb_op_conv2d, y, inputs, 2, &p);

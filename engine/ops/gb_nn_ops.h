@@ -11,6 +11,22 @@
 // groups 1; OH = (H + 2·padding − KH) / stride + 1.
 gb_status gb_conv2d(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int padding, gb_tensor **out);
 
+// A layer's weights transformed for Winograd's 3×3 algorithm, kept while the
+// weights stay the same tensor at the same version (a frozen backbone: once
+// per load; training: once per optimizer step). Owned by the layer.
+typedef struct gb_conv2d_cache {
+    float *u;                 // malloc'd once, gb_conv2d_cache_free gives it back
+    size_t floats;
+    const gb_tensor *w;       // the weights it was made from
+    unsigned version;
+} gb_conv2d_cache;
+void gb_conv2d_cache_free(gb_conv2d_cache *cache);
+
+// The same convolution; 3×3 stride-1 layers run the Winograd F(2×2, 3×3)
+// kernel (2.25× fewer multiplies) with the cache's transformed weights.
+gb_status gb_conv2d_cached(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int padding,
+                           gb_conv2d_cache *cache, gb_tensor **out);
+
 // BatchNorm2d's tensors and settings (the module owns them).
 typedef struct gb_bn_params {
     gb_tensor *weight, *bias;               // γ, β (C): parameters

@@ -88,6 +88,13 @@ static gb_status t_conv_s1(gb_graph *g, gb_tensor **in, gb_tensor **out) { retur
 static gb_status t_conv_s2(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_conv2d(g, in[0], in[1], 2, 1, out); }
 static gb_status t_conv_1x1(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_conv2d(g, in[0], in[1], 2, 0, out); }
 static gb_status t_conv_7x7(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_conv2d(g, in[0], in[1], 2, 3, out); }
+// Winograd's forward with cached weights; the test writes w directly, so it
+// says so the way an optimizer step does (a new version).
+static gb_conv2d_cache wino_cache;
+static gb_status t_conv_wino(gb_graph *g, gb_tensor **in, gb_tensor **out) {
+    in[1]->version++;
+    return gb_conv2d_cached(g, in[0], in[1], 1, 1, &wino_cache, out);
+}
 static float running_mean[3], running_var[3] = { 1, 1, 1 };
 static gb_status bn(gb_graph *g, gb_tensor **in, gb_tensor **out, int training) {
     gb_tensor rm = { .ndim = 1, .shape = { 3 }, .numel = 3, .data = running_mean };
@@ -171,6 +178,9 @@ int main(void) {
     check_op("conv2d 3x3 s2 p1", t_conv_s2, 2, conv3, -1, 1);
     check_op("conv2d 1x1 s2", t_conv_1x1, 2, conv1, -1, 1);
     check_op("conv2d 7x7 s2 p3", t_conv_7x7, 2, conv7, -1, 1);
+    check_op("conv2d 3x3 s1 p1, Winograd", t_conv_wino, 2, conv3, -1, 1);
+    CHECK(wino_cache.u != NULL, "the 3x3 stride-1 conv should have used Winograd");
+    gb_conv2d_cache_free(&wino_cache);
     check_op("batchnorm2d train", t_bn_train, 3, bn_in, -1, 1);
     check_op("batchnorm2d eval", t_bn_eval, 3, bn_in, -1, 1);
     distinct_values = 1;
