@@ -43,24 +43,40 @@ export function ortWeb({ proxy = false } = {}) {
 	};
 }
 
-// ==========================================================================================
-// TODO(lead): the gradbox contestant in the page. TOOLCHAIN.md says the threaded build must
-// run in a module Worker (it freezes the main thread otherwise), so the natural shape is:
-//   setup:   start a Worker that does `const { loadEngine } = await import('/js/engine.mjs');
-//            engine = await loadEngine({ build: 'mt', wasmDir: '/web/public/wasm/', threads })`,
-//            loads /build/resnet-fixtures/resnet18.safetensors (or .pth) into a resnet18 and
-//            builds makeInput(batch); answer 'ready'
-//   forward: post 'forward', await the logits (Float32Array) back
-//   check:   optional, as ortWeb's (fetch /build/bench/check_x.f32, compare with check_logits.f32)
-// run.mjs already serves /js/, /web/public/wasm/ and /build/ with COOP/COEP.
-// ==========================================================================================
+/**
+ * Gradbox in a module Worker (the threaded build must not run on the page's main thread),
+ * with the same weights: the fixtures' resnet18.pth. The worker is bench/page/gradbox-worker.mjs.
+ */
 export function gradbox() {
+	let worker;
+	let nextId = 0;
+	const pending = new Map();
+	const call = (msg, transfer = []) => new Promise((resolve, reject) => {
+		const id = nextId++;
+		pending.set(id, { resolve, reject });
+		worker.postMessage({ id, ...msg }, transfer);
+	});
 	return {
 		engine: 'gradbox',
-		async setup() {
-			throw new Error('gradbox page contestant not written yet (bench/page/contestants-page.mjs, TODO(lead))');
+		async setup({ threads, batch }) {
+			worker = new Worker(new URL('./gradbox-worker.mjs', import.meta.url), { type: 'module' });
+			worker.onmessage = ({ data }) => {
+				const p = pending.get(data.id);
+				pending.delete(data.id);
+				if (data.ok) p.resolve(data.result);
+				else p.reject(new Error(data.error));
+			};
+			await call({ type: 'setup', threads, batch, input: makeInput(batch) });
 		},
-		async forward() { throw new Error('unreachable'); },
+		async forward() {
+			return call({ type: 'forward' });
+		},
+		async check() {
+			const meta = await (await fetch(`${BENCH}resnet18.check.json`)).json();
+			const x = await f32(BENCH + meta.x);
+			const want = await f32(BENCH + meta.logits);
+			return maxAbsDiff(await call({ type: 'forward', input: x, shape: meta.x_shape }), want);
+		},
 	};
 }
 

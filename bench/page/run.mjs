@@ -20,6 +20,7 @@ import { chromium } from 'playwright-core';
 
 import { formatTable } from '../ort/bench-core.mjs';
 import { ensureOnnx, runIsolated } from '../ort/ort-node.mjs';
+import { ensureFixtures } from '../../tests/resnet/fixtures.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVED = ['/bench/', '/node_modules/onnxruntime-web/dist/', '/build/bench/', '/build/resnet-fixtures/', '/js/', '/web/public/wasm/'];
@@ -104,6 +105,7 @@ async function runOne(browser, base, { engine, threads, batch, runs, warmup, pro
 /** Every (engine, threads, batch) in Chromium; returns rows. */
 export async function runPage(engines, { threads = [1, 2], batches = [1, 8], runs, warmup, proxy = false, log = () => {} } = {}) {
 	ensureOnnx();
+	ensureFixtures();   // Gradbox's weights: the fixtures' resnet18.pth (same network as the .onnx)
 	const { server, base } = await serve();
 	const browser = await chromium.launch({ executablePath: process.env.GB_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
 	const rows = [];
