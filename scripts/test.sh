@@ -5,7 +5,8 @@
 #   2. node --test: the three wasm builds and the native build against the
 #      PyTorch fixtures, the printouts, the CLI; ResNet-18 against torchvision
 #      (fixtures made at test time by Debian's python3-torch)
-#   3. Playwright (headless Chromium): the page, with and without COOP/COEP
+#   3. the libFuzzer targets of the weight readers, briefly
+#   4. Playwright (headless Chromium): the page, with and without COOP/COEP
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 status=0
@@ -13,6 +14,8 @@ say "ctest (native, sanitizers)"
 (cd build/native && ctest --output-on-failure) || status=1
 say "node --test (wasm builds + native vs PyTorch fixtures, CLI; ResNet-18 vs torchvision)"
 timeout 1800 node --test tests/node/ tests/resnet/ || status=1
+say "libFuzzer: the safetensors and .pth readers, 30 s each under ASan/UBSan"
+timeout 300 sh tests/fuzz/run.sh 30 || status=1
 say "Playwright (headless Chromium)"
 # (tests/e2e/serve.mjs builds the page.) Two free ports in a row for the isolated and the no-COOP servers.
 GB_E2E_PORT="$(node -e 'const n=require("net");(function t(p){const a=n.createServer(),b=n.createServer();a.once("error",()=>t(p+2)).listen(p,"127.0.0.1",()=>b.once("error",()=>{a.close();t(p+2)}).listen(p+1,"127.0.0.1",()=>{a.close();b.close();console.log(p)}))})(40000+Math.floor(Math.random()*20000))')"
