@@ -38,9 +38,10 @@ commands:
           --out-weights W.pth|W.safetensors   save the state_dict after the steps
           prints {"losses": [...], "logits": [...]} (logits after the last step, eval mode)
 
-  bench       ResNet-18 forward, Gradbox and ONNX Runtime Web side by side (same weights)
-          --threads 1,2  --batches 1,8  --runs N  --json   (bench/ort/ort-node.mjs;
-          the Chromium page: node bench/page/run.mjs)
+  bench       ResNet-18 forward, Gradbox and ONNX Runtime Web side by side (same weights),
+          then training steps at batch 16 (fc / layer4+fc / everything)
+          --threads 1,2  --batches 1,8  --runs N  --json   (bench/ort/ort-node.mjs,
+          bench/train-step.mjs; the Chromium page: node bench/page/run.mjs)
 
 exit status: 0 on success, 1 when the engine reports an error (message on stderr),
 2 for bad usage.`;
@@ -211,8 +212,13 @@ async function main(argv) {
 	if (cmd === 'forward') return forward(rest);
 	if (cmd === 'train-step') return trainStep(rest);
 	if (cmd === 'bench') {
-		const runner = fileURLToPath(new URL('../bench/ort/ort-node.mjs', import.meta.url));
-		return spawnSync(process.execPath, [runner, '--engines', 'gradbox,onnxruntime-web', ...rest], { stdio: 'inherit' }).status ?? 1;
+		// Forward: Gradbox and ONNX Runtime Web side by side; then Gradbox's training steps.
+		const forwardRunner = fileURLToPath(new URL('../bench/ort/ort-node.mjs', import.meta.url));
+		const trainRunner = fileURLToPath(new URL('../bench/train-step.mjs', import.meta.url));
+		const fwd = spawnSync(process.execPath, [forwardRunner, '--engines', 'gradbox,onnxruntime-web', ...rest], { stdio: 'inherit' });
+		const json = rest.includes('--json') ? ['--json'] : [];
+		const train = spawnSync(process.execPath, [trainRunner, ...json], { stdio: 'inherit' });
+		return fwd.status || train.status || 0;
 	}
 	throw new UsageError(`unknown command '${cmd}'`);
 }

@@ -1,0 +1,58 @@
+// train-step.mjs: one training step of ResNet-18 at batch 16 (224×224): forward,
+// cross-entropy, backward, SGD(lr=1e-2, momentum=0.9), with
+//   (a) only fc trainable (the tutorial), (b) layer4 + fc, (c) everything,
+// in the mt build with 1 and 2 threads. Peak memory is the wasm heap's size.
+//   node bench/train-step.mjs [--threads 1,2] [--batch 16] [--runs 3] [--json]
+// Rows: {engine, what, threads, batch, median_ms, min_ms, max_ms, peak_mb}.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { loadEngine } from '../js/engine.mjs';
+import { makeInput } from './ort/bench-core.mjs';
+import { ensureFixtures, FIXTURES } from '../tests/resnet/fixtures.mjs';
+
+const arg = (name, dflt) => {
+	const i = process.argv.indexOf(`--${name}`);
+	return i > 0 ? process.argv[i + 1] : dflt;
+};
+const threadsList = arg('threads', '1,2').split(',').map(Number);
+const batch = Number(arg('batch', '16'));
+const runs = Number(arg('runs', '3'));
+const json = process.argv.includes('--json');
+
+ensureFixtures();
+const weights = readFileSync(join(FIXTURES, 'resnet18.pth'));
+const x = makeInput(batch);
+const targets = Array.from({ length: batch }, (_, i) => i % 10);
+const cases = [['(a) fc', ['fc']], ['(b) layer4 + fc', ['layer4', 'fc']], ['(c) everything', ['']]];
+
+const rows = [];
+for (const threads of threadsList) {
+	for (const [what, paths] of cases) {
+		const eng = await loadEngine({ build: 'mt', threads });
+		const model = eng.model(1000, 0);
+		model.load(weights);
+		model.setRequiresGrad('', false);
+		model.replaceFc(10, 1);
+		model.setRequiresGrad('fc', false);
+		for (const p of paths) model.setRequiresGrad(p, true);
+		model.train(true);
+		const shape = [batch, 3, 224, 224];
+		model.trainStep(x, shape, targets);            // warm-up (V8 tiers up, arenas grow)
+		const t = [];
+		for (let i = 0; i < runs; i++) {
+			const t0 = performance.now();
+			model.trainStep(x, shape, targets);
+			t.push(performance.now() - t0);
+		}
+		const peakMb = eng.heap().byteLength / 2 ** 20;   // wasm memory only grows: its size is the peak
+		model.dispose();
+		eng.dispose();
+		t.sort((p, q) => p - q);
+		rows.push({ engine: 'gradbox', what: `train step ${what}`, threads, batch, median_ms: +t[t.length >> 1].toFixed(1),
+			min_ms: +t[0].toFixed(1), max_ms: +t.at(-1).toFixed(1), peak_mb: +peakMb.toFixed(0) });
+		if (!json) console.error(`  ${what}, ${threads} thread(s): ${t[t.length >> 1].toFixed(0)} ms`);
+	}
+}
+if (json) for (const r of rows) console.log(JSON.stringify(r));
+else console.table(rows);
