@@ -9,6 +9,7 @@
 //   atom     := NUMBER | NAME | '(' compare ')'
 //   args     := [arg (',' arg)*]   arg := [NAME '='] compare
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,13 +40,19 @@ static void next(parser *p) {
     char c = s[p->pos];
     if (c == '\0') { p->kind = T_END; p->tok_len = 0; return; }
     if (isdigit((unsigned char)c) || (c == '.' && isdigit((unsigned char)s[p->pos + 1]))) {
-        char *end;
-        p->num = strtod(s + p->pos, &end);
-        int len = (int)(end - (s + p->pos));
-        // Python has no hex floats or "inf" literals; strtod would take them.
-        for (int i = 0; i < len; i++)
-            if (!(isdigit((unsigned char)s[p->pos + i]) || strchr(".eE+-", s[p->pos + i]))) len = i;
-        p->num = strtod(s + p->pos, NULL);
+        // A Python number: digits, a dot, an exponent. (strtod alone would also
+        // take hex floats such as 0x1p3, which Python does not.)
+        int len = 0, dots = 0;
+        while (isdigit((unsigned char)s[p->pos + len]) || (s[p->pos + len] == '.' && !dots++)) len++;
+        if ((s[p->pos + len] == 'e' || s[p->pos + len] == 'E') &&
+            (isdigit((unsigned char)s[p->pos + len + 1]) ||
+             (strchr("+-", s[p->pos + len + 1]) && isdigit((unsigned char)s[p->pos + len + 2])))) {
+            len += 2;
+            while (isdigit((unsigned char)s[p->pos + len])) len++;
+        }
+        char buf[64];
+        snprintf(buf, sizeof buf, "%.*s", len < 63 ? len : 63, s + p->pos);
+        p->num = strtod(buf, NULL);
         p->kind = T_NUM;
         p->tok_len = len;
         p->pos += len;

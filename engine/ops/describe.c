@@ -9,6 +9,8 @@
 
 #include "../core/gb_sb.h"
 
+// Each helper appends one element to a JSON list the caller opened with '[':
+// a comma goes before every element but the first.
 static void comma(gb_sb *sb) {
     if (sb->len && sb->buf[sb->len - 1] != '[') gb_sb_puts(sb, ", ");
 }

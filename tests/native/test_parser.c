@@ -41,6 +41,8 @@ int main(void) {
     expect_error("a.", GB_ERR_SYNTAX, "invalid syntax: expected a name after '.'", 2);
     expect_error("torch.exp(a,", GB_ERR_SYNTAX, "'(' was never closed", 12);
     expect_error("2a", GB_ERR_SYNTAX, "invalid decimal literal", 1);
+    expect_error("1.2.3 * a", GB_ERR_SYNTAX, "invalid syntax", 3);
+    expect_error("0x10 * a", GB_ERR_SYNTAX, "invalid decimal literal", 1);
     expect_error("a + b", GB_ERR_NAME, "name 'b' is not defined", 4);
     expect_error("exp(a)", GB_ERR_NAME, "name 'exp' is not defined", 0);
     expect_error("torch.foo(a)", GB_ERR_ATTRIBUTE, "module 'torch' has no attribute 'foo'", 6);
@@ -63,6 +65,7 @@ int main(void) {
     expect_type("a + W", "RuntimeError");
 
     expect_ok("3*a**3 - a**2");
+    expect_ok("1e3*a + 2.5e-1 + .5 + 3. + 1E+2");
     expect_ok("-a**2 + +a");
     expect_ok("2 ** -a");
     expect_ok("torch.sum(W, dim=0).mean()");
