@@ -5,7 +5,8 @@
 #   2. node --test: the three wasm builds and the native build against the
 #      PyTorch fixtures, the printouts, the CLI; ResNet-18 against torchvision
 #      (fixtures made at test time by Debian's python3-torch)
-#   3. the libFuzzer targets of the weight readers, briefly
+#   3. the kernels' tests on the wasm builds, and the weight readers' libFuzzer
+#      targets, briefly
 #   4. Playwright (headless Chromium): the page, with and without COOP/COEP
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
@@ -14,6 +15,9 @@ say "ctest (native, sanitizers)"
 (cd build/native && ctest --output-on-failure) || status=1
 say "node --test (wasm builds + native vs PyTorch fixtures, CLI; ResNet-18 vs torchvision)"
 timeout 1800 node --test tests/node/ tests/resnet/ || status=1
+say "kernels on the wasm builds: SIMD128 vs scalar twins, 1/2/3 threads (under Node)"
+timeout 900 make -s -C tests/kernels test >build/kernels-wasm.log 2>&1 || { tail -40 build/kernels-wasm.log; status=1; }
+grep -c "all passed" build/kernels-wasm.log | sed "s/^/  suites passed: /" || true
 say "libFuzzer: the safetensors and .pth readers, 30 s each under ASan/UBSan"
 timeout 300 sh tests/fuzz/run.sh 30 || status=1
 say "Playwright (headless Chromium)"
