@@ -123,6 +123,9 @@ def compare_cases():
     sd = collections.OrderedDict(good); sd["foo"] = torch.zeros(1); sd["fc.extra"] = torch.zeros(1)
     sd["bn1"] = torch.zeros(1); sd["conv1.weight.x"] = torch.zeros(2)
     case("unexpected", sd)
+    sd = collections.OrderedDict(good); sd["fc.zzz"] = torch.zeros(1); sd["conv1.q"] = torch.zeros(1)
+    sd["foo"] = torch.zeros(1)   # the root notices foo before fc and conv1 notice theirs
+    case("unexpected-order", sd)
     sd = collections.OrderedDict(good); sd["fc.weight"] = torch.zeros(10, 4); sd["fc.bias"] = torch.zeros(10)
     case("size", sd)
     sd = collections.OrderedDict(good); sd["bn1.num_batches_tracked"] = torch.zeros(1, dtype=torch.long)

@@ -63,19 +63,22 @@ static void corrupt(const uint8_t *file, size_t len, int lie) {
 }
 
 int main(void) {
-    const char *files[] = {"mixed.pth", "tiny-resnet-f37072fd.pth", "wrapped.pth", "mixed.safetensors",
-                           "forbidden.pth", "deflated.pth"};
-    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+    static const struct { const char *file; int is_pth, rewrite; } seeds[] = {
+        {"mixed.pth", 1, 1}, {"tiny-resnet-f37072fd.pth", 1, 1}, {"wrapped.pth", 1, 1},
+        {"mixed.safetensors", 0, 1}, {"rezipped.pth", 1, 0}, {"forbidden.pth", 1, 0},
+        {"deflated.pth", 1, 0}};
+    for (size_t f = 0; f < sizeof seeds / sizeof seeds[0]; f++) {
         size_t len;
-        uint8_t *buf = read_fixture(files[f], &len);
+        uint8_t *buf = read_fixture(seeds[f].file, &len);
         corrupt(buf, len, 1);
-        if (f < 4) {   // and what we write from it
+        if (seeds[f].rewrite) {   // and what we write from it
+            int pth = seeds[f].is_pth;
             gb_state_dict sd;
-            gb_status st = f < 3 ? gb_pth_read(buf, len, &sd) : gb_safetensors_read(buf, len, &sd);
-            CHECK(st == GB_OK, "%s: %s", files[f], gb_last_error());
+            gb_status st = pth ? gb_pth_read(buf, len, &sd) : gb_safetensors_read(buf, len, &sd);
+            CHECK(st == GB_OK, "%s: %s", seeds[f].file, gb_last_error());
             uint8_t *out;
             size_t out_len;
-            CHECK((f < 3 ? gb_pth_write(&sd, &out, &out_len) : gb_safetensors_write(&sd, &out, &out_len)) == GB_OK);
+            CHECK((pth ? gb_pth_write(&sd, &out, &out_len) : gb_safetensors_write(&sd, &out, &out_len)) == GB_OK);
             corrupt(out, out_len, 0);   // same structure as the fixture: no lies
             free(out);
             gb_sd_free(&sd);

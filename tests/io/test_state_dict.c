@@ -98,7 +98,25 @@ static void test_optional_buffers(void) {
     gb_sd_free(&sd);
 }
 
+// Many keys (a hostile file may hold a million): lookups are sorted, so this is quick.
+static void test_many_keys(void) {
+    gb_state_dict sd = {0};
+    for (int i = 0; i < 200000; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "layer%d.block%d.w", i % 7, i);
+        gb_sd_add(&sd, name, 0, NULL, GB_DT_F32, NULL);
+    }
+    gb_sd_expect want[3] = {{.name = "layer3.block3.w"}, {.name = "layer3.block10.w"}, {.name = "fc.weight"}};
+    char report[512];
+    CHECK(gb_sd_compare(&sd, "Net", want, 3, report, sizeof report) == GB_ERR_MISMATCH);
+    const char *want_start = "Error(s) in loading state_dict for Net:\n\tMissing key(s) in state_dict: \"fc.weight\". "
+                             "\n\tUnexpected key(s) in state_dict: \"layer0.block0.w\", \"layer1.block1.w\"";
+    CHECK(strncmp(report, want_start, strlen(want_start)) == 0, "%s", report);
+    gb_sd_free(&sd);
+}
+
 int main(void) {
+    test_many_keys();
     test_basics();
     test_optional_buffers();
     test_torch_messages();

@@ -61,7 +61,7 @@ typedef struct gb_state_dict {
 
 // Frees every name and buffer and leaves `sd` empty (reusable).
 void gb_sd_free(gb_state_dict *sd);
-// The entry called `name`, or NULL.
+// The entry called `name`, or NULL (a linear search).
 gb_sd_entry *gb_sd_find(const gb_state_dict *sd, const char *name);
 // Appends an entry with a copy of `name` and of `data` (numel floats, may be
 // NULL to get a zero-filled buffer). GB_ERR_NOMEM or GB_ERR_ARG on failure.
@@ -85,6 +85,11 @@ typedef struct gb_sd_expect {
 //   \tUnexpected key(s) in state_dict: "foo". 
 //   \tsize mismatch for fc.weight: copying a param with shape torch.Size([10, 512]) from checkpoint, the shape in current model is torch.Size([1000, 512]).
 // A missing "*.num_batches_tracked" is not an error (see gb_sd_is_optional).
+// Module structure is inferred from the dotted names (`expected` in
+// state_dict order): like torch, a key that names a module ("fc") or one of
+// a module's tensors plus more ("conv1.weight.x") is silently ignored.
+// NOTE: a module with no tensors (ReLU) is invisible here, so an extra key
+// "relu" is reported as unexpected where torch would ignore it.
 // Returns GB_OK (report = "") when everything fits, else GB_ERR_MISMATCH
 // with the report also recorded as the last error.
 gb_status gb_sd_compare(const gb_state_dict *have, const char *model_name,

@@ -91,40 +91,97 @@ static void put_size(text_out *t, int ndim, const int64_t *shape) {
     put(t, "])");
 }
 
-static int find_expected(const gb_sd_expect *expected, int n, const char *name) {
-    for (int i = 0; i < n; i++)
-        if (strcmp(expected[i].name, name) == 0) return i;
-    return -1;
+// Lookups by name, sorted once: a hostile file may hold a million keys.
+typedef struct {
+    const char *s;
+    size_t len;
+    int index;   // into `expected` (for a module: its first tensor, i.e. its pre-order position)
+} name_ref;
+
+static int ref_cmp(const void *a, const void *b) {
+    const name_ref *x = a, *y = b;
+    int c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
+    if (c) return c;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
 }
 
-// A module path is a proper dotted prefix of some expected name ("layer1",
-// "layer1.0"); "" is the root. Its position in pre-order is the index of the
-// first expected name under it, since state_dict lists a module's own
-// tensors before its children's.
-static int module_order(const gb_sd_expect *expected, int n, const char *path, size_t len) {
-    if (len == 0) return -1;  // the root comes first
+static const name_ref *lookup(const name_ref *refs, int n, const char *s, size_t len) {
+    int lo = 0, hi = n;   // the first ref >= (s, len), so duplicates yield the lowest index
+    name_ref key = {s, len, -1};
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (ref_cmp(&refs[mid], &key) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n && refs[lo].len == len && memcmp(refs[lo].s, s, len) == 0 ? &refs[lo] : NULL;
+}
+
+typedef struct {
+    name_ref *tensors;   // expected names
+    name_ref *modules;   // every dotted prefix of an expected name: "layer1", "layer1.0", ...
+    name_ref *have;      // the loaded names (index into have->entries)
+    int n_tensors, n_modules, n_have;
+} name_index;
+
+static name_ref *sorted_refs(int n) { return malloc(((size_t)n + 1) * sizeof(name_ref)); }
+
+static int index_build(name_index *x, const gb_state_dict *have, const gb_sd_expect *expected, int n) {
+    int n_dots = 0;
     for (int i = 0; i < n; i++)
-        if (strncmp(expected[i].name, path, len) == 0 && expected[i].name[len] == '.') return i;
-    return n;  // not a module
+        for (const char *c = expected[i].name; *c; c++) n_dots += *c == '.';
+    *x = (name_index){sorted_refs(n), sorted_refs(n_dots), sorted_refs(have->n), n, 0, have->n};
+    if (!x->tensors || !x->modules || !x->have) return 0;
+    for (int i = 0; i < n; i++) {
+        const char *name = expected[i].name;
+        x->tensors[i] = (name_ref){name, strlen(name), i};
+        for (const char *c = name; *c; c++)
+            if (*c == '.') x->modules[x->n_modules++] = (name_ref){name, (size_t)(c - name), i};
+    }
+    for (int i = 0; i < have->n; i++)
+        x->have[i] = (name_ref){have->entries[i].name, strlen(have->entries[i].name), i};
+    qsort(x->tensors, (size_t)n, sizeof(name_ref), ref_cmp);
+    qsort(x->modules, (size_t)x->n_modules, sizeof(name_ref), ref_cmp);
+    qsort(x->have, (size_t)have->n, sizeof(name_ref), ref_cmp);
+    return 1;
+}
+
+static void index_free(name_index *x) {
+    free(x->tensors);
+    free(x->modules);
+    free(x->have);
+}
+
+static const gb_sd_entry *have_find(const name_index *x, const gb_state_dict *have, const char *name) {
+    const name_ref *r = lookup(x->have, x->n_have, name, strlen(name));
+    return r ? &have->entries[r->index] : NULL;
+}
+
+// A module's pre-order position is the index of the first expected name under
+// it, since state_dict lists a module's own tensors before its children's.
+// "" is the root (-1); n means "not a module".
+static int module_order(const name_index *x, const char *path, size_t len) {
+    if (len == 0) return -1;
+    const name_ref *r = lookup(x->modules, x->n_modules, path, len);
+    return r ? r->index : x->n_tensors;
 }
 
 // Where torch notices a key the model does not expect: at the deepest module
 // P whose path prefixes it. P looks only at the key's next component f, and
 // stays silent when P.f names one of its tensors or children ("conv1.weight.x"
 // and "fc" pass unnoticed). Returns P's pre-order position, or n + 1 for silence.
-static int unexpected_at(const gb_sd_expect *expected, int n, const char *key) {
+static int unexpected_at(const name_index *x, const char *key) {
+    int n = x->n_tensors, order = -1;
     size_t len = strlen(key), rest = 0;
-    int order = -1;
     for (size_t i = len; i-- > 0;) {
         if (key[i] != '.') continue;
-        int o = module_order(expected, n, key, i);
+        int o = module_order(x, key, i);
         if (o < n) { order = o; rest = i + 1; break; }
     }
     const char *dot = strchr(key + rest, '.');
     size_t f_end = dot ? (size_t)(dot - key) : len;
-    if (f_end > 0 && module_order(expected, n, key, f_end) < n) return n + 1;
-    for (int i = 0; i < n; i++)
-        if (strncmp(expected[i].name, key, f_end) == 0 && expected[i].name[f_end] == '\0') return n + 1;
+    if (f_end > 0 && module_order(x, key, f_end) < n) return n + 1;
+    if (lookup(x->tensors, n, key, f_end)) return n + 1;
     return order;
 }
 
@@ -145,30 +202,41 @@ int gb_sd_is_optional(const char *name) {
     return n >= k && strcmp(name + n - k, "num_batches_tracked") == 0 && (n == k || name[n - k - 1] == '.');
 }
 
-static int put_missing(text_out *t, const gb_state_dict *have, const gb_sd_expect *expected,
-                       int n) {
+static int put_missing(text_out *t, const name_index *x, const gb_state_dict *have,
+                       const gb_sd_expect *expected, int n) {
     int count = 0;
     for (int i = 0; i < n; i++) {
-        if (gb_sd_find(have, expected[i].name) || gb_sd_is_optional(expected[i].name)) continue;
+        if (have_find(x, have, expected[i].name) || gb_sd_is_optional(expected[i].name)) continue;
         put(t, count++ ? ", \"%s\"" : "\n\tMissing key(s) in state_dict: \"%s\"", expected[i].name);
     }
     if (count) put(t, ". ");
     return count;
 }
 
-static int put_unexpected(text_out *t, const gb_state_dict *have, const gb_sd_expect *expected,
-                          int n) {
-    // Grouped by the module that notices them, in module pre-order, then file order.
+typedef struct { int order, index; } noticed;
+
+static int by_order(const void *a, const void *b) {
+    const noticed *x = a, *y = b;
+    if (x->order != y->order) return x->order < y->order ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+// Grouped by the module that notices them, in module pre-order, then file order.
+static int put_unexpected(text_out *t, const name_index *x, const gb_state_dict *have) {
+    noticed *list = malloc(((size_t)have->n + 1) * sizeof *list);
+    if (!list) return -1;
     int count = 0;
-    for (int order = -1; order < n; order++) {
-        for (int i = 0; i < have->n; i++) {
-            const char *key = have->entries[i].name;
-            if (find_expected(expected, n, key) >= 0) continue;
-            if (unexpected_at(expected, n, key) != order) continue;
-            put(t, count++ ? ", \"%s\"" : "\n\tUnexpected key(s) in state_dict: \"%s\"", key);
-        }
+    for (int i = 0; i < have->n; i++) {
+        const char *key = have->entries[i].name;
+        if (lookup(x->tensors, x->n_tensors, key, strlen(key))) continue;
+        int order = unexpected_at(x, key);
+        if (order <= x->n_tensors) list[count++] = (noticed){order, i};
     }
+    qsort(list, (size_t)count, sizeof *list, by_order);
+    for (int k = 0; k < count; k++)
+        put(t, k ? ", \"%s\"" : "\n\tUnexpected key(s) in state_dict: \"%s\"", have->entries[list[k].index].name);
     if (count) put(t, ". ");
+    free(list);
     return count;
 }
 
@@ -176,11 +244,21 @@ gb_status gb_sd_compare(const gb_state_dict *have, const char *model_name,
                         const gb_sd_expect *expected, int n, char *report, size_t cap) {
     text_out t = {report, cap, 0};
     if (cap) report[0] = '\0';
-    put(&t, "Error(s) in loading state_dict for %s:", model_name);
-    int errors = put_missing(&t, have, expected, n);
-    errors += put_unexpected(&t, have, expected, n);
+    name_index x;
+    int unexpected = -1;
+    if (index_build(&x, have, expected, n)) {
+        put(&t, "Error(s) in loading state_dict for %s:", model_name);
+        int missing = put_missing(&t, &x, have, expected, n);
+        unexpected = put_unexpected(&t, &x, have);
+        if (unexpected >= 0) unexpected += missing;
+    }
+    if (unexpected < 0) {
+        index_free(&x);
+        return gb_set_error(GB_ERR_NOMEM, "state_dict: out of memory comparing keys");
+    }
+    int errors = unexpected;
     for (int i = 0; i < n; i++) {
-        const gb_sd_entry *e = gb_sd_find(have, expected[i].name);
+        const gb_sd_entry *e = have_find(&x, have, expected[i].name);
         if (!e || shape_fits(e, &expected[i])) continue;
         put(&t, "\n\tsize mismatch for %s: copying a param with shape ", expected[i].name);
         put_size(&t, e->ndim, e->shape);
@@ -189,6 +267,7 @@ gb_status gb_sd_compare(const gb_state_dict *have, const char *model_name,
         put(&t, ".");
         errors++;
     }
+    index_free(&x);
     if (errors == 0) {
         if (cap) report[0] = '\0';
         return GB_OK;
