@@ -22,7 +22,7 @@ static const gb_kernel_table scalar_table = {
     GB_KERNEL_OPS,
 };
 
-#if defined(__wasm_simd128__) || defined(__SSE2__) || defined(__ARM_NEON)
+#ifdef GB_KERNELS_SIMD
 static const gb_kernel_table simd_table = {
     .isa = "wasmsimd",
     // 4x8 everywhere: in V8 it beats 6x8 by ~1.4x (6x8's 12 accumulators

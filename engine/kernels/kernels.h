@@ -12,6 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The builds whose kernels are the SIMD twins (vector extensions compile to
+// wasm SIMD128, SSE or NEON); the others get the scalar twins.
+#if defined(__wasm_simd128__) || defined(__SSE2__) || defined(__ARM_NEON)
+#define GB_KERNELS_SIMD 1
+#endif
+
 #include "batchnorm.h"
 #include "conv2d.h"
 #include "gemm.h"

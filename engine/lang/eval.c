@@ -117,6 +117,15 @@ static int name_is(const char *name, int len, const char *want) {
     return (int)strlen(want) == len && strncmp(name, want, (size_t)len) == 0;
 }
 
+// "Tensor.exp() takes no arguments (1 given)": counts as Python gives them,
+// without self for a method (args[0] is self there).
+static gb_status wrong_count(const gb_ast *n, const char *what, int want, int n_args, int is_method) {
+    int expected = want - is_method, given = n_args - is_method;
+    if (expected == 0) return gb_set_error_at(GB_ERR_TYPE, n->op_pos, "%s takes no arguments (%d given)", what, given);
+    return gb_set_error_at(GB_ERR_TYPE, n->op_pos, "%s takes %d argument%s (%d given)", what, expected,
+                           expected == 1 ? "" : "s", given);
+}
+
 // Calls `fname` with tensors args[0..n) (args[0] is self for methods).
 static gb_status call_named(gb_eval_ctx *ctx, const gb_ast *n, const char *fname, int flen,
                             value *args, const char *const *kw, int n_args, int is_method,
@@ -135,8 +144,7 @@ static gb_status call_named(gb_eval_ctx *ctx, const gb_ast *n, const char *fname
     for (size_t i = 0; i < sizeof unary_ops / sizeof *unary_ops; i++) {
         if (!name_is(fname, flen, unary_ops[i].name)) continue;
         if (n_args != 1)
-            return gb_set_error_at(GB_ERR_TYPE, n->op_pos, "%s takes 1 argument (%d given)", what,
-                                   n_args - is_method + (is_method ? 0 : 0));
+            return wrong_count(n, what, 1, n_args, is_method);
         return unary_ops[i].f(g, self, &out->t);
     }
     if (name_is(fname, flen, "sum") || name_is(fname, flen, "mean")) {
@@ -149,7 +157,7 @@ static gb_status call_named(gb_eval_ctx *ctx, const gb_ast *n, const char *fname
     for (size_t i = 0; i < sizeof binary_ops / sizeof *binary_ops; i++) {
         if (!name_is(fname, flen, binary_ops[i].name)) continue;
         if (n_args != 2)
-            return gb_set_error_at(GB_ERR_TYPE, n->op_pos, "%s takes 2 arguments (%d given)", what, n_args);
+            return wrong_count(n, what, 2, n_args, is_method);
         if (binary_ops[i].f == gb_pow && !args[1].t) return gb_pow_scalar(g, self, args[1].num, &out->t);
         gb_tensor *other;
         GB_TRY(as_tensor(ctx, args[1], &other));

@@ -9,7 +9,7 @@
 
 #include "../kernels/kernels.h"
 
-#if defined(__wasm_simd128__) || defined(__SSE2__) || defined(__ARM_NEON)
+#ifdef GB_KERNELS_SIMD
 #define relu_forward_kernel gb_f32_relu__wasmsimd
 #define relu_backward_kernel gb_f32_relu_backward__wasmsimd
 #else

@@ -48,7 +48,9 @@ int main(void) {
     expect_error("torch.foo(a)", GB_ERR_ATTRIBUTE, "module 'torch' has no attribute 'foo'", 6);
     expect_error("a.foo()", GB_ERR_ATTRIBUTE, "'Tensor' object has no attribute 'foo'", 2);
     expect_error("a.exp", GB_ERR_ATTRIBUTE, "'exp' is a method: write exp()", 2);
-    expect_error("a.exp(1)", GB_ERR_TYPE, "Tensor.exp() takes 1 argument", 2);
+    expect_error("a.exp(1)", GB_ERR_TYPE, "Tensor.exp() takes no arguments (1 given)", 2);
+    expect_error("torch.exp(a, a)", GB_ERR_TYPE, "torch.exp() takes 1 argument (2 given)", 6);
+    expect_error("a.add()", GB_ERR_TYPE, "Tensor.add() takes 1 argument (0 given)", 2);
     expect_error("a + W", GB_ERR_SHAPE, "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 1", 2);
     expect_error("W @ W", GB_ERR_SHAPE, "mat1 and mat2 shapes cannot be multiplied (2x3 and 2x3)", 2);
     expect_error("(a * 2).sum(5)", GB_ERR_INDEX, "Dimension out of range", 8);
