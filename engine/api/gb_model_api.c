@@ -47,6 +47,7 @@ GB_API int gb_model_new(int num_classes, double seed) {
         if (st == GB_OK) st = gb_resnet18_init(&s->model, NULL, (uint64_t)seed);
         if (st != GB_OK) { free(s); return -st; }
         gb_graph_init(&s->step);
+        s->step.lean = 1;   // a step keeps only what its backward reads
         gb_sb_init(&s->json);
         gb_module_train(s->model.root, 0);
         models[h] = s;
@@ -237,6 +238,6 @@ GB_API const char *gb_model_json(int h) {
     gb_sb_printf(&s->json, ", \"arena_bytes\": %.0f, \"step_peak_bytes\": %.0f}",
                  (double)(gb_arena_capacity(&s->model.arena) + gb_arena_capacity(&s->model.head_arena) +
                           gb_arena_capacity(&s->model.grad_arena)),
-                 (double)s->step.arena.peak);
+                 (double)gb_graph_peak_bytes(&s->step));
     return s->json.failed ? NULL : gb_sb_str(&s->json);
 }

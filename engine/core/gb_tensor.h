@@ -27,6 +27,7 @@ enum gb_tensor_flags {
     GB_REQUIRES_GRAD = 1u << 0,  // the user asked for .grad (a leaf parameter)
     GB_NEEDS_GRAD = 1u << 1,     // some input needs a gradient: backward must reach it
     GB_BOOL = 1u << 2,           // values are 0/1 and print as False/True
+    GB_OWNS_BUFFER = 1u << 3,    // data is a lean graph's heap buffer (gb_graph_release)
 };
 
 typedef struct gb_tensor {
@@ -42,6 +43,7 @@ typedef struct gb_tensor {
     int mark;                 // scratch for graph walks
     unsigned version;         // bumped when the values change outside the tape (an
                               // optimizer step, a load): caches derived from them check it
+    int saved_by;             // recorded nodes whose backward reads data (lean graphs)
 } gb_tensor;
 
 static inline int gb_needs_grad(const gb_tensor *t) { return (t->flags & GB_NEEDS_GRAD) != 0; }
@@ -70,7 +72,14 @@ typedef struct gb_op_def {
     // Does backward read saved tensors? Then a second backward without
     // retain_graph is an error, as in PyTorch (add/sub/neg/sum save none).
     int saves_tensors;
+    // Which values backward does NOT read (bit k: input k, GB_UNREAD_OUTPUT:
+    // the output): a lean graph may give those buffers back early. 0, the
+    // default, keeps everything.
+    unsigned unread;
 } gb_op_def;
+
+#define GB_UNREAD_INPUT(k) (1u << (k))
+#define GB_UNREAD_OUTPUT (1u << GB_MAX_INPUTS)
 
 struct gb_node {
     const gb_op_def *op;
@@ -84,18 +93,39 @@ struct gb_node {
 };
 
 // The tape and the memory of one evaluation (or one training step).
+//
+// A lesson's graph keeps everything until the next reset: the page shows
+// every value and every gradient. A *lean* graph (a model's training step)
+// instead holds outputs and flows in heap buffers and gives each back as
+// soon as nothing can read it any more, as PyTorch frees what autograd does
+// not save:
+//   - an output nobody saved for backward, once the caller has used it
+//     (gb_graph_release; the whole frozen prefix of a network runs in a
+//     few live buffers);
+//   - a flow, right after the node that reads it has run its backward;
+//   and a parameter's flow is its .grad when it had none.
 struct gb_graph {
-    gb_arena arena;           // outputs, nodes, flows: freed together by gb_graph_reset
+    gb_arena arena;           // tensors, nodes (and in a lesson outputs and flows): freed by gb_graph_reset
     gb_node **nodes;          // in the order they ran (a topological order)
     int n_nodes, cap_nodes;
     int grad_enabled;         // 0 inside torch.no_grad()
     int out_of_memory;        // a flow could not be allocated during backward
+    int lean;                 // outputs and flows in heap buffers, released early
+    void **buffers;           // the live heap buffers (a lean graph's outputs and flows)
+    size_t *buffer_bytes;
+    int n_buffers, cap_buffers;
+    size_t buffer_live, peak; // bytes in live buffers; peak of arena + buffers
+    void *scratch;            // one work area, reused by every op (gb_graph_scratch)
+    size_t scratch_bytes;
+    gb_arena *leaf_arena;     // during a lean backward: where .grad lives
 };
 
 // --- tensors -----------------------------------------------------------------
 
 // A new zero-filled tensor from `arena`; NULL (with an error set) if memory runs out.
 gb_tensor *gb_tensor_new(gb_arena *arena, int ndim, const int *shape);
+// The same without data (data NULL): for a caller that supplies the numbers.
+gb_tensor *gb_tensor_shell(gb_arena *arena, int ndim, const int *shape);
 gb_tensor *gb_tensor_scalar(gb_arena *arena, float value);   // 0-d constant
 int gb_shape_equal(const gb_tensor *a, const gb_tensor *b);
 // "[2, 3]" as torch.Size prints it, into buf.
@@ -125,5 +155,13 @@ float *gb_flow(gb_graph *g, gb_tensor *t);
 gb_tensor *gb_graph_tensor(gb_graph *g, int ndim, const int *shape);
 // A tensor of another shape over the same numbers (a view: no copy).
 gb_tensor *gb_graph_view(gb_graph *g, gb_tensor *x, int ndim, const int *shape);
+// In a lean graph, gives t's buffer back if no recorded node reads it; the
+// caller promises it will not read t again. A no-op otherwise.
+void gb_graph_release(gb_graph *g, gb_tensor *t);
+// A zero-filled work area of `bytes` (64-byte aligned) for the op that is
+// running; the next call may reuse or move it. NULL when memory runs out.
+void *gb_graph_scratch(gb_graph *g, size_t bytes);
+// High-water mark of the step's memory: the arena, a lean graph's buffers, the scratch.
+size_t gb_graph_peak_bytes(const gb_graph *g);
 
 #endif

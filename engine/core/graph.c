@@ -12,20 +12,104 @@ void gb_graph_init(gb_graph *g) {
     g->grad_enabled = 1;
 }
 
+// --- a lean graph's heap buffers ---------------------------------------------
+
+// A zero-filled, 64-byte aligned buffer the graph tracks; NULL when out of memory.
+static void *buffer_new(gb_graph *g, size_t bytes) {
+    if (g->n_buffers == g->cap_buffers) {
+        int cap = g->cap_buffers ? 2 * g->cap_buffers : 64;
+        void **b = realloc(g->buffers, (size_t)cap * sizeof *b);
+        if (!b) return NULL;
+        g->buffers = b;
+        size_t *n = realloc(g->buffer_bytes, (size_t)cap * sizeof *n);
+        if (!n) return NULL;
+        g->buffer_bytes = n;
+        g->cap_buffers = cap;
+    }
+    bytes = (bytes + 63) & ~(size_t)63;
+    void *p = aligned_alloc(64, bytes ? bytes : 64);
+    if (!p) return NULL;
+    memset(p, 0, bytes);
+    g->buffers[g->n_buffers] = p;
+    g->buffer_bytes[g->n_buffers++] = bytes;
+    g->buffer_live += bytes;
+    size_t now = g->arena.used + g->buffer_live;
+    if (now > g->peak) g->peak = now;
+    return p;
+}
+
+static void buffer_free(gb_graph *g, void *p) {
+    for (int i = g->n_buffers - 1; i >= 0; i--) {   // recent buffers die first
+        if (g->buffers[i] != p) continue;
+        g->buffer_live -= g->buffer_bytes[i];
+        g->buffers[i] = g->buffers[--g->n_buffers];
+        g->buffer_bytes[i] = g->buffer_bytes[g->n_buffers];
+        free(p);
+        return;
+    }
+    GB_ASSERT(0, "freeing a buffer the graph does not hold");
+}
+
+static void buffers_free_all(gb_graph *g) {
+    for (int i = 0; i < g->n_buffers; i++) free(g->buffers[i]);
+    g->n_buffers = 0;
+    g->buffer_live = 0;
+}
+
+void gb_graph_release(gb_graph *g, gb_tensor *t) {
+    if (!t || !(t->flags & GB_OWNS_BUFFER) || t->saved_by > 0) return;
+    buffer_free(g, t->data);
+    t->data = NULL;
+    t->flags &= ~(unsigned)GB_OWNS_BUFFER;
+}
+
+void *gb_graph_scratch(gb_graph *g, size_t bytes) {
+    if (bytes > g->scratch_bytes) {
+        free(g->scratch);
+        g->scratch_bytes = (bytes + 63) & ~(size_t)63;
+        g->scratch = aligned_alloc(64, g->scratch_bytes);
+        if (!g->scratch) { g->scratch_bytes = 0; return NULL; }
+    }
+    memset(g->scratch, 0, bytes);
+    return g->scratch;
+}
+
+size_t gb_graph_peak_bytes(const gb_graph *g) {
+    return (g->peak > g->arena.peak ? g->peak : g->arena.peak) + g->scratch_bytes;
+}
+
+// --- the graph -----------------------------------------------------------------
+
 void gb_graph_reset(gb_graph *g) {
     gb_arena_reset(&g->arena);
+    buffers_free_all(g);
     g->n_nodes = 0;
 }
 
 void gb_graph_free(gb_graph *g) {
     gb_arena_free(&g->arena);
+    buffers_free_all(g);
+    free(g->buffers);
+    free(g->buffer_bytes);
+    free(g->scratch);
     free(g->nodes);
+    g->buffers = NULL;
+    g->buffer_bytes = NULL;
+    g->scratch = NULL;
+    g->cap_buffers = 0;
+    g->scratch_bytes = 0;
     g->nodes = NULL;
     g->n_nodes = g->cap_nodes = 0;
 }
 
 gb_tensor *gb_graph_tensor(gb_graph *g, int ndim, const int *shape) {
-    return gb_tensor_new(&g->arena, ndim, shape);
+    if (!g->lean) return gb_tensor_new(&g->arena, ndim, shape);
+    gb_tensor *t = gb_tensor_shell(&g->arena, ndim, shape);
+    if (!t) return NULL;
+    t->data = buffer_new(g, (t->numel ? (size_t)t->numel : 1) * sizeof(float));
+    if (!t->data) { gb_set_error(GB_ERR_NOMEM, "out of memory for %d floats", t->numel); return NULL; }
+    t->flags |= GB_OWNS_BUFFER;
+    return t;
 }
 
 gb_tensor *gb_graph_view(gb_graph *g, gb_tensor *x, int ndim, const int *shape) {
@@ -62,6 +146,10 @@ gb_node *gb_graph_record(gb_graph *g, const gb_op_def *op, gb_tensor *out,
     if (p) node->p = *p;
     out->grad_fn = node;
     out->flags |= GB_NEEDS_GRAD;
+    // What backward will read stays alive (gb_graph_release leaves it be).
+    for (int i = 0; i < n_inputs; i++)
+        if (!(op->unread & GB_UNREAD_INPUT(i)) && (inputs[i]->flags & GB_OWNS_BUFFER)) inputs[i]->saved_by++;
+    if (!(op->unread & GB_UNREAD_OUTPUT) && (out->flags & GB_OWNS_BUFFER)) out->saved_by++;
     g->nodes[g->n_nodes++] = node;
     return node;
 }
@@ -78,7 +166,17 @@ static float *negative_zeros(gb_arena *arena, int n) {
 }
 
 float *gb_flow(gb_graph *g, gb_tensor *t) {
-    if (!t->flow) t->flow = negative_zeros(&g->arena, t->numel);
+    if (!t->flow && g->lean && g->leaf_arena && gb_is_leaf(t) && (t->flags & GB_REQUIRES_GRAD) && !t->grad) {
+        // A parameter without .grad: its flow is its .grad (-0 + flow == flow,
+        // bit for bit), so no second buffer and no copy at AccumulateGrad.
+        t->flow = t->grad = negative_zeros(g->leaf_arena, t->numel);
+    } else if (!t->flow && g->lean) {
+        t->flow = buffer_new(g, (size_t)(t->numel ? t->numel : 1) * sizeof(float));
+        if (t->flow)
+            for (int i = 0; i < t->numel; i++) t->flow[i] = -0.0f;
+    } else if (!t->flow) {
+        t->flow = negative_zeros(&g->arena, t->numel);
+    }
     if (!t->flow) g->out_of_memory = 1;
     return t->flow;
 }
@@ -133,7 +231,7 @@ static gb_status check_backward_args(gb_graph *g, gb_tensor *root, const float *
 
 // AccumulateGrad: leaf.grad += the gradient that reached the leaf.
 static gb_status accumulate_leaf(gb_tensor *leaf, gb_arena *leaf_arena) {
-    if (!leaf->flow || !(leaf->flags & GB_REQUIRES_GRAD)) return GB_OK;
+    if (!leaf->flow || !(leaf->flags & GB_REQUIRES_GRAD) || leaf->flow == leaf->grad) return GB_OK;
     if (!leaf->grad) {
         leaf->grad = negative_zeros(leaf_arena, leaf->numel);
         if (!leaf->grad) return gb_set_error(GB_ERR_NOMEM, "out of memory for %s.grad", leaf->name ? leaf->name : "a leaf");
@@ -157,9 +255,10 @@ gb_status gb_backward(gb_graph *g, gb_tensor *root, const float *gradient, int n
     }
 
     g->out_of_memory = 0;
+    g->leaf_arena = leaf_arena;
     // Seed: dL/droot = gradient (1 for a scalar root).
     float *seed = gb_flow(g, root);
-    if (!seed) return gb_set_error(GB_ERR_NOMEM, "out of memory in backward");
+    if (!seed) { g->leaf_arena = NULL; return gb_set_error(GB_ERR_NOMEM, "out of memory in backward"); }
     for (int i = 0; i < root->numel; i++) seed[i] = gradient ? gradient[i] : 1.0f;
 
     // The chain rule, node by node, from the root toward the leaves.
@@ -168,7 +267,12 @@ gb_status gb_backward(gb_graph *g, gb_tensor *root, const float *gradient, int n
         if (!node->mark || !node->output->flow) continue;
         node->op->backward(node, g);
         if (!retain_graph) node->freed = 1;
+        if (g->lean) {   // the only reader of this flow has run: give it back
+            buffer_free(g, node->output->flow);
+            node->output->flow = NULL;
+        }
     }
+    g->leaf_arena = NULL;
     if (g->out_of_memory) return gb_set_error(GB_ERR_NOMEM, "out of memory in backward");
 
     // AccumulateGrad for every leaf the flow reached (each leaf once, even

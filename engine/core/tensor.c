@@ -4,7 +4,7 @@
 
 #include "gb_tensor.h"
 
-gb_tensor *gb_tensor_new(gb_arena *arena, int ndim, const int *shape) {
+gb_tensor *gb_tensor_shell(gb_arena *arena, int ndim, const int *shape) {
     GB_ASSERT(ndim >= 0 && ndim <= GB_MAX_DIMS, "ndim %d", ndim);
     gb_tensor *t = gb_arena_alloc(arena, sizeof *t);
     if (!t) { gb_set_error(GB_ERR_NOMEM, "out of memory for a tensor"); return NULL; }
@@ -20,8 +20,14 @@ gb_tensor *gb_tensor_new(gb_arena *arena, int ndim, const int *shape) {
         return NULL;
     }
     t->numel = (int)numel;
-    t->data = gb_arena_alloc(arena, (numel ? numel : 1) * sizeof(float));
-    if (!t->data) { gb_set_error(GB_ERR_NOMEM, "out of memory for %zu floats", numel); return NULL; }
+    return t;
+}
+
+gb_tensor *gb_tensor_new(gb_arena *arena, int ndim, const int *shape) {
+    gb_tensor *t = gb_tensor_shell(arena, ndim, shape);
+    if (!t) return NULL;
+    t->data = gb_arena_alloc(arena, (t->numel ? (size_t)t->numel : 1) * sizeof(float));
+    if (!t->data) { gb_set_error(GB_ERR_NOMEM, "out of memory for %d floats", t->numel); return NULL; }
     return t;
 }
 

@@ -1,6 +1,9 @@
 // forward.c: ResNet-18's forward, torchvision's _forward_impl, from the ops of
 // gb_nn_ops.h. Every op records itself on the tape when a gradient is needed,
 // so the frozen part of the network costs forward time only.
+// Memory: in a lean graph each intermediate is released as soon as its last
+// reader has run (gb_graph_release keeps whatever backward will read), and
+// the ReLUs work in place as torchvision's (inplace=True) do.
 #include <string.h>
 
 #include "gb_resnet18.h"
@@ -14,7 +17,7 @@ static gb_status run_leaf(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y
     case GB_MOD_BATCHNORM2D:
         return gb_batchnorm2d(g, x, &m->bn, m->training, y);
     case GB_MOD_RELU:
-        return gb_relu(g, x, y);   // NOTE: inplace=True in torch; a new tensor here (same values)
+        return m->inplace ? gb_relu_(g, x, y) : gb_relu(g, x, y);
     case GB_MOD_MAXPOOL2D:
         return gb_maxpool2d(g, x, m->kernel, m->stride, m->padding, y);
     case GB_MOD_ADAPTIVE_AVGPOOL2D:
@@ -32,20 +35,29 @@ static gb_status run(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y);
 // BasicBlock.forward:
 //   out = relu(bn1(conv1(x)));  out = bn2(conv2(out))
 //   out = relu(out + (downsample(x) if downsample else x))
+// The block's input x is read three times (conv1, downsample, the sum); the
+// caller releases it.
 static gb_status basic_block(gb_module *b, gb_graph *g, gb_tensor *x, gb_tensor **y) {
-    gb_tensor *out, *identity = x;
+    gb_tensor *out, *prev, *identity = x;
     GB_TRY(run_leaf(gb_module_child(b, "conv1"), g, x, &out));
-    GB_TRY(run_leaf(gb_module_child(b, "bn1"), g, out, &out));
+    GB_TRY(run_leaf(gb_module_child(b, "bn1"), g, prev = out, &out));
+    gb_graph_release(g, prev);
     GB_TRY(run_leaf(gb_module_child(b, "relu"), g, out, &out));
-    GB_TRY(run_leaf(gb_module_child(b, "conv2"), g, out, &out));
-    GB_TRY(run_leaf(gb_module_child(b, "bn2"), g, out, &out));
+    GB_TRY(run_leaf(gb_module_child(b, "conv2"), g, prev = out, &out));
+    gb_graph_release(g, prev);
+    GB_TRY(run_leaf(gb_module_child(b, "bn2"), g, prev = out, &out));
+    gb_graph_release(g, prev);
     gb_module *ds = gb_module_child(b, "downsample");
     if (ds) GB_TRY(run(ds, g, x, &identity));
-    GB_TRY(gb_add(g, out, identity, &out));
+    GB_TRY(gb_add(g, prev = out, identity, &out));
+    gb_graph_release(g, prev);
+    if (identity != x) gb_graph_release(g, identity);
     return run_leaf(gb_module_child(b, "relu"), g, out, y);
 }
 
-// Sequential and ResNet run their children in order; ResNet flattens before fc.
+// Sequential and ResNet run their children in order, releasing what each
+// child consumed (but not x, which belongs to the caller); ResNet flattens
+// before fc (a view: its base stays until the reset).
 static gb_status run(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) {
     if (m->kind == GB_MOD_BASICBLOCK) return basic_block(m, g, x, y);
     if (m->n_children == 0) return run_leaf(m, g, x, y);
@@ -53,7 +65,9 @@ static gb_status run(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) {
     for (int i = 0; i < m->n_children; i++) {
         gb_module *c = m->children[i];
         if (m->kind == GB_MOD_RESNET && c->kind == GB_MOD_LINEAR) GB_TRY(gb_flatten(g, cur, &cur));
-        GB_TRY(run(c, g, cur, &cur));
+        gb_tensor *in = cur;
+        GB_TRY(run(c, g, in, &cur));
+        if (in != x && in != cur) gb_graph_release(g, in);
     }
     *y = cur;
     return GB_OK;

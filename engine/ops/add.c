@@ -36,7 +36,8 @@ static void add_describe(const gb_node *node, gb_sb *sb, int locals) {
 }
 
 const gb_op_def gb_op_add = { .name = "AddBackward0", .backward = add_backward,
-                              .describe = add_describe, .saves_tensors = 0 };
+                              .describe = add_describe, .saves_tensors = 0,
+                              .unread = GB_UNREAD_INPUT(0) | GB_UNREAD_INPUT(1) | GB_UNREAD_OUTPUT };
 
 gb_status gb_add(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out) {
     gb_op_params p = { .scalar = 1 };

@@ -20,7 +20,8 @@ static void avgpool_describe(const gb_node *node, gb_sb *sb, int locals) {
 }
 
 const gb_op_def gb_op_adaptive_avgpool1 = { .name = "MeanBackward1", .backward = avgpool_backward,
-                                            .describe = avgpool_describe, .saves_tensors = 1 };
+                                            .describe = avgpool_describe, .saves_tensors = 1,
+                                            .unread = GB_UNREAD_INPUT(0) | GB_UNREAD_OUTPUT };
 
 gb_status gb_adaptive_avgpool1(gb_graph *g, gb_tensor *x, gb_tensor **out) {
     if (x->ndim != 4) return gb_set_error(GB_ERR_SHAPE, "adaptive_avg_pool2d: expected a 4-D input, got %dD", x->ndim);

@@ -23,7 +23,7 @@ static void conv2d_backward(gb_node *node, gb_graph *g) {
     gb_conv2d_shape s = shape_of(x, w, node->p.stride, node->p.padding);
     float *dx = gb_needs_grad(x) ? gb_flow(g, x) : NULL;
     float *dw = gb_needs_grad(w) ? gb_flow(g, w) : NULL;
-    void *scratch = gb_arena_alloc(&g->arena, gb_conv2d_backward_scratch_bytes(&s));
+    void *scratch = gb_graph_scratch(g, gb_conv2d_backward_scratch_bytes(&s));
     if (!scratch) { g->out_of_memory = 1; return; }
     gb_conv2d_backward(&s, x->data, w->data, node->output->flow, dx, dw, scratch);
 }
@@ -39,7 +39,8 @@ static void conv2d_describe(const gb_node *node, gb_sb *sb, int locals) {
 }
 
 const gb_op_def gb_op_conv2d = { .name = "ConvolutionBackward0", .backward = conv2d_backward,
-                                 .describe = conv2d_describe, .saves_tensors = 1 };
+                                 .describe = conv2d_describe, .saves_tensors = 1,
+                                 .unread = GB_UNREAD_OUTPUT };
 
 void gb_conv2d_cache_free(gb_conv2d_cache *cache) {
     free(cache->u);
@@ -86,7 +87,7 @@ gb_status gb_conv2d_cached(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, 
     gb_tensor *y = gb_graph_tensor(g, 4, shape);
     if (!y) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
     const float *u = cache && gb_conv2d_winograd_ok(&s) ? winograd_weights(cache, &s, w) : NULL;
-    void *scratch = gb_arena_alloc(&g->arena, u ? gb_conv2d_winograd_scratch_bytes(&s) : gb_conv2d_forward_scratch_bytes(&s));
+    void *scratch = gb_graph_scratch(g, u ? gb_conv2d_winograd_scratch_bytes(&s) : gb_conv2d_forward_scratch_bytes(&s));
     if (!scratch) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
     if (u) gb_conv2d_winograd_forward(&s, u, x->data, y->data, scratch);
     else gb_conv2d_forward(&s, x->data, w->data, y->data, scratch);

@@ -16,7 +16,8 @@ static void flatten_describe(const gb_node *node, gb_sb *sb, int locals) {
 }
 
 const gb_op_def gb_op_flatten = { .name = "ViewBackward0", .backward = flatten_backward,
-                                  .describe = flatten_describe, .saves_tensors = 0 };
+                                  .describe = flatten_describe, .saves_tensors = 0,
+                                  .unread = GB_UNREAD_INPUT(0) | GB_UNREAD_OUTPUT };
 
 gb_status gb_flatten(gb_graph *g, gb_tensor *x, gb_tensor **out) {
     if (x->ndim < 2) return gb_set_error(GB_ERR_SHAPE, "flatten(x, 1) needs at least 2 dimensions, got %d", x->ndim);

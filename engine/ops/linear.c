@@ -16,13 +16,13 @@ static void linear_backward(gb_node *node, gb_graph *g) {
     const float *dy = node->output->flow;
     if (gb_needs_grad(x)) {   // dx (N,in) += dy (N,out) · w (out,in)
         float *dx = gb_flow(g, x);
-        float *scratch = gb_arena_alloc(&g->arena, gb_f32_gemm_scratch_floats(N, in, out, 0) * sizeof(float));
+        float *scratch = gb_graph_scratch(g, gb_f32_gemm_scratch_floats(N, in, out, 0) * sizeof(float));
         if (!dx || !scratch) { g->out_of_memory = 1; return; }
         gb_f32_gemm(N, in, out, dy, out, w->data, in, dx, in, NULL, 1, scratch);
     }
     if (gb_needs_grad(w)) {   // dw (out,in) += dyᵀ (out,N) · x (N,in)
         float *dw = gb_flow(g, w);
-        float *scratch = gb_arena_alloc(&g->arena, gb_f32_gemm_scratch_floats(out, in, N, 1) * sizeof(float));
+        float *scratch = gb_graph_scratch(g, gb_f32_gemm_scratch_floats(out, in, N, 1) * sizeof(float));
         if (!dw || !scratch) { g->out_of_memory = 1; return; }
         gb_f32_gemm_tn(out, in, N, dy, out, x->data, in, dw, in, 1, scratch);
     }
@@ -46,9 +46,11 @@ static void linear_describe(const gb_node *node, gb_sb *sb, int locals) {
 }
 
 const gb_op_def gb_op_linear = { .name = "AddmmBackward0", .backward = linear_backward,
-                                 .describe = linear_describe, .saves_tensors = 1 };
+                                 .describe = linear_describe, .saves_tensors = 1,
+                                 .unread = GB_UNREAD_INPUT(0) | GB_UNREAD_OUTPUT };   // b, x, w: b unread
 const gb_op_def gb_op_linear_no_bias = { .name = "MmBackward0", .backward = linear_backward,
-                                         .describe = linear_describe, .saves_tensors = 1 };
+                                         .describe = linear_describe, .saves_tensors = 1,
+                                         .unread = GB_UNREAD_OUTPUT };
 
 gb_status gb_linear(gb_graph *g, gb_tensor *x, gb_tensor *w, gb_tensor *b, gb_tensor **out) {
     if (x->ndim != 2 || w->ndim != 2)
@@ -61,7 +63,7 @@ gb_status gb_linear(gb_graph *g, gb_tensor *x, gb_tensor *w, gb_tensor *b, gb_te
         return gb_set_error(GB_ERR_SHAPE, "linear: the bias has %d elements, expected %d", b->numel, nout);
     int shape[2] = { N, nout };
     gb_tensor *y = gb_graph_tensor(g, 2, shape);
-    float *scratch = gb_arena_alloc(&g->arena, gb_f32_gemm_scratch_floats(N, nout, in, 0) * sizeof(float));
+    float *scratch = gb_graph_scratch(g, gb_f32_gemm_scratch_floats(N, nout, in, 0) * sizeof(float));
     if (!y || !scratch) return gb_set_error(GB_ERR_NOMEM, "linear: out of memory");
     gb_f32_gemm_nt(N, nout, in, x->data, in, w->data, in, y->data, nout, b ? b->data : NULL, 0, scratch);
     gb_tensor *inputs[3] = { b, x, w };

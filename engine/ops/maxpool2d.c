@@ -27,7 +27,8 @@ static void maxpool_describe(const gb_node *node, gb_sb *sb, int locals) {
 }
 
 const gb_op_def gb_op_maxpool2d = { .name = "MaxPool2DWithIndicesBackward0", .backward = maxpool_backward,
-                                    .describe = maxpool_describe, .saves_tensors = 1 };
+                                    .describe = maxpool_describe, .saves_tensors = 1,
+                                    .unread = GB_UNREAD_INPUT(0) | GB_UNREAD_OUTPUT };   // argmax suffices
 
 gb_status gb_maxpool2d(gb_graph *g, gb_tensor *x, int k, int stride, int padding, gb_tensor **out) {
     if (x->ndim != 4) return gb_set_error(GB_ERR_SHAPE, "max_pool2d: expected a 4-D input, got %dD", x->ndim);

@@ -3,7 +3,8 @@
 // running statistics after a training forward, and gradients from the head
 // down to conv1. Weights come from uniform draws only, so both sides hold the
 // same bits (see deterministic_resnet in gen_nn_fixtures.py). Then freezing:
-// a frozen backbone gets no .grad and backward never enters it.
+// a frozen backbone gets no .grad and backward never enters it. A lean graph
+// (buffers released early, ReLUs in place) gives the very same bits in less memory.
 #include "../nn/nn_fixtures.h"
 #include "gb_test.h"
 #include "nn/gb_optim.h"
@@ -92,6 +93,55 @@ int main(void) {
     check_vals("layer4.1.bn2.weight.grad", param(&m, "layer4.1.bn2", 0)->grad, 8, 1e-4);
     check_vals("layer2.0.downsample.0.weight.grad", param(&m, "layer2.0.downsample.0", 0)->grad, 8, 1e-4);
     check_vals("conv1.weight.grad", param(&m, "conv1", 0)->grad, 16, 1e-4);
+
+    // The same step on a lean graph: identical logits, loss and every .grad.
+    {
+        gb_tensor *all[62];
+        int np = gb_module_parameters(m.root, all, 62);
+        float want_logits[10], want_loss = loss->data[0];
+        memcpy(want_logits, logits->data, sizeof want_logits);
+        float *want_grads[62];
+        for (int i = 0; i < np; i++) {
+            want_grads[i] = malloc(sizeof(float) * (size_t)all[i]->numel);
+            memcpy(want_grads[i], all[i]->grad, sizeof(float) * (size_t)all[i]->numel);
+        }
+        size_t keep_all_peak = gb_graph_peak_bytes(&g);
+        gb_graph lean;
+        gb_graph_init(&lean);
+        lean.lean = 1;
+        gb_model_zero_grad(&m, 1);
+        CHECK(gb_resnet18_forward(&m, &lean, x, &logits) == GB_OK, "%s", gb_last_error());
+        CHECK(gb_cross_entropy(&lean, logits, target, &loss) == GB_OK);
+        CHECK(gb_model_backward(&m, &lean, loss) == GB_OK, "%s", gb_last_error());
+        CHECK(memcmp(want_logits, logits->data, sizeof want_logits) == 0, "lean logits differ");
+        CHECK(want_loss == loss->data[0], "lean loss %.9g vs %.9g", loss->data[0], want_loss);
+        int same = 0;
+        for (int i = 0; i < np; i++) {
+            same += all[i]->grad && memcmp(want_grads[i], all[i]->grad, sizeof(float) * (size_t)all[i]->numel) == 0;
+            free(want_grads[i]);
+        }
+        CHECK(same == np, "%d of %d .grad bit-identical on the lean graph", same, np);
+        size_t lean_peak = gb_graph_peak_bytes(&lean);
+        printf("  step peak: keep-all %.1f MB, lean %.1f MB\n", keep_all_peak / 1e6, lean_peak / 1e6);
+        CHECK(lean_peak < keep_all_peak / 2, "lean peak %zu vs %zu", lean_peak, keep_all_peak);
+
+        // no_grad on a lean graph: everything but the logits is released on the way.
+        gb_module_train(m.root, 0);
+        gb_graph_reset(&g);
+        g.grad_enabled = 0;
+        CHECK(gb_resnet18_forward(&m, &g, x, &logits) == GB_OK, "%s", gb_last_error());
+        memcpy(want_logits, logits->data, sizeof want_logits);
+        g.grad_enabled = 1;
+        gb_graph_reset(&lean);
+        lean.peak = 0;
+        lean.grad_enabled = 0;
+        CHECK(gb_resnet18_forward(&m, &lean, x, &logits) == GB_OK, "%s", gb_last_error());
+        CHECK(memcmp(want_logits, logits->data, sizeof want_logits) == 0, "lean eval logits differ");
+        printf("  no_grad forward peak, lean: %.2f MB\n", gb_graph_peak_bytes(&lean) / 1e6);
+        CHECK(lean.n_buffers <= 3, "live buffers after a no_grad forward: %d", lean.n_buffers);
+        gb_graph_free(&lean);
+        gb_module_train(m.root, 1);
+    }
 
     // The tutorial: freeze everything, a new 10-class head; backward reaches fc only.
     gb_model_zero_grad(&m, 1);
