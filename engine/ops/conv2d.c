@@ -3,8 +3,8 @@
 //   backward  dx = the same sums run backwards (each x feeds every y whose
 //             window covers it), dw[o,c,kh,kw] = Σ_{n,i,j} dy[n,o,i,j] · x[...]
 // Both are GEMMs over im2col(x) in engine/kernels/conv2d.c, which states the
-// layout; with a cache, 3×3 stride-1 forwards use Winograd's algorithm
-// (engine/kernels/conv2d_winograd.c) instead. Only the gradients that are
+// layout; with a cache, 3×3 stride-1 layers use Winograd's algorithm
+// (engine/kernels/conv2d_winograd.c) for y and dx instead. Only the gradients that are
 // needed are computed: a frozen weight (requires_grad=False) costs no dw, an
 // input image no dx.
 #include "gb_nn_ops.h"
@@ -18,14 +18,30 @@ static gb_conv2d_shape shape_of(const gb_tensor *x, const gb_tensor *w, int stri
                                 w->shape[2], w->shape[3], stride, padding);
 }
 
+static const float *winograd_weights(gb_conv2d_transformed *t, const gb_conv2d_shape *s, const gb_tensor *w,
+                                     void (*transform)(const gb_conv2d_shape *, const float *, float *));
+
 static void conv2d_backward(gb_node *node, gb_graph *g) {
     gb_tensor *x = node->inputs[0], *w = node->inputs[1];
     gb_conv2d_shape s = shape_of(x, w, node->p.stride, node->p.padding);
     float *dx = gb_needs_grad(x) ? gb_flow(g, x) : NULL;
     float *dw = gb_needs_grad(w) ? gb_flow(g, w) : NULL;
-    void *scratch = gb_graph_scratch(g, gb_conv2d_backward_scratch_bytes(&s));
+    gb_conv2d_cache *cache = node->p.saved;
+    // dx of a 3×3 stride-1 layer by Winograd too: it is the same kind of
+    // convolution, of dy with the turned weights (conv2d_winograd.c).
+    const float *u_dx = dx && cache && gb_conv2d_winograd_ok(&s)
+                            ? winograd_weights(&cache->dx, &s, w, gb_conv2d_winograd_transform_weights_dx) : NULL;
+    size_t bytes = gb_conv2d_backward_scratch_bytes(&s);
+    if (u_dx && gb_conv2d_winograd_backward_dx_scratch_bytes(&s) > bytes)
+        bytes = gb_conv2d_winograd_backward_dx_scratch_bytes(&s);
+    void *scratch = gb_graph_scratch(g, bytes);
     if (!scratch) { g->out_of_memory = 1; return; }
-    gb_conv2d_backward(&s, x->data, w->data, node->output->flow, dx, dw, scratch);
+    if (u_dx) {
+        if (dw) gb_conv2d_backward(&s, x->data, w->data, node->output->flow, NULL, dw, scratch);
+        gb_conv2d_winograd_backward_dx(&s, u_dx, node->output->flow, dx, scratch);
+    } else {
+        gb_conv2d_backward(&s, x->data, w->data, node->output->flow, dx, dw, scratch);
+    }
 }
 
 static void conv2d_describe(const gb_node *node, gb_sb *sb, int locals) {
@@ -43,25 +59,27 @@ const gb_op_def gb_op_conv2d = { .name = "ConvolutionBackward0", .backward = con
                                  .unread = GB_UNREAD_OUTPUT };
 
 void gb_conv2d_cache_free(gb_conv2d_cache *cache) {
-    free(cache->u);
+    free(cache->fwd.u);
+    free(cache->dx.u);
     *cache = (gb_conv2d_cache){ 0 };
 }
 
-// The cache's transformed weights for w, remade when w is another tensor or
-// has changed; NULL (im2col is used) when memory runs out.
-static const float *winograd_weights(gb_conv2d_cache *cache, const gb_conv2d_shape *s, const gb_tensor *w) {
-    if (cache->u && cache->w == w && cache->version == w->version) return cache->u;
-    size_t floats = gb_conv2d_winograd_weights_floats(s);
-    if (floats > cache->floats) {
-        free(cache->u);
-        cache->u = malloc(floats * sizeof(float));
-        cache->floats = cache->u ? floats : 0;
-        if (!cache->u) return NULL;
+// Transformed weights for w, remade when w is another tensor or has changed;
+// NULL (im2col is used) when memory runs out.
+static const float *winograd_weights(gb_conv2d_transformed *t, const gb_conv2d_shape *s, const gb_tensor *w,
+                                     void (*transform)(const gb_conv2d_shape *, const float *, float *)) {
+    if (t->u && t->w == w && t->version == w->version) return t->u;
+    size_t floats = gb_conv2d_winograd_weights_floats(s);   // 16·OC·C either way
+    if (floats > t->floats) {
+        free(t->u);
+        t->u = malloc(floats * sizeof(float));
+        t->floats = t->u ? floats : 0;
+        if (!t->u) return NULL;
     }
-    gb_conv2d_winograd_transform_weights(s, w->data, cache->u);
-    cache->w = w;
-    cache->version = w->version;
-    return cache->u;
+    transform(s, w->data, t->u);
+    t->w = w;
+    t->version = w->version;
+    return t->u;
 }
 
 gb_status gb_conv2d(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int padding, gb_tensor **out) {
@@ -86,12 +104,13 @@ gb_status gb_conv2d_cached(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, 
     int shape[4] = { s.N, s.OC, s.OH, s.OW };
     gb_tensor *y = gb_graph_tensor(g, 4, shape);
     if (!y) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
-    const float *u = cache && gb_conv2d_winograd_ok(&s) ? winograd_weights(cache, &s, w) : NULL;
+    const float *u = cache && gb_conv2d_winograd_ok(&s)
+                         ? winograd_weights(&cache->fwd, &s, w, gb_conv2d_winograd_transform_weights) : NULL;
     void *scratch = gb_graph_scratch(g, u ? gb_conv2d_winograd_scratch_bytes(&s) : gb_conv2d_forward_scratch_bytes(&s));
     if (!scratch) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
     if (u) gb_conv2d_winograd_forward(&s, u, x->data, y->data, scratch);
     else gb_conv2d_forward(&s, x->data, w->data, y->data, scratch);
-    gb_op_params p = { .stride = stride, .padding = padding };
+    gb_op_params p = { .stride = stride, .padding = padding, .saved = cache };
     gb_tensor *inputs[2] = { x, w };
     gb_graph_record(g, &gb_op_conv2d, y, inputs, 2, &p);
     *out = y;

@@ -13,12 +13,17 @@ gb_status gb_conv2d(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int pad
 
 // A layer's weights transformed for Winograd's 3×3 algorithm, kept while the
 // weights stay the same tensor at the same version (a frozen backbone: once
-// per load; training: once per optimizer step). Owned by the layer.
-typedef struct gb_conv2d_cache {
+// per load; training: once per optimizer step). Owned by the layer. The
+// forward uses w's transform; backward's dx uses that of w turned by 180°
+// and transposed (made on the first backward).
+typedef struct gb_conv2d_transformed {
     float *u;                 // malloc'd once, gb_conv2d_cache_free gives it back
     size_t floats;
     const gb_tensor *w;       // the weights it was made from
     unsigned version;
+} gb_conv2d_transformed;
+typedef struct gb_conv2d_cache {
+    gb_conv2d_transformed fwd, dx;
 } gb_conv2d_cache;
 void gb_conv2d_cache_free(gb_conv2d_cache *cache);
 

@@ -179,7 +179,7 @@ int main(void) {
     check_op("conv2d 1x1 s2", t_conv_1x1, 2, conv1, -1, 1);
     check_op("conv2d 7x7 s2 p3", t_conv_7x7, 2, conv7, -1, 1);
     check_op("conv2d 3x3 s1 p1, Winograd", t_conv_wino, 2, conv3, -1, 1);
-    CHECK(wino_cache.u != NULL, "the 3x3 stride-1 conv should have used Winograd");
+    CHECK(wino_cache.fwd.u != NULL && wino_cache.dx.u != NULL, "the 3x3 stride-1 conv should have used Winograd for y and dx");
     gb_conv2d_cache_free(&wino_cache);
     check_op("batchnorm2d train", t_bn_train, 3, bn_in, -1, 1);
     check_op("batchnorm2d eval", t_bn_eval, 3, bn_in, -1, 1);
