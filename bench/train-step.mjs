@@ -1,14 +1,15 @@
 // train-step.mjs: one training step of ResNet-18 at batch 16 (224×224): forward,
 // cross-entropy, backward, SGD(lr=1e-2, momentum=0.9), with
 //   (a) only fc trainable (the tutorial), (b) layer4 + fc, (c) everything,
-// in the mt build with 1 and 2 threads. Peak memory is the wasm heap's size.
-//   node bench/train-step.mjs [--threads 1,2] [--batch 16] [--runs 3] [--json]
-// Rows: {engine, what, threads, batch, median_ms, min_ms, max_ms, peak_mb}.
+// in the mt build with 1 and 2 threads. Peak memory is the wasm heap's size. The cases and
+// the model's setup are shared with the Chromium page (TRAIN_CASES in bench/ort/bench-core.mjs).
+//   node bench/train-step.mjs [--threads 1,2] [--cases a,b,c] [--batch 16] [--runs 3] [--json]
+// Rows: {engine, what, threads, batch, median_ms, min_ms, max_ms, peak_mb}; --json prints one a line.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { loadEngine } from '../js/engine.mjs';
-import { makeInput } from './ort/bench-core.mjs';
+import { makeInput, setupTrainModel, TRAIN_CASES, TRAIN_SGD, trainTargets } from './ort/bench-core.mjs';
 import { ensureFixtures, FIXTURES } from '../tests/resnet/fixtures.mjs';
 
 const arg = (name, dflt) => {
@@ -18,38 +19,35 @@ const arg = (name, dflt) => {
 const threadsList = arg('threads', '1,2').split(',').map(Number);
 const batch = Number(arg('batch', '16'));
 const runs = Number(arg('runs', '3'));
+const cases = arg('cases', 'a,b,c').split(',').map((k) => {
+	if (!TRAIN_CASES[k]) throw new Error(`unknown case '${k}' (use ${Object.keys(TRAIN_CASES).join(', ')})`);
+	return TRAIN_CASES[k];
+});
 const json = process.argv.includes('--json');
 
 ensureFixtures();
 const weights = readFileSync(join(FIXTURES, 'resnet18.pth'));
 const x = makeInput(batch);
-const targets = Array.from({ length: batch }, (_, i) => i % 10);
-const cases = [['(a) fc', ['fc']], ['(b) layer4 + fc', ['layer4', 'fc']], ['(c) everything', ['']]];
+const targets = trainTargets(batch);
 
 const rows = [];
 for (const threads of threadsList) {
-	for (const [what, paths] of cases) {
+	for (const { what, paths } of cases) {
 		const eng = await loadEngine({ build: 'mt', threads });
-		const model = eng.model(1000, 0);
-		model.load(weights);
-		model.setRequiresGrad('', false);
-		model.replaceFc(10, 1);
-		model.setRequiresGrad('fc', false);
-		for (const p of paths) model.setRequiresGrad(p, true);
-		model.train(true);
+		const model = setupTrainModel(eng, weights, paths);
 		const shape = [batch, 3, 224, 224];
-		model.trainStep(x, shape, targets);            // warm-up (V8 tiers up, arenas grow)
+		model.trainStep(x, shape, targets, TRAIN_SGD);   // warm-up (V8 tiers up, arenas grow)
 		const t = [];
 		for (let i = 0; i < runs; i++) {
 			const t0 = performance.now();
-			model.trainStep(x, shape, targets);
+			model.trainStep(x, shape, targets, TRAIN_SGD);
 			t.push(performance.now() - t0);
 		}
 		const peakMb = eng.heap().byteLength / 2 ** 20;   // wasm memory only grows: its size is the peak
 		model.dispose();
 		eng.dispose();
 		t.sort((p, q) => p - q);
-		rows.push({ engine: 'gradbox', what: `train step ${what}`, threads, batch, median_ms: +t[t.length >> 1].toFixed(1),
+		rows.push({ engine: 'gradbox', what, threads, batch, median_ms: +t[t.length >> 1].toFixed(1),
 			min_ms: +t[0].toFixed(1), max_ms: +t.at(-1).toFixed(1), peak_mb: +peakMb.toFixed(0) });
 		if (!json) console.error(`  ${what}, ${threads} thread(s): ${t[t.length >> 1].toFixed(0)} ms`);
 	}

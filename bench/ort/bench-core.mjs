@@ -6,11 +6,43 @@
 //     what: 'resnet18 fwd 224 eval',                  // optional label
 //     async setup({ threads, batch }),                 // load the runtime + model once
 //     async forward(batch, threads) -> Float32Array,   // one eval forward of `batch` images
-//     check?: async () => number }                     // optional: max|logits - PyTorch's|
+//     check?: async () => number,                      // optional: max|logits - PyTorch's|
+//     info?: async () => object }                      // optional: fields added to the row
 // Threads are fixed when a wasm runtime starts, so the runners give every (contestant,
 // threads, batch) a fresh process or page; `benchOne` times one such configuration.
 
 export const WHAT = 'resnet18 fwd 224x224 eval';
+
+/**
+ * The training benchmark's configurations (bench/train-step.mjs in Node, the page's
+ * gradbox-train contestant): which modules train after fc is replaced by Linear(512, 10).
+ * '' is the whole model.
+ */
+export const TRAIN_CASES = {
+	a: { what: 'train step (a) fc', paths: ['fc'] },
+	b: { what: 'train step (b) layer4 + fc', paths: ['layer4', 'fc'] },
+	c: { what: 'train step (c) everything', paths: [''] },
+};
+/** SGD as in the tutorial; targets cycle through the 10 classes of the new head. */
+export const TRAIN_SGD = { lr: 1e-2, momentum: 0.9 };
+export const trainTargets = (batch) => Array.from({ length: batch }, (_, i) => i % 10);
+/** Timed steps by default: a step at batch 16 takes 2-9 s. */
+export const TRAIN_RUNS = { warmup: 1, runs: 3 };
+
+/**
+ * Gradbox's training setup, the same in Node and in the page worker: the fixtures' weights,
+ * fc = Linear(512, 10) after manual_seed(1), only `paths` trainable, BatchNorm in train mode.
+ */
+export function setupTrainModel(engine, weights, paths) {
+	const model = engine.model(1000, 0);
+	model.load(weights);
+	model.setRequiresGrad('', false);
+	model.replaceFc(10, 1);
+	model.setRequiresGrad('fc', false);
+	for (const p of paths) model.setRequiresGrad(p, true);
+	model.train(true);
+	return model;
+}
 
 /** Deterministic input in [-1, 1): x_i from a 32-bit LCG, so every engine sees the same images. */
 export function makeInput(batch, seed = 1) {
@@ -64,6 +96,7 @@ export async function benchOne(c, { threads, batch, warmup, runs, peakMb = null,
 		engine: c.engine, what: c.what ?? WHAT, threads, batch, ...s,
 		peak_mb: peakMb ? round(await peakMb()) : null,
 		ms_per_image: round(s.median_ms / batch), runs, setup_ms, check_max_abs_err, cpu_per_wall, env,
+		...(c.info ? await c.info() : {}),
 	};
 }
 
@@ -79,21 +112,23 @@ export async function bench(contestants, { threads = [1, 2], batches = [1, 8], .
 	return rows;
 }
 
-/** A fixed-width table of rows, sorted by env, batch, threads, engine. */
+/** A fixed-width table of rows, sorted by env, what (forward first), batch, threads, engine. */
 export function formatTable(rows) {
-	const cols = ['env', 'engine', 'threads', 'batch', 'median_ms', 'min_ms', 'max_ms', 'ms_per_image', 'peak_mb', 'cpu_per_wall', 'check_max_abs_err'];
-	const head = ['env', 'engine', 'thr', 'batch', 'median ms', 'min ms', 'max ms', 'ms/img', 'peak MB', 'cpu/wall', 'max|Δ| vs torch'];
-	const sorted = [...rows].sort((a, b) => String(a.env).localeCompare(String(b.env)) || a.batch - b.batch
+	const cols = ['env', 'engine', 'what', 'threads', 'batch', 'median_ms', 'min_ms', 'max_ms', 'ms_per_image', 'peak_mb', 'cpu_per_wall', 'check_max_abs_err'];
+	const head = ['env', 'engine', 'what', 'thr', 'batch', 'median ms', 'min ms', 'max ms', 'ms/img', 'peak MB', 'cpu/wall', 'max|Δ| vs torch'];
+	const what = (r) => r.what ?? WHAT;
+	const sorted = [...rows].sort((a, b) => String(a.env).localeCompare(String(b.env))
+		|| (what(a) !== WHAT) - (what(b) !== WHAT) || what(a).localeCompare(what(b)) || a.batch - b.batch
 		|| a.threads - b.threads || String(a.engine).localeCompare(String(b.engine)));
 	const cell = (r, k) => {
-		const v = r[k];
+		const v = k === 'what' ? what(r) : r[k];
 		if (v == null) return r.error && k === 'median_ms' ? 'error*' : '-';
 		return k === 'check_max_abs_err' ? v.toExponential(1) : String(v);
 	};
 	const body = sorted.map((r) => cols.map((k) => cell(r, k)));
 	const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-	const line = (r) => r.map((v, i) => (i < 2 ? v.padEnd(w[i]) : v.padStart(w[i]))).join('  ');
-	const errors = [...new Set(sorted.filter((r) => r.error).map((r) => `* ${r.env} ${r.engine}: ${r.error}`))];
+	const line = (r) => r.map((v, i) => (i < 3 ? v.padEnd(w[i]) : v.padStart(w[i]))).join('  ');
+	const errors = [...new Set(sorted.filter((r) => r.error).map((r) => `* ${r.env} ${r.engine} ${what(r)}: ${r.error}`))];
 	return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line), ...errors].join('\n');
 }
 

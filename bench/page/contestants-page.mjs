@@ -1,7 +1,7 @@
 // contestants-page.mjs: the engines the page benchmark knows, by name (same contract as
 // bench/ort/contestants-node.mjs). The page is served by run.mjs from the repository root,
 // so URLs are root-relative: /node_modules/onnxruntime-web/dist/, /build/bench/, /js/.
-import { makeInput, maxAbsDiff, ortThreadsOnce } from '../ort/bench-core.mjs';
+import { makeInput, maxAbsDiff, ortThreadsOnce, TRAIN_CASES } from '../ort/bench-core.mjs';
 
 const ORT_DIST = '/node_modules/onnxruntime-web/dist/';
 const BENCH = '/build/bench/';
@@ -46,8 +46,12 @@ export function ortWeb({ proxy = false } = {}) {
 /**
  * Gradbox in a module Worker (the threaded build must not run on the page's main thread),
  * with the same weights: the fixtures' resnet18.pth. The worker is bench/page/gradbox-worker.mjs.
+ * With `train` ('a', 'b' or 'c', see TRAIN_CASES) a "forward" of this contestant is one
+ * training step (forward, cross-entropy, backward, SGD) instead, and there is no logits check.
  */
-export function gradbox() {
+export function gradbox({ train = null } = {}) {
+	const trainCase = train && TRAIN_CASES[train];
+	if (train && !trainCase) throw new Error(`unknown training case '${train}' (use ${Object.keys(TRAIN_CASES).join(', ')})`);
 	let worker;
 	let nextId = 0;
 	const pending = new Map();
@@ -56,7 +60,7 @@ export function gradbox() {
 		pending.set(id, { resolve, reject });
 		worker.postMessage({ id, ...msg }, transfer);
 	});
-	return {
+	const c = {
 		engine: 'gradbox',
 		async setup({ threads, batch }) {
 			worker = new Worker(new URL('./gradbox-worker.mjs', import.meta.url), { type: 'module' });
@@ -66,11 +70,22 @@ export function gradbox() {
 				if (data.ok) p.resolve(data.result);
 				else p.reject(new Error(data.error));
 			};
-			await call({ type: 'setup', threads, batch, input: makeInput(batch) });
+			worker.onerror = (e) => {   // e.g. the module failed to load: fail every pending call
+				for (const p of pending.values()) p.reject(new Error(`worker: ${e.message ?? 'failed to start'}`));
+				pending.clear();
+			};
+			await call({ type: 'setup', threads, batch, input: makeInput(batch), train: trainCase?.paths });
 		},
 		async forward() {
-			return call({ type: 'forward' });
+			return call({ type: trainCase ? 'train-step' : 'forward' });
 		},
+		async info() {
+			return call({ type: 'info' });
+		},
+	};
+	if (trainCase) return { ...c, what: trainCase.what };
+	return {
+		...c,
 		async check() {
 			const meta = await (await fetch(`${BENCH}resnet18.check.json`)).json();
 			const x = await f32(BENCH + meta.x);

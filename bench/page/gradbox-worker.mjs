@@ -1,26 +1,53 @@
 // gradbox-worker.mjs: the Gradbox side of the page benchmark, in a module Worker as
-// the lesson page runs it. Messages: {id, type: 'setup', threads, batch, input} and
-// {id, type: 'forward', input?, shape?} → {id, ok, result | error}.
+// the lesson page runs it. Messages → {id, ok, result | error}:
+//   {id, type: 'setup', threads, batch, input, train?}   train: module paths that train
+//        (TRAIN_CASES in bench-core.mjs); without it the model stays in eval for forward
+//   {id, type: 'forward', input?, shape?}                 → logits
+//   {id, type: 'train-step'}                              → the loss before the step
+//   {id, type: 'info'}                                    → {build, wasm_heap_mb, loss?}
 import { loadEngine } from '/js/engine.mjs';
+import { setupTrainModel, TRAIN_SGD, trainTargets } from '/bench/ort/bench-core.mjs';
+
+const WEIGHTS = '/build/resnet-fixtures/resnet18.pth';
 
 let engine;
 let model;
 let input;
 let shape;
+let targets;
+let loss = null;
+
+async function setup({ threads, batch, train }) {
+	// The forward rows run as the lesson page would pick (simd for one thread); training runs
+	// in the mt build at every thread count, as bench/train-step.mjs does in Node.
+	const build = train || threads > 1 ? 'mt' : 'simd';
+	engine = await loadEngine({ build, wasmDir: '/web/public/wasm/', threads });
+	const r = await fetch(WEIGHTS);
+	if (!r.ok) throw new Error(`${WEIGHTS}: HTTP ${r.status} (run the resnet tests once to make it)`);
+	const weights = new Uint8Array(await r.arrayBuffer());
+	if (train) {
+		model = setupTrainModel(engine, weights, train);
+		targets = trainTargets(batch);
+	} else {
+		model = engine.model(1000, 0);
+		model.load(weights);
+	}
+	shape = [batch, 3, 224, 224];
+}
 
 self.onmessage = async ({ data }) => {
 	try {
 		let result = null;
 		if (data.type === 'setup') {
-			engine = await loadEngine({ build: data.threads > 1 ? 'mt' : 'simd', wasmDir: '/web/public/wasm/', threads: data.threads });
-			model = engine.model(1000, 0);
-			const r = await fetch('/build/resnet-fixtures/resnet18.pth');
-			if (!r.ok) throw new Error(`/build/resnet-fixtures/resnet18.pth: HTTP ${r.status} (run the resnet tests once to make it)`);
-			model.load(new Uint8Array(await r.arrayBuffer()));
+			await setup(data);
 			input = data.input;
-			shape = [data.batch, 3, 224, 224];
 		} else if (data.type === 'forward') {
 			result = data.input ? model.forward(data.input, data.shape, 1000) : model.forward(input, shape, 1000);
+		} else if (data.type === 'train-step') {
+			result = loss = model.trainStep(input, shape, targets, TRAIN_SGD);
+		} else if (data.type === 'info') {
+			// wasm memory only grows: its size now is its peak (what bench/train-step.mjs reports)
+			result = { build: engine.build, wasm_heap_mb: Math.round(engine.heap().byteLength / 2 ** 20), ...(targets ? { loss } : {}) };
 		}
 		self.postMessage({ id: data.id, ok: true, result });
 	} catch (e) {

@@ -1,15 +1,21 @@
-// run.mjs: the ResNet-18 forward benchmark in headless Chromium. Serves the repository's
-// bench/, ORT-web's dist/, build/bench/ (the ONNX model), js/ and web/public/wasm/ with
-// COOP/COEP on a free port, and opens one fresh page per (engine, threads, batch), so each has
-// its own wasm runtime and renderer process. peak_mb is that renderer's peak RSS (VmHWM in
-// /proc, wasm memory and the pthread workers included); cpu_per_wall its CPU time over the
-// timed runs' wall time.
+// run.mjs: the ResNet-18 benchmark in headless Chromium: the forward pass (Gradbox and ONNX
+// Runtime Web), then Gradbox's training step at batch 16 with (a) fc, (b) layer4 + fc, (c)
+// everything trainable (as bench/train-step.mjs in Node; ORT-web has no training). Serves the
+// repository's bench/, ORT-web's dist/, build/bench/ (the ONNX model), build/resnet-fixtures/,
+// js/ and web/public/wasm/ with COOP/COEP on a free port, and opens one fresh page per
+// configuration, so each has its own wasm runtime and renderer process. peak_mb is that
+// renderer's peak RSS (VmHWM in /proc, wasm memory and the pthread workers included);
+// cpu_per_wall its CPU time over the timed runs' wall time.
 //
 //   node bench/page/run.mjs [--engines onnxruntime-web,gradbox] [--threads 1,2] [--batches 1,8]
+//                           [--train a,b,c | --no-train] [--train-batch 16]
 //                           [--runs N] [--warmup N] [--proxy] [--with-node] [--json] [--out rows.json]
-//   --with-node  also runs bench/ort/ort-node.mjs's configurations: one combined table
+//   --train      the training cases to time (when gradbox is among the engines); each step at
+//                batch 16 takes 2-9 s, so 1 warm-up and 3 timed steps unless --runs/--warmup say
+//   --with-node  also runs bench/ort/ort-node.mjs's configurations and bench/train-step.mjs's
+//                (whose peak_mb is the wasm heap's size): one combined table
 //   --proxy      ORT runs in its own worker (ort.env.wasm.proxy) instead of the page's main thread
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
@@ -18,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-import { formatTable } from '../ort/bench-core.mjs';
+import { formatTable, TRAIN_CASES } from '../ort/bench-core.mjs';
 import { ensureOnnx, runIsolated } from '../ort/ort-node.mjs';
 import { ensureFixtures } from '../../tests/resnet/fixtures.mjs';
 
@@ -68,8 +74,8 @@ const cpuMsOf = (pid) => {
 	return (Number(f[11]) + Number(f[12])) * 10;    // utime + stime, in 100 Hz ticks
 };
 
-/** One configuration in a fresh context/page; returns the row. */
-async function runOne(browser, base, { engine, threads, batch, runs, warmup, proxy }) {
+/** One configuration in a fresh context/page (train: a TRAIN_CASES key or null); returns the row. */
+async function runOne(browser, base, { engine, threads, batch, train = null, runs, warmup, proxy }) {
 	const before = new Set(rendererPids());
 	const ctx = await browser.newContext();
 	const page = await ctx.newPage();
@@ -86,15 +92,17 @@ async function runOne(browser, base, { engine, threads, batch, runs, warmup, pro
 	const logs = [];
 	page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') logs.push(m.text()); });
 	page.on('pageerror', (e) => logs.push(String(e)));
-	const q = new URLSearchParams({ engine, threads, batch, ...(runs ? { runs } : {}), ...(warmup != null ? { warmup } : {}), ...(proxy ? { proxy: 1 } : {}) });
+	const q = new URLSearchParams({ engine, threads, batch, ...(train ? { train } : {}), ...(runs ? { runs } : {}),
+		...(warmup != null ? { warmup } : {}), ...(proxy ? { proxy: 1 } : {}) });
 	let row;
 	const load0 = loadavg()[0];
 	try {
 		await page.goto(`${base}/bench/page/index.html?${q}`);
-		await page.waitForFunction(() => window.__benchResult, null, { timeout: 600_000, polling: 500 });
+		// a training step at 1 thread with everything trainable takes ~10 s on a busy machine
+		await page.waitForFunction(() => window.__benchResult, null, { timeout: train ? 1_800_000 : 600_000, polling: 500 });
 		row = await page.evaluate(() => window.__benchResult);
 	} catch (e) {
-		row = { engine, threads, batch, env: 'chromium', error: String(e?.message ?? e).split('\n')[0] };
+		row = { engine, what: TRAIN_CASES[train]?.what, threads, batch, env: 'chromium', error: String(e?.message ?? e).split('\n')[0] };
 	}
 	row.load1 = [load0, loadavg()[0]].map((v) => Math.round(v * 10) / 10);
 	if (logs.length) row.console = logs.slice(0, 5);
@@ -102,8 +110,12 @@ async function runOne(browser, base, { engine, threads, batch, runs, warmup, pro
 	return row;
 }
 
-/** Every (engine, threads, batch) in Chromium; returns rows. */
-export async function runPage(engines, { threads = [1, 2], batches = [1, 8], runs, warmup, proxy = false, log = () => {} } = {}) {
+/**
+ * Every (engine, threads, batch) forward in Chromium, then, if gradbox is among the engines,
+ * every (train case, threads) training step at batch trainBatch; returns rows.
+ */
+export async function runPage(engines, { threads = [1, 2], batches = [1, 8], train = Object.keys(TRAIN_CASES), trainBatch = 16,
+	runs, warmup, proxy = false, log = () => {} } = {}) {
 	ensureOnnx();
 	ensureFixtures();   // Gradbox's weights: the fixtures' resnet18.pth (same network as the .onnx)
 	const { server, base } = await serve();
@@ -119,6 +131,15 @@ export async function runPage(engines, { threads = [1, 2], batches = [1, 8], run
 				}
 			}
 		}
+		if (engines.includes('gradbox')) {
+			for (const t of threads) {
+				for (const c of train) {
+					const row = await runOne(browser, base, { engine: 'gradbox', threads: t, batch: trainBatch, train: c, runs, warmup });
+					log(row);
+					rows.push(row);
+				}
+			}
+		}
 	} finally {
 		await browser.close();
 		server.close();
@@ -126,19 +147,57 @@ export async function runPage(engines, { threads = [1, 2], batches = [1, 8], run
 	return rows;
 }
 
+/** bench/train-step.mjs in one Node process (its peak_mb: the wasm heap's size); returns rows. */
+export function runTrainNode({ threads = [1, 2], train = Object.keys(TRAIN_CASES), trainBatch = 16, runs } = {}) {
+	const args = [join(ROOT, 'bench/train-step.mjs'), '--json', '--threads', threads.join(','), '--cases', train.join(','),
+		'--batch', String(trainBatch), ...(runs ? ['--runs', String(runs)] : [])];
+	return new Promise((resolve) => {
+		const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+		let out = '';
+		let err = '';
+		p.stdout.on('data', (d) => { out += d; });
+		p.stderr.on('data', (d) => { err += d; });
+		const timer = setTimeout(() => p.kill('SIGKILL'), 3_600_000);
+		p.on('close', (code) => {
+			clearTimeout(timer);
+			const rows = out.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+				.map((r) => ({ ...r, ms_per_image: Math.round((r.median_ms / r.batch) * 10) / 10, env: 'node' }));
+			if (code !== 0 || !rows.length) {
+				rows.push({ engine: 'gradbox', what: 'train step', threads: threads[0], batch: trainBatch, env: 'node',
+					error: `bench/train-step.mjs exit ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}` });
+			}
+			resolve(rows);
+		});
+	});
+}
+
 async function main() {
 	const json = process.argv.includes('--json');
+	const train = process.argv.includes('--no-train') ? [] : list(arg('train', Object.keys(TRAIN_CASES).join(',')));
+	for (const c of train) {
+		if (!TRAIN_CASES[c]) throw new Error(`--train: unknown case '${c}' (use ${Object.keys(TRAIN_CASES).join(', ')})`);
+	}
 	const opts = {
 		threads: list(arg('threads', '1,2')).map(Number),
 		batches: list(arg('batches', '1,8')).map(Number),
+		train,
+		trainBatch: Number(arg('train-batch', '16')),
 		runs: arg('runs') && Number(arg('runs')),
 		warmup: arg('warmup') && Number(arg('warmup')),
 		proxy: process.argv.includes('--proxy'),
-		log: json ? () => {} : (r) => console.error(`  ${r.env} ${r.engine} threads=${r.threads} batch=${r.batch}: ${r.error ?? `${r.median_ms} ms`}`),
+		log: json ? () => {} : (r) => console.error(`  ${r.env} ${r.engine} ${r.what ?? ''} threads=${r.threads} batch=${r.batch}: `
+			+ `${r.error ?? `${r.median_ms} ms`}`),
 	};
-	const engines = list(arg('engines', 'onnxruntime-web'));
+	const engines = list(arg('engines', 'onnxruntime-web,gradbox'));
 	const rows = await runPage(engines, opts);
-	if (process.argv.includes('--with-node')) rows.push(...await runIsolated(engines, opts));
+	if (process.argv.includes('--with-node')) {
+		rows.push(...await runIsolated(engines, opts));
+		if (engines.includes('gradbox') && train.length) {
+			const node = await runTrainNode(opts);
+			for (const r of node) opts.log(r);
+			rows.push(...node);
+		}
+	}
 	if (arg('out')) writeFileSync(arg('out'), `${JSON.stringify(rows, null, 1)}\n`);
 	console.log(json ? JSON.stringify(rows, null, 1) : formatTable(rows));
 }
