@@ -151,15 +151,16 @@ gb_status gb_backward(gb_graph *g, gb_tensor *root, const float *gradient, int n
 // The flow buffer of `t` for this backward, allocated zeroed on first use.
 float *gb_flow(gb_graph *g, gb_tensor *t);
 
-// An output tensor from the graph's arena (used by op constructors).
+// An output tensor for an op constructor: zero-filled from the arena, or in
+// a lean graph a heap buffer with undefined contents (the op writes it all).
 gb_tensor *gb_graph_tensor(gb_graph *g, int ndim, const int *shape);
 // A tensor of another shape over the same numbers (a view: no copy).
 gb_tensor *gb_graph_view(gb_graph *g, gb_tensor *x, int ndim, const int *shape);
 // In a lean graph, gives t's buffer back if no recorded node reads it; the
 // caller promises it will not read t again. A no-op otherwise.
 void gb_graph_release(gb_graph *g, gb_tensor *t);
-// A zero-filled work area of `bytes` (64-byte aligned) for the op that is
-// running; the next call may reuse or move it. NULL when memory runs out.
+// A work area of `bytes` (64-byte aligned, contents undefined) for the op
+// that is running; the next call may reuse or move it. NULL when out of memory.
 void *gb_graph_scratch(gb_graph *g, size_t bytes);
 // High-water mark of the step's memory: the arena, a lean graph's buffers, the scratch.
 size_t gb_graph_peak_bytes(const gb_graph *g);

@@ -14,7 +14,18 @@ void gb_graph_init(gb_graph *g) {
 
 // --- a lean graph's heap buffers ---------------------------------------------
 
-// A zero-filled, 64-byte aligned buffer the graph tracks; NULL when out of memory.
+// Fresh memory an op must write before it reads: left as it comes (no
+// memset pass over every activation), or all NaNs in the sanitizer build.
+static void poison(void *p, size_t bytes) {
+#ifdef GB_POISON_BUFFERS
+    memset(p, 0xff, bytes);   // 0xffffffff is a NaN
+#else
+    (void)p, (void)bytes;
+#endif
+}
+
+// A 64-byte aligned buffer the graph tracks, contents undefined; NULL when
+// out of memory.
 static void *buffer_new(gb_graph *g, size_t bytes) {
     if (g->n_buffers == g->cap_buffers) {
         int cap = g->cap_buffers ? 2 * g->cap_buffers : 64;
@@ -29,7 +40,7 @@ static void *buffer_new(gb_graph *g, size_t bytes) {
     bytes = (bytes + 63) & ~(size_t)63;
     void *p = aligned_alloc(64, bytes ? bytes : 64);
     if (!p) return NULL;
-    memset(p, 0, bytes);
+    poison(p, bytes);
     g->buffers[g->n_buffers] = p;
     g->buffer_bytes[g->n_buffers++] = bytes;
     g->buffer_live += bytes;
@@ -70,7 +81,7 @@ void *gb_graph_scratch(gb_graph *g, size_t bytes) {
         g->scratch = aligned_alloc(64, g->scratch_bytes);
         if (!g->scratch) { g->scratch_bytes = 0; return NULL; }
     }
-    memset(g->scratch, 0, bytes);
+    poison(g->scratch, bytes);
     return g->scratch;
 }
 

@@ -1,6 +1,7 @@
 // pool2d.c: max and global-average pooling (maths in pool2d.h).
 #include "pool2d.h"
 
+#include "f32-gemm/gb_f32_simd.h"
 #include "../core/gb_status.h"
 #include "../threads/gb_pool.h"
 
@@ -27,11 +28,51 @@ static void planes(int n_planes, int ith, int nth, int *lo, int *hi) {
     *hi = (int)((long long)n_planes * (ith + 1) / nth);
 }
 
+// max that lets a NaN through, as torch's max pooling does: 4 lanes, 1 lane.
+static inline gb_v4f nan_max4(gb_v4f m, gb_v4f v) {
+    const gb_v4i take = (v > m) | (v != v);
+    return (gb_v4f)((take & (gb_v4i)v) | (~take & (gb_v4i)m));
+}
+static inline float nan_max(float m, float v) { return ((v > m) | (v != v)) ? v : m; }
+
+// Without argmax (inference) a max is separable: first down each column of
+// the window's rows (contiguous: 4 columns at a time), then across the
+// window's columns. Same result as the direct loop below.
+#define SEPARABLE_MAX_W 1024
+static void maxpool_fwd_separable(const gb_pool2d_shape *s, const float *x, float *y) {
+    float colmax[SEPARABLE_MAX_W];
+    const int W = s->W;
+    for (int i = 0; i < s->OH; i++) {
+        const int h0 = i * s->stride - s->pad;
+        const int ha = h0 < 0 ? 0 : h0, hb = h0 + s->K < s->H ? h0 + s->K : s->H;
+        const float *r = x + (size_t)ha * W;
+        for (int w = 0; w < W; w++) colmax[w] = r[w];
+        for (int h = ha + 1; h < hb; h++) {
+            r = x + (size_t)h * W;
+            int w = 0;
+            for (; w + 4 <= W; w += 4) gb_v4f_store(colmax + w, nan_max4(gb_v4f_load(colmax + w), gb_v4f_load(r + w)));
+            for (; w < W; w++) colmax[w] = nan_max(colmax[w], r[w]);
+        }
+        for (int jj = 0; jj < s->OW; jj++) {
+            const int w0 = jj * s->stride - s->pad;
+            const int wa = w0 < 0 ? 0 : w0, wb = w0 + s->K < W ? w0 + s->K : W;
+            float m = colmax[wa];
+            for (int w = wa + 1; w < wb; w++) m = nan_max(m, colmax[w]);
+            y[i * s->OW + jj] = m;
+        }
+    }
+}
+
 static void maxpool_fwd_task(void *ctx, int ith, int nth) {
     const pool_job *j = ctx;
     const gb_pool2d_shape *s = j->s;
     int q0, q1;
     planes(s->N * s->C, ith, nth, &q0, &q1);
+    if (!j->argmax && s->W <= SEPARABLE_MAX_W) {
+        for (int q = q0; q < q1; q++)
+            maxpool_fwd_separable(s, j->x + (size_t)q * s->H * s->W, j->y + (size_t)q * s->OH * s->OW);
+        return;
+    }
     for (int q = q0; q < q1; q++) {
         const float *x = j->x + (size_t)q * s->H * s->W;
         float *y = j->y + (size_t)q * s->OH * s->OW;

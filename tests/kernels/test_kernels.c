@@ -60,6 +60,22 @@ static void test_maxpool(int N, int C, int H, int W, int K, int st, int pad) {
                             m = x[(size_t)q * H * W + h * W + w];
                 CHECK(y1[((size_t)q * s.OH + i) * s.OW + j] == m, "maxpool value q=%d i=%d j=%d", q, i, j);
             }
+    // Without argmax the kernel takes its separable path: the same values,
+    // and a NaN anywhere in a window still wins (planted in every 5th plane).
+    gb_f32_maxpool2d_forward(&s, x, y, NULL);
+    CHECK(!memcmp(y, y1, ny * 4), "maxpool without argmax differs");
+    float *xn = alloc_f(nx), *yn = alloc_f(ny), *yn1 = alloc_f(ny);
+    memcpy(xn, x, nx * 4);
+    for (size_t i = 0; i < nx; i += 5 * (size_t)H * W + 7) xn[i] = NAN;
+    gb_f32_maxpool2d_forward(&s, xn, yn, am);
+    gb_f32_maxpool2d_forward(&s, xn, yn1, NULL);
+    int nans = 0, same = 1;
+    for (size_t k = 0; k < ny; k++) {
+        nans += yn[k] != yn[k];
+        same &= (yn[k] != yn[k]) ? yn1[k] != yn1[k] : yn[k] == yn1[k];
+    }
+    CHECK(nans > 0 && same, "maxpool with NaNs: %d NaN outputs, paths agree %d", nans, same);
+    free(xn); free(yn); free(yn1);
     const float eps = 1e-3f;                      // L = sum(y * dy)
     for (size_t t = 0; t < 12; t++) {
         size_t i = (t * 7919) % nx;
@@ -174,6 +190,7 @@ int main(void) {
     test_maxpool(2, 3, 12, 12, 3, 2, 1);   // ResNet's stem pool
     test_maxpool(1, 2, 11, 9, 3, 2, 1);    // odd sizes
     test_maxpool(1, 4, 8, 8, 2, 2, 0);
+    test_maxpool(1, 3, 7, 13, 3, 1, 1);    // stride 1, width not a multiple of 4
     test_avgpool(2, 5, 49);
     test_avgpool(1, 3, 1);
     test_batchnorm(2, 3, 25);
