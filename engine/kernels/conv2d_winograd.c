@@ -47,6 +47,8 @@ typedef struct wino_job {
     size_t stride;         // floats between the 16 members: packed V[xi] (input), M[xi] (output)
     int flip;              // weights: transform w[oc][c] rotated 180 degrees into U[xi][c][oc]
     int accumulate;        // output: y += instead of y =
+    int images;            // input/output: images side by side in the tile dimension
+    size_t image;          // floats between two images of `in` (input) or `out` (output)
 } wino_job;
 
 static void split(int n, int ith, int nth, int *lo, int *hi) {
@@ -91,7 +93,7 @@ static void weights_task(void *ctx, int ith, int nth) {
 
 void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, const float *w, float *u) {
     GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
-    wino_job j = { s, w, u, 0, 0, 0, 0, 0 };
+    wino_job j = { s, w, u, 0, 0, 0, 0, 0, 0, 0 };
     gb_parallel_for(weights_task, &j);
 }
 
@@ -157,13 +159,14 @@ static inline void input_group_simd(const wino_job *j, const float *patch, size_
 static void input_task(void *ctx, int ith, int nth) {
     const wino_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
-    const int T = j->TH * j->TW;
+    const int T = j->TH * j->TW, T_all = T * j->images;   // tile t of the batch: image t / T
     int c0, c1;
     split(s->C, ith, nth, &c0, &c1);
     for (int c = c0; c < c1; c++) {
-        const float *x = j->in + (size_t)c * s->H * s->W;
-        for (int t = 0; t < T; t += 4) {
-            float *dst = j->out + (size_t)(t / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t % GB_GEMM_NR;
+        for (int t_all = 0; t_all < T_all; t_all += 4) {
+            float *dst = j->out + (size_t)(t_all / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t_all % GB_GEMM_NR;
+            const int t = t_all % T;
+            const float *x = j->in + (size_t)(t_all / T) * j->image + (size_t)c * s->H * s->W;
             const int th = t / j->TW, tw = t % j->TW;
             const int h0 = th * 2 - s->pad, w0 = tw * 2 - s->pad;
             if (t + 4 <= T && tw + 4 <= j->TW) {
@@ -180,13 +183,15 @@ static void input_task(void *ctx, int ith, int nth) {
                 }
             } else {
                 for (int i = 0; i < 4; i++) {
-                    if (t + i < T) input_tile_scalar(j, x, t + i, dst + i);
+                    const int ti = t_all + i;
+                    if (ti < T_all)
+                        input_tile_scalar(j, j->in + (size_t)(ti / T) * j->image + (size_t)c * s->H * s->W, ti % T, dst + i);
                     else for (int xi = 0; xi < 16; xi++) dst[i + xi * j->stride] = 0.0f;   // unused lanes
                 }
             }
         }
         // lanes past the last group in the last panel: never stored, zero anyway
-        for (int t = (T + 3) / 4 * 4; t % GB_GEMM_NR; t++)
+        for (int t = (T_all + 3) / 4 * 4; t % GB_GEMM_NR; t++)
             for (int xi = 0; xi < 16; xi++)
                 j->out[xi * j->stride + (size_t)(t / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t % GB_GEMM_NR] = 0.0f;
     }
@@ -196,10 +201,11 @@ static void input_task(void *ctx, int ith, int nth) {
 // 4 tiles in one tile row with their 2x8 outputs inside the image run as
 // vectors (lane = tile), then interleave the two output columns back into
 // image rows; the rest go tile by tile. Same expressions: same bits.
-static inline void output_tile_scalar(const wino_job *j, const float *m0, size_t plane, int t, float *y) {
+// m0 + t_all: the tile's values in M; t: its place in its image y.
+static inline void output_tile_scalar(const wino_job *j, const float *m0, size_t plane, int t_all, int t, float *y) {
     const gb_conv2d_shape *s = j->s;
     float m[16], a[2][4];
-    for (int xi = 0; xi < 16; xi++) m[xi] = m0[xi * plane + t];
+    for (int xi = 0; xi < 16; xi++) m[xi] = m0[xi * plane + t_all];
     for (int q = 0; q < 4; q++) {                // a = A^T m
         a[0][q] = m[q] + m[4 + q] + m[8 + q];
         a[1][q] = m[4 + q] - m[8 + q] - m[12 + q];
@@ -213,10 +219,10 @@ static inline void output_tile_scalar(const wino_job *j, const float *m0, size_t
     }
 }
 
-static inline void output_group_simd(const wino_job *j, const float *m0, size_t plane, int t, float *y) {
+static inline void output_group_simd(const wino_job *j, const float *m0, size_t plane, int t_all, int t, float *y) {
     const gb_conv2d_shape *s = j->s;
     gb_v4f m[16], a[2][4];
-    for (int xi = 0; xi < 16; xi++) m[xi] = gb_v4f_load(m0 + xi * plane + t);
+    for (int xi = 0; xi < 16; xi++) m[xi] = gb_v4f_load(m0 + xi * plane + t_all);
     for (int q = 0; q < 4; q++) {
         a[0][q] = m[q] + m[4 + q] + m[8 + q];
         a[1][q] = m[4 + q] - m[8 + q] - m[12 + q];
@@ -236,40 +242,58 @@ static inline void output_group_simd(const wino_job *j, const float *m0, size_t 
 static void output_task(void *ctx, int ith, int nth) {
     const wino_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
-    const int T = j->TH * j->TW;
+    const int T = j->TH * j->TW, T_all = T * j->images;
     const size_t plane = j->stride;
     int o0, o1;
     split(s->OC, ith, nth, &o0, &o1);
     for (int oc = o0; oc < o1; oc++) {
-        float *y = j->out + (size_t)oc * s->OH * s->OW;
-        const float *m0 = j->in + (size_t)oc * T;
-        for (int t = 0; t < T; t += 4) {
-            const int th = t / j->TW, tw = t % j->TW;
-            if (t + 4 <= T && tw + 4 <= j->TW && 2 * th + 2 <= s->OH && 2 * tw + 8 <= s->OW)
-                output_group_simd(j, m0, plane, t, y);
-            else
-                for (int i = 0; i < 4 && t + i < T; i++) output_tile_scalar(j, m0, plane, t + i, y);
+        const float *m0 = j->in + (size_t)oc * T_all;
+        for (int t_all = 0; t_all < T_all; t_all += 4) {
+            const int t = t_all % T, th = t / j->TW, tw = t % j->TW;
+            float *y = j->out + (size_t)(t_all / T) * j->image + (size_t)oc * s->OH * s->OW;
+            if (t + 4 <= T && tw + 4 <= j->TW && 2 * th + 2 <= s->OH && 2 * tw + 8 <= s->OW) {
+                output_group_simd(j, m0, plane, t_all, t, y);
+            } else {
+                for (int i = 0; i < 4 && t_all + i < T_all; i++) {
+                    const int ti = t_all + i;
+                    output_tile_scalar(j, m0, plane, ti, ti % T,
+                                       j->out + (size_t)(ti / T) * j->image + (size_t)oc * s->OH * s->OW);
+                }
+            }
         }
     }
 }
 
-// Scratch: V (16 packed C x T) | M (16 x OC x T).
-size_t gb_conv2d_winograd_scratch_bytes(const gb_conv2d_shape *s) {
+// Small images (layer3: 49 tiles, layer4: 16) make thin GEMMs, so images go
+// through in groups whose tiles, side by side, number about this many. Each
+// output still sums over the same C in the same order: same bits as one by one.
+#define WINO_GROUP_TILES 512
+static int images_per_group(const gb_conv2d_shape *s) {
     const int T = ((s->OH + 1) / 2) * ((s->OW + 1) / 2);
+    const int g = (WINO_GROUP_TILES + T - 1) / T;
+    return g < s->N ? g : s->N;
+}
+
+// Scratch: V (16 packed C x G*T) | M (16 x OC x G*T), G images per group.
+size_t gb_conv2d_winograd_scratch_bytes(const gb_conv2d_shape *s) {
+    const int T = ((s->OH + 1) / 2) * ((s->OW + 1) / 2) * images_per_group(s);
     return sizeof(float) * 16 * (member_stride(gb_f32_packed_b_floats(s->C, T)) + member_stride((size_t)s->OC * T));
 }
 
 static void winograd_run(const gb_conv2d_shape *s, const float *u, const float *x, float *y,
                          void *scratch, int accumulate) {
     GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
-    const int TH = (s->OH + 1) / 2, TW = (s->OW + 1) / 2, T = TH * TW;
-    const size_t sv = member_stride(gb_f32_packed_b_floats(s->C, T)), sm = member_stride((size_t)s->OC * T);
+    const int TH = (s->OH + 1) / 2, TW = (s->OW + 1) / 2, G = images_per_group(s);
+    const size_t T_max = (size_t)TH * TW * G;
+    const size_t sv = member_stride(gb_f32_packed_b_floats(s->C, (int)T_max)), sm = member_stride((size_t)s->OC * T_max);
+    const size_t x_image = (size_t)s->C * s->H * s->W, y_image = (size_t)s->OC * s->OH * s->OW;
     float *v = scratch, *m = v + 16 * sv;
-    for (int n = 0; n < s->N; n++) {
-        wino_job in = { s, x + (size_t)n * s->C * s->H * s->W, v, TH, TW, sv, 0, 0 };
+    for (int n = 0; n < s->N; n += G) {
+        const int images = s->N - n < G ? s->N - n : G, T = TH * TW * images;
+        wino_job in = { s, x + (size_t)n * x_image, v, TH, TW, sv, 0, 0, images, x_image };
         gb_parallel_for(input_task, &in);
         gb_f32_gemm_packed_batched(16, s->OC, T, s->C, u, s->C, (size_t)s->OC * s->C, v, sv, m, T, sm);
-        wino_job out = { s, m, y + (size_t)n * s->OC * s->OH * s->OW, TH, TW, sm, 0, accumulate };
+        wino_job out = { s, m, y + (size_t)n * y_image, TH, TW, sm, 0, accumulate, images, y_image };
         gb_parallel_for(output_task, &out);
     }
 }
@@ -290,7 +314,7 @@ static gb_conv2d_shape dx_shape(const gb_conv2d_shape *s) {
 
 void gb_conv2d_winograd_transform_weights_dx(const gb_conv2d_shape *s, const float *w, float *u) {
     (void)dx_shape(s);
-    wino_job j = { s, w, u, 0, 0, 0, 1, 0 };
+    wino_job j = { s, w, u, 0, 0, 0, 1, 0, 0, 0 };
     gb_parallel_for(weights_task, &j);
 }
 

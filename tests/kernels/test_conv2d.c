@@ -175,6 +175,32 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
     free(y1); free(dx1); free(dw1); free(scratch); free(ry); free(rdx); free(rdw);
 }
 
+// Winograd takes small images in groups (their tiles side by side in one
+// GEMM): the batch must give, bit for bit, what each image gives alone, for
+// y and for dx, tile counts that are not multiples of 4 included.
+static void test_winograd_batch(int N, int C, int H, int OC) {
+    const gb_conv2d_shape s = gb_conv2d_shape_make(N, C, H, H, OC, 3, 3, 1, 1);
+    const gb_conv2d_shape one = gb_conv2d_shape_make(1, C, H, H, OC, 3, 3, 1, 1);
+    const size_t nx = (size_t)N * C * H * H, ny = (size_t)N * OC * H * H, nw = (size_t)OC * C * 9;
+    float *x = alloc_f(nx), *w = alloc_f(nw), *y = alloc_f(ny), *y1 = alloc_f(ny);
+    float *dx = alloc_f(nx), *dx1 = alloc_f(nx), *u = alloc_f(gb_conv2d_winograd_weights_floats(&s));
+    float *ud = alloc_f(gb_conv2d_winograd_weights_floats(&s));
+    size_t sb = gb_conv2d_winograd_scratch_bytes(&s), db = gb_conv2d_winograd_backward_dx_scratch_bytes(&s);
+    void *ws = alloc_f((sb > db ? sb : db) / sizeof(float));
+    fill(x, nx); fill(w, nw);
+    gb_conv2d_winograd_transform_weights(&s, w, u);
+    gb_conv2d_winograd_transform_weights_dx(&s, w, ud);
+    gb_conv2d_winograd_forward(&s, u, x, y, ws);
+    gb_conv2d_winograd_backward_dx(&s, ud, y, dx, ws);   // dy = y: any numbers do
+    for (int n = 0; n < N; n++) {
+        gb_conv2d_winograd_forward(&one, u, x + (size_t)n * C * H * H, y1 + (size_t)n * OC * H * H, ws);
+        gb_conv2d_winograd_backward_dx(&one, ud, y + (size_t)n * OC * H * H, dx1 + (size_t)n * C * H * H, ws);
+    }
+    CHECK(!memcmp(y, y1, ny * 4), "winograd N=%d %dx%d: the batch differs from image by image", N, H, H);
+    CHECK(!memcmp(dx, dx1, nx * 4), "winograd dx N=%d %dx%d: the batch differs from image by image", N, H, H);
+    free(x); free(w); free(y); free(y1); free(dx); free(dx1); free(u); free(ud); free(ws);
+}
+
 int main(void) {
     test_conv(1, 1, 4, 4, 1, 3, 3, 1, 1);
     test_conv(1, 1, 4, 4, 1, 3, 3, 1, 0);
@@ -193,6 +219,10 @@ int main(void) {
     test_conv(1, 2, 4, 5, 3, 3, 3, 1, 2);     // pad 2
     test_conv(1, 3, 10, 30, 5, 3, 3, 1, 1);   // Winograd vector groups (TW = 15: some straddle rows)
     test_conv(2, 4, 12, 28, 6, 3, 3, 1, 1);   // TW = 14
+    test_winograd_batch(5, 3, 7, 4);          // 16 tiles per image, one group
+    test_winograd_batch(3, 2, 5, 3);          // 9 tiles: groups of 4 straddle images
+    test_winograd_batch(40, 2, 3, 5);         // 4 tiles: all 40 images in one GEMM
+    test_winograd_batch(3, 3, 46, 2);         // 529 tiles: one image per group
     gb_pool_shutdown();
     return test_summary("test_conv2d");
 }
