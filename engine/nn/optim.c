@@ -6,6 +6,8 @@
 // Adam are Python floats (double), computed from the float32 step count.
 #include "gb_optim.h"
 
+#include "../threads/gb_pool.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -87,11 +89,26 @@ oom:
 //   buf = d_p (first step)  |  buf = momentum·buf + (1 − dampening)·d_p
 //   d_p = d_p + momentum·buf (nesterov)  |  d_p = buf
 //   p  -= lr·d_p
-static void sgd_update(const gb_optimizer *o, gb_optim_state *s, int first, float *p, const float *grad, int n) {
+// Every element on its own, so the threads of the pool split the range
+// (wasm has no FMA instruction: fmaf is a libm routine, and a full ResNet
+// step makes 23 million calls).
+typedef struct sgd_job {
+    const gb_optimizer *o;
+    float *p, *buf;
+    const float *grad;
+    int first, n;
+} sgd_job;
+
+static void sgd_task(void *ctx, int ith, int nth) {
+    const sgd_job *j = ctx;
+    const gb_optimizer *o = j->o;
     const float wd = (float)o->weight_decay, momentum = (float)o->momentum;
     const float keep = (float)(1 - o->dampening), neg_lr = (float)-o->lr;
-    float *buf = s->momentum_buffer;
-    for (int i = 0; i < n; i++) {
+    float *p = j->p, *buf = j->buf;
+    const float *grad = j->grad;
+    const int first = j->first;
+    const int lo = (int)((long long)j->n * ith / nth), hi = (int)((long long)j->n * (ith + 1) / nth);
+    for (int i = lo; i < hi; i++) {
         float d_p = o->weight_decay != 0 ? fmaf(wd, p[i], grad[i]) : grad[i];
         if (buf) {
             buf[i] = first ? d_p : fmaf(keep, d_p, buf[i] * momentum);
@@ -99,6 +116,12 @@ static void sgd_update(const gb_optimizer *o, gb_optim_state *s, int first, floa
         }
         p[i] = fmaf(neg_lr, d_p, p[i]);
     }
+}
+
+static void sgd_update(const gb_optimizer *o, gb_optim_state *s, int first, float *p, const float *grad, int n) {
+    sgd_job j = { o, p, s->momentum_buffer, grad, first, n };
+    if (n < 4096) sgd_task(&j, 0, 1);   // a BatchNorm's 64 values: not worth waking threads
+    else gb_parallel_for(sgd_task, &j);
 }
 
 // One Adam update of p, after step += 1:
