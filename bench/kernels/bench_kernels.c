@@ -70,6 +70,7 @@ static void peak_run(void *ctx) { gb_parallel_for(peak_task, ctx); }
 
 typedef struct uk_ctx {
     gb_f32_gemm_ukernel uk;
+    gb_f32_ppmm_ukernel ppmm;   // packed-A form, if set
     int mr, kc, calls;
     const float *a, *b;
     float *c;
@@ -77,7 +78,8 @@ typedef struct uk_ctx {
 static void uk_run(void *p) {
     uk_ctx *u = p;
     for (int i = 0; i < u->calls; i++)
-        u->uk((size_t)u->mr, 8, (size_t)u->kc, u->a, (size_t)u->kc, u->b, u->c, 8, 1);
+        if (u->ppmm) u->ppmm((size_t)u->kc, u->a, u->b, u->c, 8, 1);
+        else u->uk((size_t)u->mr, 8, (size_t)u->kc, u->a, (size_t)u->kc, u->b, u->c, 8, 1);
 }
 
 // --- convs -----------------------------------------------------------------------
@@ -161,14 +163,15 @@ int main(int argc, char **argv) {
     gb_pool_init(1);
 
     static const gb_gemm_config uks[] = {
-        { gb_f32_gemm_4x8__wasmsimd, 4, "gemm 4x8__wasmsimd" },
-        { gb_f32_gemm_6x8__wasmsimd, 6, "gemm 6x8__wasmsimd" },
-        { gb_f32_gemm_4x8__scalar, 4, "gemm 4x8__scalar" },
+        { NULL, 5, "ppmm 5x8__wasmsimd", gb_f32_ppmm_5x8__wasmsimd },
+        { gb_f32_gemm_4x8__wasmsimd, 4, "gemm 4x8__wasmsimd", NULL },
+        { gb_f32_gemm_6x8__wasmsimd, 6, "gemm 6x8__wasmsimd", NULL },
+        { gb_f32_gemm_4x8__scalar, 4, "gemm 4x8__scalar", NULL },
     };
-    for (int u = 0; u < 3; u++) {
+    for (int u = 0; u < 4; u++) {
         const int kc = 256;
-        uk_ctx c = { uks[u].ukernel, uks[u].mr, kc, 2000, falloc(6 * kc), falloc(8 * kc), falloc(6 * 8) };
-        if (u == 2) c.calls = 200;
+        uk_ctx c = { uks[u].ukernel, uks[u].ppmm, uks[u].mr, kc, 2000, falloc(6 * kc), falloc(8 * kc), falloc(6 * 8) };
+        if (u == 3) c.calls = 200;
         timeit(uk_run, &c, 5, 4 * reps, &best, &med);
         const double fl = 2.0 * uks[u].mr * 8 * kc * c.calls;
         printf("%-34s %8d %10.1f %10.1f   (kc=%d, L1-resident; %.0f%% of peak)\n", uks[u].name, 1,
