@@ -70,7 +70,31 @@ typedef struct pack_job {
     int K, N, ldb, transposed;
     const float *B;
     float *Bp;
+    int K_total, k0;   // writes rows [k0, k0 + K) of a packed B of K_total rows
 } pack_job;
+
+// B^T panel, full width: panel column c is row c of the given N x K matrix
+// (rows[c] = B + c*ldb). 4 k at a time, two 4x4 transposes in registers.
+static void pack_bt_panel8(const float *b, size_t ldb, int K, float *dst) {
+    int k = 0;
+    for (; k + 4 <= K; k += 4, dst += 4 * GB_GEMM_NR) {
+        for (int h = 0; h < 2; h++) {   // columns 0-3, then 4-7
+            const float *r = b + (size_t)(4 * h) * ldb + k;
+            const gb_v4f v0 = gb_v4f_load(r), v1 = gb_v4f_load(r + ldb);
+            const gb_v4f v2 = gb_v4f_load(r + 2 * ldb), v3 = gb_v4f_load(r + 3 * ldb);
+            const gb_v4f lo01 = __builtin_shufflevector(v0, v1, 0, 4, 1, 5);
+            const gb_v4f lo23 = __builtin_shufflevector(v2, v3, 0, 4, 1, 5);
+            const gb_v4f hi01 = __builtin_shufflevector(v0, v1, 2, 6, 3, 7);
+            const gb_v4f hi23 = __builtin_shufflevector(v2, v3, 2, 6, 3, 7);
+            gb_v4f_store(dst + 4 * h, __builtin_shufflevector(lo01, lo23, 0, 1, 4, 5));
+            gb_v4f_store(dst + 4 * h + 8, __builtin_shufflevector(lo01, lo23, 2, 3, 6, 7));
+            gb_v4f_store(dst + 4 * h + 16, __builtin_shufflevector(hi01, hi23, 0, 1, 4, 5));
+            gb_v4f_store(dst + 4 * h + 24, __builtin_shufflevector(hi01, hi23, 2, 3, 6, 7));
+        }
+    }
+    for (; k < K; k++, dst += GB_GEMM_NR)
+        for (int c = 0; c < GB_GEMM_NR; c++) dst[c] = b[(size_t)c * ldb + k];
+}
 
 // Each thread packs a contiguous range of panels.
 static void pack_task(void *ctx, int ith, int nth) {
@@ -78,7 +102,7 @@ static void pack_task(void *ctx, int ith, int nth) {
     const int np = (j->N + GB_GEMM_NR - 1) / GB_GEMM_NR;
     const int p0 = (int)((long long)np * ith / nth), p1 = (int)((long long)np * (ith + 1) / nth);
     for (int p = p0; p < p1; p++) {
-        float *dst = j->Bp + (size_t)p * j->K * GB_GEMM_NR;
+        float *dst = j->Bp + ((size_t)p * j->K_total + j->k0) * GB_GEMM_NR;
         const int n0 = p * GB_GEMM_NR;
         const int w = j->N - n0 < GB_GEMM_NR ? j->N - n0 : GB_GEMM_NR;
         if (!j->transposed) {
@@ -91,6 +115,8 @@ static void pack_task(void *ctx, int ith, int nth) {
                     memcpy(dst, src, (size_t)w * sizeof(float));
                 }
             }
+        } else if (w == GB_GEMM_NR) {
+            pack_bt_panel8(j->B + (size_t)n0 * j->ldb, (size_t)j->ldb, j->K, dst);
         } else {
             // B^T: panel column c is row n0+c of the given N x K matrix.
             const float *rows[GB_GEMM_NR];
@@ -103,12 +129,18 @@ static void pack_task(void *ctx, int ith, int nth) {
 }
 
 void gb_f32_pack_b(int K, int N, const float *B, int ldb, float *Bp) {
-    pack_job j = { K, N, ldb, 0, B, Bp };
+    pack_job j = { K, N, ldb, 0, B, Bp, K, 0 };
     gb_parallel_for(pack_task, &j);
 }
 
 void gb_f32_pack_bt(int K, int N, const float *B, int ldb, float *Bp) {
-    pack_job j = { K, N, ldb, 1, B, Bp };
+    pack_job j = { K, N, ldb, 1, B, Bp, K, 0 };
+    gb_parallel_for(pack_task, &j);
+}
+
+void gb_f32_pack_bt_part(int K, int N, const float *B, int ldb, float *Bp, int K_total, int k0) {
+    GB_ASSERT(k0 >= 0 && k0 + K <= K_total, "rows %d..%d of %d", k0, k0 + K, K_total);
+    pack_job j = { K, N, ldb, 1, B, Bp, K_total, k0 };
     gb_parallel_for(pack_task, &j);
 }
 
@@ -147,6 +179,7 @@ typedef struct pack_a_job {
     int M, K, lda, transposed;
     const float *A;
     float *Ap;
+    int K_total, k0;   // writes columns [k0, k0 + K) of a packed A of K_total columns
 } pack_a_job;
 
 // Each thread packs a contiguous range of tiles (all of K for each).
@@ -156,7 +189,7 @@ static void pack_a_task(void *ctx, int ith, int nth) {
     const int t0 = (int)((long long)nt * ith / nth), t1 = (int)((long long)nt * (ith + 1) / nth);
     for (int t = t0; t < t1; t++) {
         const int m0 = t * GB_PPMM_MR, h = j->M - m0 < GB_PPMM_MR ? j->M - m0 : GB_PPMM_MR;
-        float *dst = j->Ap + (size_t)t * GB_PPMM_MR * j->K;
+        float *dst = j->Ap + ((size_t)t * j->K_total + j->k0) * GB_PPMM_MR;
         if (!j->transposed) {
             pack_a_tile(j->A + (size_t)m0 * j->lda, (size_t)j->lda, h, j->K, dst);
         } else {   // A^T given (K x M): the 5 values of each k are contiguous
@@ -168,12 +201,18 @@ static void pack_a_task(void *ctx, int ith, int nth) {
 }
 
 void gb_f32_pack_a(int M, int K, const float *A, int lda, float *Ap) {
-    pack_a_job j = { M, K, lda, 0, A, Ap };
+    pack_a_job j = { M, K, lda, 0, A, Ap, K, 0 };
     gb_parallel_for(pack_a_task, &j);
 }
 
 void gb_f32_pack_at(int M, int K, const float *A, int lda, float *Ap) {
-    pack_a_job j = { M, K, lda, 1, A, Ap };
+    pack_a_job j = { M, K, lda, 1, A, Ap, K, 0 };
+    gb_parallel_for(pack_a_task, &j);
+}
+
+void gb_f32_pack_a_part(int M, int K, const float *A, int lda, float *Ap, int K_total, int k0) {
+    GB_ASSERT(k0 >= 0 && k0 + K <= K_total, "columns %d..%d of %d", k0, k0 + K, K_total);
+    pack_a_job j = { M, K, lda, 0, A, Ap, K_total, k0 };
     gb_parallel_for(pack_a_task, &j);
 }
 

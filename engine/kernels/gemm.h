@@ -62,6 +62,9 @@ size_t gb_f32_packed_b_floats(int K, int N);
 void gb_f32_pack_b(int K, int N, const float *B, int ldb, float *Bp);
 // Packs B^T where B is given as N x K row-major: the GEMM then computes A . B^T.
 void gb_f32_pack_bt(int K, int N, const float *B, int ldb, float *Bp);
+// The same into rows [k0, k0 + K) of a packed B of K_total rows: a sum over
+// several sources in one GEMM (conv dw over a group of images).
+void gb_f32_pack_bt_part(int K, int N, const float *B, int ldb, float *Bp, int K_total, int k0);
 
 // Floats needed to hold A (M x K) packed: ceil(M/5) tiles of K x 5.
 size_t gb_f32_packed_a_floats(int M, int K);
@@ -69,6 +72,8 @@ size_t gb_f32_packed_a_floats(int M, int K);
 void gb_f32_pack_a(int M, int K, const float *A, int lda, float *Ap);
 // Packs A^T where A is given as K x M row-major: the GEMM then computes A^T . B.
 void gb_f32_pack_at(int M, int K, const float *A, int lda, float *Ap);
+// Packs A into columns [k0, k0 + K) of a packed A of K_total columns.
+void gb_f32_pack_a_part(int M, int K, const float *A, int lda, float *Ap, int K_total, int k0);
 
 // C (+)= A . Bp with Bp packed; bias (length N, may be NULL) is added to every
 // row: C = (accumulate ? C : 0) + bias + A.B.

@@ -193,6 +193,9 @@ int main(void) {
     test_conv(1, 2, 4, 5, 3, 3, 3, 1, 2);     // pad 2
     test_conv(1, 3, 10, 30, 5, 3, 3, 1, 1);   // Winograd vector groups (TW = 15: some straddle rows)
     test_conv(2, 4, 12, 28, 6, 3, 3, 1, 1);   // TW = 14
+    test_conv(5, 3, 4, 4, 6, 3, 3, 1, 1);     // P = 16: dw sums all 5 images in one GEMM
+    test_conv(11, 4, 10, 10, 7, 3, 3, 1, 1);  // P = 100: dw groups of 5, 5 and 1 images
+    test_conv(4, 6, 5, 5, 7, 1, 1, 1, 0);     // pointwise, grouped dw
     gb_pool_shutdown();
     return test_summary("test_conv2d");
 }
