@@ -113,23 +113,40 @@ void gb_f32_im2col_packed(const gb_conv2d_shape *s, const float *x, float *packe
 
 // --- im2col row-major and col2im: split by input channel -----------------------
 
+// Output columns j whose input column j*stride + kw - pad lies inside [0, W):
+// [*j0, *j1). Outside them the row is padding.
+static void valid_cols(const gb_conv2d_shape *s, int kw, int *j0, int *j1) {
+    const int off = kw - s->pad;                          // iw = j*stride + off
+    int lo = off >= 0 ? 0 : (-off + s->stride - 1) / s->stride;
+    int hi = s->W - off <= 0 ? 0 : (s->W - off + s->stride - 1) / s->stride;
+    if (hi > s->OW) hi = s->OW;
+    if (lo > hi) lo = hi;
+    *j0 = lo; *j1 = hi;
+}
+
 // col row (c, kh, kw), column (i, j) = x[c, i*s+kh-p, j*s+kw-p] (0 outside).
+// Per output row: zeros, a copy of the valid span (strided by s), zeros.
 static void im2col_task(void *ctx, int ith, int nth) {
     const im2col_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
     const int c0 = (int)((long long)s->C * ith / nth), c1 = (int)((long long)s->C * (ith + 1) / nth);
-    float *col = j->out + (size_t)c0 * s->KH * s->KW * s->OH * s->OW;
+    const int st = s->stride, OW = s->OW;
+    float *col = j->out + (size_t)c0 * s->KH * s->KW * s->OH * OW;
     for (int c = c0; c < c1; c++)
         for (int kh = 0; kh < s->KH; kh++)
-            for (int kw = 0; kw < s->KW; kw++)
-                for (int i = 0; i < s->OH; i++) {
-                    const int ih = i * s->stride + kh - s->pad;
-                    const float *row = j->x + ((size_t)c * s->H + ih) * s->W;
-                    for (int jj = 0; jj < s->OW; jj++) {
-                        const int iw = jj * s->stride + kw - s->pad;
-                        *col++ = (ih >= 0 && ih < s->H && iw >= 0 && iw < s->W) ? row[iw] : 0.0f;
-                    }
+            for (int kw = 0; kw < s->KW; kw++) {
+                int j0, j1;
+                valid_cols(s, kw, &j0, &j1);
+                for (int i = 0; i < s->OH; i++, col += OW) {
+                    const int ih = i * st + kh - s->pad;
+                    if (ih < 0 || ih >= s->H || j0 == j1) { memset(col, 0, sizeof(float) * OW); continue; }
+                    const float *src = j->x + ((size_t)c * s->H + ih) * s->W + (j0 * st + kw - s->pad);
+                    for (int jj = 0; jj < j0; jj++) col[jj] = 0.0f;
+                    if (st == 1) memcpy(col + j0, src, sizeof(float) * (size_t)(j1 - j0));
+                    else for (int jj = j0; jj < j1; jj++, src += st) col[jj] = *src;
+                    for (int jj = j1; jj < OW; jj++) col[jj] = 0.0f;
                 }
+            }
 }
 
 void gb_f32_im2col(const gb_conv2d_shape *s, const float *x, float *col) {
@@ -150,20 +167,22 @@ static void col2im_task(void *ctx, int ith, int nth) {
     const col2im_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
     const int c0 = (int)((long long)s->C * ith / nth), c1 = (int)((long long)s->C * (ith + 1) / nth);
-    const float *col = j->dcol + (size_t)c0 * s->KH * s->KW * s->OH * s->OW;
+    const int st = s->stride, OW = s->OW;
+    const float *col = j->dcol + (size_t)c0 * s->KH * s->KW * s->OH * OW;
     for (int c = c0; c < c1; c++) {
         float *dxc = j->dx + (size_t)c * s->H * s->W;
         for (int kh = 0; kh < s->KH; kh++)
-            for (int kw = 0; kw < s->KW; kw++)
-                for (int i = 0; i < s->OH; i++) {
-                    const int ih = i * s->stride + kh - s->pad;
-                    if (ih < 0 || ih >= s->H) { col += s->OW; continue; }
-                    float *row = dxc + (size_t)ih * s->W;
-                    for (int jj = 0; jj < s->OW; jj++, col++) {
-                        const int iw = jj * s->stride + kw - s->pad;
-                        if (iw >= 0 && iw < s->W) row[iw] += *col;
-                    }
+            for (int kw = 0; kw < s->KW; kw++) {
+                int j0, j1;
+                valid_cols(s, kw, &j0, &j1);
+                for (int i = 0; i < s->OH; i++, col += OW) {
+                    const int ih = i * st + kh - s->pad;
+                    if (ih < 0 || ih >= s->H) continue;
+                    float *row = dxc + (size_t)ih * s->W + (j0 * st + kw - s->pad);
+                    if (st == 1) for (int jj = j0; jj < j1; jj++) row[jj - j0] += col[jj];
+                    else for (int jj = j0; jj < j1; jj++, row += st) *row += col[jj];
                 }
+            }
     }
 }
 

@@ -17,7 +17,8 @@
 
 static const gb_kernel_table scalar_table = {
     .isa = "scalar",
-    .gemm = gb_f32_gemm_4x8__scalar, .gemm_mr = 4, .gemm_name = "4x8__scalar",
+    // packed A here too: 5x8 ran at 4.2 GF/s in V8 against 3.4 for the strided 4x8
+    .gemm = NULL, .gemm_ppmm = gb_f32_ppmm_5x8__scalar, .gemm_mr = 5, .gemm_name = "ppmm 5x8__scalar",
     .relu = gb_f32_relu__scalar, .relu_backward = gb_f32_relu_backward__scalar,
     GB_KERNEL_OPS,
 };
