@@ -86,7 +86,7 @@ static void uk_run(void *p) {
 
 typedef struct conv_ctx {
     gb_conv2d_shape s;
-    float *x, *w, *y, *dx, *dw, *u;
+    float *x, *w, *y, *dx, *dw, *u, *wp;   // wp: w packed for the GEMM (gemm columns)
     void *scratch;
 } conv_ctx;
 static void conv_bwd_wino(void *p) {   // dw by im2col, dx by Winograd (pre-transformed)
@@ -99,10 +99,12 @@ static void conv_wino(void *p) {   // weights transformed once, outside the timi
     gb_conv2d_winograd_forward(&c->s, c->u, c->x, c->y, c->scratch);
 }
 static void conv_fwd(void *p) { conv_ctx *c = p; gb_conv2d_forward(&c->s, c->x, c->w, c->y, c->scratch); }
-static void conv_gemm(void *p) {   // the GEMM alone, on an already packed im2col
+static void conv_gemm(void *p) {   // the GEMM alone: im2col and w already packed (c->u)
     conv_ctx *c = p;
     const int K = c->s.C * c->s.KH * c->s.KW, P = c->s.OH * c->s.OW;
-    gb_f32_gemm_packed(c->s.OC, P, K, c->w, K, c->scratch, c->y, P, NULL, 0);
+    // the packed im2col that conv_fwd left after its packed w (conv2d.c's scratch layout)
+    const float *col = (const float *)c->scratch + ((gb_f32_packed_a_floats(c->s.OC, K) + 15) & ~(size_t)15);
+    gb_f32_gemm_ppacked(c->s.OC, P, K, c->wp, col, c->y, P, NULL, 0);
 }
 typedef struct mm_ctx { int n; float *a, *bp, *c; } mm_ctx;
 static void mm_run(void *p) {
@@ -192,7 +194,7 @@ int main(int argc, char **argv) {
         free(m.a); free(m.bp); free(m.c);
     }
 
-    printf("\nconv2d, batch 1 (GF/s = 2*MACs/time; ms are best of %d; gemm1/2 = GF/s of the GEMM alone;\n wino = Winograd F(2x2,3x3) forward, weights pre-transformed; its total row = sum of the faster path per shape;\n bwd = dx+dw, the faster of im2col and (im2col dw + Winograd dx); bwdB = the same at batch %d, ms per image)\n", reps, bwd_batch);
+    printf("\nconv2d, batch 1 (GF/s = 2*MACs/time; ms are best of %d; gemm1/2 = GF/s of the GEMM alone, w and im2col packed;\n wino = Winograd F(2x2,3x3) forward, weights pre-transformed; its total row = sum of the faster path per shape;\n bwd = dx+dw, the faster of im2col and (im2col dw + Winograd dx); bwdB = the same at batch %d, ms per image)\n", reps, bwd_batch);
     printf("%-30s %3s %7s |%8s %6s %8s %6s %5s |%6s %6s |%7s %7s |%8s %8s |%8s %8s\n", "shape", "x", "MMACs", "fwd1 ms", "GF/s",
            "fwd2 ms", "GF/s", "2t/1t", "gemm1", "gemm2", "wino1ms", "wino2ms", "bwd1 ms", "bwd2 ms", "bwdB1 ms", "bwdB2 ms");
     double tot[4][2] = {{0}}, tot_macs = 0;
@@ -209,6 +211,8 @@ int main(int argc, char **argv) {
         c.u = wino ? falloc(gb_conv2d_winograd_weights_floats(&c.s)) : NULL;
         c.x = falloc(nx); c.w = falloc(nw); c.y = falloc(ny); c.dx = falloc(nx); c.dw = falloc(nw);
         c.scratch = falloc((sb > bb ? sb : bb) / 4);
+        c.wp = falloc(gb_f32_packed_a_floats(q->OC, q->C * q->k * q->k));
+        gb_f32_pack_a(q->OC, q->C * q->k * q->k, c.w, q->C * q->k * q->k, c.wp);
         const double macs = gb_conv2d_macs(&c.s);
         double tf[2] = {0}, tb[2] = {0}, tg[2] = {0}, tw[2] = {0}, tbb[2] = {0};
         conv_ctx cb = c;   // the same conv at batch bwd_batch (dw sums images in one GEMM)
@@ -256,7 +260,7 @@ int main(int argc, char **argv) {
                2 * macs / tg[0] * 1e-9, tg[1] > 0 ? 2 * macs / tg[1] * 1e-9 : 0, tw[0] * 1e3, tw[1] * 1e3,
                tb[0] * 1e3, tb[1] * 1e3, tbb[0] * 1e3, tbb[1] * 1e3);
         if (do_bwd && bwd_batch > 1) { free(cb.x); free(cb.y); free(cb.dx); free(cb.scratch); }
-        free(c.u);
+        free(c.u); free(c.wp);
         free(c.x); free(c.w); free(c.y); free(c.dx); free(c.dw); free(c.scratch);
     }
     printf("%-30s %3s %7.1f |%8.2f %6.1f %8.2f %6.1f %5.2f |%6s %6s |%7.2f %7.2f |%8.2f %8.2f |%8.2f %8.2f\n", "all ResNet-18 convs", "",

@@ -3,11 +3,14 @@
 // Loop nest over one unit of work, a block of C (GotoBLAS order):
 //   for each K block [k0, k0+kc)          kc from K only: a fixed summation order
 //     for each block of mc rows of A      mc x kc of A (~192 KiB) stays in L2
+//       [pack the block: 5-row tiles]     unless A came packed (gb_f32_gemm_ppacked)
 //       for each B panel p (8 columns)    kc x 8 of B (<= 16 KiB) stays in L1
-//         for each 4-row tile in the block
+//         for each 5-row tile (4 strided) in the block
 //           ukernel(tile, panel, accumulate = k0 > 0 || caller's accumulate)
 // The microkernel keeps its C tile in registers for a whole K block, so C is
-// read and written once per block, not once per k.
+// read and written once per block, not once per k. Packed A lets one pointer
+// walk the tile (5 broadcasts at constant offsets): in V8 that is what makes
+// room for a fifth row (gb_f32_ppmm_5x8__wasmsimd.c).
 #include "gemm.h"
 #include "kernels.h"
 #include "f32-gemm/gb_f32_simd.h"
