@@ -70,6 +70,7 @@ static void peak_run(void *ctx) { gb_parallel_for(peak_task, ctx); }
 
 typedef struct uk_ctx {
     gb_f32_gemm_ukernel uk;
+    gb_f32_ppmm_ukernel ppmm;   // packed-A form, if set
     int mr, kc, calls;
     const float *a, *b;
     float *c;
@@ -77,14 +78,15 @@ typedef struct uk_ctx {
 static void uk_run(void *p) {
     uk_ctx *u = p;
     for (int i = 0; i < u->calls; i++)
-        u->uk((size_t)u->mr, 8, (size_t)u->kc, u->a, (size_t)u->kc, u->b, u->c, 8, 1);
+        if (u->ppmm) u->ppmm((size_t)u->kc, u->a, u->b, u->c, 8, 1);
+        else u->uk((size_t)u->mr, 8, (size_t)u->kc, u->a, (size_t)u->kc, u->b, u->c, 8, 1);
 }
 
 // --- convs -----------------------------------------------------------------------
 
 typedef struct conv_ctx {
     gb_conv2d_shape s;
-    float *x, *w, *y, *dx, *dw, *u;
+    float *x, *w, *y, *dx, *dw, *u, *wp;   // wp: w packed for the GEMM (gemm columns)
     void *scratch;
 } conv_ctx;
 static void conv_bwd_wino(void *p) {   // dw by im2col, dx by Winograd (pre-transformed)
@@ -97,10 +99,12 @@ static void conv_wino(void *p) {   // weights transformed once, outside the timi
     gb_conv2d_winograd_forward(&c->s, c->u, c->x, c->y, c->scratch);
 }
 static void conv_fwd(void *p) { conv_ctx *c = p; gb_conv2d_forward(&c->s, c->x, c->w, c->y, c->scratch); }
-static void conv_gemm(void *p) {   // the GEMM alone, on an already packed im2col
+static void conv_gemm(void *p) {   // the GEMM alone: im2col and w already packed (c->u)
     conv_ctx *c = p;
     const int K = c->s.C * c->s.KH * c->s.KW, P = c->s.OH * c->s.OW;
-    gb_f32_gemm_packed(c->s.OC, P, K, c->w, K, c->scratch, c->y, P, NULL, 0);
+    // the packed im2col that conv_fwd left after its packed w (conv2d.c's scratch layout)
+    const float *col = (const float *)c->scratch + ((gb_f32_packed_a_floats(c->s.OC, K) + 15) & ~(size_t)15);
+    gb_f32_gemm_ppacked(c->s.OC, P, K, c->wp, col, c->y, P, NULL, 0);
 }
 typedef struct mm_ctx { int n; float *a, *bp, *c; } mm_ctx;
 static void mm_run(void *p) {
@@ -139,6 +143,7 @@ int main(int argc, char **argv) {
     const int reps = argc > 1 ? atoi(argv[1]) : 7;
     const int max_threads = argc > 2 ? atoi(argv[2]) : 2;
     const int do_bwd = argc > 3 ? atoi(argv[3]) : 1;
+    const int bwd_batch = argc > 4 ? atoi(argv[4]) : 8;   // the bwdB columns: ms per image at this batch
 #if defined(__wasm_simd128__)
     const char *build = "wasm simd128";
 #elif defined(__wasm__)
@@ -161,14 +166,15 @@ int main(int argc, char **argv) {
     gb_pool_init(1);
 
     static const gb_gemm_config uks[] = {
-        { gb_f32_gemm_4x8__wasmsimd, 4, "gemm 4x8__wasmsimd" },
-        { gb_f32_gemm_6x8__wasmsimd, 6, "gemm 6x8__wasmsimd" },
-        { gb_f32_gemm_4x8__scalar, 4, "gemm 4x8__scalar" },
+        { NULL, 5, "ppmm 5x8__wasmsimd", gb_f32_ppmm_5x8__wasmsimd },
+        { gb_f32_gemm_4x8__wasmsimd, 4, "gemm 4x8__wasmsimd", NULL },
+        { gb_f32_gemm_6x8__wasmsimd, 6, "gemm 6x8__wasmsimd", NULL },
+        { gb_f32_gemm_4x8__scalar, 4, "gemm 4x8__scalar", NULL },
     };
-    for (int u = 0; u < 3; u++) {
+    for (int u = 0; u < 4; u++) {
         const int kc = 256;
-        uk_ctx c = { uks[u].ukernel, uks[u].mr, kc, 2000, falloc(6 * kc), falloc(8 * kc), falloc(6 * 8) };
-        if (u == 2) c.calls = 200;
+        uk_ctx c = { uks[u].ukernel, uks[u].ppmm, uks[u].mr, kc, 2000, falloc(6 * kc), falloc(8 * kc), falloc(6 * 8) };
+        if (u == 3) c.calls = 200;
         timeit(uk_run, &c, 5, 4 * reps, &best, &med);
         const double fl = 2.0 * uks[u].mr * 8 * kc * c.calls;
         printf("%-34s %8d %10.1f %10.1f   (kc=%d, L1-resident; %.0f%% of peak)\n", uks[u].name, 1,
@@ -188,10 +194,10 @@ int main(int argc, char **argv) {
         free(m.a); free(m.bp); free(m.c);
     }
 
-    printf("\nconv2d, batch 1 (GF/s = 2*MACs/time; ms are best of %d; gemm1/2 = GF/s of the GEMM alone;\n wino = Winograd F(2x2,3x3) forward, weights pre-transformed; its total row = sum of the faster path per shape;\n bwd = dx+dw, the faster of im2col and (im2col dw + Winograd dx))\n", reps);
-    printf("%-30s %3s %7s |%8s %6s %8s %6s %5s |%6s %6s |%7s %7s |%8s %8s\n", "shape", "x", "MMACs", "fwd1 ms", "GF/s",
-           "fwd2 ms", "GF/s", "2t/1t", "gemm1", "gemm2", "wino1ms", "wino2ms", "bwd1 ms", "bwd2 ms");
-    double tot[3][2] = {{0}}, tot_macs = 0;
+    printf("\nconv2d, batch 1 (GF/s = 2*MACs/time; ms are best of %d; gemm1/2 = GF/s of the GEMM alone, w and im2col packed;\n wino = Winograd F(2x2,3x3) forward, weights pre-transformed; its total row = sum of the faster path per shape;\n bwd = dx+dw, the faster of im2col and (im2col dw + Winograd dx); bwdB = the same at batch %d, ms per image)\n", reps, bwd_batch);
+    printf("%-30s %3s %7s |%8s %6s %8s %6s %5s |%6s %6s |%7s %7s |%8s %8s |%8s %8s\n", "shape", "x", "MMACs", "fwd1 ms", "GF/s",
+           "fwd2 ms", "GF/s", "2t/1t", "gemm1", "gemm2", "wino1ms", "wino2ms", "bwd1 ms", "bwd2 ms", "bwdB1 ms", "bwdB2 ms");
+    double tot[4][2] = {{0}}, tot_macs = 0;
     for (int r = 0; r < N_RN; r++) {
         const rn_conv *q = &resnet18[r];
         conv_ctx c;
@@ -205,8 +211,18 @@ int main(int argc, char **argv) {
         c.u = wino ? falloc(gb_conv2d_winograd_weights_floats(&c.s)) : NULL;
         c.x = falloc(nx); c.w = falloc(nw); c.y = falloc(ny); c.dx = falloc(nx); c.dw = falloc(nw);
         c.scratch = falloc((sb > bb ? sb : bb) / 4);
+        c.wp = falloc(gb_f32_packed_a_floats(q->OC, q->C * q->k * q->k));
+        gb_f32_pack_a(q->OC, q->C * q->k * q->k, c.w, q->C * q->k * q->k, c.wp);
         const double macs = gb_conv2d_macs(&c.s);
-        double tf[2] = {0}, tb[2] = {0}, tg[2] = {0}, tw[2] = {0};
+        double tf[2] = {0}, tb[2] = {0}, tg[2] = {0}, tw[2] = {0}, tbb[2] = {0};
+        conv_ctx cb = c;   // the same conv at batch bwd_batch (dw sums images in one GEMM)
+        cb.s = gb_conv2d_shape_make(bwd_batch, q->C, q->H, q->H, q->OC, q->k, q->k, q->stride, q->pad);
+        if (do_bwd && bwd_batch > 1) {
+            size_t bbb = gb_conv2d_backward_scratch_bytes(&cb.s);
+            if (wino && gb_conv2d_winograd_backward_dx_scratch_bytes(&cb.s) > bbb) bbb = gb_conv2d_winograd_backward_dx_scratch_bytes(&cb.s);
+            cb.x = falloc(nx * bwd_batch); cb.y = falloc(ny * bwd_batch); cb.dx = falloc(nx * bwd_batch);
+            cb.scratch = falloc(bbb / 4);
+        }
         for (int nt = 1; nt <= max_threads && nt <= 2; nt++) {
             gb_pool_init(nt);
             timeit(conv_fwd, &c, 3, reps, &tf[nt - 1], &med);
@@ -224,22 +240,33 @@ int main(int argc, char **argv) {
                 timeit(conv_bwd_wino, &c, 1, reps < 3 ? reps : 3, &twb, &med);
                 if (twb < tb[nt - 1]) tb[nt - 1] = twb;   // report the faster backward
             }
+            if (do_bwd && bwd_batch > 1) {
+                double tbw;
+                timeit(conv_bwd, &cb, 1, 2, &tbb[nt - 1], &med);
+                if (wino) {
+                    timeit(conv_bwd_wino, &cb, 1, 2, &tbw, &med);
+                    if (tbw < tbb[nt - 1]) tbb[nt - 1] = tbw;
+                }
+                tbb[nt - 1] /= bwd_batch;
+                tot[3][nt - 1] += q->count * tbb[nt - 1];
+            }
             tot[0][nt - 1] += q->count * tf[nt - 1];
             tot[1][nt - 1] += q->count * tb[nt - 1];
         }
         tot_macs += q->count * macs;
-        printf("%-30s %3d %7.1f |%8.2f %6.1f %8.2f %6.1f %5.2f |%6.1f %6.1f |%7.2f %7.2f |%8.2f %8.2f\n", q->name, q->count,
+        printf("%-30s %3d %7.1f |%8.2f %6.1f %8.2f %6.1f %5.2f |%6.1f %6.1f |%7.2f %7.2f |%8.2f %8.2f |%8.2f %8.2f\n", q->name, q->count,
                macs * 1e-6, tf[0] * 1e3, 2 * macs / tf[0] * 1e-9, tf[1] * 1e3,
                tf[1] > 0 ? 2 * macs / tf[1] * 1e-9 : 0, tf[1] > 0 ? tf[0] / tf[1] : 0,
                2 * macs / tg[0] * 1e-9, tg[1] > 0 ? 2 * macs / tg[1] * 1e-9 : 0, tw[0] * 1e3, tw[1] * 1e3,
-               tb[0] * 1e3, tb[1] * 1e3);
-        free(c.u);
+               tb[0] * 1e3, tb[1] * 1e3, tbb[0] * 1e3, tbb[1] * 1e3);
+        if (do_bwd && bwd_batch > 1) { free(cb.x); free(cb.y); free(cb.dx); free(cb.scratch); }
+        free(c.u); free(c.wp);
         free(c.x); free(c.w); free(c.y); free(c.dx); free(c.dw); free(c.scratch);
     }
-    printf("%-30s %3s %7.1f |%8.2f %6.1f %8.2f %6.1f %5.2f |%6s %6s |%7.2f %7.2f |%8.2f %8.2f\n", "all ResNet-18 convs", "",
+    printf("%-30s %3s %7.1f |%8.2f %6.1f %8.2f %6.1f %5.2f |%6s %6s |%7.2f %7.2f |%8.2f %8.2f |%8.2f %8.2f\n", "all ResNet-18 convs", "",
            tot_macs * 1e-6, tot[0][0] * 1e3, 2 * tot_macs / tot[0][0] * 1e-9, tot[0][1] * 1e3,
            tot[0][1] > 0 ? 2 * tot_macs / tot[0][1] * 1e-9 : 0, tot[0][1] > 0 ? tot[0][0] / tot[0][1] : 0,
-           "", "", tot[2][0] * 1e3, tot[2][1] * 1e3, tot[1][0] * 1e3, tot[1][1] * 1e3);
+           "", "", tot[2][0] * 1e3, tot[2][1] * 1e3, tot[1][0] * 1e3, tot[1][1] * 1e3, tot[3][0] * 1e3, tot[3][1] * 1e3);
     gb_pool_shutdown();
     return 0;
 }

@@ -113,23 +113,40 @@ void gb_f32_im2col_packed(const gb_conv2d_shape *s, const float *x, float *packe
 
 // --- im2col row-major and col2im: split by input channel -----------------------
 
+// Output columns j whose input column j*stride + kw - pad lies inside [0, W):
+// [*j0, *j1). Outside them the row is padding.
+static void valid_cols(const gb_conv2d_shape *s, int kw, int *j0, int *j1) {
+    const int off = kw - s->pad;                          // iw = j*stride + off
+    int lo = off >= 0 ? 0 : (-off + s->stride - 1) / s->stride;
+    int hi = s->W - off <= 0 ? 0 : (s->W - off + s->stride - 1) / s->stride;
+    if (hi > s->OW) hi = s->OW;
+    if (lo > hi) lo = hi;
+    *j0 = lo; *j1 = hi;
+}
+
 // col row (c, kh, kw), column (i, j) = x[c, i*s+kh-p, j*s+kw-p] (0 outside).
+// Per output row: zeros, a copy of the valid span (strided by s), zeros.
 static void im2col_task(void *ctx, int ith, int nth) {
     const im2col_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
     const int c0 = (int)((long long)s->C * ith / nth), c1 = (int)((long long)s->C * (ith + 1) / nth);
-    float *col = j->out + (size_t)c0 * s->KH * s->KW * s->OH * s->OW;
+    const int st = s->stride, OW = s->OW;
+    float *col = j->out + (size_t)c0 * s->KH * s->KW * s->OH * OW;
     for (int c = c0; c < c1; c++)
         for (int kh = 0; kh < s->KH; kh++)
-            for (int kw = 0; kw < s->KW; kw++)
-                for (int i = 0; i < s->OH; i++) {
-                    const int ih = i * s->stride + kh - s->pad;
-                    const float *row = j->x + ((size_t)c * s->H + ih) * s->W;
-                    for (int jj = 0; jj < s->OW; jj++) {
-                        const int iw = jj * s->stride + kw - s->pad;
-                        *col++ = (ih >= 0 && ih < s->H && iw >= 0 && iw < s->W) ? row[iw] : 0.0f;
-                    }
+            for (int kw = 0; kw < s->KW; kw++) {
+                int j0, j1;
+                valid_cols(s, kw, &j0, &j1);
+                for (int i = 0; i < s->OH; i++, col += OW) {
+                    const int ih = i * st + kh - s->pad;
+                    if (ih < 0 || ih >= s->H || j0 == j1) { memset(col, 0, sizeof(float) * OW); continue; }
+                    const float *src = j->x + ((size_t)c * s->H + ih) * s->W + (j0 * st + kw - s->pad);
+                    for (int jj = 0; jj < j0; jj++) col[jj] = 0.0f;
+                    if (st == 1) memcpy(col + j0, src, sizeof(float) * (size_t)(j1 - j0));
+                    else for (int jj = j0; jj < j1; jj++, src += st) col[jj] = *src;
+                    for (int jj = j1; jj < OW; jj++) col[jj] = 0.0f;
                 }
+            }
 }
 
 void gb_f32_im2col(const gb_conv2d_shape *s, const float *x, float *col) {
@@ -150,20 +167,22 @@ static void col2im_task(void *ctx, int ith, int nth) {
     const col2im_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
     const int c0 = (int)((long long)s->C * ith / nth), c1 = (int)((long long)s->C * (ith + 1) / nth);
-    const float *col = j->dcol + (size_t)c0 * s->KH * s->KW * s->OH * s->OW;
+    const int st = s->stride, OW = s->OW;
+    const float *col = j->dcol + (size_t)c0 * s->KH * s->KW * s->OH * OW;
     for (int c = c0; c < c1; c++) {
         float *dxc = j->dx + (size_t)c * s->H * s->W;
         for (int kh = 0; kh < s->KH; kh++)
-            for (int kw = 0; kw < s->KW; kw++)
-                for (int i = 0; i < s->OH; i++) {
-                    const int ih = i * s->stride + kh - s->pad;
-                    if (ih < 0 || ih >= s->H) { col += s->OW; continue; }
-                    float *row = dxc + (size_t)ih * s->W;
-                    for (int jj = 0; jj < s->OW; jj++, col++) {
-                        const int iw = jj * s->stride + kw - s->pad;
-                        if (iw >= 0 && iw < s->W) row[iw] += *col;
-                    }
+            for (int kw = 0; kw < s->KW; kw++) {
+                int j0, j1;
+                valid_cols(s, kw, &j0, &j1);
+                for (int i = 0; i < s->OH; i++, col += OW) {
+                    const int ih = i * st + kh - s->pad;
+                    if (ih < 0 || ih >= s->H) continue;
+                    float *row = dxc + (size_t)ih * s->W + (j0 * st + kw - s->pad);
+                    if (st == 1) for (int jj = j0; jj < j1; jj++) row[jj - j0] += col[jj];
+                    else for (int jj = j0; jj < j1; jj++, row += st) *row += col[jj];
                 }
+            }
     }
 }
 
@@ -174,56 +193,85 @@ void gb_f32_col2im(const gb_conv2d_shape *s, const float *dcol, float *dx) {
 
 // --- forward -------------------------------------------------------------------
 
+// Scratch: w packed as the GEMM's A (once per call, for every image) | col.
 size_t gb_conv2d_forward_scratch_bytes(const gb_conv2d_shape *s) {
-    return sizeof(float) * round16(gb_f32_packed_b_floats(s->C * s->KH * s->KW, s->OH * s->OW));
+    const int K = s->C * s->KH * s->KW;
+    return sizeof(float) * (round16(gb_f32_packed_a_floats(s->OC, K)) +
+                            round16(gb_f32_packed_b_floats(K, s->OH * s->OW)));
 }
 
 void gb_conv2d_forward(const gb_conv2d_shape *s, const float *x, const float *w, float *y,
                        void *scratch) {
     const int K = s->C * s->KH * s->KW, P = s->OH * s->OW;
-    float *packed = scratch;
+    float *wp = scratch;
+    float *packed = wp + round16(gb_f32_packed_a_floats(s->OC, K));
+    gb_f32_pack_a(s->OC, K, w, K, wp);
     for (int n = 0; n < s->N; n++) {
         const float *xn = x + (size_t)n * s->C * s->H * s->W;
         if (is_pointwise(s)) gb_f32_pack_b(K, P, xn, P, packed);
         else gb_f32_im2col_packed(s, xn, packed);
-        gb_f32_gemm_packed(s->OC, P, K, w, K, packed, y + (size_t)n * s->OC * P, P, NULL, 0);
+        gb_f32_gemm_ppacked(s->OC, P, K, wp, packed, y + (size_t)n * s->OC * P, P, NULL, 0);
     }
 }
 
 // --- backward ------------------------------------------------------------------
 
-// Scratch: w^T [K x OC] | col (and then dcol) [K x P] | packed operand.
-size_t gb_conv2d_backward_scratch_bytes(const gb_conv2d_shape *s) {
+// dw sums over images and pixels: dw[OC x K] += sum_n dy_n[OC x P] . col_n^T.
+// Per image, a small P (49 in layer4) makes a GEMM whose inner dimension is
+// too short: the whole dw (up to 9.4 MB) is read and written back for 49
+// multiply-adds per element. So G images go into one GEMM, inner dimension
+// G*P (their columns side by side), G from the shape only (a fixed
+// summation order): about 512 = one K block, and col of the group <= 8 MB.
+static int dw_group(const gb_conv2d_shape *s) {
     const size_t K = (size_t)s->C * s->KH * s->KW, P = (size_t)s->OH * s->OW;
-    size_t pk = gb_f32_packed_b_floats((int)P, (int)K);          // col^T for dw
-    size_t pd = gb_f32_packed_b_floats(s->OC, (int)P);           // dy for dcol
-    return sizeof(float) * (round16(K * s->OC) + round16(K * P) + round16(pk > pd ? pk : pd));
+    int G = (int)(512 / P);
+    if (G > s->N) G = s->N;
+    while (G > 1 && (size_t)G * K * P > ((size_t)2 << 20)) G--;
+    return G < 1 ? 1 : G;
+}
+
+// Scratch: w^T packed (dx's A) | col of G images, then dcol of one |
+// packed B (col^T of the group, or dy of one image) | dy of the group packed (dw's A).
+size_t gb_conv2d_backward_scratch_bytes(const gb_conv2d_shape *s) {
+    const int K = s->C * s->KH * s->KW, P = s->OH * s->OW, G = dw_group(s);
+    size_t pk = gb_f32_packed_b_floats(G * P, K);            // col^T for dw
+    size_t pd = gb_f32_packed_b_floats(s->OC, P);            // dy for dcol
+    return sizeof(float) * (round16(gb_f32_packed_a_floats(K, s->OC)) + round16((size_t)G * K * P) +
+                            round16(pk > pd ? pk : pd) + round16(gb_f32_packed_a_floats(s->OC, G * P)));
 }
 
 void gb_conv2d_backward(const gb_conv2d_shape *s, const float *x, const float *w,
                         const float *dy, float *dx, float *dw, void *scratch) {
-    const int K = s->C * s->KH * s->KW, P = s->OH * s->OW, OC = s->OC;
-    float *wt = scratch;
-    float *col = wt + round16((size_t)K * OC);
-    float *packed = col + round16((size_t)K * P);
-    if (dx) gb_f32_transpose(OC, K, w, K, wt);
-    for (int n = 0; n < s->N; n++) {
-        const float *xn = x + (size_t)n * s->C * s->H * s->W;
-        const float *dyn = dy + (size_t)n * OC * P;
-        float *dxn = dx ? dx + (size_t)n * s->C * s->H * s->W : NULL;
-        if (dw) {   // dw[OC x K] += dy[OC x P] . col^T, the sum over P inside the GEMM
-            const float *c = xn;
-            if (!is_pointwise(s)) { gb_f32_im2col(s, xn, col); c = col; }
-            gb_f32_pack_bt(P, K, c, P, packed);
-            gb_f32_gemm_packed(OC, K, P, dyn, P, packed, dw, K, NULL, 1);
+    const int K = s->C * s->KH * s->KW, P = s->OH * s->OW, OC = s->OC, G = dw_group(s);
+    const size_t CHW = (size_t)s->C * s->H * s->W;
+    float *wtp = scratch;
+    float *col = wtp + round16(gb_f32_packed_a_floats(K, OC));
+    float *packed = col + round16((size_t)G * K * P);
+    const size_t pk = gb_f32_packed_b_floats(G * P, K), pd = gb_f32_packed_b_floats(OC, P);
+    float *dyp = packed + round16(pk > pd ? pk : pd);
+    if (dx) gb_f32_pack_at(K, OC, w, K, wtp);   // A = w^T [K x OC]
+    for (int n0 = 0; n0 < s->N; n0 += G) {
+        const int g_n = s->N - n0 < G ? s->N - n0 : G;
+        if (dw) {   // dw += dy[OC x g_n*P] . col^T[g_n*P x K]: one GEMM for the group
+            for (int g = 0; g < g_n; g++) {
+                const float *xn = x + (size_t)(n0 + g) * CHW, *c = xn;
+                if (!is_pointwise(s)) { c = col + (size_t)g * K * P; gb_f32_im2col(s, xn, col + (size_t)g * K * P); }
+                gb_f32_pack_bt_part(P, K, c, P, packed, g_n * P, g * P);
+                gb_f32_pack_a_part(OC, P, dy + (size_t)(n0 + g) * OC * P, P, dyp, g_n * P, g * P);
+            }
+            gb_f32_gemm_ppacked(OC, K, g_n * P, dyp, packed, dw, K, NULL, 1);
         }
-        if (dx) {   // dcol[K x P] = w^T . dy; dx += col2im(dcol)
-            gb_f32_pack_b(OC, P, dyn, P, packed);
-            if (is_pointwise(s)) {
-                gb_f32_gemm_packed(K, P, OC, wt, OC, packed, dxn, P, NULL, 1);
-            } else {
-                gb_f32_gemm_packed(K, P, OC, wt, OC, packed, col, P, NULL, 0);
-                gb_f32_col2im(s, col, dxn);
+        if (dx) {   // per image: dcol[K x P] = w^T . dy; dx += col2im(dcol)
+            for (int g = 0; g < g_n; g++) {
+                const float *dyn = dy + (size_t)(n0 + g) * OC * P;
+                float *dxn = dx + (size_t)(n0 + g) * CHW;
+                gb_f32_pack_b(OC, P, dyn, P, packed);
+                if (is_pointwise(s)) {
+                    gb_f32_gemm_ppacked(K, P, OC, wtp, packed, dxn, P, NULL, 1);
+                } else {
+                    gb_f32_gemm_ppacked(K, P, OC, wtp, packed, col, P, NULL, 0);
+                    gb_f32_col2im(s, col, dxn);
+                }
             }
         }
     }

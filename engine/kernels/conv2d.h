@@ -5,10 +5,11 @@
 //             dx[n,c,h,v]   += sum_{o,kh,kw} w[o,c,kh,kw] * dy[n,o,i,j]  over (i,j) that read (h,v)
 // (x outside the image is the zero padding.)
 //
-// As GEMMs per image, with K = C*KH*KW, P = OH*OW and col[K x P] = im2col(x):
-//   y      = w[OC x K] . col            (im2col writes GEMM-packed panels directly)
-//   dw    += dy[OC x P] . col^T
-//   dcol   = w^T . dy,  dx += col2im(dcol)
+// As GEMMs, with K = C*KH*KW, P = OH*OW and col[K x P] = im2col(x):
+//   y      = w[OC x K] . col            per image (im2col writes GEMM-packed panels directly)
+//   dw    += dy[OC x G*P] . col^T       G images side by side in one GEMM (G from the shape)
+//   dcol   = w^T . dy,  dx += col2im(dcol)   per image
+// w (or w^T) is packed for the GEMM once per call, for all the images.
 // A 1x1, stride-1, unpadded conv skips im2col: col is x itself.
 //
 // Work buffers come from the caller: *_scratch_bytes(shape) tells how many

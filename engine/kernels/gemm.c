@@ -3,13 +3,17 @@
 // Loop nest over one unit of work, a block of C (GotoBLAS order):
 //   for each K block [k0, k0+kc)          kc from K only: a fixed summation order
 //     for each block of mc rows of A      mc x kc of A (~192 KiB) stays in L2
+//       [pack the block: 5-row tiles]     unless A came packed (gb_f32_gemm_ppacked)
 //       for each B panel p (8 columns)    kc x 8 of B (<= 16 KiB) stays in L1
-//         for each 4-row tile in the block
+//         for each 5-row tile (4 strided) in the block
 //           ukernel(tile, panel, accumulate = k0 > 0 || caller's accumulate)
 // The microkernel keeps its C tile in registers for a whole K block, so C is
-// read and written once per block, not once per k.
+// read and written once per block, not once per k. Packed A lets one pointer
+// walk the tile (5 broadcasts at constant offsets): in V8 that is what makes
+// room for a fifth row (gb_f32_ppmm_5x8__wasmsimd.c).
 #include "gemm.h"
 #include "kernels.h"
+#include "f32-gemm/gb_f32_simd.h"
 
 #include "../core/gb_status.h"
 #include "../threads/gb_pool.h"
@@ -27,7 +31,8 @@ static const gb_gemm_config *config;
 static const gb_gemm_config *current(void) {
     if (!config) {
         const gb_kernel_table *kt = gb_kernels();
-        default_config = (gb_gemm_config){ kt->gemm, kt->gemm_mr, kt->gemm_name };
+        default_config = (gb_gemm_config){ kt->gemm, kt->gemm_mr, kt->gemm_name, kt->gemm_ppmm };
+        GB_ASSERT(!!kt->gemm != !!kt->gemm_ppmm, "kernel table: one GEMM microkernel form");
         config = &default_config;
     }
     return config;
@@ -48,10 +53,12 @@ int gb_gemm_kc(int M, int K) {
     return (K + nblocks - 1) / nblocks;
 }
 
+#define GEMM_A_BLOCK (48 * 1024)   // floats of one A block (packed or not)
+
 // Rows of A per block: mc x kc floats near 192 KiB, so the block stays in
 // L2 while all the B panels of the thread's slab stream past it.
 static int gemm_mc(int kc, int mr) {
-    int mc = (48 * 1024) / (kc > 0 ? kc : 1);
+    int mc = GEMM_A_BLOCK / (kc > 0 ? kc : 1);
     mc -= mc % mr;
     return mc < mr ? mr : mc;
 }
@@ -66,7 +73,31 @@ typedef struct pack_job {
     int K, N, ldb, transposed;
     const float *B;
     float *Bp;
+    int K_total, k0;   // writes rows [k0, k0 + K) of a packed B of K_total rows
 } pack_job;
+
+// B^T panel, full width: panel column c is row c of the given N x K matrix
+// (rows[c] = B + c*ldb). 4 k at a time, two 4x4 transposes in registers.
+static void pack_bt_panel8(const float *b, size_t ldb, int K, float *dst) {
+    int k = 0;
+    for (; k + 4 <= K; k += 4, dst += 4 * GB_GEMM_NR) {
+        for (int h = 0; h < 2; h++) {   // columns 0-3, then 4-7
+            const float *r = b + (size_t)(4 * h) * ldb + k;
+            const gb_v4f v0 = gb_v4f_load(r), v1 = gb_v4f_load(r + ldb);
+            const gb_v4f v2 = gb_v4f_load(r + 2 * ldb), v3 = gb_v4f_load(r + 3 * ldb);
+            const gb_v4f lo01 = __builtin_shufflevector(v0, v1, 0, 4, 1, 5);
+            const gb_v4f lo23 = __builtin_shufflevector(v2, v3, 0, 4, 1, 5);
+            const gb_v4f hi01 = __builtin_shufflevector(v0, v1, 2, 6, 3, 7);
+            const gb_v4f hi23 = __builtin_shufflevector(v2, v3, 2, 6, 3, 7);
+            gb_v4f_store(dst + 4 * h, __builtin_shufflevector(lo01, lo23, 0, 1, 4, 5));
+            gb_v4f_store(dst + 4 * h + 8, __builtin_shufflevector(lo01, lo23, 2, 3, 6, 7));
+            gb_v4f_store(dst + 4 * h + 16, __builtin_shufflevector(hi01, hi23, 0, 1, 4, 5));
+            gb_v4f_store(dst + 4 * h + 24, __builtin_shufflevector(hi01, hi23, 2, 3, 6, 7));
+        }
+    }
+    for (; k < K; k++, dst += GB_GEMM_NR)
+        for (int c = 0; c < GB_GEMM_NR; c++) dst[c] = b[(size_t)c * ldb + k];
+}
 
 // Each thread packs a contiguous range of panels.
 static void pack_task(void *ctx, int ith, int nth) {
@@ -74,7 +105,7 @@ static void pack_task(void *ctx, int ith, int nth) {
     const int np = (j->N + GB_GEMM_NR - 1) / GB_GEMM_NR;
     const int p0 = (int)((long long)np * ith / nth), p1 = (int)((long long)np * (ith + 1) / nth);
     for (int p = p0; p < p1; p++) {
-        float *dst = j->Bp + (size_t)p * j->K * GB_GEMM_NR;
+        float *dst = j->Bp + ((size_t)p * j->K_total + j->k0) * GB_GEMM_NR;
         const int n0 = p * GB_GEMM_NR;
         const int w = j->N - n0 < GB_GEMM_NR ? j->N - n0 : GB_GEMM_NR;
         if (!j->transposed) {
@@ -87,6 +118,8 @@ static void pack_task(void *ctx, int ith, int nth) {
                     memcpy(dst, src, (size_t)w * sizeof(float));
                 }
             }
+        } else if (w == GB_GEMM_NR) {
+            pack_bt_panel8(j->B + (size_t)n0 * j->ldb, (size_t)j->ldb, j->K, dst);
         } else {
             // B^T: panel column c is row n0+c of the given N x K matrix.
             const float *rows[GB_GEMM_NR];
@@ -99,13 +132,91 @@ static void pack_task(void *ctx, int ith, int nth) {
 }
 
 void gb_f32_pack_b(int K, int N, const float *B, int ldb, float *Bp) {
-    pack_job j = { K, N, ldb, 0, B, Bp };
+    pack_job j = { K, N, ldb, 0, B, Bp, K, 0 };
     gb_parallel_for(pack_task, &j);
 }
 
 void gb_f32_pack_bt(int K, int N, const float *B, int ldb, float *Bp) {
-    pack_job j = { K, N, ldb, 1, B, Bp };
+    pack_job j = { K, N, ldb, 1, B, Bp, K, 0 };
     gb_parallel_for(pack_task, &j);
+}
+
+void gb_f32_pack_bt_part(int K, int N, const float *B, int ldb, float *Bp, int K_total, int k0) {
+    GB_ASSERT(k0 >= 0 && k0 + K <= K_total, "rows %d..%d of %d", k0, k0 + K, K_total);
+    pack_job j = { K, N, ldb, 1, B, Bp, K_total, k0 };
+    gb_parallel_for(pack_task, &j);
+}
+
+// --- packing A for the ppmm microkernels -----------------------------------------
+
+size_t gb_f32_packed_a_floats(int M, int K) {
+    return (size_t)((M + GB_PPMM_MR - 1) / GB_PPMM_MR) * GB_PPMM_MR * (size_t)K;
+}
+
+// One tile: rows A[0..h) (h <= 5, leading dim lda), columns [0, kc), written
+// as kc groups of 5 (rows past h are zero). A full tile goes 4 k at a time:
+// rows 0-3 by a 4x4 transpose in registers, row 4 lane by lane.
+static void pack_a_tile(const float *a0, size_t lda, int h, int kc, float *dst) {
+    int k = 0;
+    if (h == GB_PPMM_MR) {
+        const float *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda, *a4 = a3 + lda;
+        for (; k + 4 <= kc; k += 4, dst += 4 * GB_PPMM_MR) {
+            const gb_v4f v0 = gb_v4f_load(a0 + k), v1 = gb_v4f_load(a1 + k);
+            const gb_v4f v2 = gb_v4f_load(a2 + k), v3 = gb_v4f_load(a3 + k);
+            const gb_v4f v4 = gb_v4f_load(a4 + k);
+            const gb_v4f lo01 = __builtin_shufflevector(v0, v1, 0, 4, 1, 5);
+            const gb_v4f lo23 = __builtin_shufflevector(v2, v3, 0, 4, 1, 5);
+            const gb_v4f hi01 = __builtin_shufflevector(v0, v1, 2, 6, 3, 7);
+            const gb_v4f hi23 = __builtin_shufflevector(v2, v3, 2, 6, 3, 7);
+            gb_v4f_store(dst, __builtin_shufflevector(lo01, lo23, 0, 1, 4, 5));      dst[4] = v4[0];
+            gb_v4f_store(dst + 5, __builtin_shufflevector(lo01, lo23, 2, 3, 6, 7));  dst[9] = v4[1];
+            gb_v4f_store(dst + 10, __builtin_shufflevector(hi01, hi23, 0, 1, 4, 5)); dst[14] = v4[2];
+            gb_v4f_store(dst + 15, __builtin_shufflevector(hi01, hi23, 2, 3, 6, 7)); dst[19] = v4[3];
+        }
+    }
+    for (; k < kc; k++, dst += GB_PPMM_MR)
+        for (int i = 0; i < GB_PPMM_MR; i++) dst[i] = i < h ? a0[(size_t)i * lda + k] : 0.0f;
+}
+
+typedef struct pack_a_job {
+    int M, K, lda, transposed;
+    const float *A;
+    float *Ap;
+    int K_total, k0;   // writes columns [k0, k0 + K) of a packed A of K_total columns
+} pack_a_job;
+
+// Each thread packs a contiguous range of tiles (all of K for each).
+static void pack_a_task(void *ctx, int ith, int nth) {
+    const pack_a_job *j = ctx;
+    const int nt = (j->M + GB_PPMM_MR - 1) / GB_PPMM_MR;
+    const int t0 = (int)((long long)nt * ith / nth), t1 = (int)((long long)nt * (ith + 1) / nth);
+    for (int t = t0; t < t1; t++) {
+        const int m0 = t * GB_PPMM_MR, h = j->M - m0 < GB_PPMM_MR ? j->M - m0 : GB_PPMM_MR;
+        float *dst = j->Ap + ((size_t)t * j->K_total + j->k0) * GB_PPMM_MR;
+        if (!j->transposed) {
+            pack_a_tile(j->A + (size_t)m0 * j->lda, (size_t)j->lda, h, j->K, dst);
+        } else {   // A^T given (K x M): the 5 values of each k are contiguous
+            const float *src = j->A + m0;
+            for (int k = 0; k < j->K; k++, src += j->lda, dst += GB_PPMM_MR)
+                for (int i = 0; i < GB_PPMM_MR; i++) dst[i] = i < h ? src[i] : 0.0f;
+        }
+    }
+}
+
+void gb_f32_pack_a(int M, int K, const float *A, int lda, float *Ap) {
+    pack_a_job j = { M, K, lda, 0, A, Ap, K, 0 };
+    gb_parallel_for(pack_a_task, &j);
+}
+
+void gb_f32_pack_at(int M, int K, const float *A, int lda, float *Ap) {
+    pack_a_job j = { M, K, lda, 1, A, Ap, K, 0 };
+    gb_parallel_for(pack_a_task, &j);
+}
+
+void gb_f32_pack_a_part(int M, int K, const float *A, int lda, float *Ap, int K_total, int k0) {
+    GB_ASSERT(k0 >= 0 && k0 + K <= K_total, "columns %d..%d of %d", k0, k0 + K, K_total);
+    pack_a_job j = { M, K, lda, 0, A, Ap, K_total, k0 };
+    gb_parallel_for(pack_a_task, &j);
 }
 
 // --- the driver -----------------------------------------------------------------
@@ -115,7 +226,9 @@ typedef struct gemm_job {
     const float *A, *Bp, *bias;
     float *C;
     gb_f32_gemm_ukernel ukernel;
+    gb_f32_ppmm_ukernel ppmm;           // if set, used instead of ukernel on packed A
     int mr;
+    int a_packed;                       // A is already packed (gb_f32_pack_a), lda unused
     int batch;                          // independent GEMMs of the same shape
     size_t stride_a, stride_b, stride_c;
     atomic_int next_unit;               // dynamic schedule: the next unit to take
@@ -125,6 +238,30 @@ typedef struct gemm_job {
 static void split(int n, int ith, int nth, int *lo, int *hi) {
     *lo = (int)((long long)n * ith / nth);
     *hi = (int)((long long)n * (ith + 1) / nth);
+}
+
+// A block packed for a ppmm microkernel: tiles of mr rows, each holding for
+// k = 0..kc-1 the mr values A[row][k0 + k] side by side (zero past the last
+// row). One per thread (nested parallel_fors run inline on the same thread,
+// so a thread never packs two blocks at once); mc x kc <= GEMM_A_BLOCK.
+static _Thread_local float a_block[GEMM_A_BLOCK] __attribute__((aligned(64)));
+
+static void pack_a_block(const float *A, size_t lda, int rows, int kc, float *dst) {
+    for (int t = 0; t < rows; t += GB_PPMM_MR, dst += (size_t)GB_PPMM_MR * kc)
+        pack_a_tile(A + (size_t)t * lda, lda, rows - t < GB_PPMM_MR ? rows - t : GB_PPMM_MR, kc, dst);
+}
+
+// An edge tile (rows < 5 or nr < 8) through a full scratch tile: the ppmm
+// microkernels stay branch-free (gemm.h).
+static void ppmm_edge(gb_f32_ppmm_ukernel ppmm, size_t rows, size_t nr, size_t kc, const float *a,
+                      const float *b, float *c, size_t ldc, int accumulate) {
+    float t[GB_PPMM_MR * GB_GEMM_NR] = { 0 };
+    if (accumulate)
+        for (size_t i = 0; i < rows; i++)
+            for (size_t jj = 0; jj < nr; jj++) t[i * GB_GEMM_NR + jj] = c[i * ldc + jj];
+    ppmm(kc, a, b, t, GB_GEMM_NR, accumulate);
+    for (size_t i = 0; i < rows; i++)
+        for (size_t jj = 0; jj < nr; jj++) c[i * ldc + jj] = t[i * GB_GEMM_NR + jj];
 }
 
 // C[m0:m1, panels p0:p1] of one GEMM: the blocked loop nest at the top of
@@ -146,14 +283,24 @@ static void gemm_block(const gemm_job *j, const float *A, const float *Bp, float
         const size_t kc = (size_t)(j->K - k0 < kc_max ? j->K - k0 : kc_max);
         for (int mb = m0; mb < m1; mb += mc) {
             const int mb1 = mb + mc < m1 ? mb + mc : m1;
+            if (j->ppmm && !j->a_packed)
+                pack_a_block(A + (size_t)mb * j->lda + k0, (size_t)j->lda, mb1 - mb, (int)kc, a_block);
             for (int p = p0; p < p1; p++) {
                 const float *bp = Bp + (size_t)p * j->K * GB_GEMM_NR + (size_t)k0 * GB_GEMM_NR;
                 const size_t nr = (size_t)(j->N - p * GB_GEMM_NR < GB_GEMM_NR ? j->N - p * GB_GEMM_NR : GB_GEMM_NR);
                 float *cp = C + p * GB_GEMM_NR;
                 for (int m = mb; m < mb1; m += mr) {
                     const size_t rows = (size_t)(mb1 - m < mr ? mb1 - m : mr);
-                    j->ukernel(rows, nr, kc, A + (size_t)m * j->lda + k0, (size_t)j->lda, bp,
-                               cp + (size_t)m * j->ldc, (size_t)j->ldc, acc || k0 > 0);
+                    if (j->ppmm) {   // tile (m / 5) of the whole packed A, or of this block
+                        const float *at = j->a_packed ? A + (size_t)m * j->K + (size_t)k0 * GB_PPMM_MR
+                                                      : a_block + (size_t)(m - mb) * kc;
+                        float *ct = cp + (size_t)m * j->ldc;
+                        if (rows == GB_PPMM_MR && nr == GB_GEMM_NR) j->ppmm(kc, at, bp, ct, (size_t)j->ldc, acc || k0 > 0);
+                        else ppmm_edge(j->ppmm, rows, nr, kc, at, bp, ct, (size_t)j->ldc, acc || k0 > 0);
+                    }
+                    else
+                        j->ukernel(rows, nr, kc, A + (size_t)m * j->lda + k0, (size_t)j->lda, bp,
+                                   cp + (size_t)m * j->ldc, (size_t)j->ldc, acc || k0 > 0);
                 }
             }
         }
@@ -200,7 +347,8 @@ void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const floa
         return;
     }
     const gb_gemm_config *cfg = current();
-    gemm_job j = { M, N, K, lda, ldc, accumulate, A, Bp, bias, C, cfg->ukernel, cfg->mr, 1, 0, 0, 0, 0 };
+    GB_ASSERT(!cfg->ppmm || cfg->mr == GB_PPMM_MR, "ppmm tile height %d != %d", cfg->mr, GB_PPMM_MR);
+    gemm_job j = { M, N, K, lda, ldc, accumulate, A, Bp, bias, C, cfg->ukernel, cfg->ppmm, cfg->mr, 0, 1, 0, 0, 0, 0 };
     gb_parallel_for(gemm_task, &j);
 }
 
@@ -209,8 +357,23 @@ void gb_f32_gemm_packed_batched(int batch, int M, int N, int K, const float *A, 
                                 int ldc, size_t stride_c) {
     GB_ASSERT(M > 0 && N > 0 && K > 0 && lda >= K && ldc >= N && batch >= 0, "M=%d N=%d K=%d", M, N, K);
     const gb_gemm_config *cfg = current();
-    gemm_job j = { M, N, K, lda, ldc, 0, A, Bp, NULL, C, cfg->ukernel, cfg->mr, batch,
+    gemm_job j = { M, N, K, lda, ldc, 0, A, Bp, NULL, C, cfg->ukernel, cfg->ppmm, cfg->mr, 0, batch,
                    stride_a, stride_b, stride_c, 0 };
+    gb_parallel_for(gemm_task, &j);
+}
+
+// The ppmm microkernel of the current configuration, or the scalar twin when
+// it reads A in place (tests' strided configs): same bits either way.
+static gb_f32_ppmm_ukernel ppmm_ukernel(const gb_gemm_config *cfg) {
+    GB_ASSERT(!cfg->ppmm || cfg->mr == GB_PPMM_MR, "ppmm tile height %d != %d", cfg->mr, GB_PPMM_MR);
+    return cfg->ppmm ? cfg->ppmm : gb_f32_ppmm_5x8__scalar;
+}
+
+void gb_f32_gemm_ppacked(int M, int N, int K, const float *Ap, const float *Bp, float *C,
+                         int ldc, const float *bias, int accumulate) {
+    GB_ASSERT(M > 0 && N > 0 && K > 0 && ldc >= N, "M=%d N=%d K=%d ldc=%d", M, N, K, ldc);
+    gemm_job j = { M, N, K, K, ldc, accumulate, Ap, Bp, bias, C, NULL, ppmm_ukernel(current()),
+                   GB_PPMM_MR, 1, 1, 0, 0, 0, 0 };
     gb_parallel_for(gemm_task, &j);
 }
 

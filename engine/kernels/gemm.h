@@ -41,17 +41,50 @@ void gb_f32_gemm_4x8__scalar(size_t mr, size_t nr, size_t kc, const float *a, si
 void gb_f32_gemm_6x8__wasmsimd(size_t mr, size_t nr, size_t kc, const float *a, size_t lda,
                                const float *b, float *c, size_t ldc, int accumulate);
 
+// Packed-A ("ppmm", XNNPACK's name) microkernel contract:
+//   C[5 x 8] = (accumulate ? C : 0) + Apacked[5 x kc] . Bpanel[kc x 8]
+// A is one packed tile (gb_f32_pack_a): for k = 0..kc-1, the 5 values
+// A[0..4][k] side by side. Full tiles only: the driver sends edge tiles
+// (fewer rows or columns) through a 5x8 scratch tile. Same per-element k
+// order as above, so ppmm and gemm microkernels agree bit for bit.
+#define GB_PPMM_MR 5   // rows per packed A tile (every ppmm microkernel's height)
+typedef void (*gb_f32_ppmm_ukernel)(size_t kc, const float *a, const float *b, float *c,
+                                    size_t ldc, int accumulate);
+
+void gb_f32_ppmm_5x8__wasmsimd(size_t kc, const float *a, const float *b, float *c, size_t ldc,
+                               int accumulate);
+void gb_f32_ppmm_5x8__scalar(size_t kc, const float *a, const float *b, float *c, size_t ldc,
+                             int accumulate);
+
 // Floats needed to hold B (K x N) packed: ceil(N/8) panels of K x 8.
 size_t gb_f32_packed_b_floats(int K, int N);
 // Packs B (K x N, row-major, leading dim ldb) into panels. Threaded.
 void gb_f32_pack_b(int K, int N, const float *B, int ldb, float *Bp);
 // Packs B^T where B is given as N x K row-major: the GEMM then computes A . B^T.
 void gb_f32_pack_bt(int K, int N, const float *B, int ldb, float *Bp);
+// The same into rows [k0, k0 + K) of a packed B of K_total rows: a sum over
+// several sources in one GEMM (conv dw over a group of images).
+void gb_f32_pack_bt_part(int K, int N, const float *B, int ldb, float *Bp, int K_total, int k0);
+
+// Floats needed to hold A (M x K) packed: ceil(M/5) tiles of K x 5.
+size_t gb_f32_packed_a_floats(int M, int K);
+// Packs A (M x K, leading dim lda) into ppmm tiles. Threaded.
+void gb_f32_pack_a(int M, int K, const float *A, int lda, float *Ap);
+// Packs A^T where A is given as K x M row-major: the GEMM then computes A^T . B.
+void gb_f32_pack_at(int M, int K, const float *A, int lda, float *Ap);
+// Packs A into columns [k0, k0 + K) of a packed A of K_total columns.
+void gb_f32_pack_a_part(int M, int K, const float *A, int lda, float *Ap, int K_total, int k0);
 
 // C (+)= A . Bp with Bp packed; bias (length N, may be NULL) is added to every
 // row: C = (accumulate ? C : 0) + bias + A.B.
 void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const float *Bp,
                         float *C, int ldc, const float *bias, int accumulate);
+
+// The same with A packed too (operands that serve several GEMMs, such as a
+// conv's weights over a batch, are packed once). Always a ppmm microkernel:
+// the configuration's, or gb_f32_ppmm_5x8__scalar if it has none.
+void gb_f32_gemm_ppacked(int M, int N, int K, const float *Ap, const float *Bp, float *C,
+                         int ldc, const float *bias, int accumulate);
 
 // `batch` independent products C_b = A_b . Bp_b of one shape (members
 // `stride_*` floats apart), in one parallel_for: Winograd's 16 GEMMs.
@@ -75,9 +108,10 @@ void gb_f32_transpose(int rows, int cols, const float *src, int lds, float *dst)
 // Which microkernel the drivers use (the build's default comes from
 // gb_kernels()); tests and benches switch it to compare twins and tiles.
 typedef struct gb_gemm_config {
-    gb_f32_gemm_ukernel ukernel;
-    int mr;                       // tile height of `ukernel`
+    gb_f32_gemm_ukernel ukernel;  // reads A in place (lda); used when ppmm is NULL
+    int mr;                       // tile height of the microkernel
     const char *name;
+    gb_f32_ppmm_ukernel ppmm;     // if set: A is packed block by block, then this runs
 } gb_gemm_config;
 const gb_gemm_config *gb_gemm_get_config(void);
 void gb_gemm_set_config(const gb_gemm_config *cfg);   // NULL restores the default

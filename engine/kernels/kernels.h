@@ -32,7 +32,9 @@ void gb_f32_relu_backward__scalar(size_t n, const float *x, const float *dy, flo
 typedef struct gb_kernel_table {
     const char *isa;                       // "wasmsimd" or "scalar"
     // microkernels that differ per build
-    gb_f32_gemm_ukernel gemm;              // C[mr x 8] (+)= A . Bpanel, see gemm.h
+    // the GEMM microkernel, C[mr x 8] (+)= A . Bpanel (gemm.h): one of
+    gb_f32_gemm_ukernel gemm;              //   A read in place (lda), or
+    gb_f32_ppmm_ukernel gemm_ppmm;         //   A packed by the driver (the other is NULL)
     int gemm_mr;
     const char *gemm_name;
     void (*relu)(size_t n, const float *x, float *y);

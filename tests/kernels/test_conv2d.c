@@ -98,7 +98,7 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
     gb_pool_init(1);
 
     // Scalar twin: the whole conv bit-identical with the scalar microkernel.
-    static const gb_gemm_config scalar = { gb_f32_gemm_4x8__scalar, 4, "4x8__scalar" };
+    static const gb_gemm_config scalar = { gb_f32_gemm_4x8__scalar, 4, "4x8__scalar", NULL };
     gb_gemm_set_config(&scalar);
     memcpy(dx, dx0, nx * sizeof(float)); memcpy(dw, dw0, nw * sizeof(float));
     gb_conv2d_forward(&s, x, w, y, scratch);
@@ -219,6 +219,9 @@ int main(void) {
     test_conv(1, 2, 4, 5, 3, 3, 3, 1, 2);     // pad 2
     test_conv(1, 3, 10, 30, 5, 3, 3, 1, 1);   // Winograd vector groups (TW = 15: some straddle rows)
     test_conv(2, 4, 12, 28, 6, 3, 3, 1, 1);   // TW = 14
+    test_conv(5, 3, 4, 4, 6, 3, 3, 1, 1);     // P = 16: dw sums all 5 images in one GEMM
+    test_conv(11, 4, 10, 10, 7, 3, 3, 1, 1);  // P = 100: dw groups of 5, 5 and 1 images
+    test_conv(4, 6, 5, 5, 7, 1, 1, 1, 0);     // pointwise, grouped dw
     test_winograd_batch(5, 3, 7, 4);          // 16 tiles per image, one group
     test_winograd_batch(3, 2, 5, 3);          // 9 tiles: groups of 4 straddle images
     test_winograd_batch(40, 2, 3, 5);         // 4 tiles: all 40 images in one GEMM

@@ -9,9 +9,11 @@ static const int sizes[] = { 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33 };
 #define NS (int)(sizeof sizes / sizeof sizes[0])
 
 static const gb_gemm_config configs[] = {
-    { gb_f32_gemm_4x8__scalar, 4, "4x8__scalar" },
-    { gb_f32_gemm_4x8__wasmsimd, 4, "4x8__wasmsimd" },
-    { gb_f32_gemm_6x8__wasmsimd, 6, "6x8__wasmsimd" },
+    { gb_f32_gemm_4x8__scalar, 4, "4x8__scalar", NULL },
+    { gb_f32_gemm_4x8__wasmsimd, 4, "4x8__wasmsimd", NULL },
+    { gb_f32_gemm_6x8__wasmsimd, 6, "6x8__wasmsimd", NULL },
+    { NULL, 5, "ppmm 5x8__scalar", gb_f32_ppmm_5x8__scalar },
+    { NULL, 5, "ppmm 5x8__wasmsimd", gb_f32_ppmm_5x8__wasmsimd },
 };
 #define NC (int)(sizeof configs / sizeof configs[0])
 
