@@ -44,8 +44,9 @@ void gb_conv2d_backward(const gb_conv2d_shape *s, const float *x, const float *w
                         const float *dy, float *dx, float *dw, void *scratch);
 
 // 3x3 stride-1 convs by Winograd F(2x2, 3x3) (conv2d_winograd.c): 2.25x
-// fewer multiplies. The weights are transformed once into u (16*OC*C floats)
-// and reused while they do not change; scratch per the function below.
+// fewer multiplies. The weights are transformed once into u (16 planes packed
+// for the GEMM: gb_conv2d_winograd_weights_floats floats) and reused while
+// they do not change; scratch per the function below.
 int gb_conv2d_winograd_ok(const gb_conv2d_shape *s);
 size_t gb_conv2d_winograd_weights_floats(const gb_conv2d_shape *s);
 void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, const float *w, float *u);
@@ -53,7 +54,7 @@ size_t gb_conv2d_winograd_scratch_bytes(const gb_conv2d_shape *s);
 void gb_conv2d_winograd_forward(const gb_conv2d_shape *s, const float *u, const float *x, float *y,
                                 void *scratch);
 // dx += dL/dx for such a conv (pad <= 2), from its own transformed weights
-// (16*C*OC floats: w turned by 180 degrees and transposed). dw stays im2col
+// (as many floats: w turned by 180 degrees and transposed). dw stays im2col
 // (gb_conv2d_backward with dx = NULL).
 void gb_conv2d_winograd_transform_weights_dx(const gb_conv2d_shape *s, const float *w, float *u);
 size_t gb_conv2d_winograd_backward_dx_scratch_bytes(const gb_conv2d_shape *s);

@@ -35,8 +35,13 @@ int gb_conv2d_winograd_ok(const gb_conv2d_shape *s) {
     return s->KH == 3 && s->KW == 3 && s->stride == 1;
 }
 
+// U is kept packed for the ppmm microkernels (gemm.h): 16 packed planes of
+// OC x C (forward) or C x OC (dx).
+static size_t u_plane(int rows, int cols) { return gb_f32_packed_a_floats(rows, cols); }
+
 size_t gb_conv2d_winograd_weights_floats(const gb_conv2d_shape *s) {
-    return 16 * (size_t)s->OC * s->C;
+    const size_t fwd = u_plane(s->OC, s->C), dx = u_plane(s->C, s->OC);
+    return 16 * (fwd > dx ? fwd : dx);
 }
 
 typedef struct wino_job {
@@ -56,15 +61,22 @@ static void split(int n, int ith, int nth, int *lo, int *hi) {
     *hi = (int)((long long)n * (ith + 1) / nth);
 }
 
-// U[xi][oc][c] = (G g G^T)[xi], split over oc. With `flip`, g is w[c][oc]
-// turned by 180 degrees and U is indexed [xi][c][oc] (backward, below).
+// U[xi][oc][c] = (G g G^T)[xi], split over oc, written straight into packed
+// ppmm tiles: element (o, c) of a plane at ((o/5)·cols + c)·5 + o%5, rows
+// past the last padded with zeros. With `flip`, g is w[c][oc] turned by 180
+// degrees and U is indexed [xi][c][oc] (backward, below).
 static void weights_task(void *ctx, int ith, int nth) {
     const wino_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
-    const size_t plane = (size_t)s->OC * s->C;
     const int rows = j->flip ? s->C : s->OC, cols = j->flip ? s->OC : s->C;
+    const size_t plane = u_plane(rows, cols);
     int o0, o1;
     split(rows, ith, nth, &o0, &o1);
+    if (o1 == rows)   // the last tile's padding rows
+        for (int o = rows; o % GB_PPMM_MR; o++)
+            for (int c = 0; c < cols; c++)
+                for (int xi = 0; xi < 16; xi++)
+                    j->out[xi * plane + ((size_t)(o / GB_PPMM_MR) * cols + c) * GB_PPMM_MR + o % GB_PPMM_MR] = 0.0f;
     for (int o = o0; o < o1; o++)
         for (int c = 0; c < cols; c++) {
             float g[9], a[4][3], u[4][4];
@@ -87,7 +99,7 @@ static void weights_task(void *ctx, int ith, int nth) {
                 u[r][3] = a[r][2];
             }
             for (int xi = 0; xi < 16; xi++)
-                j->out[xi * plane + (size_t)o * cols + c] = u[xi / 4][xi % 4];
+                j->out[xi * plane + ((size_t)(o / GB_PPMM_MR) * cols + c) * GB_PPMM_MR + o % GB_PPMM_MR] = u[xi / 4][xi % 4];
         }
 }
 
@@ -292,7 +304,7 @@ static void winograd_run(const gb_conv2d_shape *s, const float *u, const float *
         const int images = s->N - n < G ? s->N - n : G, T = TH * TW * images;
         wino_job in = { s, x + (size_t)n * x_image, v, TH, TW, sv, 0, 0, images, x_image };
         gb_parallel_for(input_task, &in);
-        gb_f32_gemm_packed_batched(16, s->OC, T, s->C, u, s->C, (size_t)s->OC * s->C, v, sv, m, T, sm);
+        gb_f32_gemm_ppacked_batched(16, s->OC, T, s->C, u, u_plane(s->OC, s->C), v, sv, m, T, sm);
         wino_job out = { s, m, y + (size_t)n * y_image, TH, TW, sm, 0, accumulate, images, y_image };
         gb_parallel_for(output_task, &out);
     }

@@ -92,6 +92,11 @@ void gb_f32_gemm_packed_batched(int batch, int M, int N, int K, const float *A, 
                                 size_t stride_a, const float *Bp, size_t stride_b, float *C,
                                 int ldc, size_t stride_c);
 
+// The same with each A_b packed (gb_f32_pack_a layout, `stride_a` floats
+// apart): Winograd's transformed weights, packed once when they are made.
+void gb_f32_gemm_ppacked_batched(int batch, int M, int N, int K, const float *Ap, size_t stride_a,
+                                 const float *Bp, size_t stride_b, float *C, int ldc, size_t stride_c);
+
 // Unpacked forms: they pack into `scratch` (64-byte aligned is best) first.
 // gb_f32_gemm_scratch_floats(M, N, K, transA) tells how many floats.
 size_t gb_f32_gemm_scratch_floats(int M, int N, int K, int transA);
