@@ -165,14 +165,25 @@ gb_node *gb_graph_record(gb_graph *g, const gb_op_def *op, gb_tensor *out,
     return node;
 }
 
-// A buffer of n negative zeros. NOTE: -0.0 is the true additive identity of
+// Gradients start as n negative zeros. NOTE: -0.0 is the true additive identity of
 // IEEE floats (-0 + x == x for every x, even x = -0), so a gradient that
 // starts there keeps the sign of a zero contribution, as PyTorch's does when
 // it takes the first gradient as it is instead of adding it to zeros.
+static void fill_negative_zeros(float *p, int n) {
+    // 16 by hand, then memcpy doubles what is done (this file is built for
+    // size, and a step fills hundreds of MB of flows).
+    int done = n < 16 ? n : 16;
+    for (int i = 0; i < done; i++) p[i] = -0.0f;
+    while (done < n) {
+        int chunk = n - done < done ? n - done : done;
+        memcpy(p + done, p, (size_t)chunk * sizeof(float));
+        done += chunk;
+    }
+}
+
 static float *negative_zeros(gb_arena *arena, int n) {
     float *p = gb_arena_alloc(arena, (size_t)(n ? n : 1) * sizeof(float));
-    if (p)
-        for (int i = 0; i < n; i++) p[i] = -0.0f;
+    if (p) fill_negative_zeros(p, n);
     return p;
 }
 
@@ -183,8 +194,7 @@ float *gb_flow(gb_graph *g, gb_tensor *t) {
         t->flow = t->grad = negative_zeros(g->leaf_arena, t->numel);
     } else if (!t->flow && g->lean) {
         t->flow = buffer_new(g, (size_t)(t->numel ? t->numel : 1) * sizeof(float));
-        if (t->flow)
-            for (int i = 0; i < t->numel; i++) t->flow[i] = -0.0f;
+        if (t->flow) fill_negative_zeros(t->flow, t->numel);
     } else if (!t->flow) {
         t->flow = negative_zeros(&g->arena, t->numel);
     }
