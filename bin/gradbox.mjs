@@ -215,9 +215,24 @@ async function main(argv) {
 		// Forward: Gradbox and ONNX Runtime Web side by side; then Gradbox's training steps.
 		const forwardRunner = fileURLToPath(new URL('../bench/ort/ort-node.mjs', import.meta.url));
 		const trainRunner = fileURLToPath(new URL('../bench/train-step.mjs', import.meta.url));
-		const fwd = spawnSync(process.execPath, [forwardRunner, '--engines', 'gradbox,onnxruntime-web', ...rest], { stdio: 'inherit' });
-		const json = rest.includes('--json') ? ['--json'] : [];
-		const train = spawnSync(process.execPath, [trainRunner, ...json], { stdio: 'inherit' });
+		// The training runner takes the same --threads, --runs and --json. With --json the two
+		// runners' rows come out as one JSON array.
+		const json = rest.includes('--json');
+		const shared = [];
+		for (const flag of ['--threads', '--runs']) {
+			const i = rest.indexOf(flag);
+			if (i >= 0 && i + 1 < rest.length) shared.push(flag, rest[i + 1]);
+		}
+		if (json) shared.push('--json');
+		const stdio = json ? ['ignore', 'pipe', 'inherit'] : 'inherit';
+		const opts = { stdio, encoding: 'utf8', maxBuffer: 1 << 26 };
+		const fwd = spawnSync(process.execPath, [forwardRunner, '--engines', 'gradbox,onnxruntime-web', ...rest], opts);
+		const train = spawnSync(process.execPath, [trainRunner, ...shared], opts);
+		if (json) {
+			const rows = [...JSON.parse(fwd.stdout || '[]'),
+				...train.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))];
+			process.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
+		}
 		return fwd.status || train.status || 0;
 	}
 	throw new UsageError(`unknown command '${cmd}'`);
