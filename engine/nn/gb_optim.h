@@ -43,6 +43,8 @@ void gb_optim_free(gb_optimizer *o);
 // optimizer.step(). GB_ERR_NOMEM if state cannot be allocated (the step is
 // then not applied to any parameter).
 gb_status gb_optim_step(gb_optimizer *o);
+// fmaf(a, b, c), bit for bit, with the libm call only in rare cases (optim.c).
+float gb_fma_f32(float a, float b, float c);
 // optimizer.zero_grad(set_to_none): .grad = None, or zeros where there is one.
 // NOTE: with set_to_none the .grad memory goes back to its arena only when
 // nothing holds a .grad (see gb_model_backward).

@@ -89,7 +89,36 @@ static void test_errors(void) {
     CHECK(strcmp(gb_last_error(), "optimizer got an empty parameter list") == 0);
 }
 
+// gb_fma_f32 against libm's fmaf: random operands, and built double-rounding
+// traps x + ulp/2 - ulp*2^-47 (the double sum lands on the float halfway
+// point; correct rounding goes down, a plain (float) of the double would go
+// to even), plus subnormal results.
+static void test_fma(void) {
+    uint64_t s = 88172645463325252ull;
+    int differ = 0, traps = 0;
+    for (int i = 0; i < 2000000; i++) {
+        s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+        float a = ldexpf((float)(s & 0xffffff) / 0x1p24f + 0.5f, (int)(s >> 40 & 31) - 15);
+        float b = ldexpf((float)(s >> 24 & 0xffff) / 0x1p16f - 0.5f, (int)(s >> 56 & 15) - 8);
+        float c = ldexpf((float)(s >> 8 & 0xffffff) / 0x1p24f - 0.5f, (int)(s >> 32 & 31) - 15);
+        if (i % 4 == 1) {   // a trap: c odd-mantissa float, a*b = ulp(c)/2 (1 - 2^-46)
+            c = 1.0f + (float)(2 * (s % 4000000) + 1) * 0x1p-23f;
+            a = 0x1p-24f * (1.0f + 0x1p-23f);
+            b = 1.0f - 0x1p-23f;
+            traps += (float)((double)a * b + c) != fmaf(a, b, c);
+        } else if (i % 4 == 2) {   // tiny results
+            a = ldexpf(a, -100); b = ldexpf(b, -40); c = ldexpf(c, -130);
+        }
+        float want = fmaf(a, b, c), got = gb_fma_f32(a, b, c);
+        differ += memcmp(&want, &got, sizeof want) != 0;
+    }
+    CHECK(traps > 0, "the traps should defeat a plain double sum");
+    CHECK(differ == 0, "gb_fma_f32 differs from fmaf %d times", differ);
+    printf("  gb_fma_f32: 2M cases equal to fmaf (%d double-rounding traps among them)\n", traps);
+}
+
 int main(void) {
+    test_fma();
     char *fx = nn_read_fixture("optim.txt");
     read_common(fx);
     int configs = 0;
