@@ -69,7 +69,7 @@ void gb_conv2d_cache_free(gb_conv2d_cache *cache) {
 static const float *winograd_weights(gb_conv2d_transformed *t, const gb_conv2d_shape *s, const gb_tensor *w,
                                      void (*transform)(const gb_conv2d_shape *, const float *, float *)) {
     if (t->u && t->w == w && t->version == w->version) return t->u;
-    size_t floats = gb_conv2d_winograd_weights_floats(s);   // 16·OC·C either way
+    size_t floats = gb_conv2d_winograd_weights_floats(s);   // fits the forward and the dx layout
     if (floats > t->floats) {
         free(t->u);
         t->u = malloc(floats * sizeof(float));
