@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gb_tensor.h"
+#include "../threads/gb_pool.h"
 
 void gb_graph_init(gb_graph *g) {
     memset(g, 0, sizeof *g);
@@ -169,9 +170,9 @@ gb_node *gb_graph_record(gb_graph *g, const gb_op_def *op, gb_tensor *out,
 // IEEE floats (-0 + x == x for every x, even x = -0), so a gradient that
 // starts there keeps the sign of a zero contribution, as PyTorch's does when
 // it takes the first gradient as it is instead of adding it to zeros.
-static void fill_negative_zeros(float *p, int n) {
+static void fill_run(float *p, int n) {
     // 16 by hand, then memcpy doubles what is done (this file is built for
-    // size, and a step fills hundreds of MB of flows).
+    // size, and a training step fills hundreds of MB of flows).
     int done = n < 16 ? n : 16;
     for (int i = 0; i < done; i++) p[i] = -0.0f;
     while (done < n) {
@@ -179,6 +180,20 @@ static void fill_negative_zeros(float *p, int n) {
         memcpy(p + done, p, (size_t)chunk * sizeof(float));
         done += chunk;
     }
+}
+
+typedef struct fill_job { float *p; int n; } fill_job;
+
+static void fill_task(void *ctx, int ith, int nth) {
+    const fill_job *j = ctx;
+    const int lo = (int)((long long)j->n * ith / nth), hi = (int)((long long)j->n * (ith + 1) / nth);
+    fill_run(j->p + lo, hi - lo);
+}
+
+static void fill_negative_zeros(float *p, int n) {
+    fill_job j = { p, n };
+    if (n < (1 << 16)) fill_run(p, n);
+    else gb_parallel_for(fill_task, &j);   // large flows: every thread fills a part
 }
 
 static float *negative_zeros(gb_arena *arena, int n) {
