@@ -2,7 +2,7 @@
 //
 // A tensor is a float32 array of up to 4 dimensions, contiguous, row-major
 // (the last dimension varies fastest), shapes as in PyTorch (NCHW for images).
-// Tensors never own memory: an arena does.
+// Tensors never own memory: an arena does, or a lean graph (below).
 //
 // The tape records each op as it runs (eager). Backward walks the tape in
 // reverse and lets each node add its contribution to its inputs' gradients:
@@ -148,7 +148,7 @@ gb_node *gb_graph_record(gb_graph *g, const gb_op_def *op, gb_tensor *out,
 gb_status gb_backward(gb_graph *g, gb_tensor *root, const float *gradient, int n_gradient,
                       int retain_graph, gb_arena *leaf_arena);
 
-// The flow buffer of `t` for this backward, allocated zeroed on first use.
+// The flow buffer of `t` for this backward, made on first use and filled with -0.0.
 float *gb_flow(gb_graph *g, gb_tensor *t);
 
 // An output tensor for an op constructor: zero-filled from the arena, or in
