@@ -352,16 +352,6 @@ void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const floa
     gb_parallel_for(gemm_task, &j);
 }
 
-void gb_f32_gemm_packed_batched(int batch, int M, int N, int K, const float *A, int lda,
-                                size_t stride_a, const float *Bp, size_t stride_b, float *C,
-                                int ldc, size_t stride_c) {
-    GB_ASSERT(M > 0 && N > 0 && K > 0 && lda >= K && ldc >= N && batch >= 0, "M=%d N=%d K=%d", M, N, K);
-    const gb_gemm_config *cfg = current();
-    gemm_job j = { M, N, K, lda, ldc, 0, A, Bp, NULL, C, cfg->ukernel, cfg->ppmm, cfg->mr, 0, batch,
-                   stride_a, stride_b, stride_c, 0 };
-    gb_parallel_for(gemm_task, &j);
-}
-
 // The ppmm microkernel of the current configuration, or the scalar twin when
 // it reads A in place (tests' strided configs): same bits either way.
 static gb_f32_ppmm_ukernel ppmm_ukernel(const gb_gemm_config *cfg) {

@@ -86,14 +86,9 @@ void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const floa
 void gb_f32_gemm_ppacked(int M, int N, int K, const float *Ap, const float *Bp, float *C,
                          int ldc, const float *bias, int accumulate);
 
-// `batch` independent products C_b = A_b . Bp_b of one shape (members
-// `stride_*` floats apart), in one parallel_for: Winograd's 16 GEMMs.
-void gb_f32_gemm_packed_batched(int batch, int M, int N, int K, const float *A, int lda,
-                                size_t stride_a, const float *Bp, size_t stride_b, float *C,
-                                int ldc, size_t stride_c);
-
-// The same with each A_b packed (gb_f32_pack_a layout, `stride_a` floats
-// apart): Winograd's transformed weights, packed once when they are made.
+// `batch` independent products C_b = A_b . Bp_b of one shape, each A_b
+// packed (gb_f32_pack_a layout; members `stride_*` floats apart), in one
+// parallel_for: Winograd's 16 GEMMs, its weights packed once when made.
 void gb_f32_gemm_ppacked_batched(int batch, int M, int N, int K, const float *Ap, size_t stride_a,
                                  const float *Bp, size_t stride_b, float *C, int ldc, size_t stride_c);
 
