@@ -186,7 +186,8 @@ typedef struct fill_job { float *p; int n; } fill_job;
 
 static void fill_task(void *ctx, int ith, int nth) {
     const fill_job *j = ctx;
-    const int lo = (int)((long long)j->n * ith / nth), hi = (int)((long long)j->n * (ith + 1) / nth);
+    int lo, hi;
+    gb_pool_share(j->n, ith, nth, &lo, &hi);
     fill_run(j->p + lo, hi - lo);
 }
 

@@ -13,11 +13,6 @@ typedef struct bn_job {
     float *y, *rmean, *rvar, *save_mean, *save_invstd, *dx, *dgamma, *dbeta;
 } bn_job;
 
-static void channels(int C, int ith, int nth, int *lo, int *hi) {
-    *lo = (int)((long long)C * ith / nth);
-    *hi = (int)((long long)C * (ith + 1) / nth);
-}
-
 // y = x * scale + shift over channel c of every image.
 static void apply(const bn_job *j, int c, float scale, float shift) {
     for (int n = 0; n < j->N; n++) {
@@ -32,7 +27,7 @@ static void train_task(void *ctx, int ith, int nth) {
     const bn_job *j = ctx;
     const double cnt = (double)j->N * j->HW;
     int c0, c1;
-    channels(j->C, ith, nth, &c0, &c1);
+    gb_pool_share(j->C, ith, nth, &c0, &c1);
     for (int c = c0; c < c1; c++) {
         double sum = 0, sq = 0;
         for (int n = 0; n < j->N; n++) {
@@ -71,7 +66,7 @@ void gb_f32_batchnorm_forward_train(int N, int C, int HW, const float *x, const 
 static void eval_task(void *ctx, int ith, int nth) {
     const bn_job *j = ctx;
     int c0, c1;
-    channels(j->C, ith, nth, &c0, &c1);
+    gb_pool_share(j->C, ith, nth, &c0, &c1);
     for (int c = c0; c < c1; c++) {
         const double invstd = 1.0 / sqrt((double)j->rvar_in[c] + j->eps);
         const double g = j->gamma ? j->gamma[c] : 1.0, b = j->beta ? j->beta[c] : 0.0;
@@ -91,7 +86,7 @@ static void backward_task(void *ctx, int ith, int nth) {
     const bn_job *j = ctx;
     const double cnt = (double)j->N * j->HW;
     int c0, c1;
-    channels(j->C, ith, nth, &c0, &c1);
+    gb_pool_share(j->C, ith, nth, &c0, &c1);
     for (int c = c0; c < c1; c++) {
         const double mean = j->mean_in[c], invstd = j->invstd_in[c];
         double sdy = 0, sdyx = 0;                 // sum(dy), sum(dy * xhat)

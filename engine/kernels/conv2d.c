@@ -101,7 +101,8 @@ static void im2col_packed_task(void *ctx, int ith, int nth) {
     const im2col_job *j = ctx;
     const int K = j->s->C * j->s->KH * j->s->KW;
     const int np = (j->s->OH * j->s->OW + GB_GEMM_NR - 1) / GB_GEMM_NR;
-    const int p0 = (int)((long long)np * ith / nth), p1 = (int)((long long)np * (ith + 1) / nth);
+    int p0, p1;
+    gb_pool_share(np, ith, nth, &p0, &p1);
     for (int p = p0; p < p1; p++)
         im2col_panel(j->s, j->x, p, j->out + (size_t)p * K * GB_GEMM_NR);
 }
@@ -129,7 +130,8 @@ static void valid_cols(const gb_conv2d_shape *s, int kw, int *j0, int *j1) {
 static void im2col_task(void *ctx, int ith, int nth) {
     const im2col_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
-    const int c0 = (int)((long long)s->C * ith / nth), c1 = (int)((long long)s->C * (ith + 1) / nth);
+    int c0, c1;
+    gb_pool_share(s->C, ith, nth, &c0, &c1);
     const int st = s->stride, OW = s->OW;
     float *col = j->out + (size_t)c0 * s->KH * s->KW * s->OH * OW;
     for (int c = c0; c < c1; c++)
@@ -166,7 +168,8 @@ typedef struct col2im_job {
 static void col2im_task(void *ctx, int ith, int nth) {
     const col2im_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
-    const int c0 = (int)((long long)s->C * ith / nth), c1 = (int)((long long)s->C * (ith + 1) / nth);
+    int c0, c1;
+    gb_pool_share(s->C, ith, nth, &c0, &c1);
     const int st = s->stride, OW = s->OW;
     const float *col = j->dcol + (size_t)c0 * s->KH * s->KW * s->OH * OW;
     for (int c = c0; c < c1; c++) {

@@ -56,11 +56,6 @@ typedef struct wino_job {
     size_t image;          // floats between two images of `in` (input) or `out` (output)
 } wino_job;
 
-static void split(int n, int ith, int nth, int *lo, int *hi) {
-    *lo = (int)((long long)n * ith / nth);
-    *hi = (int)((long long)n * (ith + 1) / nth);
-}
-
 // U[xi][oc][c] = (G g G^T)[xi], split over oc, written straight into packed
 // ppmm tiles: element (o, c) of a plane at ((o/5)·cols + c)·5 + o%5, rows
 // past the last padded with zeros. With `flip`, g is w[c][oc] turned by 180
@@ -71,7 +66,7 @@ static void weights_task(void *ctx, int ith, int nth) {
     const int rows = j->flip ? s->C : s->OC, cols = j->flip ? s->OC : s->C;
     const size_t plane = u_plane(rows, cols);
     int o0, o1;
-    split(rows, ith, nth, &o0, &o1);
+    gb_pool_share(rows, ith, nth, &o0, &o1);
     if (o1 == rows)   // the last tile's padding rows
         for (int o = rows; o % GB_PPMM_MR; o++)
             for (int c = 0; c < cols; c++)
@@ -173,7 +168,7 @@ static void input_task(void *ctx, int ith, int nth) {
     const gb_conv2d_shape *s = j->s;
     const int T = j->TH * j->TW, T_all = T * j->images;   // tile t of the batch: image t / T
     int c0, c1;
-    split(s->C, ith, nth, &c0, &c1);
+    gb_pool_share(s->C, ith, nth, &c0, &c1);
     for (int c = c0; c < c1; c++) {
         for (int t_all = 0; t_all < T_all; t_all += 4) {
             float *dst = j->out + (size_t)(t_all / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t_all % GB_GEMM_NR;
@@ -257,7 +252,7 @@ static void output_task(void *ctx, int ith, int nth) {
     const int T = j->TH * j->TW, T_all = T * j->images;
     const size_t plane = j->stride;
     int o0, o1;
-    split(s->OC, ith, nth, &o0, &o1);
+    gb_pool_share(s->OC, ith, nth, &o0, &o1);
     for (int oc = o0; oc < o1; oc++) {
         const float *m0 = j->in + (size_t)oc * T_all;
         for (int t_all = 0; t_all < T_all; t_all += 4) {

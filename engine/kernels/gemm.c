@@ -103,7 +103,8 @@ static void pack_bt_panel8(const float *b, size_t ldb, int K, float *dst) {
 static void pack_task(void *ctx, int ith, int nth) {
     const pack_job *j = ctx;
     const int np = (j->N + GB_GEMM_NR - 1) / GB_GEMM_NR;
-    const int p0 = (int)((long long)np * ith / nth), p1 = (int)((long long)np * (ith + 1) / nth);
+    int p0, p1;
+    gb_pool_share(np, ith, nth, &p0, &p1);
     for (int p = p0; p < p1; p++) {
         float *dst = j->Bp + ((size_t)p * j->K_total + j->k0) * GB_GEMM_NR;
         const int n0 = p * GB_GEMM_NR;
@@ -189,7 +190,8 @@ typedef struct pack_a_job {
 static void pack_a_task(void *ctx, int ith, int nth) {
     const pack_a_job *j = ctx;
     const int nt = (j->M + GB_PPMM_MR - 1) / GB_PPMM_MR;
-    const int t0 = (int)((long long)nt * ith / nth), t1 = (int)((long long)nt * (ith + 1) / nth);
+    int t0, t1;
+    gb_pool_share(nt, ith, nth, &t0, &t1);
     for (int t = t0; t < t1; t++) {
         const int m0 = t * GB_PPMM_MR, h = j->M - m0 < GB_PPMM_MR ? j->M - m0 : GB_PPMM_MR;
         float *dst = j->Ap + ((size_t)t * j->K_total + j->k0) * GB_PPMM_MR;
@@ -235,11 +237,6 @@ typedef struct gemm_job {
 } gemm_job;
 
 // Splits [0, n) into nth nearly equal ranges.
-static void split(int n, int ith, int nth, int *lo, int *hi) {
-    *lo = (int)((long long)n * ith / nth);
-    *hi = (int)((long long)n * (ith + 1) / nth);
-}
-
 // A block packed for a ppmm microkernel: tiles of mr rows, each holding for
 // k = 0..kc-1 the mr values A[row][k0 + k] side by side (zero past the last
 // row). One per thread (nested parallel_fors run inline on the same thread,
@@ -406,7 +403,7 @@ typedef struct transpose_job {
 static void transpose_task(void *ctx, int ith, int nth) {
     const transpose_job *t = ctx;
     int c0, c1;
-    split((t->cols + 7) / 8, ith, nth, &c0, &c1);
+    gb_pool_share((t->cols + 7) / 8, ith, nth, &c0, &c1);
     for (int cb = c0 * 8; cb < c1 * 8 && cb < t->cols; cb += 8)
         for (int rb = 0; rb < t->rows; rb += 8)
             for (int c = cb; c < cb + 8 && c < t->cols; c++)

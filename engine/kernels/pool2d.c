@@ -23,11 +23,6 @@ typedef struct pool_job {
     int N, C, HW;
 } pool_job;
 
-static void planes(int n_planes, int ith, int nth, int *lo, int *hi) {
-    *lo = (int)((long long)n_planes * ith / nth);
-    *hi = (int)((long long)n_planes * (ith + 1) / nth);
-}
-
 // max that lets a NaN through, as torch's max pooling does: 4 lanes, 1 lane.
 static inline gb_v4f nan_max4(gb_v4f m, gb_v4f v) {
     const gb_v4i take = (v > m) | (v != v);
@@ -67,7 +62,7 @@ static void maxpool_fwd_task(void *ctx, int ith, int nth) {
     const pool_job *j = ctx;
     const gb_pool2d_shape *s = j->s;
     int q0, q1;
-    planes(s->N * s->C, ith, nth, &q0, &q1);
+    gb_pool_share(s->N * s->C, ith, nth, &q0, &q1);
     if (!j->argmax && s->W <= SEPARABLE_MAX_W) {
         for (int q = q0; q < q1; q++)
             maxpool_fwd_separable(s, j->x + (size_t)q * s->H * s->W, j->y + (size_t)q * s->OH * s->OW);
@@ -106,7 +101,7 @@ static void maxpool_bwd_task(void *ctx, int ith, int nth) {
     const pool_job *j = ctx;
     const gb_pool2d_shape *s = j->s;
     int q0, q1;
-    planes(s->N * s->C, ith, nth, &q0, &q1);
+    gb_pool_share(s->N * s->C, ith, nth, &q0, &q1);
     const int P = s->OH * s->OW;
     for (int q = q0; q < q1; q++) {
         float *dx = j->dx + (size_t)q * s->H * s->W;
@@ -127,7 +122,7 @@ void gb_f32_maxpool2d_backward(const gb_pool2d_shape *s, const int32_t *argmax, 
 static void avgpool_fwd_task(void *ctx, int ith, int nth) {
     const pool_job *j = ctx;
     int q0, q1;
-    planes(j->N * j->C, ith, nth, &q0, &q1);
+    gb_pool_share(j->N * j->C, ith, nth, &q0, &q1);
     for (int q = q0; q < q1; q++) {
         const float *x = j->x + (size_t)q * j->HW;
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -146,7 +141,7 @@ void gb_f32_global_avgpool_forward(int N, int C, int HW, const float *x, float *
 static void avgpool_bwd_task(void *ctx, int ith, int nth) {
     const pool_job *j = ctx;
     int q0, q1;
-    planes(j->N * j->C, ith, nth, &q0, &q1);
+    gb_pool_share(j->N * j->C, ith, nth, &q0, &q1);
     for (int q = q0; q < q1; q++) {
         const float g = j->dy[q] / (float)j->HW;
         float *dx = j->dx + (size_t)q * j->HW;

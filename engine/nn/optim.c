@@ -123,7 +123,8 @@ static void sgd_task(void *ctx, int ith, int nth) {
     float *p = j->p, *buf = j->buf;
     const float *grad = j->grad;
     const int first = j->first;
-    const int lo = (int)((long long)j->n * ith / nth), hi = (int)((long long)j->n * (ith + 1) / nth);
+    int lo, hi;
+    gb_pool_share(j->n, ith, nth, &lo, &hi);
     for (int i = lo; i < hi; i++) {
         float d_p = o->weight_decay != 0 ? gb_fma_f32(wd, p[i], grad[i]) : grad[i];
         if (buf) {

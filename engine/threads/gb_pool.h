@@ -35,4 +35,11 @@ int gb_pool_threads(void);
 void gb_parallel_for(gb_task_fn fn, void *ctx);
 void gb_pool_shutdown(void);
 
+// Part ith of nth of [0, n): [*lo, *hi), contiguous, sizes differing by at
+// most one, every index in exactly one part (the usual way a task splits).
+static inline void gb_pool_share(int n, int ith, int nth, int *lo, int *hi) {
+    *lo = (int)((long long)n * ith / nth);
+    *hi = (int)((long long)n * (ith + 1) / nth);
+}
+
 #endif
