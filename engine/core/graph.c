@@ -182,20 +182,12 @@ static void fill_run(float *p, int n) {
     }
 }
 
-typedef struct fill_job { float *p; int n; } fill_job;
-
-static void fill_task(void *ctx, int ith, int nth) {
-    const fill_job *j = ctx;
-    int lo, hi;
-    gb_pool_share(j->n, ith, nth, &lo, &hi);
-    fill_run(j->p + lo, hi - lo);
+static void fill_range(void *ctx, size_t lo, size_t hi) {
+    fill_run((float *)ctx + lo, (int)(hi - lo));
 }
 
-static void fill_negative_zeros(float *p, int n) {
-    fill_job j = { p, n };
-    if (n < (1 << 16)) fill_run(p, n);
-    else gb_parallel_for(fill_task, &j);   // large flows: every thread fills a part
-}
+// Large flows: every thread fills a part.
+static void fill_negative_zeros(float *p, int n) { gb_parallel_range((size_t)n, fill_range, p); }
 
 static float *negative_zeros(gb_arena *arena, int n) {
     float *p = gb_arena_alloc(arena, (size_t)(n ? n : 1) * sizeof(float));

@@ -54,12 +54,16 @@ size_t gb_conv2d_winograd_scratch_bytes(const gb_conv2d_shape *s);
 void gb_conv2d_winograd_forward(const gb_conv2d_shape *s, const float *u, const float *x, float *y,
                                 void *scratch);
 // dx += dL/dx for such a conv (pad <= 2), from its own transformed weights
-// (as many floats: w turned by 180 degrees and transposed). dw stays im2col
-// (gb_conv2d_backward with dx = NULL).
+// (as many floats: w turned by 180 degrees and transposed).
 void gb_conv2d_winograd_transform_weights_dx(const gb_conv2d_shape *s, const float *w, float *u);
 size_t gb_conv2d_winograd_backward_dx_scratch_bytes(const gb_conv2d_shape *s);
 void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, const float *u_dx, const float *dy,
                                     float *dx, void *scratch);
+// dw += dL/dw for such a conv (any pad), from x and dy: the tiles' sum is
+// again 16 GEMMs (2.25x fewer multiplies than im2col's).
+size_t gb_conv2d_winograd_backward_dw_scratch_bytes(const gb_conv2d_shape *s);
+void gb_conv2d_winograd_backward_dw(const gb_conv2d_shape *s, const float *x, const float *dy, float *dw,
+                                    void *scratch);
 
 // The pieces, exposed for tests and benches.
 // Writes im2col(x) of one image (C,H,W) as packed B panels (gemm.h) of K x P.

@@ -54,6 +54,7 @@ typedef struct wino_job {
     int accumulate;        // output: y += instead of y =
     int images;            // input/output: images side by side in the tile dimension
     size_t image;          // floats between two images of `in` (input) or `out` (output)
+    int a_layout;          // input: V as packed ppmm A tiles (C x tiles: dw) instead of B panels
 } wino_job;
 
 // U[xi][oc][c] = (G g G^T)[xi], split over oc, written straight into packed
@@ -100,7 +101,7 @@ static void weights_task(void *ctx, int ith, int nth) {
 
 void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, const float *w, float *u) {
     GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
-    wino_job j = { s, w, u, 0, 0, 0, 0, 0, 0, 0 };
+    wino_job j = { s, w, u, 0, 0, 0, 0, 0, 0, 0, 0 };
     gb_parallel_for(weights_task, &j);
 }
 
@@ -136,8 +137,15 @@ static inline void input_tile_scalar(const wino_job *j, const float *x, int t, f
     }
 }
 
+// The 4 tiles of a group are `lane` floats apart in V: 1 in B panels (one
+// vector store), 5 in A tiles (dw).
+static inline void store_tiles(float *dst, size_t lane, gb_v4f v) {
+    if (lane == 1) { gb_v4f_store(dst, v); return; }
+    dst[0] = v[0]; dst[lane] = v[1]; dst[2 * lane] = v[2]; dst[3 * lane] = v[3];
+}
+
 // patch: the group's 4 input rows of 12 floats, `ld` apart.
-static inline void input_group_simd(const wino_job *j, const float *patch, size_t ld, float *dst) {
+static inline void input_group_simd(const wino_job *j, const float *patch, size_t ld, float *dst, size_t lane) {
     gb_v4f d[4][4], b[4][4];
     for (int r = 0; r < 4; r++) {
         const float *row = patch + r * ld;
@@ -156,10 +164,10 @@ static inline void input_group_simd(const wino_job *j, const float *patch, size_
         b[3][q] = d[1][q] - d[3][q];
     }
     for (int r = 0; r < 4; r++) {
-        gb_v4f_store(dst + (r * 4 + 0) * j->stride, b[r][0] - b[r][2]);
-        gb_v4f_store(dst + (r * 4 + 1) * j->stride, b[r][1] + b[r][2]);
-        gb_v4f_store(dst + (r * 4 + 2) * j->stride, b[r][2] - b[r][1]);
-        gb_v4f_store(dst + (r * 4 + 3) * j->stride, b[r][1] - b[r][3]);
+        store_tiles(dst + (r * 4 + 0) * j->stride, lane, b[r][0] - b[r][2]);
+        store_tiles(dst + (r * 4 + 1) * j->stride, lane, b[r][1] + b[r][2]);
+        store_tiles(dst + (r * 4 + 2) * j->stride, lane, b[r][2] - b[r][1]);
+        store_tiles(dst + (r * 4 + 3) * j->stride, lane, b[r][1] - b[r][3]);
     }
 }
 
@@ -167,18 +175,22 @@ static void input_task(void *ctx, int ith, int nth) {
     const wino_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
     const int T = j->TH * j->TW, T_all = T * j->images;   // tile t of the batch: image t / T
+    const size_t lane = j->a_layout ? GB_PPMM_MR : 1;
     int c0, c1;
     gb_pool_share(s->C, ith, nth, &c0, &c1);
     for (int c = c0; c < c1; c++) {
         for (int t_all = 0; t_all < T_all; t_all += 4) {
-            float *dst = j->out + (size_t)(t_all / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t_all % GB_GEMM_NR;
+            // where this group's first tile goes: B panels [tiles / 8][C][8], or A tiles [C / 5][tiles][5]
+            float *dst = j->a_layout
+                ? j->out + ((size_t)(c / GB_PPMM_MR) * T_all + t_all) * GB_PPMM_MR + c % GB_PPMM_MR
+                : j->out + (size_t)(t_all / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t_all % GB_GEMM_NR;
             const int t = t_all % T;
             const float *x = j->in + (size_t)(t_all / T) * j->image + (size_t)c * s->H * s->W;
             const int th = t / j->TW, tw = t % j->TW;
             const int h0 = th * 2 - s->pad, w0 = tw * 2 - s->pad;
             if (t + 4 <= T && tw + 4 <= j->TW) {
                 if (h0 >= 0 && h0 + 4 <= s->H && w0 >= 0 && w0 + 12 <= s->W) {
-                    input_group_simd(j, x + (size_t)h0 * s->W + w0, (size_t)s->W, dst);
+                    input_group_simd(j, x + (size_t)h0 * s->W + w0, (size_t)s->W, dst, lane);
                 } else {   // at the border: copy the patch with its zero padding first
                     float patch[4][12];
                     for (int r = 0; r < 4; r++)
@@ -186,22 +198,29 @@ static void input_task(void *ctx, int ith, int nth) {
                             const int h = h0 + r, w = w0 + q;
                             patch[r][q] = (h >= 0 && h < s->H && w >= 0 && w < s->W) ? x[(size_t)h * s->W + w] : 0.0f;
                         }
-                    input_group_simd(j, &patch[0][0], 12, dst);
+                    input_group_simd(j, &patch[0][0], 12, dst, lane);
                 }
             } else {
                 for (int i = 0; i < 4; i++) {
                     const int ti = t_all + i;
                     if (ti < T_all)
-                        input_tile_scalar(j, j->in + (size_t)(ti / T) * j->image + (size_t)c * s->H * s->W, ti % T, dst + i);
-                    else for (int xi = 0; xi < 16; xi++) dst[i + xi * j->stride] = 0.0f;   // unused lanes
+                        input_tile_scalar(j, j->in + (size_t)(ti / T) * j->image + (size_t)c * s->H * s->W, ti % T, dst + i * lane);
+                    else if (!j->a_layout)   // unused lanes of the last panel (A tiles end at T_all)
+                        for (int xi = 0; xi < 16; xi++) dst[i + xi * j->stride] = 0.0f;
                 }
             }
         }
         // lanes past the last group in the last panel: never stored, zero anyway
-        for (int t = (T_all + 3) / 4 * 4; t % GB_GEMM_NR; t++)
-            for (int xi = 0; xi < 16; xi++)
-                j->out[xi * j->stride + (size_t)(t / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t % GB_GEMM_NR] = 0.0f;
+        if (!j->a_layout)
+            for (int t = (T_all + 3) / 4 * 4; t % GB_GEMM_NR; t++)
+                for (int xi = 0; xi < 16; xi++)
+                    j->out[xi * j->stride + (size_t)(t / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t % GB_GEMM_NR] = 0.0f;
     }
+    if (j->a_layout && c1 == s->C)   // the rows that pad the last A tile to 5
+        for (int c = s->C; c % GB_PPMM_MR; c++)
+            for (int t = 0; t < T_all; t++)
+                for (int xi = 0; xi < 16; xi++)
+                    j->out[xi * j->stride + ((size_t)(c / GB_PPMM_MR) * T_all + t) * GB_PPMM_MR + c % GB_PPMM_MR] = 0.0f;
 }
 
 // y block = A^T m A for every tile, split over output channels. Groups of
@@ -297,10 +316,10 @@ static void winograd_run(const gb_conv2d_shape *s, const float *u, const float *
     float *v = scratch, *m = v + 16 * sv;
     for (int n = 0; n < s->N; n += G) {
         const int images = s->N - n < G ? s->N - n : G, T = TH * TW * images;
-        wino_job in = { s, x + (size_t)n * x_image, v, TH, TW, sv, 0, 0, images, x_image };
+        wino_job in = { s, x + (size_t)n * x_image, v, TH, TW, sv, 0, 0, images, x_image, 0 };
         gb_parallel_for(input_task, &in);
-        gb_f32_gemm_ppacked_batched(16, s->OC, T, s->C, u, u_plane(s->OC, s->C), v, sv, m, T, sm);
-        wino_job out = { s, m, y + (size_t)n * y_image, TH, TW, sm, 0, accumulate, images, y_image };
+        gb_f32_gemm_ppacked_batched(16, s->OC, T, s->C, u, u_plane(s->OC, s->C), v, sv, m, T, sm, 0);
+        wino_job out = { s, m, y + (size_t)n * y_image, TH, TW, sm, 0, accumulate, images, y_image, 0 };
         gb_parallel_for(output_task, &out);
     }
 }
@@ -321,7 +340,7 @@ static gb_conv2d_shape dx_shape(const gb_conv2d_shape *s) {
 
 void gb_conv2d_winograd_transform_weights_dx(const gb_conv2d_shape *s, const float *w, float *u) {
     (void)dx_shape(s);
-    wino_job j = { s, w, u, 0, 0, 0, 1, 0, 0, 0 };
+    wino_job j = { s, w, u, 0, 0, 0, 1, 0, 0, 0, 0 };
     gb_parallel_for(weights_task, &j);
 }
 
@@ -334,4 +353,111 @@ void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, const float *u_dx,
                                     float *dx, void *scratch) {
     const gb_conv2d_shape t = dx_shape(s);
     winograd_run(&t, u_dx, dy, dx, scratch, 1);
+}
+
+// --- backward for the weights ------------------------------------------------
+// Forward per tile: Y = A^T M A with M = sum_c U_c .* V_c, U = G g G^T. So
+//   dM = A dY A^T          (4x4 from the tile's 2x2 of dy)
+//   dU[o][c] = sum over tiles of dM[o] .* V[c]
+//   dg = G^T dU G          (3x3 from 4x4)
+// and summed over tiles, each of the 16 positions xi is one GEMM again:
+//   dU[xi]^T (C x OC) = V[xi] (C x T) . dM[xi]^T (T x OC),
+// with the tiles as the inner dimension: 16·C·OC·T multiplies for the
+// 36·C·OC·T of the direct sum (9 per output pixel, 4 pixels per tile).
+// V is the forward's input transform, written as packed A tiles; dM goes
+// straight into packed B panels (8 output channels wide).
+
+// dM[xi] for every tile of every output channel, split over channels.
+static void dm_task(void *ctx, int ith, int nth) {
+    const wino_job *j = ctx;
+    const gb_conv2d_shape *s = j->s;
+    const int T = j->TH * j->TW, T_all = T * j->images;
+    int o0, o1;
+    gb_pool_share(s->OC, ith, nth, &o0, &o1);
+    for (int o = o0; o < o1; o++) {
+        float *dst = j->out + (size_t)(o / GB_GEMM_NR) * T_all * GB_GEMM_NR + o % GB_GEMM_NR;
+        for (int t_all = 0; t_all < T_all; t_all++, dst += GB_GEMM_NR) {
+            const int t = t_all % T, h = (t / j->TW) * 2, w = (t % j->TW) * 2;
+            const float *dy = j->in + (size_t)(t_all / T) * j->image + (size_t)o * s->OH * s->OW;
+            float y[2][2], a[4][2];
+            for (int r = 0; r < 2; r++)   // the tile's 2x2 of dy; zero past the last row or column
+                for (int q = 0; q < 2; q++)
+                    y[r][q] = h + r < s->OH && w + q < s->OW ? dy[(size_t)(h + r) * s->OW + w + q] : 0.0f;
+            for (int q = 0; q < 2; q++) {              // a = A dY
+                a[0][q] = y[0][q];
+                a[1][q] = y[0][q] + y[1][q];
+                a[2][q] = y[0][q] - y[1][q];
+                a[3][q] = -y[1][q];
+            }
+            for (int r = 0; r < 4; r++) {              // dM = a A^T
+                dst[(r * 4 + 0) * j->stride] = a[r][0];
+                dst[(r * 4 + 1) * j->stride] = a[r][0] + a[r][1];
+                dst[(r * 4 + 2) * j->stride] = a[r][0] - a[r][1];
+                dst[(r * 4 + 3) * j->stride] = -a[r][1];
+            }
+        }
+    }
+    if (o1 == s->OC)   // lanes past the last channel in the last panel
+        for (int o = s->OC; o % GB_GEMM_NR; o++)
+            for (int t = 0; t < T_all; t++)
+                for (int xi = 0; xi < 16; xi++)
+                    j->out[xi * j->stride + ((size_t)(o / GB_GEMM_NR) * T_all + t) * GB_GEMM_NR + o % GB_GEMM_NR] = 0.0f;
+}
+
+// dw[o][c] += G^T dU[o][c] G, split over output channels. dU[xi] is C x OC.
+static void dw_task(void *ctx, int ith, int nth) {
+    const wino_job *j = ctx;
+    const gb_conv2d_shape *s = j->s;
+    int o0, o1;
+    gb_pool_share(s->OC, ith, nth, &o0, &o1);
+    for (int o = o0; o < o1; o++)
+        for (int c = 0; c < s->C; c++) {
+            float u[4][4], b[3][4];
+            for (int xi = 0; xi < 16; xi++) u[xi / 4][xi % 4] = j->in[xi * j->stride + (size_t)c * s->OC + o];
+            for (int q = 0; q < 4; q++) {              // b = G^T dU
+                b[0][q] = u[0][q] + 0.5f * (u[1][q] + u[2][q]);
+                b[1][q] = 0.5f * (u[1][q] - u[2][q]);
+                b[2][q] = 0.5f * (u[1][q] + u[2][q]) + u[3][q];
+            }
+            float *dw = j->out + ((size_t)o * s->C + c) * 9;
+            for (int r = 0; r < 3; r++) {              // dg = b G
+                dw[r * 3 + 0] += b[r][0] + 0.5f * (b[r][1] + b[r][2]);
+                dw[r * 3 + 1] += 0.5f * (b[r][1] - b[r][2]);
+                dw[r * 3 + 2] += 0.5f * (b[r][1] + b[r][2]) + b[r][3];
+            }
+        }
+}
+
+// Scratch: V (16 packed A planes, C x G*T) | dM (16 packed B planes, G*T x OC) | dU (16 x C x OC).
+static void dw_strides(const gb_conv2d_shape *s, size_t *sv, size_t *sd, size_t *su) {
+    const int T = ((s->OH + 1) / 2) * ((s->OW + 1) / 2) * images_per_group(s);
+    *sv = member_stride(gb_f32_packed_a_floats(s->C, T));
+    *sd = member_stride(gb_f32_packed_b_floats(T, s->OC));
+    *su = member_stride((size_t)s->C * s->OC);
+}
+
+size_t gb_conv2d_winograd_backward_dw_scratch_bytes(const gb_conv2d_shape *s) {
+    size_t sv, sd, su;
+    dw_strides(s, &sv, &sd, &su);
+    return sizeof(float) * 16 * (sv + sd + su);
+}
+
+void gb_conv2d_winograd_backward_dw(const gb_conv2d_shape *s, const float *x, const float *dy, float *dw,
+                                    void *scratch) {
+    GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
+    const int TH = (s->OH + 1) / 2, TW = (s->OW + 1) / 2, G = images_per_group(s);
+    size_t sv, sd, su;
+    dw_strides(s, &sv, &sd, &su);
+    const size_t x_image = (size_t)s->C * s->H * s->W, y_image = (size_t)s->OC * s->OH * s->OW;
+    float *v = scratch, *dm = v + 16 * sv, *du = dm + 16 * sd;
+    for (int n = 0; n < s->N; n += G) {   // dU sums the groups in order: the same for any thread count
+        const int images = s->N - n < G ? s->N - n : G, T = TH * TW * images;
+        wino_job in = { s, x + (size_t)n * x_image, v, TH, TW, sv, 0, 0, images, x_image, 1 };
+        gb_parallel_for(input_task, &in);
+        wino_job m = { s, dy + (size_t)n * y_image, dm, TH, TW, sd, 0, 0, images, y_image, 0 };
+        gb_parallel_for(dm_task, &m);
+        gb_f32_gemm_ppacked_batched(16, s->C, s->OC, T, v, sv, dm, sd, du, s->OC, su, n > 0);
+    }
+    wino_job out = { s, du, dw, TH, TW, su, 0, 1, 0, 0, 0 };
+    gb_parallel_for(dw_task, &out);
 }

@@ -365,9 +365,10 @@ void gb_f32_gemm_ppacked(int M, int N, int K, const float *Ap, const float *Bp, 
 }
 
 void gb_f32_gemm_ppacked_batched(int batch, int M, int N, int K, const float *Ap, size_t stride_a,
-                                 const float *Bp, size_t stride_b, float *C, int ldc, size_t stride_c) {
+                                 const float *Bp, size_t stride_b, float *C, int ldc, size_t stride_c,
+                                 int accumulate) {
     GB_ASSERT(M > 0 && N > 0 && K > 0 && ldc >= N && batch >= 0, "M=%d N=%d K=%d", M, N, K);
-    gemm_job j = { M, N, K, K, ldc, 0, Ap, Bp, NULL, C, NULL, ppmm_ukernel(current()),
+    gemm_job j = { M, N, K, K, ldc, accumulate, Ap, Bp, NULL, C, NULL, ppmm_ukernel(current()),
                    GB_PPMM_MR, 1, batch, stride_a, stride_b, stride_c, 0 };
     gb_parallel_for(gemm_task, &j);
 }

@@ -86,11 +86,12 @@ void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const floa
 void gb_f32_gemm_ppacked(int M, int N, int K, const float *Ap, const float *Bp, float *C,
                          int ldc, const float *bias, int accumulate);
 
-// `batch` independent products C_b = A_b . Bp_b of one shape, each A_b
+// `batch` independent products C_b (+)= A_b . Bp_b of one shape, each A_b
 // packed (gb_f32_pack_a layout; members `stride_*` floats apart), in one
 // parallel_for: Winograd's 16 GEMMs, its weights packed once when made.
 void gb_f32_gemm_ppacked_batched(int batch, int M, int N, int K, const float *Ap, size_t stride_a,
-                                 const float *Bp, size_t stride_b, float *C, int ldc, size_t stride_c);
+                                 const float *Bp, size_t stride_b, float *C, int ldc, size_t stride_c,
+                                 int accumulate);
 
 // Unpacked forms: they pack into `scratch` (64-byte aligned is best) first.
 // gb_f32_gemm_scratch_floats(M, N, K, transA) tells how many floats.

@@ -4,8 +4,26 @@
 #include "gb_ops.h"
 
 #include "../core/gb_broadcast.h"
+#include "../threads/gb_pool.h"
 
 static float add_f(float x, float y) { return x + y; }
+
+// Same shapes (the residual connection): plain loops, cut over the thread
+// pool when large (gb_parallel_range).
+typedef struct add_job { const float *x, *y, *dz; float *z, *dx, *dy; } add_job;
+
+static void add_forward_range(void *ctx, size_t lo, size_t hi) {
+    const add_job *j = ctx;
+    for (size_t i = lo; i < hi; i++) j->z[i] = j->x[i] + j->y[i];
+}
+
+static void add_backward_range(void *ctx, size_t lo, size_t hi) {
+    const add_job *j = ctx;
+    for (size_t i = lo; i < hi; i++) {
+        if (j->dx) j->dx[i] += j->dz[i];
+        if (j->dy) j->dy[i] += j->dz[i];
+    }
+}
 
 static void add_backward(gb_node *node, gb_graph *g) {
     gb_tensor *x = node->inputs[0], *y = node->inputs[1];
@@ -13,10 +31,8 @@ static void add_backward(gb_node *node, gb_graph *g) {
     float *dx = gb_needs_grad(x) ? gb_flow(g, x) : NULL;
     float *dy = gb_needs_grad(y) ? gb_flow(g, y) : NULL;
     if (gb_shape_equal(x, y)) {   // the residual connection: no broadcasting
-        for (int i = 0; i < x->numel; i++) {
-            if (dx) dx[i] += dz[i];
-            if (dy) dy[i] += dz[i];
-        }
+        add_job j = { .dz = dz, .dx = dx, .dy = dy };
+        gb_parallel_range((size_t)x->numel, add_backward_range, &j);
         return;
     }
     gb_bcast bc;
@@ -44,7 +60,8 @@ gb_status gb_add(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out) {
     if (!gb_shape_equal(x, y)) return gb_binary_apply(g, &gb_op_add, add_f, x, y, &p, out);
     gb_tensor *z = gb_graph_tensor(g, x->ndim, x->shape);   // same shapes: a plain loop
     if (!z) return GB_ERR_NOMEM;
-    for (int i = 0; i < x->numel; i++) z->data[i] = x->data[i] + y->data[i];
+    add_job j = { .x = x->data, .y = y->data, .z = z->data };
+    gb_parallel_range((size_t)x->numel, add_forward_range, &j);
     gb_tensor *inputs[2] = { x, y };
     gb_graph_record(g, &gb_op_add, z, inputs, 2, &p);
     *out = z;

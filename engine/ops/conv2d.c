@@ -26,22 +26,25 @@ static void conv2d_backward(gb_node *node, gb_graph *g) {
     gb_conv2d_shape s = shape_of(x, w, node->p.stride, node->p.padding);
     float *dx = gb_needs_grad(x) ? gb_flow(g, x) : NULL;
     float *dw = gb_needs_grad(w) ? gb_flow(g, w) : NULL;
+    if (!dx && !dw) return;
     gb_conv2d_cache *cache = node->p.saved;
     // dx of a 3×3 stride-1 layer by Winograd too: it is the same kind of
     // convolution, of dy with the turned weights (conv2d_winograd.c).
     const float *u_dx = dx && cache && gb_conv2d_winograd_ok(&s)
                             ? winograd_weights(&cache->dx, &s, w, gb_conv2d_winograd_transform_weights_dx) : NULL;
-    size_t bytes = gb_conv2d_backward_scratch_bytes(&s);
-    if (u_dx && gb_conv2d_winograd_backward_dx_scratch_bytes(&s) > bytes)
-        bytes = gb_conv2d_winograd_backward_dx_scratch_bytes(&s);
+    // So is dw (from x and dy, no weights), for the layers that cache weights.
+    const int wino_dw = dw && cache && gb_conv2d_winograd_ok(&s);
+    float *im2col_dx = u_dx ? NULL : dx, *im2col_dw = wino_dw ? NULL : dw;   // the rest: im2col
+    size_t bytes = 0, b;   // one scratch serves the parts in turn
+    if (u_dx && (b = gb_conv2d_winograd_backward_dx_scratch_bytes(&s)) > bytes) bytes = b;
+    if (wino_dw && (b = gb_conv2d_winograd_backward_dw_scratch_bytes(&s)) > bytes) bytes = b;
+    if ((im2col_dx || im2col_dw) && (b = gb_conv2d_backward_scratch_bytes(&s)) > bytes) bytes = b;
     void *scratch = gb_graph_scratch(g, bytes);
     if (!scratch) { g->out_of_memory = 1; return; }
-    if (u_dx) {
-        if (dw) gb_conv2d_backward(&s, x->data, w->data, node->output->flow, NULL, dw, scratch);
-        gb_conv2d_winograd_backward_dx(&s, u_dx, node->output->flow, dx, scratch);
-    } else {
-        gb_conv2d_backward(&s, x->data, w->data, node->output->flow, dx, dw, scratch);
-    }
+    const float *dy = node->output->flow;
+    if (wino_dw) gb_conv2d_winograd_backward_dw(&s, x->data, dy, dw, scratch);
+    if (u_dx) gb_conv2d_winograd_backward_dx(&s, u_dx, dy, dx, scratch);
+    if (im2col_dx || im2col_dw) gb_conv2d_backward(&s, x->data, w->data, dy, im2col_dx, im2col_dw, scratch);
 }
 
 static void conv2d_describe(const gb_node *node, gb_sb *sb, int locals) {

@@ -8,6 +8,7 @@
 #include "gb_ops.h"
 
 #include "../kernels/kernels.h"
+#include "../threads/gb_pool.h"
 
 #ifdef GB_KERNELS_SIMD
 #define relu_forward_kernel gb_f32_relu__wasmsimd
@@ -17,12 +18,26 @@
 #define relu_backward_kernel gb_f32_relu_backward__scalar
 #endif
 
+// Large tensors are cut over the thread pool (gb_parallel_range).
+typedef struct relu_job { const float *x, *dy; float *y, *dx; } relu_job;
+
+static void relu_forward_range(void *ctx, size_t lo, size_t hi) {
+    const relu_job *j = ctx;
+    relu_forward_kernel(hi - lo, j->x + lo, j->y + lo);
+}
+
+static void relu_backward_range(void *ctx, size_t lo, size_t hi) {
+    const relu_job *j = ctx;
+    relu_backward_kernel(hi - lo, j->x + lo, j->dy + lo, j->dx + lo);
+}
+
 static void relu_backward(gb_node *node, gb_graph *g) {
     gb_tensor *x = node->inputs[0];
     float *dx = gb_flow(g, x);
     if (!dx) return;
     // y > 0 exactly where x > 0, so the output serves as the kernel's gate.
-    relu_backward_kernel((size_t)x->numel, node->output->data, node->output->flow, dx);
+    relu_job j = { .x = node->output->data, .dy = node->output->flow, .dx = dx };
+    gb_parallel_range((size_t)x->numel, relu_backward_range, &j);
 }
 
 static void relu_describe(const gb_node *node, gb_sb *sb, int locals) {
@@ -39,7 +54,8 @@ const gb_op_def gb_op_relu = { .name = "ReluBackward0", .backward = relu_backwar
 gb_status gb_relu(gb_graph *g, gb_tensor *x, gb_tensor **out) {
     gb_tensor *y = gb_graph_tensor(g, x->ndim, x->shape);
     if (!y) return GB_ERR_NOMEM;
-    relu_forward_kernel((size_t)x->numel, x->data, y->data);
+    relu_job j = { .x = x->data, .y = y->data };
+    gb_parallel_range((size_t)x->numel, relu_forward_range, &j);
     gb_graph_record(g, &gb_op_relu, y, &x, 1, NULL);
     *out = y;
     return GB_OK;
@@ -52,7 +68,8 @@ gb_status gb_relu_(gb_graph *g, gb_tensor *x, gb_tensor **out) {
     if (!g->lean || !(x->flags & GB_OWNS_BUFFER) || x->saved_by > 0) return gb_relu(g, x, out);
     gb_tensor *y = gb_tensor_shell(&g->arena, x->ndim, x->shape);
     if (!y) return GB_ERR_NOMEM;
-    relu_forward_kernel((size_t)x->numel, x->data, x->data);
+    relu_job j = { .x = x->data, .y = x->data };
+    gb_parallel_range((size_t)x->numel, relu_forward_range, &j);
     y->data = x->data;
     y->flags |= GB_OWNS_BUFFER;
     x->flags &= ~(unsigned)GB_OWNS_BUFFER;

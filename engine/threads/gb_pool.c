@@ -147,3 +147,23 @@ void gb_parallel_for(gb_task_fn fn, void *ctx) { fn(ctx, 0, 1); }
 void gb_pool_shutdown(void) {}
 
 #endif
+
+// --- elementwise ranges (both builds) -----------------------------------------
+
+typedef struct range_job { size_t n; gb_range_fn fn; void *ctx; } range_job;
+
+static void range_task(void *ctx, int ith, int nth) {
+    const range_job *j = ctx;
+    // 16-float-aligned cut points keep each part's vector loop whole
+    const unsigned long long n = j->n;   // n * nth overflows a wasm32 size_t
+    const size_t lo = (size_t)(n * (unsigned)ith / (unsigned)nth) & ~(size_t)15;
+    const size_t hi = ith + 1 == nth ? j->n : (size_t)(n * (unsigned)(ith + 1) / (unsigned)nth) & ~(size_t)15;
+    if (lo < hi) j->fn(j->ctx, lo, hi);
+}
+
+void gb_parallel_range(size_t n, gb_range_fn fn, void *ctx) {
+    if (n == 0) return;
+    if (n < GB_RANGE_GRAIN || gb_pool_threads() == 1) { fn(ctx, 0, n); return; }
+    range_job j = { n, fn, ctx };
+    gb_parallel_for(range_task, &j);
+}

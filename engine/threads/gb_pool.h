@@ -18,6 +18,8 @@
 
 #include "../core/gb_status.h"
 
+#include <stddef.h>
+
 #if !defined(GB_THREADS) && (defined(__EMSCRIPTEN_PTHREADS__) || (!defined(__EMSCRIPTEN__) && defined(_REENTRANT)))
 #define GB_THREADS 1
 #endif
@@ -34,6 +36,14 @@ gb_status gb_pool_init(int n_threads);
 int gb_pool_threads(void);
 void gb_parallel_for(gb_task_fn fn, void *ctx);
 void gb_pool_shutdown(void);
+
+// Elementwise loops: fn(ctx, lo, hi) over [0, n) cut into one contiguous part
+// per thread, or inline in one call when n is below GB_RANGE_GRAIN (waking
+// the pool costs more than it saves there). Each element is computed alone,
+// so results do not depend on the split.
+#define GB_RANGE_GRAIN (1 << 15)
+typedef void (*gb_range_fn)(void *ctx, size_t lo, size_t hi);
+void gb_parallel_range(size_t n, gb_range_fn fn, void *ctx);
 
 // Part ith of nth of [0, n): [*lo, *hi), contiguous, sizes differing by at
 // most one, every index in exactly one part (the usual way a task splits).

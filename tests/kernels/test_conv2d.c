@@ -148,6 +148,28 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
         }
         gb_pool_init(1);
         free(u); free(ws);
+        // Winograd dw (accumulating onto dw0) against the direct backward in double
+        ws = alloc_f(gb_conv2d_winograd_backward_dw_scratch_bytes(&s) / sizeof(float));
+        for (int nt = 1; nt <= 3; nt++) {
+            gb_pool_init(nt);
+            memcpy(dw, dw0, nw * sizeof(float));
+            gb_conv2d_winograd_backward_dw(&s, x, dy, dw, ws);
+            if (nt == 1) {
+                double e = 0;
+                for (size_t i = 0; i < nw; i++) e = fmax(e, fabs(dw[i] - rdw[i]));
+                CHECK(e < 1e-5 * (N * s.OH * s.OW + 4), "%s: winograd dw max err %g", name, e);
+                memcpy(dw1, dw, nw * 4);
+            } else {
+                CHECK(!memcmp(dw, dw1, nw * 4), "%s: winograd dw %d threads not bit-identical", name, nt);
+            }
+        }
+        gb_pool_init(1);
+        gb_gemm_set_config(&scalar);
+        memcpy(dw, dw0, nw * sizeof(float));
+        gb_conv2d_winograd_backward_dw(&s, x, dy, dw, ws);
+        gb_gemm_set_config(NULL);
+        CHECK(!memcmp(dw, dw1, nw * 4), "%s: winograd dw scalar microkernel not bit-identical", name);
+        free(ws);
     }
 
     // Central differences on a few entries of x and w (conv is linear in
@@ -222,6 +244,8 @@ int main(void) {
     test_conv(5, 3, 4, 4, 6, 3, 3, 1, 1);     // P = 16: dw sums all 5 images in one GEMM
     test_conv(11, 4, 10, 10, 7, 3, 3, 1, 1);  // P = 100: dw groups of 5, 5 and 1 images
     test_conv(4, 6, 5, 5, 7, 1, 1, 1, 0);     // pointwise, grouped dw
+    test_conv(3, 7, 46, 46, 9, 3, 3, 1, 1);   // 529 tiles: Winograd dw sums 3 groups of one image
+    test_conv(2, 3, 9, 7, 17, 3, 3, 1, 0);    // Winograd dw: odd output, OC past a B panel
     test_winograd_batch(5, 3, 7, 4);          // 16 tiles per image, one group
     test_winograd_batch(3, 2, 5, 3);          // 9 tiles: groups of 4 straddle images
     test_winograd_batch(40, 2, 3, 5);         // 4 tiles: all 40 images in one GEMM

@@ -33,7 +33,37 @@ static void task(void *ctx, int ith, int nth) {
     }
 }
 
+// gb_parallel_range: every index in exactly one call, parts in bounds.
+typedef struct range_ctx { atomic_int *hits; size_t n; atomic_int bad, calls; } range_ctx;
+static void mark(void *ctx, size_t lo, size_t hi) {
+    range_ctx *r = ctx;
+    atomic_fetch_add(&r->calls, 1);
+    if (lo >= hi || hi > r->n) atomic_fetch_add(&r->bad, 1);
+    for (size_t i = lo; i < hi && i < r->n; i++) atomic_fetch_add(&r->hits[i], 1);
+}
+
+static void test_range(void) {
+    static const size_t sizes[] = { 0, 1, 17, GB_RANGE_GRAIN - 1, GB_RANGE_GRAIN, GB_RANGE_GRAIN + 5, 100003 };
+    for (int n = 1; n <= 3; n++) {
+        gb_pool_init(n);
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            range_ctx r = { calloc(sizes[k] + 1, sizeof(atomic_int)), sizes[k], 0, 0 };
+            gb_parallel_range(sizes[k], mark, &r);
+            int once = 1;
+            for (size_t i = 0; i < sizes[k]; i++) once &= atomic_load(&r.hits[i]) == 1;
+            CHECK(once, "threads %d, n %zu: an index not covered exactly once", n, sizes[k]);
+            CHECK(!atomic_load(&r.bad), "threads %d, n %zu: empty or out-of-range part", n, sizes[k]);
+            // nothing to do: no call; small ranges: one inline call; else one part per thread
+            const int want = sizes[k] == 0 ? 0 : sizes[k] >= GB_RANGE_GRAIN ? n : 1;
+            CHECK(atomic_load(&r.calls) == want, "threads %d, n %zu: %d calls, want %d",
+                  n, sizes[k], atomic_load(&r.calls), want);
+            free(r.hits);
+        }
+    }
+}
+
 int main(void) {
+    test_range();
     for (int n = 1; n <= 4; n++) {
         CHECK(gb_pool_init(n) == GB_OK, "init %d", n);
         CHECK(gb_pool_init(n) == GB_OK, "init %d again (idempotent)", n);
