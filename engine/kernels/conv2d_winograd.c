@@ -171,56 +171,65 @@ static inline void input_group_simd(const wino_job *j, const float *patch, size_
     }
 }
 
+// Split over blocks of 16 tiles (two whole B panels), all channels inside a
+// block: every stretch of V is written completely while it is in cache. (Done
+// channel by channel over all the tiles, a cache line of V got its floats in
+// visits far apart.)
+#define INPUT_BLOCK_TILES 16
 static void input_task(void *ctx, int ith, int nth) {
     const wino_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
     const int T = j->TH * j->TW, T_all = T * j->images;   // tile t of the batch: image t / T
     const size_t lane = j->a_layout ? GB_PPMM_MR : 1;
-    int c0, c1;
-    gb_pool_share(s->C, ith, nth, &c0, &c1);
-    for (int c = c0; c < c1; c++) {
-        for (int t_all = 0; t_all < T_all; t_all += 4) {
-            // where this group's first tile goes: B panels [tiles / 8][C][8], or A tiles [C / 5][tiles][5]
-            float *dst = j->a_layout
-                ? j->out + ((size_t)(c / GB_PPMM_MR) * T_all + t_all) * GB_PPMM_MR + c % GB_PPMM_MR
-                : j->out + (size_t)(t_all / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t_all % GB_GEMM_NR;
-            const int t = t_all % T;
-            const float *x = j->in + (size_t)(t_all / T) * j->image + (size_t)c * s->H * s->W;
-            const int th = t / j->TW, tw = t % j->TW;
-            const int h0 = th * 2 - s->pad, w0 = tw * 2 - s->pad;
-            if (t + 4 <= T && tw + 4 <= j->TW) {
-                if (h0 >= 0 && h0 + 4 <= s->H && w0 >= 0 && w0 + 12 <= s->W) {
-                    input_group_simd(j, x + (size_t)h0 * s->W + w0, (size_t)s->W, dst, lane);
-                } else {   // at the border: copy the patch with its zero padding first
-                    float patch[4][12];
-                    for (int r = 0; r < 4; r++)
-                        for (int q = 0; q < 12; q++) {
-                            const int h = h0 + r, w = w0 + q;
-                            patch[r][q] = (h >= 0 && h < s->H && w >= 0 && w < s->W) ? x[(size_t)h * s->W + w] : 0.0f;
-                        }
-                    input_group_simd(j, &patch[0][0], 12, dst, lane);
-                }
-            } else {
-                for (int i = 0; i < 4; i++) {
-                    const int ti = t_all + i;
-                    if (ti < T_all)
-                        input_tile_scalar(j, j->in + (size_t)(ti / T) * j->image + (size_t)c * s->H * s->W, ti % T, dst + i * lane);
-                    else if (!j->a_layout)   // unused lanes of the last panel (A tiles end at T_all)
-                        for (int xi = 0; xi < 16; xi++) dst[i + xi * j->stride] = 0.0f;
+    int b0, b1;
+    gb_pool_share((T_all + INPUT_BLOCK_TILES - 1) / INPUT_BLOCK_TILES, ith, nth, &b0, &b1);
+    const int t_lo = b0 * INPUT_BLOCK_TILES, t_hi = b1 * INPUT_BLOCK_TILES < T_all ? b1 * INPUT_BLOCK_TILES : T_all;
+    for (int t_blk = t_lo; t_blk < t_hi; t_blk += INPUT_BLOCK_TILES) {
+        const int t_end = t_blk + INPUT_BLOCK_TILES < t_hi ? t_blk + INPUT_BLOCK_TILES : t_hi;
+        for (int c = 0; c < s->C; c++) {
+            for (int t_all = t_blk; t_all < t_end; t_all += 4) {
+                // where this group's first tile goes: B panels [tiles / 8][C][8], or A tiles [C / 5][tiles][5]
+                float *dst = j->a_layout
+                    ? j->out + ((size_t)(c / GB_PPMM_MR) * T_all + t_all) * GB_PPMM_MR + c % GB_PPMM_MR
+                    : j->out + (size_t)(t_all / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t_all % GB_GEMM_NR;
+                const int t = t_all % T;
+                const float *x = j->in + (size_t)(t_all / T) * j->image + (size_t)c * s->H * s->W;
+                const int th = t / j->TW, tw = t % j->TW;
+                const int h0 = th * 2 - s->pad, w0 = tw * 2 - s->pad;
+                if (t + 4 <= T && tw + 4 <= j->TW) {
+                    if (h0 >= 0 && h0 + 4 <= s->H && w0 >= 0 && w0 + 12 <= s->W) {
+                        input_group_simd(j, x + (size_t)h0 * s->W + w0, (size_t)s->W, dst, lane);
+                    } else {   // at the border: copy the patch with its zero padding first
+                        float patch[4][12];
+                        for (int r = 0; r < 4; r++)
+                            for (int q = 0; q < 12; q++) {
+                                const int h = h0 + r, w = w0 + q;
+                                patch[r][q] = (h >= 0 && h < s->H && w >= 0 && w < s->W) ? x[(size_t)h * s->W + w] : 0.0f;
+                            }
+                        input_group_simd(j, &patch[0][0], 12, dst, lane);
+                    }
+                } else {
+                    for (int i = 0; i < 4; i++) {
+                        const int ti = t_all + i;
+                        if (ti < T_all)
+                            input_tile_scalar(j, j->in + (size_t)(ti / T) * j->image + (size_t)c * s->H * s->W, ti % T, dst + i * lane);
+                        else if (!j->a_layout)   // unused lanes of the last panel (A tiles end at T_all)
+                            for (int xi = 0; xi < 16; xi++) dst[i + xi * j->stride] = 0.0f;
+                    }
                 }
             }
+            // lanes past the last group in the last panel: never stored, zero anyway
+            if (!j->a_layout && t_end == T_all)
+                for (int t = (T_all + 3) / 4 * 4; t % GB_GEMM_NR; t++)
+                    for (int xi = 0; xi < 16; xi++)
+                        j->out[xi * j->stride + (size_t)(t / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t % GB_GEMM_NR] = 0.0f;
         }
-        // lanes past the last group in the last panel: never stored, zero anyway
-        if (!j->a_layout)
-            for (int t = (T_all + 3) / 4 * 4; t % GB_GEMM_NR; t++)
-                for (int xi = 0; xi < 16; xi++)
-                    j->out[xi * j->stride + (size_t)(t / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t % GB_GEMM_NR] = 0.0f;
+        if (j->a_layout)   // the rows that pad the last A tile to 5, for this block's tiles
+            for (int c = s->C; c % GB_PPMM_MR; c++)
+                for (int t = t_blk; t < t_end; t++)
+                    for (int xi = 0; xi < 16; xi++)
+                        j->out[xi * j->stride + ((size_t)(c / GB_PPMM_MR) * T_all + t) * GB_PPMM_MR + c % GB_PPMM_MR] = 0.0f;
     }
-    if (j->a_layout && c1 == s->C)   // the rows that pad the last A tile to 5
-        for (int c = s->C; c % GB_PPMM_MR; c++)
-            for (int t = 0; t < T_all; t++)
-                for (int xi = 0; xi < 16; xi++)
-                    j->out[xi * j->stride + ((size_t)(c / GB_PPMM_MR) * T_all + t) * GB_PPMM_MR + c % GB_PPMM_MR] = 0.0f;
 }
 
 // y block = A^T m A for every tile, split over output channels. Groups of
