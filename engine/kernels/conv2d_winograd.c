@@ -57,7 +57,7 @@ typedef struct wino_job {
     int a_layout;          // input: V as packed ppmm A tiles (C x tiles: dw) instead of B panels
 } wino_job;
 
-// U[xi][oc][c] = (G g G^T)[xi], split over oc, written straight into packed
+// U[xi][oc][c] = (G g G^T)[xi], written straight into packed
 // ppmm tiles: element (o, c) of a plane at ((o/5)·cols + c)·5 + o%5, rows
 // past the last padded with zeros. With `flip`, g is w[c][oc] turned by 180
 // degrees and U is indexed [xi][c][oc] (backward, below).
@@ -66,36 +66,39 @@ static void weights_task(void *ctx, int ith, int nth) {
     const gb_conv2d_shape *s = j->s;
     const int rows = j->flip ? s->C : s->OC, cols = j->flip ? s->OC : s->C;
     const size_t plane = u_plane(rows, cols);
-    int o0, o1;
-    gb_pool_share(rows, ith, nth, &o0, &o1);
-    if (o1 == rows)   // the last tile's padding rows
-        for (int o = rows; o % GB_PPMM_MR; o++)
-            for (int c = 0; c < cols; c++)
-                for (int xi = 0; xi < 16; xi++)
-                    j->out[xi * plane + ((size_t)(o / GB_PPMM_MR) * cols + c) * GB_PPMM_MR + o % GB_PPMM_MR] = 0.0f;
-    for (int o = o0; o < o1; o++)
+    // Split over 5-row tiles; inside one, the rows of each c are neighbours
+    // in U, so they are written together.
+    int t0, t1;
+    gb_pool_share((rows + GB_PPMM_MR - 1) / GB_PPMM_MR, ith, nth, &t0, &t1);
+    for (int t = t0; t < t1; t++)
         for (int c = 0; c < cols; c++) {
-            float g[9], a[4][3], u[4][4];
-            if (j->flip) {   // g[kh][kw] = w[c][o][2-kh][2-kw]
-                const float *src = j->in + ((size_t)c * s->C + o) * 9;
-                for (int i = 0; i < 9; i++) g[i] = src[8 - i];
-            } else {
-                memcpy(g, j->in + ((size_t)o * s->C + c) * 9, sizeof g);
+            float *dst = j->out + ((size_t)t * cols + c) * GB_PPMM_MR;
+            for (int o = t * GB_PPMM_MR; o < (t + 1) * GB_PPMM_MR; o++, dst++) {
+                if (o >= rows) {   // the last tile's padding rows
+                    for (int xi = 0; xi < 16; xi++) dst[xi * plane] = 0.0f;
+                    continue;
+                }
+                float g[9], a[4][3], u[4][4];
+                if (j->flip) {   // g[kh][kw] = w[c][o][2-kh][2-kw]
+                    const float *src = j->in + ((size_t)c * s->C + o) * 9;
+                    for (int i = 0; i < 9; i++) g[i] = src[8 - i];
+                } else {
+                    memcpy(g, j->in + ((size_t)o * s->C + c) * 9, sizeof g);
+                }
+                for (int col = 0; col < 3; col++) {      // a = G g
+                    a[0][col] = g[col];
+                    a[1][col] = 0.5f * (g[col] + g[3 + col] + g[6 + col]);
+                    a[2][col] = 0.5f * (g[col] - g[3 + col] + g[6 + col]);
+                    a[3][col] = g[6 + col];
+                }
+                for (int r = 0; r < 4; r++) {            // u = a G^T
+                    u[r][0] = a[r][0];
+                    u[r][1] = 0.5f * (a[r][0] + a[r][1] + a[r][2]);
+                    u[r][2] = 0.5f * (a[r][0] - a[r][1] + a[r][2]);
+                    u[r][3] = a[r][2];
+                }
+                for (int xi = 0; xi < 16; xi++) dst[xi * plane] = u[xi / 4][xi % 4];
             }
-            for (int col = 0; col < 3; col++) {      // a = G g
-                a[0][col] = g[col];
-                a[1][col] = 0.5f * (g[col] + g[3 + col] + g[6 + col]);
-                a[2][col] = 0.5f * (g[col] - g[3 + col] + g[6 + col]);
-                a[3][col] = g[6 + col];
-            }
-            for (int r = 0; r < 4; r++) {            // u = a G^T
-                u[r][0] = a[r][0];
-                u[r][1] = 0.5f * (a[r][0] + a[r][1] + a[r][2]);
-                u[r][2] = 0.5f * (a[r][0] - a[r][1] + a[r][2]);
-                u[r][3] = a[r][2];
-            }
-            for (int xi = 0; xi < 16; xi++)
-                j->out[xi * plane + ((size_t)(o / GB_PPMM_MR) * cols + c) * GB_PPMM_MR + o % GB_PPMM_MR] = u[xi / 4][xi % 4];
         }
 }
 

@@ -81,9 +81,11 @@ static void maxpool_fwd_task(void *ctx, int ith, int nth) {
                 int best = ha * s->W + wa;
                 float m = x[best];
                 for (int h = ha; h < hb; h++)
-                    for (int w = wa; w < wb; w++) {
+                    for (int w = wa; w < wb; w++) {   // selects, not branches: the data decide
                         const float v = x[h * s->W + w];
-                        if (v > m || v != v) { m = v; best = h * s->W + w; }   // NaN propagates
+                        const int take = (v > m) | (v != v);   // NaN propagates
+                        m = take ? v : m;
+                        best = take ? h * s->W + w : best;
                     }
                 y[i * s->OW + jj] = m;
                 if (am) am[i * s->OW + jj] = best;
