@@ -95,7 +95,7 @@ export async function benchOne(c, { threads, batch, warmup, runs, peakMb = null,
 	return {
 		engine: c.engine, what: c.what ?? WHAT, threads, batch, ...s,
 		peak_mb: peakMb ? round(await peakMb()) : null,
-		ms_per_image: round(s.median_ms / batch), runs, setup_ms, check_max_abs_err, cpu_per_wall, env,
+		ms_per_image: round(s.median_ms / batch), runs, times_ms: times.map((t) => round(t)), setup_ms, check_max_abs_err, cpu_per_wall, env,
 		...(c.info ? await c.info() : {}),
 	};
 }
