@@ -108,9 +108,9 @@ void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, const float 
     gb_parallel_for(weights_task, &j);
 }
 
-// V[xi] = (B^T d B)[xi] for every tile and channel, into packed panels
-// (gemm.h: panel = 8 tiles, then C rows of 8). Split over channels.
-// Tiles go in aligned groups of 4 (a group never straddles a panel). When
+// V[xi] = (B^T d B)[xi] for every tile and channel, into packed B panels
+// (gemm.h: panel = 8 tiles, then C rows of 8), or, for dw, packed A tiles
+// (5 channels, then the tiles). Tiles go in aligned groups of 4 (a group never straddles a panel). When
 // the 4 tiles sit in one tile row (at the border, after copying their 4x12
 // input patch with its zero padding), one vector holds the 4 tiles' value at each (r, q): the patch rows
 // are 12 consecutive floats, and tile i's column q is float 2i + q, so even
