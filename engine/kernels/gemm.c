@@ -252,10 +252,12 @@ static void pack_a_block(const float *A, size_t lda, int rows, int kc, float *ds
 // microkernels stay branch-free (gemm.h).
 static void ppmm_edge(gb_f32_ppmm_ukernel ppmm, size_t rows, size_t nr, size_t kc, const float *a,
                       const float *b, float *c, size_t ldc, int accumulate) {
-    float t[GB_PPMM_MR * GB_GEMM_NR] = { 0 };
-    if (accumulate)
+    float t[GB_PPMM_MR * GB_GEMM_NR];   // without accumulate the kernel only writes it
+    if (accumulate) {
+        memset(t, 0, sizeof t);   // lanes past rows x nr: read by the kernel, never stored
         for (size_t i = 0; i < rows; i++)
             for (size_t jj = 0; jj < nr; jj++) t[i * GB_GEMM_NR + jj] = c[i * ldc + jj];
+    }
     ppmm(kc, a, b, t, GB_GEMM_NR, accumulate);
     for (size_t i = 0; i < rows; i++)
         for (size_t jj = 0; jj < nr; jj++) c[i * ldc + jj] = t[i * GB_GEMM_NR + jj];
