@@ -197,24 +197,40 @@ void gb_f32_col2im(const gb_conv2d_shape *s, const float *dcol, float *dx) {
 // --- forward -------------------------------------------------------------------
 
 // Scratch: w packed as the GEMM's A (once per call, for every image) | col.
-size_t gb_conv2d_forward_scratch_bytes(const gb_conv2d_shape *s) {
-    const int K = s->C * s->KH * s->KW;
-    return sizeof(float) * (round16(gb_f32_packed_a_floats(s->OC, K)) +
-                            round16(gb_f32_packed_b_floats(K, s->OH * s->OW)));
+size_t gb_conv2d_packed_weights_floats(const gb_conv2d_shape *s) {
+    return gb_f32_packed_a_floats(s->OC, s->C * s->KH * s->KW);
 }
 
-void gb_conv2d_forward(const gb_conv2d_shape *s, const float *x, const float *w, float *y,
-                       void *scratch) {
+void gb_conv2d_pack_weights(const gb_conv2d_shape *s, const float *w, float *wp) {
+    const int K = s->C * s->KH * s->KW;
+    gb_f32_pack_a(s->OC, K, w, K, wp);   // A = w [OC x K]
+}
+
+size_t gb_conv2d_forward_packed_scratch_bytes(const gb_conv2d_shape *s) {
+    return sizeof(float) * round16(gb_f32_packed_b_floats(s->C * s->KH * s->KW, s->OH * s->OW));
+}
+
+void gb_conv2d_forward_packed(const gb_conv2d_shape *s, const float *wp, const float *x, float *y,
+                              void *scratch) {
     const int K = s->C * s->KH * s->KW, P = s->OH * s->OW;
-    float *wp = scratch;
-    float *packed = wp + round16(gb_f32_packed_a_floats(s->OC, K));
-    gb_f32_pack_a(s->OC, K, w, K, wp);
+    float *packed = scratch;
     for (int n = 0; n < s->N; n++) {
         const float *xn = x + (size_t)n * s->C * s->H * s->W;
         if (is_pointwise(s)) gb_f32_pack_b(K, P, xn, P, packed);
         else gb_f32_im2col_packed(s, xn, packed);
         gb_f32_gemm_ppacked(s->OC, P, K, wp, packed, y + (size_t)n * s->OC * P, P, NULL, 0);
     }
+}
+
+size_t gb_conv2d_forward_scratch_bytes(const gb_conv2d_shape *s) {
+    return sizeof(float) * round16(gb_conv2d_packed_weights_floats(s)) + gb_conv2d_forward_packed_scratch_bytes(s);
+}
+
+void gb_conv2d_forward(const gb_conv2d_shape *s, const float *x, const float *w, float *y,
+                       void *scratch) {
+    float *wp = scratch;
+    gb_conv2d_pack_weights(s, w, wp);
+    gb_conv2d_forward_packed(s, wp, x, y, wp + round16(gb_conv2d_packed_weights_floats(s)));
 }
 
 // --- backward ------------------------------------------------------------------

@@ -36,6 +36,14 @@ size_t gb_conv2d_forward_scratch_bytes(const gb_conv2d_shape *s);
 // y = conv(x, w); y is overwritten.
 void gb_conv2d_forward(const gb_conv2d_shape *s, const float *x, const float *w, float *y,
                        void *scratch);
+// The same in two parts, for weights that serve many forwards (a frozen
+// backbone): w packed once for the GEMM (gb_conv2d_packed_weights_floats
+// floats), then forwards from the packed weights (a smaller scratch).
+size_t gb_conv2d_packed_weights_floats(const gb_conv2d_shape *s);
+void gb_conv2d_pack_weights(const gb_conv2d_shape *s, const float *w, float *wp);
+size_t gb_conv2d_forward_packed_scratch_bytes(const gb_conv2d_shape *s);
+void gb_conv2d_forward_packed(const gb_conv2d_shape *s, const float *wp, const float *x, float *y,
+                              void *scratch);
 
 size_t gb_conv2d_backward_scratch_bytes(const gb_conv2d_shape *s);
 // dx += dL/dx and dw += dL/dw (both accumulate, as .grad does); either may be

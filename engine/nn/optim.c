@@ -173,7 +173,7 @@ gb_status gb_optim_step(gb_optimizer *o) {
         s->present = 1;
         if (o->kind == GB_OPTIM_SGD) sgd_update(o, s, first, p->data, p->grad, p->numel);
         else adam_update(o, s, p->data, p->grad, p->numel);
-        p->version++;   // new values: derived caches (Winograd) are stale
+        p->version++;   // new values: derived caches (Winograd, packed weights) are stale
     }
     return GB_OK;
 }

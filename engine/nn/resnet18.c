@@ -130,7 +130,7 @@ static void torchvision_init(gb_module *mod, void *ctx) {
     if (mod->kind == GB_MOD_CONV2D) {
         gb_tensor *w = mod->params[0];
         gb_kaiming_normal_fan_out_relu_(gen, w->data, w->ndim, w->shape);
-        w->version++;   // new values: derived caches (Winograd) are stale
+        w->version++;   // new values: derived caches (Winograd, packed weights) are stale
     } else if (mod->kind == GB_MOD_BATCHNORM2D) {
         for (int c = 0; c < mod->in_ch; c++) {
             mod->params[0]->data[c] = 1.0f;

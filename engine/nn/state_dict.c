@@ -51,7 +51,7 @@ gb_status gb_module_load_state_dict(gb_module *root, const char *model_name, con
         }
         GB_ASSERT(e && e->numel == items[i].t->numel, "gb_sd_compare let %s through", items[i].key);
         memcpy(items[i].t->data, e->data, sizeof(float) * (size_t)e->numel);
-        items[i].t->version++;   // new values: derived caches (Winograd) are stale
+        items[i].t->version++;   // new values: derived caches (Winograd, packed weights) are stale
     }
     free(items);
     free(expected);

@@ -18,8 +18,14 @@ static gb_conv2d_shape shape_of(const gb_tensor *x, const gb_tensor *w, int stri
                                 w->shape[2], w->shape[3], stride, padding);
 }
 
+static const float *transformed_weights(gb_conv2d_transformed *t, const gb_conv2d_shape *s, const gb_tensor *w,
+                                        size_t floats,
+                                        void (*transform)(const gb_conv2d_shape *, const float *, float *));
+// Winograd's U: one size fits the forward and the dx layout.
 static const float *winograd_weights(gb_conv2d_transformed *t, const gb_conv2d_shape *s, const gb_tensor *w,
-                                     void (*transform)(const gb_conv2d_shape *, const float *, float *));
+                                     void (*transform)(const gb_conv2d_shape *, const float *, float *)) {
+    return transformed_weights(t, s, w, gb_conv2d_winograd_weights_floats(s), transform);
+}
 
 static void conv2d_backward(gb_node *node, gb_graph *g) {
     gb_tensor *x = node->inputs[0], *w = node->inputs[1];
@@ -67,12 +73,13 @@ void gb_conv2d_cache_free(gb_conv2d_cache *cache) {
     *cache = (gb_conv2d_cache){ 0 };
 }
 
-// Transformed weights for w, remade when w is another tensor or has changed;
-// NULL (im2col is used) when memory runs out.
-static const float *winograd_weights(gb_conv2d_transformed *t, const gb_conv2d_shape *s, const gb_tensor *w,
-                                     void (*transform)(const gb_conv2d_shape *, const float *, float *)) {
+// Transformed weights for w (Winograd's U, or w packed for im2col's GEMM),
+// remade when w is another tensor or has changed; NULL (the uncached path is
+// used) when memory runs out.
+static const float *transformed_weights(gb_conv2d_transformed *t, const gb_conv2d_shape *s, const gb_tensor *w,
+                                        size_t floats,
+                                        void (*transform)(const gb_conv2d_shape *, const float *, float *)) {
     if (t->u && t->w == w && t->version == w->version) return t->u;
-    size_t floats = gb_conv2d_winograd_weights_floats(s);   // fits the forward and the dx layout
     if (floats > t->floats) {
         free(t->u);
         t->u = malloc(floats * sizeof(float));
@@ -107,11 +114,18 @@ gb_status gb_conv2d_cached(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, 
     int shape[4] = { s.N, s.OC, s.OH, s.OW };
     gb_tensor *y = gb_graph_tensor(g, 4, shape);
     if (!y) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
-    const float *u = cache && gb_conv2d_winograd_ok(&s)
-                         ? winograd_weights(&cache->fwd, &s, w, gb_conv2d_winograd_transform_weights) : NULL;
-    void *scratch = gb_graph_scratch(g, u ? gb_conv2d_winograd_scratch_bytes(&s) : gb_conv2d_forward_scratch_bytes(&s));
+    // With a cache, the weights' transform is kept while w does not change:
+    // Winograd's U for 3×3 stride-1 layers, else w packed for the GEMM.
+    const int wino = gb_conv2d_winograd_ok(&s);
+    const float *u = cache && wino ? winograd_weights(&cache->fwd, &s, w, gb_conv2d_winograd_transform_weights) : NULL;
+    const float *wp = cache && !wino ? transformed_weights(&cache->fwd, &s, w, gb_conv2d_packed_weights_floats(&s),
+                                                           gb_conv2d_pack_weights) : NULL;
+    void *scratch = gb_graph_scratch(g, u    ? gb_conv2d_winograd_scratch_bytes(&s)
+                                        : wp ? gb_conv2d_forward_packed_scratch_bytes(&s)
+                                             : gb_conv2d_forward_scratch_bytes(&s));
     if (!scratch) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
     if (u) gb_conv2d_winograd_forward(&s, u, x->data, y->data, scratch);
+    else if (wp) gb_conv2d_forward_packed(&s, wp, x->data, y->data, scratch);
     else gb_conv2d_forward(&s, x->data, w->data, y->data, scratch);
     gb_op_params p = { .stride = stride, .padding = padding, .saved = cache };
     gb_tensor *inputs[2] = { x, w };

@@ -11,11 +11,12 @@
 // groups 1; OH = (H + 2·padding − KH) / stride + 1.
 gb_status gb_conv2d(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int padding, gb_tensor **out);
 
-// A layer's weights transformed for Winograd's 3×3 algorithm, kept while the
-// weights stay the same tensor at the same version (a frozen backbone: once
-// per load; training: once per optimizer step). Owned by the layer. The
-// forward uses w's transform; backward's dx uses that of w turned by 180°
-// and transposed (made on the first backward).
+// A layer's weights transformed for its kernel (Winograd's U for 3×3
+// stride-1 layers, else w packed for im2col's GEMM), kept while the weights
+// stay the same tensor at the same version (a frozen backbone: once per load;
+// training: once per optimizer step). Owned by the layer. The forward uses
+// w's transform; a Winograd backward's dx uses that of w turned by 180° and
+// transposed (made on the first backward).
 typedef struct gb_conv2d_transformed {
     float *u;                 // malloc'd once, gb_conv2d_cache_free gives it back
     size_t floats;
@@ -28,7 +29,8 @@ typedef struct gb_conv2d_cache {
 void gb_conv2d_cache_free(gb_conv2d_cache *cache);
 
 // The same convolution; 3×3 stride-1 layers run the Winograd F(2×2, 3×3)
-// kernel (2.25× fewer multiplies) with the cache's transformed weights.
+// kernel (2.25× fewer multiplies) with the cache's transformed weights, the
+// others im2col with the cache's packed weights.
 gb_status gb_conv2d_cached(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int padding,
                            gb_conv2d_cache *cache, gb_tensor **out);
 

@@ -95,6 +95,12 @@ static gb_status t_conv_wino(gb_graph *g, gb_tensor **in, gb_tensor **out) {
     in[1]->version++;
     return gb_conv2d_cached(g, in[0], in[1], 1, 1, &wino_cache, out);
 }
+// Any other shape with a cache: im2col from the cache's packed weights.
+static gb_conv2d_cache packed_cache;
+static gb_status t_conv_s2_cached(gb_graph *g, gb_tensor **in, gb_tensor **out) {
+    in[1]->version++;
+    return gb_conv2d_cached(g, in[0], in[1], 2, 1, &packed_cache, out);
+}
 static float running_mean[3], running_var[3] = { 1, 1, 1 };
 static gb_status bn(gb_graph *g, gb_tensor **in, gb_tensor **out, int training) {
     gb_tensor rm = { .ndim = 1, .shape = { 3 }, .numel = 3, .data = running_mean };
@@ -181,6 +187,9 @@ int main(void) {
     check_op("conv2d 3x3 s1 p1, Winograd", t_conv_wino, 2, conv3, -1, 1);
     CHECK(wino_cache.fwd.u != NULL && wino_cache.dx.u != NULL, "the 3x3 stride-1 conv should have used Winograd for y and dx");
     gb_conv2d_cache_free(&wino_cache);
+    check_op("conv2d 3x3 s2 p1, packed weights cached", t_conv_s2_cached, 2, conv3, -1, 1);
+    CHECK(packed_cache.fwd.u != NULL, "the stride-2 conv should have kept its packed weights");
+    gb_conv2d_cache_free(&packed_cache);
     check_op("batchnorm2d train", t_bn_train, 3, bn_in, -1, 1);
     check_op("batchnorm2d eval", t_bn_eval, 3, bn_in, -1, 1);
     distinct_values = 1;
