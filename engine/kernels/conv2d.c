@@ -196,7 +196,7 @@ void gb_f32_col2im(const gb_conv2d_shape *s, const float *dcol, float *dx) {
 
 // --- forward -------------------------------------------------------------------
 
-// Scratch: w packed as the GEMM's A (once per call, for every image) | col.
+// w packed as the GEMM's A, for every image.
 size_t gb_conv2d_packed_weights_floats(const gb_conv2d_shape *s) {
     return gb_f32_packed_a_floats(s->OC, s->C * s->KH * s->KW);
 }
@@ -206,6 +206,7 @@ void gb_conv2d_pack_weights(const gb_conv2d_shape *s, const float *w, float *wp)
     gb_f32_pack_a(s->OC, K, w, K, wp);   // A = w [OC x K]
 }
 
+// Scratch of a forward from packed weights: one image's im2col, packed.
 size_t gb_conv2d_forward_packed_scratch_bytes(const gb_conv2d_shape *s) {
     return sizeof(float) * round16(gb_f32_packed_b_floats(s->C * s->KH * s->KW, s->OH * s->OW));
 }
@@ -222,6 +223,7 @@ void gb_conv2d_forward_packed(const gb_conv2d_shape *s, const float *wp, const f
     }
 }
 
+// Scratch of a whole forward: w packed (once per call) | the above.
 size_t gb_conv2d_forward_scratch_bytes(const gb_conv2d_shape *s) {
     return sizeof(float) * round16(gb_conv2d_packed_weights_floats(s)) + gb_conv2d_forward_packed_scratch_bytes(s);
 }

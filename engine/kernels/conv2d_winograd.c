@@ -110,10 +110,11 @@ void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, const float 
 
 // V[xi] = (B^T d B)[xi] for every tile and channel, into packed B panels
 // (gemm.h: panel = 8 tiles, then C rows of 8), or, for dw, packed A tiles
-// (5 channels, then the tiles). Tiles go in aligned groups of 4 (a group never straddles a panel). When
-// the 4 tiles sit in one tile row (at the border, after copying their 4x12
-// input patch with its zero padding), one vector holds the 4 tiles' value at each (r, q): the patch rows
-// are 12 consecutive floats, and tile i's column q is float 2i + q, so even
+// (5 channels, then the tiles). Tiles go in aligned groups of 4 (a group
+// never straddles a panel). When the 4 tiles sit in one tile row (at the
+// border, after copying their 4x12 input patch with its zero padding), one
+// vector holds the 4 tiles' value at each (r, q): the patch rows are 12
+// consecutive floats, and tile i's column q is float 2i + q, so even
 // and odd lanes (plus a shift) give all four columns. Then the transform is
 // 32 vector adds and 16 vector stores for 4 tiles. Other groups go tile by
 // tile. Both paths evaluate the same expressions: same bits.
