@@ -175,6 +175,13 @@ static inline void input_group_simd(const wino_job *j, const float *patch, size_
     }
 }
 
+// Where V[xi = 0] of channel c, tile t (of T_all) goes: B panels
+// [tiles / 8][C][8], or for dw A tiles [C / 5][tiles][5].
+static inline size_t v_index(const wino_job *j, int c, int t, int T_all) {
+    return j->a_layout ? ((size_t)(c / GB_PPMM_MR) * T_all + t) * GB_PPMM_MR + c % GB_PPMM_MR
+                       : (size_t)(t / GB_GEMM_NR) * j->s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t % GB_GEMM_NR;
+}
+
 // Split over blocks of 8 tiles (one whole B panel), all channels inside a
 // block: every stretch of V is written completely while it is in cache. (Done
 // channel by channel over all the tiles, a cache line of V got its floats in
@@ -193,10 +200,7 @@ static void input_task(void *ctx, int ith, int nth) {
         const int t_end = t_blk + INPUT_BLOCK_TILES < t_hi ? t_blk + INPUT_BLOCK_TILES : t_hi;
         for (int c = 0; c < s->C; c++) {
             for (int t_all = t_blk; t_all < t_end; t_all += 4) {
-                // where this group's first tile goes: B panels [tiles / 8][C][8], or A tiles [C / 5][tiles][5]
-                float *dst = j->a_layout
-                    ? j->out + ((size_t)(c / GB_PPMM_MR) * T_all + t_all) * GB_PPMM_MR + c % GB_PPMM_MR
-                    : j->out + (size_t)(t_all / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t_all % GB_GEMM_NR;
+                float *dst = j->out + v_index(j, c, t_all, T_all);   // the group's first tile
                 const int t = t_all % T;
                 const float *x = j->in + (size_t)(t_all / T) * j->image + (size_t)c * s->H * s->W;
                 const int th = t / j->TW, tw = t % j->TW;
@@ -226,14 +230,12 @@ static void input_task(void *ctx, int ith, int nth) {
             // lanes past the last group in the last panel: never stored, zero anyway
             if (!j->a_layout && t_end == T_all)
                 for (int t = (T_all + 3) / 4 * 4; t % GB_GEMM_NR; t++)
-                    for (int xi = 0; xi < 16; xi++)
-                        j->out[xi * j->stride + (size_t)(t / GB_GEMM_NR) * s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t % GB_GEMM_NR] = 0.0f;
+                    for (int xi = 0; xi < 16; xi++) j->out[xi * j->stride + v_index(j, c, t, T_all)] = 0.0f;
         }
         if (j->a_layout)   // the rows that pad the last A tile to 5, for this block's tiles
             for (int c = s->C; c % GB_PPMM_MR; c++)
                 for (int t = t_blk; t < t_end; t++)
-                    for (int xi = 0; xi < 16; xi++)
-                        j->out[xi * j->stride + ((size_t)(c / GB_PPMM_MR) * T_all + t) * GB_PPMM_MR + c % GB_PPMM_MR] = 0.0f;
+                    for (int xi = 0; xi < 16; xi++) j->out[xi * j->stride + v_index(j, c, t, T_all)] = 0.0f;
     }
 }
 
@@ -381,6 +383,12 @@ void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, const float *u_dx,
 // V is the forward's input transform, written as packed A tiles; dM goes
 // straight into packed B panels (8 output channels wide).
 
+// Where dM[xi = 0] of output channel o, tile t (of T_all) goes: B panels
+// [OC / 8][tiles][8].
+static inline size_t dm_index(int o, int t, int T_all) {
+    return ((size_t)(o / GB_GEMM_NR) * T_all + t) * GB_GEMM_NR + o % GB_GEMM_NR;
+}
+
 // dM[xi] for every tile of every output channel, split over channels.
 static void dm_task(void *ctx, int ith, int nth) {
     const wino_job *j = ctx;
@@ -389,7 +397,7 @@ static void dm_task(void *ctx, int ith, int nth) {
     int o0, o1;
     gb_pool_share(s->OC, ith, nth, &o0, &o1);
     for (int o = o0; o < o1; o++) {
-        float *dst = j->out + (size_t)(o / GB_GEMM_NR) * T_all * GB_GEMM_NR + o % GB_GEMM_NR;
+        float *dst = j->out + dm_index(o, 0, T_all);
         for (int t_all = 0; t_all < T_all; t_all++, dst += GB_GEMM_NR) {
             const int t = t_all % T, h = (t / j->TW) * 2, w = (t % j->TW) * 2;
             const float *dy = j->in + (size_t)(t_all / T) * j->image + (size_t)o * s->OH * s->OW;
@@ -414,8 +422,7 @@ static void dm_task(void *ctx, int ith, int nth) {
     if (o1 == s->OC)   // lanes past the last channel in the last panel
         for (int o = s->OC; o % GB_GEMM_NR; o++)
             for (int t = 0; t < T_all; t++)
-                for (int xi = 0; xi < 16; xi++)
-                    j->out[xi * j->stride + ((size_t)(o / GB_GEMM_NR) * T_all + t) * GB_GEMM_NR + o % GB_GEMM_NR] = 0.0f;
+                for (int xi = 0; xi < 16; xi++) j->out[xi * j->stride + dm_index(o, t, T_all)] = 0.0f;
 }
 
 // dw[o][c] += G^T dU[o][c] G, split over output channels. dU[xi] is C x OC.

@@ -236,7 +236,6 @@ typedef struct gemm_job {
     atomic_int next_unit;               // dynamic schedule: the next unit to take
 } gemm_job;
 
-// Splits [0, n) into nth nearly equal ranges.
 // A block packed for a ppmm microkernel: tiles of mr rows, each holding for
 // k = 0..kc-1 the mr values A[row][k0 + k] side by side (zero past the last
 // row). One per thread (nested parallel_fors run inline on the same thread,

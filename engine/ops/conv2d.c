@@ -18,9 +18,25 @@ static gb_conv2d_shape shape_of(const gb_tensor *x, const gb_tensor *w, int stri
                                 w->shape[2], w->shape[3], stride, padding);
 }
 
+// Transformed weights for w (Winograd's U, or w packed for im2col's GEMM),
+// remade when w is another tensor or has changed; NULL (the uncached path is
+// used) when memory runs out.
 static const float *transformed_weights(gb_conv2d_transformed *t, const gb_conv2d_shape *s, const gb_tensor *w,
                                         size_t floats,
-                                        void (*transform)(const gb_conv2d_shape *, const float *, float *));
+                                        void (*transform)(const gb_conv2d_shape *, const float *, float *)) {
+    if (t->u && t->w == w && t->version == w->version) return t->u;
+    if (floats > t->floats) {
+        free(t->u);
+        t->u = malloc(floats * sizeof(float));
+        t->floats = t->u ? floats : 0;
+        if (!t->u) return NULL;
+    }
+    transform(s, w->data, t->u);
+    t->w = w;
+    t->version = w->version;
+    return t->u;
+}
+
 // Winograd's U: one size fits the forward and the dx layout.
 static const float *winograd_weights(gb_conv2d_transformed *t, const gb_conv2d_shape *s, const gb_tensor *w,
                                      void (*transform)(const gb_conv2d_shape *, const float *, float *)) {
@@ -71,25 +87,6 @@ void gb_conv2d_cache_free(gb_conv2d_cache *cache) {
     free(cache->fwd.u);
     free(cache->dx.u);
     *cache = (gb_conv2d_cache){ 0 };
-}
-
-// Transformed weights for w (Winograd's U, or w packed for im2col's GEMM),
-// remade when w is another tensor or has changed; NULL (the uncached path is
-// used) when memory runs out.
-static const float *transformed_weights(gb_conv2d_transformed *t, const gb_conv2d_shape *s, const gb_tensor *w,
-                                        size_t floats,
-                                        void (*transform)(const gb_conv2d_shape *, const float *, float *)) {
-    if (t->u && t->w == w && t->version == w->version) return t->u;
-    if (floats > t->floats) {
-        free(t->u);
-        t->u = malloc(floats * sizeof(float));
-        t->floats = t->u ? floats : 0;
-        if (!t->u) return NULL;
-    }
-    transform(s, w->data, t->u);
-    t->w = w;
-    t->version = w->version;
-    return t->u;
 }
 
 gb_status gb_conv2d(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int padding, gb_tensor **out) {
