@@ -88,15 +88,17 @@ typedef struct conv_ctx {
     gb_conv2d_shape s;
     float *x, *w, *y, *dx, *dw, *u, *wp;   // wp: w packed for the GEMM (gemm columns)
     void *scratch;
+    int tile;                              // Winograd's forward tile, as in eval mode (the faster)
 } conv_ctx;
+// Training (train mode) runs Winograd with tile 2 only (engine/ops/conv2d.c).
 static void conv_bwd_wino(void *p) {   // dw by im2col, dx by Winograd (pre-transformed)
     conv_ctx *c = p;
     gb_conv2d_backward(&c->s, c->x, c->w, c->y, NULL, c->dw, c->scratch);
-    gb_conv2d_winograd_backward_dx(&c->s, c->u, c->y, c->dx, c->scratch);
+    gb_conv2d_winograd_backward_dx(&c->s, 2, c->u, c->y, c->dx, c->scratch);
 }
 static void conv_wino(void *p) {   // weights transformed once, outside the timing
     conv_ctx *c = p;
-    gb_conv2d_winograd_forward(&c->s, c->u, c->x, c->y, c->scratch);
+    gb_conv2d_winograd_forward(&c->s, c->tile, c->u, c->x, c->y, c->scratch);
 }
 static void conv_fwd(void *p) { conv_ctx *c = p; gb_conv2d_forward(&c->s, c->x, c->w, c->y, c->scratch); }
 static void conv_gemm(void *p) {   // the GEMM alone: im2col and w already packed (c->u)
@@ -194,7 +196,7 @@ int main(int argc, char **argv) {
         free(m.a); free(m.bp); free(m.c);
     }
 
-    printf("\nconv2d, batch 1 (GF/s = 2*MACs/time; ms are best of %d; gemm1/2 = GF/s of the GEMM alone, w and im2col packed;\n wino = Winograd F(2x2,3x3) forward, weights pre-transformed; its total row = sum of the faster path per shape;\n bwd = dx+dw, the faster of im2col and (im2col dw + Winograd dx); bwdB = the same at batch %d, ms per image)\n", reps, bwd_batch);
+    printf("\nconv2d, batch 1 (GF/s = 2*MACs/time; ms are best of %d; gemm1/2 = GF/s of the GEMM alone, w and im2col packed;\n wino = Winograd forward (F(4x4,3x3) from 16x16 outputs, else F(2x2,3x3); dx: F(2x2)), weights pre-transformed; its total row = sum of the faster path per shape;\n bwd = dx+dw, the faster of im2col and (im2col dw + Winograd dx); bwdB = the same at batch %d, ms per image)\n", reps, bwd_batch);
     printf("%-30s %3s %7s |%8s %6s %8s %6s %5s |%6s %6s |%7s %7s |%8s %8s |%8s %8s\n", "shape", "x", "MMACs", "fwd1 ms", "GF/s",
            "fwd2 ms", "GF/s", "2t/1t", "gemm1", "gemm2", "wino1ms", "wino2ms", "bwd1 ms", "bwd2 ms", "bwdB1 ms", "bwdB2 ms");
     double tot[4][2] = {{0}}, tot_macs = 0;
@@ -206,9 +208,10 @@ int main(int argc, char **argv) {
         const size_t ny = (size_t)q->OC * c.s.OH * c.s.OW;
         size_t sb = gb_conv2d_forward_scratch_bytes(&c.s), bb = gb_conv2d_backward_scratch_bytes(&c.s);
         const int wino = gb_conv2d_winograd_ok(&c.s);
-        if (wino && gb_conv2d_winograd_scratch_bytes(&c.s) > sb) sb = gb_conv2d_winograd_scratch_bytes(&c.s);
-        if (wino && gb_conv2d_winograd_backward_dx_scratch_bytes(&c.s) > bb) bb = gb_conv2d_winograd_backward_dx_scratch_bytes(&c.s);
-        c.u = wino ? falloc(gb_conv2d_winograd_weights_floats(&c.s)) : NULL;
+        c.tile = wino ? gb_conv2d_winograd_tile(&c.s) : 0;
+        if (wino && gb_conv2d_winograd_scratch_bytes(&c.s, c.tile) > sb) sb = gb_conv2d_winograd_scratch_bytes(&c.s, c.tile);
+        if (wino && gb_conv2d_winograd_backward_dx_scratch_bytes(&c.s, 2) > bb) bb = gb_conv2d_winograd_backward_dx_scratch_bytes(&c.s, 2);
+        c.u = wino ? falloc(gb_conv2d_winograd_weights_floats(&c.s, 4)) : NULL;   // room for either tile
         c.x = falloc(nx); c.w = falloc(nw); c.y = falloc(ny); c.dx = falloc(nx); c.dw = falloc(nw);
         c.scratch = falloc((sb > bb ? sb : bb) / 4);
         c.wp = falloc(gb_f32_packed_a_floats(q->OC, q->C * q->k * q->k));
@@ -219,7 +222,7 @@ int main(int argc, char **argv) {
         cb.s = gb_conv2d_shape_make(bwd_batch, q->C, q->H, q->H, q->OC, q->k, q->k, q->stride, q->pad);
         if (do_bwd && bwd_batch > 1) {
             size_t bbb = gb_conv2d_backward_scratch_bytes(&cb.s);
-            if (wino && gb_conv2d_winograd_backward_dx_scratch_bytes(&cb.s) > bbb) bbb = gb_conv2d_winograd_backward_dx_scratch_bytes(&cb.s);
+            if (wino && gb_conv2d_winograd_backward_dx_scratch_bytes(&cb.s, 2) > bbb) bbb = gb_conv2d_winograd_backward_dx_scratch_bytes(&cb.s, 2);
             cb.x = falloc(nx * bwd_batch); cb.y = falloc(ny * bwd_batch); cb.dx = falloc(nx * bwd_batch);
             cb.scratch = falloc(bbb / 4);
         }
@@ -228,7 +231,7 @@ int main(int argc, char **argv) {
             timeit(conv_fwd, &c, 3, reps, &tf[nt - 1], &med);
             timeit(conv_gemm, &c, 1, reps, &tg[nt - 1], &med);
             if (wino) {
-                gb_conv2d_winograd_transform_weights(&c.s, c.w, c.u);
+                gb_conv2d_winograd_transform_weights(&c.s, c.tile, c.w, c.u);
                 timeit(conv_wino, &c, 3, reps, &tw[nt - 1], &med);
             }
             const double fastest = wino && tw[nt - 1] < tf[nt - 1] ? tw[nt - 1] : tf[nt - 1];
@@ -236,7 +239,7 @@ int main(int argc, char **argv) {
             if (do_bwd) timeit(conv_bwd, &c, 1, reps < 3 ? reps : 3, &tb[nt - 1], &med);
             if (do_bwd && wino) {
                 double twb;
-                gb_conv2d_winograd_transform_weights_dx(&c.s, c.w, c.u);
+                gb_conv2d_winograd_transform_weights_dx(&c.s, 2, c.w, c.u);
                 timeit(conv_bwd_wino, &c, 1, reps < 3 ? reps : 3, &twb, &med);
                 if (twb < tb[nt - 1]) tb[nt - 1] = twb;   // report the faster backward
             }

@@ -51,24 +51,27 @@ size_t gb_conv2d_backward_scratch_bytes(const gb_conv2d_shape *s);
 void gb_conv2d_backward(const gb_conv2d_shape *s, const float *x, const float *w,
                         const float *dy, float *dx, float *dw, void *scratch);
 
-// 3x3 stride-1 convs by Winograd F(2x2, 3x3) (conv2d_winograd.c): 2.25x
-// fewer multiplies. The weights are transformed once into u (16 planes packed
-// for the GEMM: gb_conv2d_winograd_weights_floats floats) and reused while
-// they do not change; scratch per the function below.
+// 3x3 stride-1 convs by Winograd (conv2d_winograd.c) with output tiles of
+// 2 (F(2x2, 3x3): 2.25x fewer multiplies) or 4 (F(4x4, 3x3): 4x fewer, less
+// precise; gb_conv2d_winograd_tile says which is faster for a shape). The
+// weights are transformed once into u (16 or 36 planes packed for the GEMM:
+// gb_conv2d_winograd_weights_floats floats) and reused while neither they nor
+// the tile change; scratch per the functions below.
 int gb_conv2d_winograd_ok(const gb_conv2d_shape *s);
-size_t gb_conv2d_winograd_weights_floats(const gb_conv2d_shape *s);
-void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, const float *w, float *u);
-size_t gb_conv2d_winograd_scratch_bytes(const gb_conv2d_shape *s);
-void gb_conv2d_winograd_forward(const gb_conv2d_shape *s, const float *u, const float *x, float *y,
+int gb_conv2d_winograd_tile(const gb_conv2d_shape *s);
+size_t gb_conv2d_winograd_weights_floats(const gb_conv2d_shape *s, int tile);
+void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, int tile, const float *w, float *u);
+size_t gb_conv2d_winograd_scratch_bytes(const gb_conv2d_shape *s, int tile);
+void gb_conv2d_winograd_forward(const gb_conv2d_shape *s, int tile, const float *u, const float *x, float *y,
                                 void *scratch);
 // dx += dL/dx for such a conv (pad <= 2), from its own transformed weights
 // (as many floats: w turned by 180 degrees and transposed).
-void gb_conv2d_winograd_transform_weights_dx(const gb_conv2d_shape *s, const float *w, float *u);
-size_t gb_conv2d_winograd_backward_dx_scratch_bytes(const gb_conv2d_shape *s);
-void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, const float *u_dx, const float *dy,
+void gb_conv2d_winograd_transform_weights_dx(const gb_conv2d_shape *s, int tile, const float *w, float *u);
+size_t gb_conv2d_winograd_backward_dx_scratch_bytes(const gb_conv2d_shape *s, int tile);
+void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, int tile, const float *u_dx, const float *dy,
                                     float *dx, void *scratch);
 // dw += dL/dw for such a conv (any pad), from x and dy: the tiles' sum is
-// again 16 GEMMs (2.25x fewer multiplies than im2col's).
+// again 16 GEMMs (2.25x fewer multiplies than im2col's; F(2x2) always).
 size_t gb_conv2d_winograd_backward_dw_scratch_bytes(const gb_conv2d_shape *s);
 void gb_conv2d_winograd_backward_dw(const gb_conv2d_shape *s, const float *x, const float *dy, float *dw,
                                     void *scratch);

@@ -1,4 +1,4 @@
-// conv2d_winograd.c: 3x3 stride-1 convolution by Winograd F(2x2, 3x3).
+// conv2d_winograd.c: 3x3 stride-1 convolution by Winograd F(2x2, 3x3) or F(4x4, 3x3).
 //
 // A 2x2 block of outputs needs a 4x4 patch d of each input channel. With
 //   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
@@ -15,6 +15,23 @@
 // NOTE: results differ from im2col's by rounding (the transforms add and
 // halve); the error stays at float precision for F(2x2, 3x3) (tests check
 // 1e-5-level agreement with direct convolution in double).
+//
+// The caller picks the tile. 4 means F(4x4, 3x3): a 4x4 block of outputs
+// from a 6x6 patch, with
+//   B^T = [4  0 -5  0  1  0;       G = [ 1/4     0     0;
+//          0 -4 -4  1  1  0;             -1/6  -1/6  -1/6;
+//          0  4 -4 -1  1  0;             -1/6   1/6  -1/6;
+//          0 -2 -1  2  1  0;             1/24  1/12   1/6;
+//          0  2 -1 -2  1  0;             1/24 -1/12   1/6;
+//          0  4  0 -5  0  1]                0     0     1]
+//   A^T = [1 1  1 1  1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+// (Lavin & Gray 2015): 36 multiplies per channel for 16 outputs, 4x fewer
+// than direct and 1.78x fewer than F(2x2), in 36 GEMMs; V and M shrink from
+// 4 to 2.25 floats per output. It pays on outputs of 16 x 16 and more
+// (gb_conv2d_winograd_tile; ResNet's layer1 and layer2); on smaller ones
+// the 4x4 tiles are mostly padding and U (36 planes) is 2.25x larger to
+// stream. Its larger constants (A^T's 8) cost precision: errors against
+// double are ~30x F(2x2)'s (tests/kernels prints them with GB_SHOW_ERR=1).
 #include "conv2d.h"
 
 #include "gemm.h"
@@ -35,13 +52,26 @@ int gb_conv2d_winograd_ok(const gb_conv2d_shape *s) {
     return s->KH == 3 && s->KW == 3 && s->stride == 1;
 }
 
+// The faster output tile: 4 (F(4x4, 3x3)) for outputs at least 16 x 16, else 2.
+int gb_conv2d_winograd_tile(const gb_conv2d_shape *s) {
+    return s->OH >= 16 && s->OW >= 16 ? 4 : 2;
+}
+
+static int checked_tile(int tile) {
+    GB_ASSERT(tile == 2 || tile == 4, "winograd tile %d: 2 or 4", tile);
+    return tile;
+}
+
+// Members of the Winograd domain: (m + 2)^2 = 16 or 36.
+static int members(int m) { return (m + 2) * (m + 2); }
+
 // U is kept packed for the ppmm microkernels (gemm.h): 16 packed planes of
 // OC x C (forward) or C x OC (dx).
 static size_t u_plane(int rows, int cols) { return gb_f32_packed_a_floats(rows, cols); }
 
-size_t gb_conv2d_winograd_weights_floats(const gb_conv2d_shape *s) {
+size_t gb_conv2d_winograd_weights_floats(const gb_conv2d_shape *s, int tile) {
     const size_t fwd = u_plane(s->OC, s->C), dx = u_plane(s->C, s->OC);
-    return 16 * (fwd > dx ? fwd : dx);
+    return members(checked_tile(tile)) * (fwd > dx ? fwd : dx);
 }
 
 typedef struct wino_job {
@@ -55,7 +85,62 @@ typedef struct wino_job {
     int images;            // input/output: images side by side in the tile dimension
     size_t image;          // floats between two images of `in` (input) or `out` (output)
     int a_layout;          // input: V as packed ppmm A tiles (C x tiles: dw) instead of B panels
+    int m;                 // output tile: 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3))
 } wino_job;
+
+// The 1-D transforms of F(4x4, 3x3), used on columns and then on rows; as
+// macros, so the scalar and the vector paths evaluate the same expressions
+// (same bits). In: 6 values. B^T d:
+#define WINO4_BT(d, o) do {                                                   \
+        o[0] = 4.0f * d[0] - 5.0f * d[2] + d[4];                              \
+        o[1] = (d[3] + d[4]) - 4.0f * (d[1] + d[2]);                          \
+        o[2] = (d[4] - d[3]) + 4.0f * (d[1] - d[2]);                          \
+        o[3] = (d[4] - d[2]) + 2.0f * (d[3] - d[1]);                          \
+        o[4] = (d[4] - d[2]) - 2.0f * (d[3] - d[1]);                          \
+        o[5] = 4.0f * d[1] - 5.0f * d[3] + d[5];                              \
+    } while (0)
+// A^T m: 6 values in, 4 out.
+#define WINO4_AT(m, o) do {                                                   \
+        const __typeof__(m[0]) p12 = m[1] + m[2], n12 = m[1] - m[2];          \
+        const __typeof__(m[0]) p34 = m[3] + m[4], n34 = m[3] - m[4];          \
+        o[0] = m[0] + p12 + p34;                                              \
+        o[1] = n12 + 2.0f * n34;                                              \
+        o[2] = p12 + 4.0f * p34;                                              \
+        o[3] = n12 + 8.0f * n34 + m[5];                                       \
+    } while (0)
+
+// u = G g G^T for one 3x3 kernel g: 4x4 (m = 2) or 6x6 (m = 4), row-major.
+static void kernel_transform(int m, const float g[9], float *u) {
+    if (m == 2) {
+        float a[4][3];
+        for (int col = 0; col < 3; col++) {      // a = G g
+            a[0][col] = g[col];
+            a[1][col] = 0.5f * (g[col] + g[3 + col] + g[6 + col]);
+            a[2][col] = 0.5f * (g[col] - g[3 + col] + g[6 + col]);
+            a[3][col] = g[6 + col];
+        }
+        for (int r = 0; r < 4; r++) {            // u = a G^T
+            u[r * 4 + 0] = a[r][0];
+            u[r * 4 + 1] = 0.5f * (a[r][0] + a[r][1] + a[r][2]);
+            u[r * 4 + 2] = 0.5f * (a[r][0] - a[r][1] + a[r][2]);
+            u[r * 4 + 3] = a[r][2];
+        }
+        return;
+    }
+    // G's rows applied to a column (v0, v1, v2) of 3.
+#define WINO4_G(v0, v1, v2, o, step) do {                                     \
+        o[0 * step] = 0.25f * v0;                                             \
+        o[1 * step] = -(v0 + v1 + v2) / 6.0f;                                 \
+        o[2 * step] = -(v0 - v1 + v2) / 6.0f;                                 \
+        o[3 * step] = v0 / 24.0f + v1 / 12.0f + v2 / 6.0f;                    \
+        o[4 * step] = v0 / 24.0f - v1 / 12.0f + v2 / 6.0f;                    \
+        o[5 * step] = v2;                                                     \
+    } while (0)
+    float a[6][3];
+    for (int col = 0; col < 3; col++) WINO4_G(g[col], g[3 + col], g[6 + col], (&a[0][col]), 3);   // a = G g
+    for (int r = 0; r < 6; r++) WINO4_G(a[r][0], a[r][1], a[r][2], (u + r * 6), 1);             // u = a G^T
+#undef WINO4_G
+}
 
 // U[xi][oc][c] = (G g G^T)[xi], written straight into packed
 // ppmm tiles: element (o, c) of a plane at ((o/5)·cols + c)·5 + o%5, rows
@@ -64,7 +149,7 @@ typedef struct wino_job {
 static void weights_task(void *ctx, int ith, int nth) {
     const wino_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
-    const int rows = j->flip ? s->C : s->OC, cols = j->flip ? s->OC : s->C;
+    const int rows = j->flip ? s->C : s->OC, cols = j->flip ? s->OC : s->C, nm = members(j->m);
     const size_t plane = u_plane(rows, cols);
     // Split over 5-row tiles; inside one, the rows of each c are neighbours
     // in U, so they are written together.
@@ -75,36 +160,25 @@ static void weights_task(void *ctx, int ith, int nth) {
             float *dst = j->out + ((size_t)t * cols + c) * GB_PPMM_MR;
             for (int o = t * GB_PPMM_MR; o < (t + 1) * GB_PPMM_MR; o++, dst++) {
                 if (o >= rows) {   // the last tile's padding rows
-                    for (int xi = 0; xi < 16; xi++) dst[xi * plane] = 0.0f;
+                    for (int xi = 0; xi < nm; xi++) dst[xi * plane] = 0.0f;
                     continue;
                 }
-                float g[9], a[4][3], u[4][4];
+                float g[9], u[36];
                 if (j->flip) {   // g[kh][kw] = w[c][o][2-kh][2-kw]
                     const float *src = j->in + ((size_t)c * s->C + o) * 9;
                     for (int i = 0; i < 9; i++) g[i] = src[8 - i];
                 } else {
                     memcpy(g, j->in + ((size_t)o * s->C + c) * 9, sizeof g);
                 }
-                for (int col = 0; col < 3; col++) {      // a = G g
-                    a[0][col] = g[col];
-                    a[1][col] = 0.5f * (g[col] + g[3 + col] + g[6 + col]);
-                    a[2][col] = 0.5f * (g[col] - g[3 + col] + g[6 + col]);
-                    a[3][col] = g[6 + col];
-                }
-                for (int r = 0; r < 4; r++) {            // u = a G^T
-                    u[r][0] = a[r][0];
-                    u[r][1] = 0.5f * (a[r][0] + a[r][1] + a[r][2]);
-                    u[r][2] = 0.5f * (a[r][0] - a[r][1] + a[r][2]);
-                    u[r][3] = a[r][2];
-                }
-                for (int xi = 0; xi < 16; xi++) dst[xi * plane] = u[xi / 4][xi % 4];
+                kernel_transform(j->m, g, u);
+                for (int xi = 0; xi < nm; xi++) dst[xi * plane] = u[xi];
             }
         }
 }
 
-void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, const float *w, float *u) {
+void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, int tile, const float *w, float *u) {
     GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
-    wino_job j = { s, w, u, 0, 0, 0, 0, 0, 0, 0, 0 };
+    wino_job j = { .s = s, .in = w, .out = u, .m = checked_tile(tile) };
     gb_parallel_for(weights_task, &j);
 }
 
@@ -175,6 +249,62 @@ static inline void input_group_simd(const wino_job *j, const float *patch, size_
     }
 }
 
+// F(4x4, 3x3): the tile's 6x6 patch d starts at (4 th - pad, 4 tw - pad).
+// V = B^T d B: the 1-D transform down each column, then along each row.
+static inline void input_tile4_scalar(const wino_job *j, const float *x, int t, float *dst) {
+    const gb_conv2d_shape *s = j->s;
+    const int h0 = (t / j->TW) * 4 - s->pad, w0 = (t % j->TW) * 4 - s->pad;
+    float d[6][6], b[6][6];
+    for (int r = 0; r < 6; r++)
+        for (int q = 0; q < 6; q++) {
+            const int h = h0 + r, w = w0 + q;
+            d[r][q] = (h >= 0 && h < s->H && w >= 0 && w < s->W) ? x[(size_t)h * s->W + w] : 0.0f;
+        }
+    for (int q = 0; q < 6; q++) {                // b = B^T d
+        const float col[6] = { d[0][q], d[1][q], d[2][q], d[3][q], d[4][q], d[5][q] };
+        float o[6];
+        WINO4_BT(col, o);
+        for (int r = 0; r < 6; r++) b[r][q] = o[r];
+    }
+    for (int r = 0; r < 6; r++) {                // v = b B, scattered to the 36 V[xi]
+        float v[6];
+        WINO4_BT(b[r], v);
+        for (int k = 0; k < 6; k++) dst[(r * 6 + k) * j->stride] = v[k];
+    }
+}
+
+// 4 tiles of one tile row at once, lane i = tile i. patch: the group's 6
+// input rows of 20 floats, `ld` apart; tile i's column q is float 4i + q,
+// so a 4x4 transpose of the first 16 floats gives columns 0-3 and a shift
+// in of floats 16 and 17 gives columns 4 and 5.
+static inline void input_group4_simd(const wino_job *j, const float *patch, size_t ld, float *dst, size_t lane) {
+    gb_v4f d[6][6], b[6][6];
+    for (int r = 0; r < 6; r++) {
+        const float *row = patch + r * ld;
+        const gb_v4f v0 = gb_v4f_load(row), v1 = gb_v4f_load(row + 4), v2 = gb_v4f_load(row + 8);
+        const gb_v4f v3 = gb_v4f_load(row + 12), v4 = gb_v4f_load(row + 16);
+        const gb_v4f t0 = __builtin_shufflevector(v0, v1, 0, 4, 1, 5), t1 = __builtin_shufflevector(v2, v3, 0, 4, 1, 5);
+        const gb_v4f t2 = __builtin_shufflevector(v0, v1, 2, 6, 3, 7), t3 = __builtin_shufflevector(v2, v3, 2, 6, 3, 7);
+        d[r][0] = __builtin_shufflevector(t0, t1, 0, 1, 4, 5);
+        d[r][1] = __builtin_shufflevector(t0, t1, 2, 3, 6, 7);
+        d[r][2] = __builtin_shufflevector(t2, t3, 0, 1, 4, 5);
+        d[r][3] = __builtin_shufflevector(t2, t3, 2, 3, 6, 7);
+        d[r][4] = __builtin_shufflevector(d[r][0], v4, 1, 2, 3, 4);
+        d[r][5] = __builtin_shufflevector(d[r][1], v4, 1, 2, 3, 5);
+    }
+    for (int q = 0; q < 6; q++) {
+        const gb_v4f col[6] = { d[0][q], d[1][q], d[2][q], d[3][q], d[4][q], d[5][q] };
+        gb_v4f o[6];
+        WINO4_BT(col, o);
+        for (int r = 0; r < 6; r++) b[r][q] = o[r];
+    }
+    for (int r = 0; r < 6; r++) {
+        gb_v4f v[6];
+        WINO4_BT(b[r], v);
+        for (int k = 0; k < 6; k++) store_tiles(dst + (r * 6 + k) * j->stride, lane, v[k]);
+    }
+}
+
 // Where V[xi = 0] of channel c, tile t (of T_all) goes: B panels
 // [tiles / 8][C][8], or for dw A tiles [C / 5][tiles][5].
 static inline size_t v_index(const wino_job *j, int c, int t, int T_all) {
@@ -192,6 +322,8 @@ static void input_task(void *ctx, int ith, int nth) {
     const wino_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
     const int T = j->TH * j->TW, T_all = T * j->images;   // tile t of the batch: image t / T
+    const int m = j->m, alpha = m + 2, nm = members(m);
+    const int span = 4 * m + 4;   // floats of input under a group of 4 tiles (12 or 20, loaded as vectors)
     const size_t lane = j->a_layout ? GB_PPMM_MR : 1;
     int b0, b1;
     gb_pool_share((T_all + INPUT_BLOCK_TILES - 1) / INPUT_BLOCK_TILES, ith, nth, &b0, &b1);
@@ -204,38 +336,45 @@ static void input_task(void *ctx, int ith, int nth) {
                 const int t = t_all % T;
                 const float *x = j->in + (size_t)(t_all / T) * j->image + (size_t)c * s->H * s->W;
                 const int th = t / j->TW, tw = t % j->TW;
-                const int h0 = th * 2 - s->pad, w0 = tw * 2 - s->pad;
+                const int h0 = th * m - s->pad, w0 = tw * m - s->pad;
                 if (t + 4 <= T && tw + 4 <= j->TW) {
-                    if (h0 >= 0 && h0 + 4 <= s->H && w0 >= 0 && w0 + 12 <= s->W) {
-                        input_group_simd(j, x + (size_t)h0 * s->W + w0, (size_t)s->W, dst, lane);
-                    } else {   // at the border: copy the patch with its zero padding first
-                        float patch[4][12];
-                        for (int r = 0; r < 4; r++)
-                            for (int q = 0; q < 12; q++) {
+                    float patch[6 * 20];
+                    const float *src = x + (size_t)h0 * s->W + w0;
+                    size_t ld = (size_t)s->W;
+                    if (!(h0 >= 0 && h0 + alpha <= s->H && w0 >= 0 && w0 + span <= s->W)) {
+                        // at the border: copy the patch with its zero padding first
+                        for (int r = 0; r < alpha; r++)
+                            for (int q = 0; q < span; q++) {
                                 const int h = h0 + r, w = w0 + q;
-                                patch[r][q] = (h >= 0 && h < s->H && w >= 0 && w < s->W) ? x[(size_t)h * s->W + w] : 0.0f;
+                                patch[r * span + q] = (h >= 0 && h < s->H && w >= 0 && w < s->W) ? x[(size_t)h * s->W + w] : 0.0f;
                             }
-                        input_group_simd(j, &patch[0][0], 12, dst, lane);
+                        src = patch;
+                        ld = (size_t)span;
                     }
+                    if (m == 2) input_group_simd(j, src, ld, dst, lane);
+                    else input_group4_simd(j, src, ld, dst, lane);
                 } else {
                     for (int i = 0; i < 4; i++) {
                         const int ti = t_all + i;
-                        if (ti < T_all)
-                            input_tile_scalar(j, j->in + (size_t)(ti / T) * j->image + (size_t)c * s->H * s->W, ti % T, dst + i * lane);
-                        else if (!j->a_layout)   // unused lanes of the last panel (A tiles end at T_all)
-                            for (int xi = 0; xi < 16; xi++) dst[i + xi * j->stride] = 0.0f;
+                        if (ti < T_all) {
+                            const float *xi_img = j->in + (size_t)(ti / T) * j->image + (size_t)c * s->H * s->W;
+                            if (m == 2) input_tile_scalar(j, xi_img, ti % T, dst + i * lane);
+                            else input_tile4_scalar(j, xi_img, ti % T, dst + i * lane);
+                        } else if (!j->a_layout) {   // unused lanes of the last panel (A tiles end at T_all)
+                            for (int xi = 0; xi < nm; xi++) dst[i + xi * j->stride] = 0.0f;
+                        }
                     }
                 }
             }
             // lanes past the last group in the last panel: never stored, zero anyway
             if (!j->a_layout && t_end == T_all)
                 for (int t = (T_all + 3) / 4 * 4; t % GB_GEMM_NR; t++)
-                    for (int xi = 0; xi < 16; xi++) j->out[xi * j->stride + v_index(j, c, t, T_all)] = 0.0f;
+                    for (int xi = 0; xi < nm; xi++) j->out[xi * j->stride + v_index(j, c, t, T_all)] = 0.0f;
         }
         if (j->a_layout)   // the rows that pad the last A tile to 5, for this block's tiles
             for (int c = s->C; c % GB_PPMM_MR; c++)
                 for (int t = t_blk; t < t_end; t++)
-                    for (int xi = 0; xi < 16; xi++) j->out[xi * j->stride + v_index(j, c, t, T_all)] = 0.0f;
+                    for (int xi = 0; xi < nm; xi++) j->out[xi * j->stride + v_index(j, c, t, T_all)] = 0.0f;
     }
 }
 
@@ -281,6 +420,53 @@ static inline void output_group_simd(const wino_job *j, const float *m0, size_t 
     }
 }
 
+// F(4x4, 3x3): y block (4x4) = A^T m A, the 1-D transform down each of the
+// 6 columns, then along each of the 4 rows.
+static inline void output_tile4_scalar(const wino_job *j, const float *m0, size_t plane, int t_all, int t, float *y) {
+    const gb_conv2d_shape *s = j->s;
+    float a[4][6];
+    for (int q = 0; q < 6; q++) {                // a = A^T m
+        float col[6], o[4];
+        for (int r = 0; r < 6; r++) col[r] = m0[(r * 6 + q) * plane + t_all];
+        WINO4_AT(col, o);
+        for (int r = 0; r < 4; r++) a[r][q] = o[r];
+    }
+    const int h = (t / j->TW) * 4, w = (t % j->TW) * 4;
+    for (int r = 0; r < 4 && h + r < s->OH; r++) {   // y = a A
+        float o[4];
+        WINO4_AT(a[r], o);
+        float *row = y + (size_t)(h + r) * s->OW + w;
+        for (int k = 0; k < 4 && w + k < s->OW; k++) row[k] = j->accumulate ? row[k] + o[k] : o[k];
+    }
+}
+
+// 4 tiles of one tile row, lane i = tile i; a 4x4 transpose turns the lanes
+// back into the 16 consecutive outputs of each row.
+static inline void output_group4_simd(const wino_job *j, const float *m0, size_t plane, int t_all, int t, float *y) {
+    const gb_conv2d_shape *s = j->s;
+    gb_v4f a[4][6];
+    for (int q = 0; q < 6; q++) {
+        gb_v4f col[6], o[4];
+        for (int r = 0; r < 6; r++) col[r] = gb_v4f_load(m0 + (r * 6 + q) * plane + t_all);
+        WINO4_AT(col, o);
+        for (int r = 0; r < 4; r++) a[r][q] = o[r];
+    }
+    const int h = (t / j->TW) * 4, w = (t % j->TW) * 4;
+    for (int r = 0; r < 4; r++) {
+        gb_v4f o[4];   // o[k]: column 4i + k of tile i
+        WINO4_AT(a[r], o);
+        const gb_v4f t0 = __builtin_shufflevector(o[0], o[1], 0, 4, 1, 5), t1 = __builtin_shufflevector(o[2], o[3], 0, 4, 1, 5);
+        const gb_v4f t2 = __builtin_shufflevector(o[0], o[1], 2, 6, 3, 7), t3 = __builtin_shufflevector(o[2], o[3], 2, 6, 3, 7);
+        gb_v4f out[4] = { __builtin_shufflevector(t0, t1, 0, 1, 4, 5), __builtin_shufflevector(t0, t1, 2, 3, 6, 7),
+                          __builtin_shufflevector(t2, t3, 0, 1, 4, 5), __builtin_shufflevector(t2, t3, 2, 3, 6, 7) };
+        float *row = y + (size_t)(h + r) * s->OW + w;
+        for (int i = 0; i < 4; i++) {
+            if (j->accumulate) out[i] = gb_v4f_load(row + 4 * i) + out[i];
+            gb_v4f_store(row + 4 * i, out[i]);
+        }
+    }
+}
+
 static void output_task(void *ctx, int ith, int nth) {
     const wino_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
@@ -288,18 +474,21 @@ static void output_task(void *ctx, int ith, int nth) {
     const size_t plane = j->stride;
     int o0, o1;
     gb_pool_share(s->OC, ith, nth, &o0, &o1);
+    const int m = j->m;
     for (int oc = o0; oc < o1; oc++) {
         const float *m0 = j->in + (size_t)oc * T_all;
         for (int t_all = 0; t_all < T_all; t_all += 4) {
             const int t = t_all % T, th = t / j->TW, tw = t % j->TW;
             float *y = j->out + (size_t)(t_all / T) * j->image + (size_t)oc * s->OH * s->OW;
-            if (t + 4 <= T && tw + 4 <= j->TW && 2 * th + 2 <= s->OH && 2 * tw + 8 <= s->OW) {
-                output_group_simd(j, m0, plane, t_all, t, y);
+            if (t + 4 <= T && tw + 4 <= j->TW && m * th + m <= s->OH && m * tw + 4 * m <= s->OW) {
+                if (m == 2) output_group_simd(j, m0, plane, t_all, t, y);
+                else output_group4_simd(j, m0, plane, t_all, t, y);
             } else {
                 for (int i = 0; i < 4 && t_all + i < T_all; i++) {
                     const int ti = t_all + i;
-                    output_tile_scalar(j, m0, plane, ti, ti % T,
-                                       j->out + (size_t)(ti / T) * j->image + (size_t)oc * s->OH * s->OW);
+                    float *yi = j->out + (size_t)(ti / T) * j->image + (size_t)oc * s->OH * s->OW;
+                    if (m == 2) output_tile_scalar(j, m0, plane, ti, ti % T, yi);
+                    else output_tile4_scalar(j, m0, plane, ti, ti % T, yi);
                 }
             }
         }
@@ -310,39 +499,45 @@ static void output_task(void *ctx, int ith, int nth) {
 // through in groups whose tiles, side by side, number about this many. Each
 // output still sums over the same C in the same order: same bits as one by one.
 #define WINO_GROUP_TILES 512
-static int images_per_group(const gb_conv2d_shape *s) {
-    const int T = ((s->OH + 1) / 2) * ((s->OW + 1) / 2);
+static int tiles_per_image(const gb_conv2d_shape *s, int m) {
+    return ((s->OH + m - 1) / m) * ((s->OW + m - 1) / m);
+}
+static int images_per_group(const gb_conv2d_shape *s, int m) {
+    const int T = tiles_per_image(s, m);
     const int g = (WINO_GROUP_TILES + T - 1) / T;
     return g < s->N ? g : s->N;
 }
 
-// Scratch: V (16 packed C x G*T) | M (16 x OC x G*T), G images per group.
-size_t gb_conv2d_winograd_scratch_bytes(const gb_conv2d_shape *s) {
-    const int T = ((s->OH + 1) / 2) * ((s->OW + 1) / 2) * images_per_group(s);
-    return sizeof(float) * 16 * (member_stride(gb_f32_packed_b_floats(s->C, T)) + member_stride((size_t)s->OC * T));
+// Scratch: V (nm packed C x G*T) | M (nm x OC x G*T), G images per group.
+size_t gb_conv2d_winograd_scratch_bytes(const gb_conv2d_shape *s, int tile) {
+    const int m = checked_tile(tile), T = tiles_per_image(s, m) * images_per_group(s, m);
+    return sizeof(float) * members(m) * (member_stride(gb_f32_packed_b_floats(s->C, T)) + member_stride((size_t)s->OC * T));
 }
 
-static void winograd_run(const gb_conv2d_shape *s, const float *u, const float *x, float *y,
+static void winograd_run(const gb_conv2d_shape *s, int tile, const float *u, const float *x, float *y,
                          void *scratch, int accumulate) {
     GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
-    const int TH = (s->OH + 1) / 2, TW = (s->OW + 1) / 2, G = images_per_group(s);
+    const int m = checked_tile(tile), nm = members(m);
+    const int TH = (s->OH + m - 1) / m, TW = (s->OW + m - 1) / m, G = images_per_group(s, m);
     const size_t T_max = (size_t)TH * TW * G;
     const size_t sv = member_stride(gb_f32_packed_b_floats(s->C, (int)T_max)), sm = member_stride((size_t)s->OC * T_max);
     const size_t x_image = (size_t)s->C * s->H * s->W, y_image = (size_t)s->OC * s->OH * s->OW;
-    float *v = scratch, *m = v + 16 * sv;
+    float *v = scratch, *mm = v + nm * sv;
     for (int n = 0; n < s->N; n += G) {
         const int images = s->N - n < G ? s->N - n : G, T = TH * TW * images;
-        wino_job in = { s, x + (size_t)n * x_image, v, TH, TW, sv, 0, 0, images, x_image, 0 };
+        wino_job in = { .s = s, .in = x + (size_t)n * x_image, .out = v, .TH = TH, .TW = TW, .stride = sv,
+                        .images = images, .image = x_image, .m = m };
         gb_parallel_for(input_task, &in);
-        gb_f32_gemm_ppacked_batched(16, s->OC, T, s->C, u, u_plane(s->OC, s->C), v, sv, m, T, sm, 0);
-        wino_job out = { s, m, y + (size_t)n * y_image, TH, TW, sm, 0, accumulate, images, y_image, 0 };
+        gb_f32_gemm_ppacked_batched(nm, s->OC, T, s->C, u, u_plane(s->OC, s->C), v, sv, mm, T, sm, 0);
+        wino_job out = { .s = s, .in = mm, .out = y + (size_t)n * y_image, .TH = TH, .TW = TW, .stride = sm,
+                         .accumulate = accumulate, .images = images, .image = y_image, .m = m };
         gb_parallel_for(output_task, &out);
     }
 }
 
-void gb_conv2d_winograd_forward(const gb_conv2d_shape *s, const float *u, const float *x, float *y,
+void gb_conv2d_winograd_forward(const gb_conv2d_shape *s, int tile, const float *u, const float *x, float *y,
                                 void *scratch) {
-    winograd_run(s, u, x, y, scratch, 0);
+    winograd_run(s, tile, u, x, y, scratch, 0);
 }
 
 // --- backward for the input --------------------------------------------------
@@ -354,21 +549,21 @@ static gb_conv2d_shape dx_shape(const gb_conv2d_shape *s) {
     return gb_conv2d_shape_make(s->N, s->OC, s->OH, s->OW, s->C, 3, 3, 1, 2 - s->pad);
 }
 
-void gb_conv2d_winograd_transform_weights_dx(const gb_conv2d_shape *s, const float *w, float *u) {
+void gb_conv2d_winograd_transform_weights_dx(const gb_conv2d_shape *s, int tile, const float *w, float *u) {
     (void)dx_shape(s);
-    wino_job j = { s, w, u, 0, 0, 0, 1, 0, 0, 0, 0 };
+    wino_job j = { .s = s, .in = w, .out = u, .flip = 1, .m = checked_tile(tile) };
     gb_parallel_for(weights_task, &j);
 }
 
-size_t gb_conv2d_winograd_backward_dx_scratch_bytes(const gb_conv2d_shape *s) {
+size_t gb_conv2d_winograd_backward_dx_scratch_bytes(const gb_conv2d_shape *s, int tile) {
     const gb_conv2d_shape t = dx_shape(s);
-    return gb_conv2d_winograd_scratch_bytes(&t);
+    return gb_conv2d_winograd_scratch_bytes(&t, tile);
 }
 
-void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, const float *u_dx, const float *dy,
+void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, int tile, const float *u_dx, const float *dy,
                                     float *dx, void *scratch) {
     const gb_conv2d_shape t = dx_shape(s);
-    winograd_run(&t, u_dx, dy, dx, scratch, 1);
+    winograd_run(&t, tile, u_dx, dy, dx, scratch, 1);
 }
 
 // --- backward for the weights ------------------------------------------------
@@ -451,7 +646,7 @@ static void dw_task(void *ctx, int ith, int nth) {
 
 // Scratch: V (16 packed A planes, C x G*T) | dM (16 packed B planes, G*T x OC) | dU (16 x C x OC).
 static void dw_strides(const gb_conv2d_shape *s, size_t *sv, size_t *sd, size_t *su) {
-    const int T = ((s->OH + 1) / 2) * ((s->OW + 1) / 2) * images_per_group(s);
+    const int T = tiles_per_image(s, 2) * images_per_group(s, 2);
     *sv = member_stride(gb_f32_packed_a_floats(s->C, T));
     *sd = member_stride(gb_f32_packed_b_floats(T, s->OC));
     *su = member_stride((size_t)s->C * s->OC);
@@ -466,19 +661,21 @@ size_t gb_conv2d_winograd_backward_dw_scratch_bytes(const gb_conv2d_shape *s) {
 void gb_conv2d_winograd_backward_dw(const gb_conv2d_shape *s, const float *x, const float *dy, float *dw,
                                     void *scratch) {
     GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
-    const int TH = (s->OH + 1) / 2, TW = (s->OW + 1) / 2, G = images_per_group(s);
+    const int TH = (s->OH + 1) / 2, TW = (s->OW + 1) / 2, G = images_per_group(s, 2);
     size_t sv, sd, su;
     dw_strides(s, &sv, &sd, &su);
     const size_t x_image = (size_t)s->C * s->H * s->W, y_image = (size_t)s->OC * s->OH * s->OW;
     float *v = scratch, *dm = v + 16 * sv, *du = dm + 16 * sd;
     for (int n = 0; n < s->N; n += G) {   // dU sums the groups in order: the same for any thread count
         const int images = s->N - n < G ? s->N - n : G, T = TH * TW * images;
-        wino_job in = { s, x + (size_t)n * x_image, v, TH, TW, sv, 0, 0, images, x_image, 1 };
+        wino_job in = { .s = s, .in = x + (size_t)n * x_image, .out = v, .TH = TH, .TW = TW, .stride = sv,
+                        .images = images, .image = x_image, .a_layout = 1, .m = 2 };
         gb_parallel_for(input_task, &in);
-        wino_job m = { s, dy + (size_t)n * y_image, dm, TH, TW, sd, 0, 0, images, y_image, 0 };
+        wino_job m = { .s = s, .in = dy + (size_t)n * y_image, .out = dm, .TH = TH, .TW = TW, .stride = sd,
+                       .images = images, .image = y_image, .m = 2 };
         gb_parallel_for(dm_task, &m);
         gb_f32_gemm_ppacked_batched(16, s->C, s->OC, T, v, sv, dm, sd, du, s->OC, su, n > 0);
     }
-    wino_job out = { s, du, dw, TH, TW, su, 0, 1, 0, 0, 0 };
+    wino_job out = { .s = s, .in = du, .out = dw, .TH = TH, .TW = TW, .stride = su, .accumulate = 1, .m = 2 };
     gb_parallel_for(dw_task, &out);
 }

@@ -45,12 +45,13 @@ typedef struct gb_kernel_table {
                            void *scratch);
     void (*conv2d_backward)(const gb_conv2d_shape *s, const float *x, const float *w,
                             const float *dy, float *dx, float *dw, void *scratch);
-    // 3x3 stride-1 convs: Winograd F(2x2,3x3) with pre-transformed weights (conv2d.h)
-    void (*conv2d_winograd_transform_weights)(const gb_conv2d_shape *s, const float *w, float *u);
-    void (*conv2d_winograd_forward)(const gb_conv2d_shape *s, const float *u, const float *x,
+    // 3x3 stride-1 convs: Winograd F(2x2,3x3) or F(4x4,3x3) (tile 2 or 4) with
+    // pre-transformed weights (conv2d.h)
+    void (*conv2d_winograd_transform_weights)(const gb_conv2d_shape *s, int tile, const float *w, float *u);
+    void (*conv2d_winograd_forward)(const gb_conv2d_shape *s, int tile, const float *u, const float *x,
                                     float *y, void *scratch);
-    void (*conv2d_winograd_transform_weights_dx)(const gb_conv2d_shape *s, const float *w, float *u);
-    void (*conv2d_winograd_backward_dx)(const gb_conv2d_shape *s, const float *u_dx,
+    void (*conv2d_winograd_transform_weights_dx)(const gb_conv2d_shape *s, int tile, const float *w, float *u);
+    void (*conv2d_winograd_backward_dx)(const gb_conv2d_shape *s, int tile, const float *u_dx,
                                         const float *dy, float *dx, void *scratch);
     void (*maxpool2d_forward)(const gb_pool2d_shape *s, const float *x, float *y, int32_t *argmax);
     void (*maxpool2d_backward)(const gb_pool2d_shape *s, const int32_t *argmax, const float *dy,

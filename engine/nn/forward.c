@@ -13,6 +13,7 @@ static gb_status run_leaf(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y
     switch (m->kind) {
     case GB_MOD_CONV2D:
         GB_ASSERT(!m->has_bias, "ResNet's convolutions have no bias");
+        m->winograd.small_tiles = m->training;   // F(2×2) in train mode (engine/ops/conv2d.c says why)
         return gb_conv2d_cached(g, x, m->params[0], m->stride, m->padding, &m->winograd, y);
     case GB_MOD_BATCHNORM2D:
         return gb_batchnorm2d(g, x, &m->bn, m->training, y);

@@ -4,7 +4,8 @@
 //             window covers it), dw[o,c,kh,kw] = Σ_{n,i,j} dy[n,o,i,j] · x[...]
 // Both are GEMMs over im2col(x) in engine/kernels/conv2d.c, which states the
 // layout; with a cache, 3×3 stride-1 layers use Winograd's algorithm
-// (engine/kernels/conv2d_winograd.c) for y and dx instead. Only the gradients that are
+// (engine/kernels/conv2d_winograd.c: F(2×2, 3×3), or F(4×4, 3×3) on large
+// images) for y and dx instead. Only the gradients that are
 // needed are computed: a frozen weight (requires_grad=False) costs no dw, an
 // input image no dx.
 #include "gb_nn_ops.h"
@@ -18,29 +19,48 @@ static gb_conv2d_shape shape_of(const gb_tensor *x, const gb_tensor *w, int stri
                                 w->shape[2], w->shape[3], stride, padding);
 }
 
-// Transformed weights for w (Winograd's U, or w packed for im2col's GEMM),
-// remade when w is another tensor or has changed; NULL (the uncached path is
-// used) when memory runs out.
+// Transformed weights for w (Winograd's U for a tile = layout, or w packed
+// for im2col's GEMM, layout 0), remade when w is another tensor or has
+// changed, or the layout has; NULL (the uncached path is used) when memory
+// runs out.
+typedef void (*weights_transform)(const gb_conv2d_shape *s, int layout, const float *w, float *u);
 static const float *transformed_weights(gb_conv2d_transformed *t, const gb_conv2d_shape *s, const gb_tensor *w,
-                                        size_t floats,
-                                        void (*transform)(const gb_conv2d_shape *, const float *, float *)) {
-    if (t->u && t->w == w && t->version == w->version) return t->u;
+                                        size_t floats, int layout, weights_transform transform) {
+    if (t->u && t->w == w && t->version == w->version && t->layout == layout) return t->u;
     if (floats > t->floats) {
         free(t->u);
         t->u = malloc(floats * sizeof(float));
         t->floats = t->u ? floats : 0;
         if (!t->u) return NULL;
     }
-    transform(s, w->data, t->u);
+    transform(s, layout, w->data, t->u);
     t->w = w;
     t->version = w->version;
+    t->layout = layout;
     return t->u;
 }
 
+// Winograd's output tile: 4 (F(4×4, 3×3)) where it is faster, except with
+// cache->small_tiles. Modules set that in train mode, because train-mode
+// BatchNorm divides by the batch's standard deviation: in a channel that
+// barely varies over a small batch, it magnifies rounding error, and
+// F(4×4)'s (~30× F(2×2)'s) then showed: a 14% error in a gradient of the
+// PyTorch fixtures (grads_layer4_fc_train, batch 2, layer4.1.bn2 channel 13),
+// where F(2×2) stays at 0.6% of the tolerance. Eval mode has no such
+// division and takes the faster tile.
+static int winograd_tile(const gb_conv2d_cache *cache, const gb_conv2d_shape *s) {
+    return cache->small_tiles ? 2 : gb_conv2d_winograd_tile(s);
+}
+
 // Winograd's U: one size fits the forward and the dx layout.
-static const float *winograd_weights(gb_conv2d_transformed *t, const gb_conv2d_shape *s, const gb_tensor *w,
-                                     void (*transform)(const gb_conv2d_shape *, const float *, float *)) {
-    return transformed_weights(t, s, w, gb_conv2d_winograd_weights_floats(s), transform);
+static const float *winograd_weights(gb_conv2d_transformed *t, const gb_conv2d_shape *s, const gb_tensor *w, int tile,
+                                     weights_transform transform) {
+    return transformed_weights(t, s, w, gb_conv2d_winograd_weights_floats(s, tile), tile, transform);
+}
+
+static void pack_weights(const gb_conv2d_shape *s, int layout, const float *w, float *packed) {
+    (void)layout;
+    gb_conv2d_pack_weights(s, w, packed);
 }
 
 static void conv2d_backward(gb_node *node, gb_graph *g) {
@@ -52,20 +72,21 @@ static void conv2d_backward(gb_node *node, gb_graph *g) {
     gb_conv2d_cache *cache = node->p.saved;
     // dx of a 3×3 stride-1 layer by Winograd too: it is the same kind of
     // convolution, of dy with the turned weights (conv2d_winograd.c).
-    const float *u_dx = dx && cache && gb_conv2d_winograd_ok(&s)
-                            ? winograd_weights(&cache->dx, &s, w, gb_conv2d_winograd_transform_weights_dx) : NULL;
+    const int tile = cache && gb_conv2d_winograd_ok(&s) ? winograd_tile(cache, &s) : 0;
+    const float *u_dx = dx && tile ? winograd_weights(&cache->dx, &s, w, tile, gb_conv2d_winograd_transform_weights_dx)
+                                   : NULL;
     // So is dw (from x and dy, no weights), for the layers that cache weights.
     const int wino_dw = dw && cache && gb_conv2d_winograd_ok(&s);
     float *im2col_dx = u_dx ? NULL : dx, *im2col_dw = wino_dw ? NULL : dw;   // the rest: im2col
     size_t bytes = 0, b;   // one scratch serves the parts in turn
-    if (u_dx && (b = gb_conv2d_winograd_backward_dx_scratch_bytes(&s)) > bytes) bytes = b;
+    if (u_dx && (b = gb_conv2d_winograd_backward_dx_scratch_bytes(&s, tile)) > bytes) bytes = b;
     if (wino_dw && (b = gb_conv2d_winograd_backward_dw_scratch_bytes(&s)) > bytes) bytes = b;
     if ((im2col_dx || im2col_dw) && (b = gb_conv2d_backward_scratch_bytes(&s)) > bytes) bytes = b;
     void *scratch = gb_graph_scratch(g, bytes);
     if (!scratch) { g->out_of_memory = 1; return; }
     const float *dy = node->output->flow;
     if (wino_dw) gb_conv2d_winograd_backward_dw(&s, x->data, dy, dw, scratch);
-    if (u_dx) gb_conv2d_winograd_backward_dx(&s, u_dx, dy, dx, scratch);
+    if (u_dx) gb_conv2d_winograd_backward_dx(&s, tile, u_dx, dy, dx, scratch);
     if (im2col_dx || im2col_dw) gb_conv2d_backward(&s, x->data, w->data, dy, im2col_dx, im2col_dw, scratch);
 }
 
@@ -113,15 +134,15 @@ gb_status gb_conv2d_cached(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, 
     if (!y) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
     // With a cache, the weights' transform is kept while w does not change:
     // Winograd's U for 3×3 stride-1 layers, else w packed for the GEMM.
-    const int wino = gb_conv2d_winograd_ok(&s);
-    const float *u = cache && wino ? winograd_weights(&cache->fwd, &s, w, gb_conv2d_winograd_transform_weights) : NULL;
-    const float *wp = cache && !wino ? transformed_weights(&cache->fwd, &s, w, gb_conv2d_packed_weights_floats(&s),
-                                                           gb_conv2d_pack_weights) : NULL;
-    void *scratch = gb_graph_scratch(g, u    ? gb_conv2d_winograd_scratch_bytes(&s)
+    const int wino = gb_conv2d_winograd_ok(&s), tile = cache && wino ? winograd_tile(cache, &s) : 0;
+    const float *u = tile ? winograd_weights(&cache->fwd, &s, w, tile, gb_conv2d_winograd_transform_weights) : NULL;
+    const float *wp = cache && !wino ? transformed_weights(&cache->fwd, &s, w, gb_conv2d_packed_weights_floats(&s), 0,
+                                                           pack_weights) : NULL;
+    void *scratch = gb_graph_scratch(g, u    ? gb_conv2d_winograd_scratch_bytes(&s, tile)
                                         : wp ? gb_conv2d_forward_packed_scratch_bytes(&s)
                                              : gb_conv2d_forward_scratch_bytes(&s));
     if (!scratch) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
-    if (u) gb_conv2d_winograd_forward(&s, u, x->data, y->data, scratch);
+    if (u) gb_conv2d_winograd_forward(&s, tile, u, x->data, y->data, scratch);
     else if (wp) gb_conv2d_forward_packed(&s, wp, x->data, y->data, scratch);
     else gb_conv2d_forward(&s, x->data, w->data, y->data, scratch);
     gb_op_params p = { .stride = stride, .padding = padding, .saved = cache };

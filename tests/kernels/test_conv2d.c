@@ -107,47 +107,51 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
     CHECK(!memcmp(y, y1, ny * 4) && !memcmp(dx, dx1, nx * 4) && !memcmp(dw, dw1, nw * 4),
           "%s: scalar microkernel not bit-identical to %s", name, gb_gemm_get_config()->name);
 
-    if (gb_conv2d_winograd_ok(&s)) {   // Winograd forward: vs double, threads, scalar twin
-        float *u = alloc_f(gb_conv2d_winograd_weights_floats(&s));
-        void *ws = alloc_f(gb_conv2d_winograd_scratch_bytes(&s) / sizeof(float));
+    // Winograd forward and dx, both tiles: vs double, threads, scalar twin
+    for (int tile = 2; tile <= 4 && gb_conv2d_winograd_ok(&s); tile += 2) {
+        float *u = alloc_f(gb_conv2d_winograd_weights_floats(&s, tile));
+        void *ws = alloc_f(gb_conv2d_winograd_scratch_bytes(&s, tile) / sizeof(float));
         for (int nt = 1; nt <= 3; nt++) {
             gb_pool_init(nt);
-            gb_conv2d_winograd_transform_weights(&s, w, u);
-            gb_conv2d_winograd_forward(&s, u, x, y, ws);
+            gb_conv2d_winograd_transform_weights(&s, tile, w, u);
+            gb_conv2d_winograd_forward(&s, tile, u, x, y, ws);
             if (nt == 1) {
                 double e = 0;
                 for (size_t i = 0; i < ny; i++) e = fmax(e, fabs(y[i] - ry[i]));
-                CHECK(e < 1e-5 * (K + 4), "%s: winograd max err %g", name, e);
+                CHECK(e < 1e-5 * (K + 4), "%s: winograd F(%d) max err %g", name, tile, e);
+                if (getenv("GB_SHOW_ERR")) printf("%s: F(%dx%d, 3x3) max err %.3g\n", name, tile, tile, e);
                 memcpy(y1, y, ny * 4);
             } else {
-                CHECK(!memcmp(y, y1, ny * 4), "%s: winograd %d threads not bit-identical to 1", name, nt);
+                CHECK(!memcmp(y, y1, ny * 4), "%s: winograd F(%d) %d threads not bit-identical to 1", name, tile, nt);
             }
         }
         gb_pool_init(1);
         gb_gemm_set_config(&scalar);
-        gb_conv2d_winograd_forward(&s, u, x, y, ws);
+        gb_conv2d_winograd_forward(&s, tile, u, x, y, ws);
         gb_gemm_set_config(NULL);
-        CHECK(!memcmp(y, y1, ny * 4), "%s: winograd scalar microkernel not bit-identical", name);
-        free(u); free(ws);
+        CHECK(!memcmp(y, y1, ny * 4), "%s: winograd F(%d) scalar microkernel not bit-identical", name, tile);
+        free(ws);
         // Winograd dx (accumulating onto dx0) against the direct backward in double
-        u = alloc_f(gb_conv2d_winograd_weights_floats(&s));
-        ws = alloc_f(gb_conv2d_winograd_backward_dx_scratch_bytes(&s) / sizeof(float));
+        ws = alloc_f(gb_conv2d_winograd_backward_dx_scratch_bytes(&s, tile) / sizeof(float));
         for (int nt = 1; nt <= 3; nt++) {
             gb_pool_init(nt);
             memcpy(dx, dx0, nx * sizeof(float));
-            gb_conv2d_winograd_transform_weights_dx(&s, w, u);
-            gb_conv2d_winograd_backward_dx(&s, u, dy, dx, ws);
+            gb_conv2d_winograd_transform_weights_dx(&s, tile, w, u);
+            gb_conv2d_winograd_backward_dx(&s, tile, u, dy, dx, ws);
             if (nt == 1) {
                 double e = 0;
                 for (size_t i = 0; i < nx; i++) e = fmax(e, fabs(dx[i] - rdx[i]));
-                CHECK(e < 1e-5 * (OC * 9 + 4), "%s: winograd dx max err %g", name, e);
+                CHECK(e < 1e-5 * (OC * 9 + 4), "%s: winograd F(%d) dx max err %g", name, tile, e);
                 memcpy(dx1, dx, nx * 4);
             } else {
-                CHECK(!memcmp(dx, dx1, nx * 4), "%s: winograd dx %d threads not bit-identical", name, nt);
+                CHECK(!memcmp(dx, dx1, nx * 4), "%s: winograd F(%d) dx %d threads not bit-identical", name, tile, nt);
             }
         }
         gb_pool_init(1);
         free(u); free(ws);
+    }
+    if (gb_conv2d_winograd_ok(&s)) {
+        void *ws;
         // Winograd dw (accumulating onto dw0) against the direct backward in double
         ws = alloc_f(gb_conv2d_winograd_backward_dw_scratch_bytes(&s) / sizeof(float));
         for (int nt = 1; nt <= 3; nt++) {
@@ -204,23 +208,25 @@ static void test_winograd_batch(int N, int C, int H, int OC) {
     const gb_conv2d_shape s = gb_conv2d_shape_make(N, C, H, H, OC, 3, 3, 1, 1);
     const gb_conv2d_shape one = gb_conv2d_shape_make(1, C, H, H, OC, 3, 3, 1, 1);
     const size_t nx = (size_t)N * C * H * H, ny = (size_t)N * OC * H * H, nw = (size_t)OC * C * 9;
-    float *x = alloc_f(nx), *w = alloc_f(nw), *y = alloc_f(ny), *y1 = alloc_f(ny);
-    float *dx = alloc_f(nx), *dx1 = alloc_f(nx), *u = alloc_f(gb_conv2d_winograd_weights_floats(&s));
-    float *ud = alloc_f(gb_conv2d_winograd_weights_floats(&s));
-    size_t sb = gb_conv2d_winograd_scratch_bytes(&s), db = gb_conv2d_winograd_backward_dx_scratch_bytes(&s);
-    void *ws = alloc_f((sb > db ? sb : db) / sizeof(float));
-    fill(x, nx); fill(w, nw);
-    gb_conv2d_winograd_transform_weights(&s, w, u);
-    gb_conv2d_winograd_transform_weights_dx(&s, w, ud);
-    gb_conv2d_winograd_forward(&s, u, x, y, ws);
-    gb_conv2d_winograd_backward_dx(&s, ud, y, dx, ws);   // dy = y: any numbers do
-    for (int n = 0; n < N; n++) {
-        gb_conv2d_winograd_forward(&one, u, x + (size_t)n * C * H * H, y1 + (size_t)n * OC * H * H, ws);
-        gb_conv2d_winograd_backward_dx(&one, ud, y + (size_t)n * OC * H * H, dx1 + (size_t)n * C * H * H, ws);
+    for (int tile = 2; tile <= 4; tile += 2) {
+        float *x = alloc_f(nx), *w = alloc_f(nw), *y = alloc_f(ny), *y1 = alloc_f(ny);
+        float *dx = alloc_f(nx), *dx1 = alloc_f(nx), *u = alloc_f(gb_conv2d_winograd_weights_floats(&s, tile));
+        float *ud = alloc_f(gb_conv2d_winograd_weights_floats(&s, tile));
+        size_t sb = gb_conv2d_winograd_scratch_bytes(&s, tile), db = gb_conv2d_winograd_backward_dx_scratch_bytes(&s, tile);
+        void *ws = alloc_f((sb > db ? sb : db) / sizeof(float));
+        fill(x, nx); fill(w, nw);
+        gb_conv2d_winograd_transform_weights(&s, tile, w, u);
+        gb_conv2d_winograd_transform_weights_dx(&s, tile, w, ud);
+        gb_conv2d_winograd_forward(&s, tile, u, x, y, ws);
+        gb_conv2d_winograd_backward_dx(&s, tile, ud, y, dx, ws);   // dy = y: any numbers do
+        for (int n = 0; n < N; n++) {
+            gb_conv2d_winograd_forward(&one, tile, u, x + (size_t)n * C * H * H, y1 + (size_t)n * OC * H * H, ws);
+            gb_conv2d_winograd_backward_dx(&one, tile, ud, y + (size_t)n * OC * H * H, dx1 + (size_t)n * C * H * H, ws);
+        }
+        CHECK(!memcmp(y, y1, ny * 4), "winograd F(%d) N=%d %dx%d: the batch differs from image by image", tile, N, H, H);
+        CHECK(!memcmp(dx, dx1, nx * 4), "winograd F(%d) dx N=%d %dx%d: the batch differs from image by image", tile, N, H, H);
+        free(x); free(w); free(y); free(y1); free(dx); free(dx1); free(u); free(ud); free(ws);
     }
-    CHECK(!memcmp(y, y1, ny * 4), "winograd N=%d %dx%d: the batch differs from image by image", N, H, H);
-    CHECK(!memcmp(dx, dx1, nx * 4), "winograd dx N=%d %dx%d: the batch differs from image by image", N, H, H);
-    free(x); free(w); free(y); free(y1); free(dx); free(dx1); free(u); free(ud); free(ws);
 }
 
 int main(void) {
@@ -246,10 +252,15 @@ int main(void) {
     test_conv(4, 6, 5, 5, 7, 1, 1, 1, 0);     // pointwise, grouped dw
     test_conv(3, 7, 46, 46, 9, 3, 3, 1, 1);   // 529 tiles: Winograd dw sums 3 groups of one image
     test_conv(2, 3, 9, 7, 17, 3, 3, 1, 0);    // Winograd dw: odd output, OC past a B panel
+    test_conv(1, 3, 16, 16, 5, 3, 3, 1, 1);   // F(4x4): 4 x 4 whole tiles, vector groups at the border
+    test_conv(2, 4, 19, 34, 6, 3, 3, 1, 1);   // F(4x4): partial tiles on both edges, interior vector groups
+    test_conv(1, 9, 28, 28, 11, 3, 3, 1, 1);  // ResNet layer2's size (F(4x4): 49 tiles, groups straddle rows)
     test_winograd_batch(5, 3, 7, 4);          // 16 tiles per image, one group
     test_winograd_batch(3, 2, 5, 3);          // 9 tiles: groups of 4 straddle images
     test_winograd_batch(40, 2, 3, 5);         // 4 tiles: all 40 images in one GEMM
-    test_winograd_batch(3, 3, 46, 2);         // 529 tiles: one image per group
+    test_winograd_batch(3, 3, 46, 2);         // 529 tiles (F(4x4): 144): one image per group
+    test_winograd_batch(7, 2, 16, 3);         // F(4x4): 16 tiles per image
+    test_winograd_batch(3, 2, 18, 3);         // F(4x4): 25 tiles per image, groups straddle images
     gb_pool_shutdown();
     return test_summary("test_conv2d");
 }

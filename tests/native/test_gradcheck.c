@@ -1,6 +1,7 @@
 // test_gradcheck.c: every op's backward against central differences.
 // L = Σ op(x) * r with fixed random r, so every output element matters; the
 // numeric dL/dx_i = (L(x + h e_i) - L(x - h e_i)) / 2h is summed in double.
+#include <math.h>
 #include <stdlib.h>
 
 #include "gb_test.h"
@@ -101,6 +102,38 @@ static gb_status t_conv_s2_cached(gb_graph *g, gb_tensor **in, gb_tensor **out) 
     in[1]->version++;
     return gb_conv2d_cached(g, in[0], in[1], 2, 1, &packed_cache, out);
 }
+// A 16 x 16 output: Winograd F(4x4, 3x3), unless the cache asks for small tiles (train mode).
+static gb_status t_conv_wino16(gb_graph *g, gb_tensor **in, gb_tensor **out) {
+    in[1]->version++;
+    return gb_conv2d_cached(g, in[0], in[1], 1, 1, &wino_cache, out);
+}
+
+// The cached output equals the uncached (im2col) one for either tile, when
+// the same cache switches between them (the kept U must follow the tile).
+static void check_tile_switch(void) {
+    gb_graph g;
+    gb_graph_init(&g);
+    gb_arena leaves;
+    gb_arena_init(&leaves, 1 << 16);
+    const int xs[4] = { 2, 3, 17, 16 }, ws[4] = { 5, 3, 3, 3 };
+    gb_tensor *x = gb_tensor_new(&leaves, 4, xs), *w = gb_tensor_new(&leaves, 4, ws), *ref, *y;
+    for (int i = 0; i < x->numel; i++) x->data[i] = uniform(-1, 1);
+    for (int i = 0; i < w->numel; i++) w->data[i] = uniform(-1, 1);
+    CHECK(gb_conv2d(&g, x, w, 1, 1, &ref) == GB_OK, "%s", gb_last_error());
+    gb_conv2d_cache cache = { 0 };
+    for (int k = 0; k < 4; k++) {
+        cache.small_tiles = k % 2;
+        CHECK(gb_conv2d_cached(&g, x, w, 1, 1, &cache, &y) == GB_OK, "%s", gb_last_error());
+        CHECK(cache.fwd.layout == (k % 2 ? 2 : 4), "step %d: U made for tile %d", k, cache.fwd.layout);
+        double e = 0;
+        for (int i = 0; i < y->numel; i++) e = fmax(e, fabs(y->data[i] - ref->data[i]));
+        CHECK(e < 1e-4, "step %d (tile %d): the cached conv differs from im2col by %g", k, cache.fwd.layout, e);
+    }
+    gb_conv2d_cache_free(&cache);
+    gb_graph_free(&g);
+    gb_arena_free(&leaves);
+}
+
 static float running_mean[3], running_var[3] = { 1, 1, 1 };
 static gb_status bn(gb_graph *g, gb_tensor **in, gb_tensor **out, int training) {
     gb_tensor rm = { .ndim = 1, .shape = { 3 }, .numel = 3, .data = running_mean };
@@ -187,6 +220,15 @@ int main(void) {
     check_op("conv2d 3x3 s1 p1, Winograd", t_conv_wino, 2, conv3, -1, 1);
     CHECK(wino_cache.fwd.u != NULL && wino_cache.dx.u != NULL, "the 3x3 stride-1 conv should have used Winograd for y and dx");
     gb_conv2d_cache_free(&wino_cache);
+    const int conv16[][5] = { { 4, 1, 2, 16, 16 }, { 4, 3, 2, 3, 3 } };
+    check_op("conv2d 3x3 s1 p1 16x16, Winograd F(4x4)", t_conv_wino16, 2, conv16, -1, 1);
+    CHECK(wino_cache.fwd.layout == 4 && wino_cache.dx.layout == 4, "the 16x16 conv should have used F(4x4)");
+    gb_conv2d_cache_free(&wino_cache);
+    wino_cache.small_tiles = 1;
+    check_op("conv2d 3x3 s1 p1 16x16, Winograd F(2x2) (small tiles)", t_conv_wino16, 2, conv16, -1, 1);
+    CHECK(wino_cache.fwd.layout == 2 && wino_cache.dx.layout == 2, "small_tiles should have kept F(2x2)");
+    gb_conv2d_cache_free(&wino_cache);
+    check_tile_switch();
     check_op("conv2d 3x3 s2 p1, packed weights cached", t_conv_s2_cached, 2, conv3, -1, 1);
     CHECK(packed_cache.fwd.u != NULL, "the stride-2 conv should have kept its packed weights");
     gb_conv2d_cache_free(&packed_cache);
