@@ -196,7 +196,7 @@ int main(int argc, char **argv) {
         free(m.a); free(m.bp); free(m.c);
     }
 
-    printf("\nconv2d, batch 1 (GF/s = 2*MACs/time; ms are best of %d; gemm1/2 = GF/s of the GEMM alone, w and im2col packed;\n wino = Winograd forward (F(4x4,3x3) from 16x16 outputs, else F(2x2,3x3); dx: F(2x2)), weights pre-transformed; its total row = sum of the faster path per shape;\n bwd = dx+dw, the faster of im2col and (im2col dw + Winograd dx); bwdB = the same at batch %d, ms per image)\n", reps, bwd_batch);
+    printf("\nconv2d, batch 1 (GF/s = 2*MACs/time; ms are best of %d; gemm1/2 = GF/s of the GEMM alone, w and im2col packed;\n wino = Winograd forward (F(4x4,3x3) from 12x12 outputs, else F(2x2,3x3); dx: F(2x2)), weights pre-transformed; its total row = sum of the faster path per shape;\n bwd = dx+dw, the faster of im2col and (im2col dw + Winograd dx); bwdB = the same at batch %d, ms per image)\n", reps, bwd_batch);
     printf("%-30s %3s %7s |%8s %6s %8s %6s %5s |%6s %6s |%7s %7s |%8s %8s |%8s %8s\n", "shape", "x", "MMACs", "fwd1 ms", "GF/s",
            "fwd2 ms", "GF/s", "2t/1t", "gemm1", "gemm2", "wino1ms", "wino2ms", "bwd1 ms", "bwd2 ms", "bwdB1 ms", "bwdB2 ms");
     double tot[4][2] = {{0}}, tot_macs = 0;

@@ -27,10 +27,12 @@
 //   A^T = [1 1  1 1  1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
 // (Lavin & Gray 2015): 36 multiplies per channel for 16 outputs, 4x fewer
 // than direct and 1.78x fewer than F(2x2), in 36 GEMMs; V and M shrink from
-// 4 to 2.25 floats per output. It pays on outputs of 16 x 16 and more
-// (gb_conv2d_winograd_tile; ResNet's layer1 and layer2); on smaller ones
-// the 4x4 tiles are mostly padding and U (36 planes) is 2.25x larger to
-// stream. Its larger constants (A^T's 8) cost precision: errors against
+// 4 to 2.25 floats per output. It pays on outputs of 12 x 12 and more
+// (gb_conv2d_winograd_tile; ResNet's layer1 to layer3: alternated runs at
+// batch 1 took 0.65-0.86x F(2x2)'s time). On layer4's 7 x 7, 4 tiles of
+// 4 x 4 cover 8 x 8 and U (36 planes) is 2.25x larger to stream: 1.46x
+// F(2x2)'s time at batch 1 (0.6x at batch 8, but a tile that changed with
+// the batch would make a cached U flip between layouts). Its larger constants (A^T's 8) cost precision: errors against
 // double are ~30x F(2x2)'s (tests/kernels prints them with GB_SHOW_ERR=1).
 #include "conv2d.h"
 
@@ -52,9 +54,9 @@ int gb_conv2d_winograd_ok(const gb_conv2d_shape *s) {
     return s->KH == 3 && s->KW == 3 && s->stride == 1;
 }
 
-// The faster output tile: 4 (F(4x4, 3x3)) for outputs at least 16 x 16, else 2.
+// The faster output tile: 4 (F(4x4, 3x3)) for outputs at least 12 x 12, else 2.
 int gb_conv2d_winograd_tile(const gb_conv2d_shape *s) {
-    return s->OH >= 16 && s->OW >= 16 ? 4 : 2;
+    return s->OH >= 12 && s->OW >= 12 ? 4 : 2;
 }
 
 static int checked_tile(int tile) {
