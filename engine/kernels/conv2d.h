@@ -71,9 +71,9 @@ size_t gb_conv2d_winograd_backward_dx_scratch_bytes(const gb_conv2d_shape *s, in
 void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, int tile, const float *u_dx, const float *dy,
                                     float *dx, void *scratch);
 // dw += dL/dw for such a conv (any pad), from x and dy: the tiles' sum is
-// again 16 GEMMs (2.25x fewer multiplies than im2col's; F(2x2) always).
-size_t gb_conv2d_winograd_backward_dw_scratch_bytes(const gb_conv2d_shape *s);
-void gb_conv2d_winograd_backward_dw(const gb_conv2d_shape *s, const float *x, const float *dy, float *dw,
+// again 16 or 36 GEMMs (2.25x or 4x fewer multiplies than im2col's).
+size_t gb_conv2d_winograd_backward_dw_scratch_bytes(const gb_conv2d_shape *s, int tile);
+void gb_conv2d_winograd_backward_dw(const gb_conv2d_shape *s, int tile, const float *x, const float *dy, float *dw,
                                     void *scratch);
 
 // The pieces, exposed for tests and benches.

@@ -570,13 +570,14 @@ void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, int tile, const fl
 
 // --- backward for the weights ------------------------------------------------
 // Forward per tile: Y = A^T M A with M = sum_c U_c .* V_c, U = G g G^T. So
-//   dM = A dY A^T          (4x4 from the tile's 2x2 of dy)
+//   dM = A dY A^T          (4x4 from the tile's 2x2 of dy; F(4x4): 6x6 from 4x4)
 //   dU[o][c] = sum over tiles of dM[o] .* V[c]
-//   dg = G^T dU G          (3x3 from 4x4)
-// and summed over tiles, each of the 16 positions xi is one GEMM again:
+//   dg = G^T dU G          (3x3 from 4x4; F(4x4): from 6x6)
+// and summed over tiles, each of the 16 (36) positions xi is one GEMM again:
 //   dU[xi]^T (C x OC) = V[xi] (C x T) . dM[xi]^T (T x OC),
 // with the tiles as the inner dimension: 16·C·OC·T multiplies for the
-// 36·C·OC·T of the direct sum (9 per output pixel, 4 pixels per tile).
+// 36·C·OC·T of the direct sum (9 per output pixel, 4 pixels per tile); with
+// 4x4 tiles, 36·C·OC·T for 16 pixels per tile, 4x fewer than direct.
 // V is the forward's input transform, written as packed A tiles; dM goes
 // straight into packed B panels (8 output channels wide).
 
@@ -586,41 +587,83 @@ static inline size_t dm_index(int o, int t, int T_all) {
     return ((size_t)(o / GB_GEMM_NR) * T_all + t) * GB_GEMM_NR + o % GB_GEMM_NR;
 }
 
+// F(4x4)'s A (6x4, the transpose of A^T) on 4 values: 6 out.
+#define WINO4_A(y, o) do {                                                    \
+        o[0] = y[0];                                                          \
+        o[1] = y[0] + y[1] + y[2] + y[3];                                     \
+        o[2] = y[0] - y[1] + y[2] - y[3];                                     \
+        o[3] = y[0] + 2.0f * y[1] + 4.0f * y[2] + 8.0f * y[3];                \
+        o[4] = y[0] - 2.0f * y[1] + 4.0f * y[2] - 8.0f * y[3];                \
+        o[5] = y[3];                                                          \
+    } while (0)
+
+// dM = A dY A^T of one tile into dst (member xi at dst[xi * stride]); dy
+// points at the channel's plane, zero past the last row or column.
+static inline void dm_tile(const wino_job *j, const float *dy, int h, int w, float *dst) {
+    const gb_conv2d_shape *s = j->s;
+    if (j->m == 2) {
+        float y[2][2], a[4][2];
+        for (int r = 0; r < 2; r++)
+            for (int q = 0; q < 2; q++)
+                y[r][q] = h + r < s->OH && w + q < s->OW ? dy[(size_t)(h + r) * s->OW + w + q] : 0.0f;
+        for (int q = 0; q < 2; q++) {              // a = A dY
+            a[0][q] = y[0][q];
+            a[1][q] = y[0][q] + y[1][q];
+            a[2][q] = y[0][q] - y[1][q];
+            a[3][q] = -y[1][q];
+        }
+        for (int r = 0; r < 4; r++) {              // dM = a A^T
+            dst[(r * 4 + 0) * j->stride] = a[r][0];
+            dst[(r * 4 + 1) * j->stride] = a[r][0] + a[r][1];
+            dst[(r * 4 + 2) * j->stride] = a[r][0] - a[r][1];
+            dst[(r * 4 + 3) * j->stride] = -a[r][1];
+        }
+        return;
+    }
+    float y[4][4], a[6][4];
+    for (int r = 0; r < 4; r++)
+        for (int q = 0; q < 4; q++)
+            y[r][q] = h + r < s->OH && w + q < s->OW ? dy[(size_t)(h + r) * s->OW + w + q] : 0.0f;
+    for (int q = 0; q < 4; q++) {                  // a = A dY, column by column
+        const float col[4] = { y[0][q], y[1][q], y[2][q], y[3][q] };
+        float o[6];
+        WINO4_A(col, o);
+        for (int r = 0; r < 6; r++) a[r][q] = o[r];
+    }
+    for (int r = 0; r < 6; r++) {                  // dM = a A^T, row by row
+        float o[6];
+        WINO4_A(a[r], o);
+        for (int k = 0; k < 6; k++) dst[(r * 6 + k) * j->stride] = o[k];
+    }
+}
+
 // dM[xi] for every tile of every output channel, split over channels.
 static void dm_task(void *ctx, int ith, int nth) {
     const wino_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
-    const int T = j->TH * j->TW, T_all = T * j->images;
+    const int T = j->TH * j->TW, T_all = T * j->images, nm = members(j->m);
     int o0, o1;
     gb_pool_share(s->OC, ith, nth, &o0, &o1);
     for (int o = o0; o < o1; o++) {
         float *dst = j->out + dm_index(o, 0, T_all);
         for (int t_all = 0; t_all < T_all; t_all++, dst += GB_GEMM_NR) {
-            const int t = t_all % T, h = (t / j->TW) * 2, w = (t % j->TW) * 2;
+            const int t = t_all % T;
             const float *dy = j->in + (size_t)(t_all / T) * j->image + (size_t)o * s->OH * s->OW;
-            float y[2][2], a[4][2];
-            for (int r = 0; r < 2; r++)   // the tile's 2x2 of dy; zero past the last row or column
-                for (int q = 0; q < 2; q++)
-                    y[r][q] = h + r < s->OH && w + q < s->OW ? dy[(size_t)(h + r) * s->OW + w + q] : 0.0f;
-            for (int q = 0; q < 2; q++) {              // a = A dY
-                a[0][q] = y[0][q];
-                a[1][q] = y[0][q] + y[1][q];
-                a[2][q] = y[0][q] - y[1][q];
-                a[3][q] = -y[1][q];
-            }
-            for (int r = 0; r < 4; r++) {              // dM = a A^T
-                dst[(r * 4 + 0) * j->stride] = a[r][0];
-                dst[(r * 4 + 1) * j->stride] = a[r][0] + a[r][1];
-                dst[(r * 4 + 2) * j->stride] = a[r][0] - a[r][1];
-                dst[(r * 4 + 3) * j->stride] = -a[r][1];
-            }
+            dm_tile(j, dy, (t / j->TW) * j->m, (t % j->TW) * j->m, dst);
         }
     }
     if (o1 == s->OC)   // lanes past the last channel in the last panel
         for (int o = s->OC; o % GB_GEMM_NR; o++)
             for (int t = 0; t < T_all; t++)
-                for (int xi = 0; xi < 16; xi++) j->out[xi * j->stride + dm_index(o, t, T_all)] = 0.0f;
+                for (int xi = 0; xi < nm; xi++) j->out[xi * j->stride + dm_index(o, t, T_all)] = 0.0f;
 }
+
+// F(4x4)'s G^T (3x6) on 6 values: 3 out.
+#define WINO4_GT(u, o) do {                                                   \
+        o[0] = 0.25f * u[0] - (u[1] + u[2]) / 6.0f + (u[3] + u[4]) / 24.0f;   \
+        o[1] = (u[2] - u[1]) / 6.0f + (u[3] - u[4]) / 12.0f;                  \
+        o[2] = (u[3] + u[4]) / 6.0f - (u[1] + u[2]) / 6.0f + u[5];            \
+    } while (0)
 
 // dw[o][c] += G^T dU[o][c] G, split over output channels. dU[xi] is C x OC.
 static void dw_task(void *ctx, int ith, int nth) {
@@ -630,54 +673,70 @@ static void dw_task(void *ctx, int ith, int nth) {
     gb_pool_share(s->OC, ith, nth, &o0, &o1);
     for (int o = o0; o < o1; o++)
         for (int c = 0; c < s->C; c++) {
-            float u[4][4], b[3][4];
-            for (int xi = 0; xi < 16; xi++) u[xi / 4][xi % 4] = j->in[xi * j->stride + (size_t)c * s->OC + o];
-            for (int q = 0; q < 4; q++) {              // b = G^T dU
-                b[0][q] = u[0][q] + 0.5f * (u[1][q] + u[2][q]);
-                b[1][q] = 0.5f * (u[1][q] - u[2][q]);
-                b[2][q] = 0.5f * (u[1][q] + u[2][q]) + u[3][q];
-            }
             float *dw = j->out + ((size_t)o * s->C + c) * 9;
-            for (int r = 0; r < 3; r++) {              // dg = b G
-                dw[r * 3 + 0] += b[r][0] + 0.5f * (b[r][1] + b[r][2]);
-                dw[r * 3 + 1] += 0.5f * (b[r][1] - b[r][2]);
-                dw[r * 3 + 2] += 0.5f * (b[r][1] + b[r][2]) + b[r][3];
+            if (j->m == 2) {
+                float u[4][4], b[3][4];
+                for (int xi = 0; xi < 16; xi++) u[xi / 4][xi % 4] = j->in[xi * j->stride + (size_t)c * s->OC + o];
+                for (int q = 0; q < 4; q++) {              // b = G^T dU
+                    b[0][q] = u[0][q] + 0.5f * (u[1][q] + u[2][q]);
+                    b[1][q] = 0.5f * (u[1][q] - u[2][q]);
+                    b[2][q] = 0.5f * (u[1][q] + u[2][q]) + u[3][q];
+                }
+                for (int r = 0; r < 3; r++) {              // dg = b G
+                    dw[r * 3 + 0] += b[r][0] + 0.5f * (b[r][1] + b[r][2]);
+                    dw[r * 3 + 1] += 0.5f * (b[r][1] - b[r][2]);
+                    dw[r * 3 + 2] += 0.5f * (b[r][1] + b[r][2]) + b[r][3];
+                }
+                continue;
+            }
+            float b[3][6];
+            for (int q = 0; q < 6; q++) {                  // b = G^T dU, column by column
+                float col[6], out[3];
+                for (int r = 0; r < 6; r++) col[r] = j->in[(r * 6 + q) * j->stride + (size_t)c * s->OC + o];
+                WINO4_GT(col, out);
+                for (int r = 0; r < 3; r++) b[r][q] = out[r];
+            }
+            for (int r = 0; r < 3; r++) {                  // dg = b G, row by row
+                float out[3];
+                WINO4_GT(b[r], out);
+                for (int k = 0; k < 3; k++) dw[r * 3 + k] += out[k];
             }
         }
 }
 
-// Scratch: V (16 packed A planes, C x G*T) | dM (16 packed B planes, G*T x OC) | dU (16 x C x OC).
-static void dw_strides(const gb_conv2d_shape *s, size_t *sv, size_t *sd, size_t *su) {
-    const int T = tiles_per_image(s, 2) * images_per_group(s, 2);
+// Scratch: V (nm packed A planes, C x G*T) | dM (nm packed B planes, G*T x OC) | dU (nm x C x OC).
+static void dw_strides(const gb_conv2d_shape *s, int m, size_t *sv, size_t *sd, size_t *su) {
+    const int T = tiles_per_image(s, m) * images_per_group(s, m);
     *sv = member_stride(gb_f32_packed_a_floats(s->C, T));
     *sd = member_stride(gb_f32_packed_b_floats(T, s->OC));
     *su = member_stride((size_t)s->C * s->OC);
 }
 
-size_t gb_conv2d_winograd_backward_dw_scratch_bytes(const gb_conv2d_shape *s) {
+size_t gb_conv2d_winograd_backward_dw_scratch_bytes(const gb_conv2d_shape *s, int tile) {
     size_t sv, sd, su;
-    dw_strides(s, &sv, &sd, &su);
-    return sizeof(float) * 16 * (sv + sd + su);
+    dw_strides(s, checked_tile(tile), &sv, &sd, &su);
+    return sizeof(float) * members(tile) * (sv + sd + su);
 }
 
-void gb_conv2d_winograd_backward_dw(const gb_conv2d_shape *s, const float *x, const float *dy, float *dw,
+void gb_conv2d_winograd_backward_dw(const gb_conv2d_shape *s, int tile, const float *x, const float *dy, float *dw,
                                     void *scratch) {
     GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
-    const int TH = (s->OH + 1) / 2, TW = (s->OW + 1) / 2, G = images_per_group(s, 2);
+    const int m = checked_tile(tile), nm = members(m);
+    const int TH = (s->OH + m - 1) / m, TW = (s->OW + m - 1) / m, G = images_per_group(s, m);
     size_t sv, sd, su;
-    dw_strides(s, &sv, &sd, &su);
+    dw_strides(s, m, &sv, &sd, &su);
     const size_t x_image = (size_t)s->C * s->H * s->W, y_image = (size_t)s->OC * s->OH * s->OW;
-    float *v = scratch, *dm = v + 16 * sv, *du = dm + 16 * sd;
+    float *v = scratch, *dm = v + nm * sv, *du = dm + nm * sd;
     for (int n = 0; n < s->N; n += G) {   // dU sums the groups in order: the same for any thread count
         const int images = s->N - n < G ? s->N - n : G, T = TH * TW * images;
         wino_job in = { .s = s, .in = x + (size_t)n * x_image, .out = v, .TH = TH, .TW = TW, .stride = sv,
-                        .images = images, .image = x_image, .a_layout = 1, .m = 2 };
+                        .images = images, .image = x_image, .a_layout = 1, .m = m };
         gb_parallel_for(input_task, &in);
-        wino_job m = { .s = s, .in = dy + (size_t)n * y_image, .out = dm, .TH = TH, .TW = TW, .stride = sd,
-                       .images = images, .image = y_image, .m = 2 };
-        gb_parallel_for(dm_task, &m);
-        gb_f32_gemm_ppacked_batched(16, s->C, s->OC, T, v, sv, dm, sd, du, s->OC, su, n > 0);
+        wino_job mj = { .s = s, .in = dy + (size_t)n * y_image, .out = dm, .TH = TH, .TW = TW, .stride = sd,
+                        .images = images, .image = y_image, .m = m };
+        gb_parallel_for(dm_task, &mj);
+        gb_f32_gemm_ppacked_batched(nm, s->C, s->OC, T, v, sv, dm, sd, du, s->OC, su, n > 0);
     }
-    wino_job out = { .s = s, .in = du, .out = dw, .TH = TH, .TW = TW, .stride = su, .accumulate = 1, .m = 2 };
+    wino_job out = { .s = s, .in = du, .out = dw, .TH = TH, .TW = TW, .stride = su, .accumulate = 1, .m = m };
     gb_parallel_for(dw_task, &out);
 }

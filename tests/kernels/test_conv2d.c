@@ -119,7 +119,11 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
                 double e = 0;
                 for (size_t i = 0; i < ny; i++) e = fmax(e, fabs(y[i] - ry[i]));
                 CHECK(e < 1e-5 * (K + 4), "%s: winograd F(%d) max err %g", name, tile, e);
-                if (getenv("GB_SHOW_ERR")) printf("%s: F(%dx%d, 3x3) max err %.3g\n", name, tile, tile, e);
+                if (getenv("GB_SHOW_ERR")) {
+                    double scale = 0;
+                    for (size_t i = 0; i < ny; i++) scale = fmax(scale, fabs(ry[i]));
+                    printf("%s: F(%dx%d, 3x3) max err %.3g (%.2g of max |y|)\n", name, tile, tile, e, e / scale);
+                }
                 memcpy(y1, y, ny * 4);
             } else {
                 CHECK(!memcmp(y, y1, ny * 4), "%s: winograd F(%d) %d threads not bit-identical to 1", name, tile, nt);
@@ -150,29 +154,33 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
         gb_pool_init(1);
         free(u); free(ws);
     }
-    if (gb_conv2d_winograd_ok(&s)) {
-        void *ws;
-        // Winograd dw (accumulating onto dw0) against the direct backward in double
-        ws = alloc_f(gb_conv2d_winograd_backward_dw_scratch_bytes(&s) / sizeof(float));
+    // Winograd dw (accumulating onto dw0), both tiles, against the direct backward in double
+    for (int tile = 2; tile <= 4 && gb_conv2d_winograd_ok(&s); tile += 2) {
+        void *ws = alloc_f(gb_conv2d_winograd_backward_dw_scratch_bytes(&s, tile) / sizeof(float));
         for (int nt = 1; nt <= 3; nt++) {
             gb_pool_init(nt);
             memcpy(dw, dw0, nw * sizeof(float));
-            gb_conv2d_winograd_backward_dw(&s, x, dy, dw, ws);
+            gb_conv2d_winograd_backward_dw(&s, tile, x, dy, dw, ws);
             if (nt == 1) {
-                double e = 0;
-                for (size_t i = 0; i < nw; i++) e = fmax(e, fabs(dw[i] - rdw[i]));
-                CHECK(e < 1e-5 * (N * s.OH * s.OW + 4), "%s: winograd dw max err %g", name, e);
+                double e = 0, scale = 0;
+                for (size_t i = 0; i < nw; i++) {
+                    e = fmax(e, fabs(dw[i] - rdw[i]));
+                    scale = fmax(scale, fabs(rdw[i] - dw0[i]));
+                }
+                CHECK(e < 1e-5 * (N * s.OH * s.OW + 4), "%s: winograd F(%d) dw max err %g", name, tile, e);
+                if (getenv("GB_SHOW_ERR"))
+                    printf("%s: F(%dx%d, 3x3) dw max err %.3g (%.2g of max |dw|)\n", name, tile, tile, e, e / scale);
                 memcpy(dw1, dw, nw * 4);
             } else {
-                CHECK(!memcmp(dw, dw1, nw * 4), "%s: winograd dw %d threads not bit-identical", name, nt);
+                CHECK(!memcmp(dw, dw1, nw * 4), "%s: winograd F(%d) dw %d threads not bit-identical", name, tile, nt);
             }
         }
         gb_pool_init(1);
         gb_gemm_set_config(&scalar);
         memcpy(dw, dw0, nw * sizeof(float));
-        gb_conv2d_winograd_backward_dw(&s, x, dy, dw, ws);
+        gb_conv2d_winograd_backward_dw(&s, tile, x, dy, dw, ws);
         gb_gemm_set_config(NULL);
-        CHECK(!memcmp(dw, dw1, nw * 4), "%s: winograd dw scalar microkernel not bit-identical", name);
+        CHECK(!memcmp(dw, dw1, nw * 4), "%s: winograd F(%d) dw scalar microkernel not bit-identical", name, tile);
         free(ws);
     }
 

@@ -124,7 +124,7 @@ describe('forward', () => {
 
 describe('gradients (the frozen-backbone lessons)', () => {
 	for (const id of ['grads_fc_eval', 'grads_fc_train', 'grads_fc_eval_small', 'grads_layer4_fc_eval',
-		'grads_layer4_fc_train', 'grads_layer4_fc_eval_small', 'grads_layer4_fc_train_small']) {
+		'grads_layer4_fc_train', 'grads_layer4_fc_eval_small', 'grads_layer4_fc_train_small', 'grads_all_eval', 'grads_all_train']) {
 		test(`${id}: loss and the .grad of exactly the parameters that require grad`, () => {
 			const c = caseOf(manifest, id);
 			const x = npy(c.input);
@@ -133,7 +133,18 @@ describe('gradients (the frozen-backbone lessons)', () => {
 				const loss = model.lossBackward(x.data, x.shape, c.targets);
 				close([loss], [c.outputs.loss], c.tolerance.loss, 'loss');
 				const { folder, keys } = c.outputs.grads;
-				for (const k of keys) close(model.tensor(k, { grad: true }), npy(join(folder, `${k}.npy`)).data, c.tolerance.grads, `${k}.grad`);
+				for (const k of keys) {
+					const got = model.tensor(k, { grad: true }), expected = npy(join(folder, `${k}.npy`)).data;
+					if (c.reference === 'float64') {
+						// Against PyTorch in float64: within the tolerance, or no further than twice
+						// PyTorch's own float32 result is (the deep gradients are ill-conditioned).
+						const r = allclose(got, expected, c.tolerance.grads);
+						const allowed = Math.max(c.tolerance.grads.atol + c.tolerance.grads.rtol * r.scale, 2 * c.torch_float32_error[k]);
+						assert.ok(r.maxErr <= allowed, `${k}.grad: max |Δ| ${r.maxErr} from float64 > ${allowed}`);
+					} else {
+						close(got, expected, c.tolerance.grads, `${k}.grad`);
+					}
+				}
 				// Frozen parameters get no .grad at all (backward never entered them).
 				for (const k of ['conv1.weight', 'bn1.weight', 'layer3.1.conv2.weight', 'layer4.0.conv1.weight']) {
 					if (!keys.includes(k)) assert.equal(model.tensor(k, { grad: true }), null, `${k}.grad should be None`);

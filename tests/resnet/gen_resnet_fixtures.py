@@ -250,15 +250,33 @@ def main(outdir):
     fc10 = new_head()
     out.npy("fc10/weight.npy", fc10.weight, "the new head's initial weight: torch.manual_seed(1); nn.Linear(512,10)")
     out.npy("fc10/bias.npy", fc10.bias, "the new head's initial bias")
-    for unfrozen, uname in ((("fc",), "fc"), (("layer4", "fc"), "layer4_fc")):
+    everything = ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4", "fc")
+    for unfrozen, uname in ((("fc",), "fc"), (("layer4", "fc"), "layer4_fc"), (everything, "all")):
         for mode in ("eval", "train"):
             for tag, inp in (("", x), ("_small", x_small)):
                 if tag and mode == "train" and uname == "fc":
                     continue
+                if uname == "all" and tag:   # all: at 224 only
+                    continue
                 m = fine_tune_model(sd, mode, unfrozen)
-                logits = m(inp)
+                # Everything trainable: PyTorch's own float32 gradients are up to 92 (eval) and
+                # 9.9 (train) tolerances away from its float64 ones (layer3.0.conv2.weight,
+                # layer1.1.conv1.weight): the deep gradients are ill-conditioned in float32. So the
+                # reference is PyTorch in float64 (stored as float32), and each tensor's float32
+                # error is kept: a float32 engine must be within the tolerance or within twice
+                # PyTorch's own float32 error, whichever is larger.
+                exact = uname == "all"
+                if exact:
+                    m32 = m
+                    ce(m32(inp), TARGETS_10).backward()
+                    g32 = grads_of(m32)
+                    m = fine_tune_model(sd, mode, unfrozen).double()
+                logits = m(inp.double() if exact else inp)
                 loss = ce(logits, TARGETS_10)
                 loss.backward()
+                if exact:
+                    logits = logits.float()
+                    f32_error = {k: (g32[k].double() - g).abs().max().item() for k, g in grads_of(m).items()}
                 cid = f"grads_{uname}_{mode}{tag}"
                 cases.append({
                     "id": cid, "model": "resnet18.pth + fc10", "mode": mode, "input": f"x{tag}.npy",
@@ -268,9 +286,15 @@ def main(outdir):
                     "targets": TARGETS_10,
                     "outputs": {"logits": out.npy(f"{cid}/logits.npy", logits, f"{mode}-mode logits (N,10)"),
                                 "loss": loss.item(),
-                                "grads": out.npy_dict(f"{cid}/grad", grads_of(m), f"{cid} .grad")},
+                                "grads": out.npy_dict(f"{cid}/grad", {k: g.float() for k, g in grads_of(m).items()},
+                                                      f"{cid} .grad")},
                     "tolerance": {"logits": TOL_LOGITS, "loss": TOL_LOSS, "grads": TOL_GRAD},
                 })
+                if exact:
+                    cases[-1]["reference"] = "float64"
+                    cases[-1]["torch_float32_error"] = f32_error
+                    cases[-1]["desc"] += ("; computed in float64 (model.double()), stored as float32; "
+                                          "torch_float32_error: max |float32 grad - float64 grad| per tensor")
                 if mode == "train":   # the frozen BN layers still update their running stats
                     cases[-1]["note"] = ("train mode: BN uses batch statistics (biased var) and updates "
                                          "running stats even though its parameters are frozen")
