@@ -94,7 +94,7 @@ typedef struct conv_ctx {
 static void conv_bwd_wino(void *p) {   // dw by im2col, dx by Winograd (pre-transformed)
     conv_ctx *c = p;
     gb_conv2d_backward(&c->s, c->x, c->w, c->y, NULL, c->dw, c->scratch);
-    gb_conv2d_winograd_backward_dx(&c->s, 2, c->u, c->y, c->dx, c->scratch);
+    gb_conv2d_winograd_backward_dx(&c->s, 2, c->u, c->y, c->dx, 0, c->scratch);
 }
 static void conv_wino(void *p) {   // weights transformed once, outside the timing
     conv_ctx *c = p;

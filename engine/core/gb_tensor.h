@@ -150,6 +150,11 @@ gb_status gb_backward(gb_graph *g, gb_tensor *root, const float *gradient, int n
 
 // The flow buffer of `t` for this backward, made on first use and filled with -0.0.
 float *gb_flow(gb_graph *g, gb_tensor *t);
+// The same for an op that can store every element instead of adding it: a
+// flow made by this call is left unfilled and *store = 1 (the op writes v
+// where it would add -0 + v, the same bits, and skips a pass over memory);
+// a flow that exists comes back with *store = 0 (the op adds).
+float *gb_flow_for_store(gb_graph *g, gb_tensor *t, int *store);
 
 // An output tensor for an op constructor: zero-filled from the arena, or in
 // a lean graph a heap buffer with undefined contents (the op writes it all).

@@ -195,17 +195,32 @@ static float *negative_zeros(gb_arena *arena, int n) {
     return p;
 }
 
-float *gb_flow(gb_graph *g, gb_tensor *t) {
-    if (!t->flow && g->lean && g->leaf_arena && gb_is_leaf(t) && (t->flags & GB_REQUIRES_GRAD) && !t->grad) {
+// A new flow, filled with -0.0 or (fill = 0) left for its first writer to store.
+static float *new_flow(gb_graph *g, gb_tensor *t, int fill) {
+    const int n = t->numel;
+    float *p;
+    if (g->lean && g->leaf_arena && gb_is_leaf(t) && (t->flags & GB_REQUIRES_GRAD) && !t->grad) {
         // A parameter without .grad: its flow is its .grad (-0 + flow == flow,
         // bit for bit), so no second buffer and no copy at AccumulateGrad.
-        t->flow = t->grad = negative_zeros(g->leaf_arena, t->numel);
-    } else if (!t->flow && g->lean) {
-        t->flow = buffer_new(g, (size_t)(t->numel ? t->numel : 1) * sizeof(float));
-        if (t->flow) fill_negative_zeros(t->flow, t->numel);
-    } else if (!t->flow) {
-        t->flow = negative_zeros(&g->arena, t->numel);
+        p = t->grad = gb_arena_alloc(g->leaf_arena, (size_t)(n ? n : 1) * sizeof(float));
+    } else if (g->lean) {
+        p = buffer_new(g, (size_t)(n ? n : 1) * sizeof(float));
+    } else {
+        p = gb_arena_alloc(&g->arena, (size_t)(n ? n : 1) * sizeof(float));
     }
+    if (p && fill) fill_negative_zeros(p, n);
+    return p;
+}
+
+float *gb_flow(gb_graph *g, gb_tensor *t) {
+    if (!t->flow) t->flow = new_flow(g, t, 1);
+    if (!t->flow) g->out_of_memory = 1;
+    return t->flow;
+}
+
+float *gb_flow_for_store(gb_graph *g, gb_tensor *t, int *store) {
+    *store = !t->flow;
+    if (!t->flow) t->flow = new_flow(g, t, 0);
     if (!t->flow) g->out_of_memory = 1;
     return t->flow;
 }

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 typedef struct bn_job {
-    int N, C, HW, train;
+    int N, C, HW, train, store_dx;
     const float *x, *dy, *gamma, *beta, *mean_in, *invstd_in, *rmean_in, *rvar_in;
     float eps, momentum;
     float *y, *rmean, *rvar, *save_mean, *save_invstd, *dx, *dgamma, *dbeta;
@@ -137,9 +137,12 @@ static void backward_task(void *ctx, int ith, int nth) {
         const float fmean = (float)mean, finv = (float)invstd;
         for (int n = 0; n < j->N; n++) {
             const size_t off = ((size_t)n * j->C + c) * j->HW;
-            for (int i = 0; i < j->HW; i++) {
-                const float xhat = (j->x[off + i] - fmean) * finv;
-                j->dx[off + i] += k * (j->dy[off + i] - mdy - xhat * mdyx);
+            const float *x = j->x + off, *dy = j->dy + off;
+            float *dx = j->dx + off;
+            if (j->store_dx) {   // a new flow: dx = v, the same bits as -0 + v
+                for (int i = 0; i < j->HW; i++) dx[i] = k * (dy[i] - mdy - (x[i] - fmean) * finv * mdyx);
+            } else {
+                for (int i = 0; i < j->HW; i++) dx[i] += k * (dy[i] - mdy - (x[i] - fmean) * finv * mdyx);
             }
         }
     }
@@ -147,9 +150,9 @@ static void backward_task(void *ctx, int ith, int nth) {
 
 void gb_f32_batchnorm_backward(int N, int C, int HW, const float *x, const float *dy,
                                const float *gamma, const float *save_mean,
-                               const float *save_invstd, int train, float *dx, float *dgamma,
-                               float *dbeta) {
-    bn_job j = { .N = N, .C = C, .HW = HW, .train = train, .x = x, .dy = dy, .gamma = gamma,
+                               const float *save_invstd, int train, float *dx, int store_dx,
+                               float *dgamma, float *dbeta) {
+    bn_job j = { .N = N, .C = C, .HW = HW, .train = train, .store_dx = store_dx, .x = x, .dy = dy, .gamma = gamma,
                  .mean_in = save_mean, .invstd_in = save_invstd, .dx = dx, .dgamma = dgamma,
                  .dbeta = dbeta };
     gb_parallel_for(backward_task, &j);

@@ -29,10 +29,11 @@ void gb_f32_batchnorm_forward_eval(int N, int C, int HW, const float *x, const f
                                    const float *running_var, float eps, float *y);
 // train = 1 uses the train-mode formula with save_mean / save_invstd;
 // train = 0 takes mean/invstd computed from the running stats (pass them in
-// the same two arrays). dx, dgamma, dbeta accumulate and may each be NULL.
+// the same two arrays). dx, dgamma, dbeta accumulate and may each be NULL;
+// with store_dx, dx is overwritten instead (a flow that is new).
 void gb_f32_batchnorm_backward(int N, int C, int HW, const float *x, const float *dy,
                                const float *gamma, const float *save_mean,
-                               const float *save_invstd, int train, float *dx, float *dgamma,
-                               float *dbeta);
+                               const float *save_invstd, int train, float *dx, int store_dx,
+                               float *dgamma, float *dbeta);
 
 #endif

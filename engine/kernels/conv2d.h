@@ -65,16 +65,17 @@ size_t gb_conv2d_winograd_scratch_bytes(const gb_conv2d_shape *s, int tile);
 void gb_conv2d_winograd_forward(const gb_conv2d_shape *s, int tile, const float *u, const float *x, float *y,
                                 void *scratch);
 // dx += dL/dx for such a conv (pad <= 2), from its own transformed weights
-// (as many floats: w turned by 180 degrees and transposed).
+// (as many floats: w turned by 180 degrees and transposed); with store,
+// dx = dL/dx (the same bits as adding onto -0.0).
 void gb_conv2d_winograd_transform_weights_dx(const gb_conv2d_shape *s, int tile, const float *w, float *u);
 size_t gb_conv2d_winograd_backward_dx_scratch_bytes(const gb_conv2d_shape *s, int tile);
 void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, int tile, const float *u_dx, const float *dy,
-                                    float *dx, void *scratch);
-// dw += dL/dw for such a conv (any pad), from x and dy: the tiles' sum is
-// again 16 or 36 GEMMs (2.25x or 4x fewer multiplies than im2col's).
+                                    float *dx, int store, void *scratch);
+// dw += dL/dw (with store: dw =) for such a conv (any pad), from x and dy: the
+// tiles' sum is again 16 or 36 GEMMs (2.25x or 4x fewer multiplies than im2col's).
 size_t gb_conv2d_winograd_backward_dw_scratch_bytes(const gb_conv2d_shape *s, int tile);
 void gb_conv2d_winograd_backward_dw(const gb_conv2d_shape *s, int tile, const float *x, const float *dy, float *dw,
-                                    void *scratch);
+                                    int store, void *scratch);
 
 // The pieces, exposed for tests and benches.
 // Writes im2col(x) of one image (C,H,W) as packed B panels (gemm.h) of K x P.

@@ -563,9 +563,9 @@ size_t gb_conv2d_winograd_backward_dx_scratch_bytes(const gb_conv2d_shape *s, in
 }
 
 void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, int tile, const float *u_dx, const float *dy,
-                                    float *dx, void *scratch) {
+                                    float *dx, int store, void *scratch) {
     const gb_conv2d_shape t = dx_shape(s);
-    winograd_run(&t, tile, u_dx, dy, dx, scratch, 1);
+    winograd_run(&t, tile, u_dx, dy, dx, scratch, !store);
 }
 
 // --- backward for the weights ------------------------------------------------
@@ -665,7 +665,8 @@ static void dm_task(void *ctx, int ith, int nth) {
         o[2] = (u[3] + u[4]) / 6.0f - (u[1] + u[2]) / 6.0f + u[5];            \
     } while (0)
 
-// dw[o][c] += G^T dU[o][c] G, split over output channels. dU[xi] is C x OC.
+// dw[o][c] += G^T dU[o][c] G (without accumulate: =), split over output
+// channels. dU[xi] is C x OC.
 static void dw_task(void *ctx, int ith, int nth) {
     const wino_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
@@ -682,11 +683,13 @@ static void dw_task(void *ctx, int ith, int nth) {
                     b[1][q] = 0.5f * (u[1][q] - u[2][q]);
                     b[2][q] = 0.5f * (u[1][q] + u[2][q]) + u[3][q];
                 }
+                float g[9];
                 for (int r = 0; r < 3; r++) {              // dg = b G
-                    dw[r * 3 + 0] += b[r][0] + 0.5f * (b[r][1] + b[r][2]);
-                    dw[r * 3 + 1] += 0.5f * (b[r][1] - b[r][2]);
-                    dw[r * 3 + 2] += 0.5f * (b[r][1] + b[r][2]) + b[r][3];
+                    g[r * 3 + 0] = b[r][0] + 0.5f * (b[r][1] + b[r][2]);
+                    g[r * 3 + 1] = 0.5f * (b[r][1] - b[r][2]);
+                    g[r * 3 + 2] = 0.5f * (b[r][1] + b[r][2]) + b[r][3];
                 }
+                for (int k = 0; k < 9; k++) dw[k] = j->accumulate ? dw[k] + g[k] : g[k];
                 continue;
             }
             float b[3][6];
@@ -699,7 +702,7 @@ static void dw_task(void *ctx, int ith, int nth) {
             for (int r = 0; r < 3; r++) {                  // dg = b G, row by row
                 float out[3];
                 WINO4_GT(b[r], out);
-                for (int k = 0; k < 3; k++) dw[r * 3 + k] += out[k];
+                for (int k = 0; k < 3; k++) dw[r * 3 + k] = j->accumulate ? dw[r * 3 + k] + out[k] : out[k];
             }
         }
 }
@@ -719,7 +722,7 @@ size_t gb_conv2d_winograd_backward_dw_scratch_bytes(const gb_conv2d_shape *s, in
 }
 
 void gb_conv2d_winograd_backward_dw(const gb_conv2d_shape *s, int tile, const float *x, const float *dy, float *dw,
-                                    void *scratch) {
+                                    int store, void *scratch) {
     GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
     const int m = checked_tile(tile), nm = members(m);
     const int TH = (s->OH + m - 1) / m, TW = (s->OW + m - 1) / m, G = images_per_group(s, m);
@@ -737,6 +740,6 @@ void gb_conv2d_winograd_backward_dw(const gb_conv2d_shape *s, int tile, const fl
         gb_parallel_for(dm_task, &mj);
         gb_f32_gemm_ppacked_batched(nm, s->C, s->OC, T, v, sv, dm, sd, du, s->OC, su, n > 0);
     }
-    wino_job out = { .s = s, .in = du, .out = dw, .TH = TH, .TW = TW, .stride = su, .accumulate = 1, .m = m };
+    wino_job out = { .s = s, .in = du, .out = dw, .TH = TH, .TW = TW, .stride = su, .accumulate = !store, .m = m };
     gb_parallel_for(dw_task, &out);
 }

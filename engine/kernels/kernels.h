@@ -25,9 +25,9 @@
 
 // relu: y = x < 0 ? 0 : x;  backward dx += x <= 0 ? 0 : dy   (f32-relu/)
 void gb_f32_relu__wasmsimd(size_t n, const float *x, float *y);
-void gb_f32_relu_backward__wasmsimd(size_t n, const float *x, const float *dy, float *dx);
+void gb_f32_relu_backward__wasmsimd(size_t n, const float *x, const float *dy, float *dx, int store);
 void gb_f32_relu__scalar(size_t n, const float *x, float *y);
-void gb_f32_relu_backward__scalar(size_t n, const float *x, const float *dy, float *dx);
+void gb_f32_relu_backward__scalar(size_t n, const float *x, const float *dy, float *dx, int store);
 
 typedef struct gb_kernel_table {
     const char *isa;                       // "wasmsimd" or "scalar"
@@ -38,7 +38,7 @@ typedef struct gb_kernel_table {
     int gemm_mr;
     const char *gemm_name;
     void (*relu)(size_t n, const float *x, float *y);
-    void (*relu_backward)(size_t n, const float *x, const float *dy, float *dx);
+    void (*relu_backward)(size_t n, const float *x, const float *dy, float *dx, int store);   // store: dx =, not +=
     // whole ops (threaded through the pool; they reach the GEMM microkernel
     // through gemm.c's configuration, which defaults to this build's)
     void (*conv2d_forward)(const gb_conv2d_shape *s, const float *x, const float *w, float *y,
@@ -52,7 +52,7 @@ typedef struct gb_kernel_table {
                                     float *y, void *scratch);
     void (*conv2d_winograd_transform_weights_dx)(const gb_conv2d_shape *s, int tile, const float *w, float *u);
     void (*conv2d_winograd_backward_dx)(const gb_conv2d_shape *s, int tile, const float *u_dx,
-                                        const float *dy, float *dx, void *scratch);
+                                        const float *dy, float *dx, int store, void *scratch);
     void (*maxpool2d_forward)(const gb_pool2d_shape *s, const float *x, float *y, int32_t *argmax);
     void (*maxpool2d_backward)(const gb_pool2d_shape *s, const int32_t *argmax, const float *dy,
                                float *dx);
@@ -67,8 +67,8 @@ typedef struct gb_kernel_table {
                                    const float *running_var, float eps, float *y);
     void (*batchnorm_backward)(int N, int C, int HW, const float *x, const float *dy,
                                const float *gamma, const float *save_mean,
-                               const float *save_invstd, int train, float *dx, float *dgamma,
-                               float *dbeta);
+                               const float *save_invstd, int train, float *dx, int store_dx,
+                               float *dgamma, float *dbeta);
 } gb_kernel_table;
 
 const gb_kernel_table *gb_kernels(void);

@@ -5,6 +5,8 @@
 #include "../core/gb_status.h"
 #include "../threads/gb_pool.h"
 
+#include <string.h>
+
 gb_pool2d_shape gb_pool2d_shape_make(int N, int C, int H, int W, int K, int stride, int pad) {
     GB_ASSERT(N > 0 && C > 0 && H > 0 && W > 0 && K > 0 && stride > 0 && pad >= 0 && 2 * pad <= K,
               "bad pool2d shape");
@@ -58,6 +60,32 @@ static void maxpool_fwd_separable(const gb_pool2d_shape *s, const float *x, floa
     }
 }
 
+// With argmax (training), 4 outputs of a row at once (lane = output column),
+// for stride 1 or 2 where the 4 windows and the loads stay inside the row: the
+// same scan order and the same selects as the scalar loop below, so the same
+// values and the same argmax (ties to the first, the last NaN wins).
+static inline void maxpool_argmax4(const gb_pool2d_shape *s, const float *x, int ha, int hb, int w0,
+                                   float *y, int32_t *am) {
+    const int st = s->stride, W = s->W;
+    const gb_v4i lane = { 0, st, 2 * st, 3 * st };
+    gb_v4f m = gb_v4f_splat(0.0f);
+    gb_v4i best = { 0, 0, 0, 0 };
+    for (int h = ha; h < hb; h++)
+        for (int kw = 0; kw < s->K; kw++) {
+            const float *p = x + (size_t)h * W + w0 + kw;
+            const gb_v4f v = st == 1 ? gb_v4f_load(p)
+                                     : __builtin_shufflevector(gb_v4f_load(p), gb_v4f_load(p + 4), 0, 2, 4, 6);
+            const int at = h * W + w0 + kw;
+            const gb_v4i idx = (gb_v4i){ at, at, at, at } + lane;
+            if (h == ha && kw == 0) { m = v; best = idx; }   // the scalar loop's start: its first element
+            const gb_v4i take = (v > m) | (v != v);         // NaN propagates
+            m = (gb_v4f)((take & (gb_v4i)v) | (~take & (gb_v4i)m));
+            best = (take & idx) | (~take & best);
+        }
+    gb_v4f_store(y, m);
+    memcpy(am, &best, sizeof best);
+}
+
 static void maxpool_fwd_task(void *ctx, int ith, int nth) {
     const pool_job *j = ctx;
     const gb_pool2d_shape *s = j->s;
@@ -77,6 +105,12 @@ static void maxpool_fwd_task(void *ctx, int ith, int nth) {
             const int ha = h0 < 0 ? 0 : h0, hb = h0 + s->K < s->H ? h0 + s->K : s->H;
             for (int jj = 0; jj < s->OW; jj++) {
                 const int w0 = jj * s->stride - s->pad;
+                // 4 outputs whose windows and vector loads (4, or 8 for stride 2) lie in the row
+                if (am && s->stride <= 2 && jj + 4 <= s->OW && w0 >= 0 && w0 + s->K - 1 + 4 * s->stride <= s->W) {
+                    maxpool_argmax4(s, x, ha, hb, w0, y + i * s->OW + jj, am + i * s->OW + jj);
+                    jj += 3;
+                    continue;
+                }
                 const int wa = w0 < 0 ? 0 : w0, wb = w0 + s->K < s->W ? w0 + s->K : s->W;
                 int best = ha * s->W + wa;
                 float m = x[best];

@@ -6,31 +6,46 @@
 #include "../core/gb_broadcast.h"
 #include "../threads/gb_pool.h"
 
+#include <string.h>
+
 static float add_f(float x, float y) { return x + y; }
 
 // Same shapes (the residual connection): plain loops, cut over the thread
 // pool when large (gb_parallel_range).
-typedef struct add_job { const float *x, *y, *dz; float *z, *dx, *dy; } add_job;
+typedef struct add_job { const float *x, *y, *dz; float *z, *dx, *dy; int store_dx, store_dy; } add_job;
 
 static void add_forward_range(void *ctx, size_t lo, size_t hi) {
     const add_job *j = ctx;
     for (size_t i = lo; i < hi; i++) j->z[i] = j->x[i] + j->y[i];
 }
 
+// A new flow takes dz as it is (gb_flow_for_store: the same bits as -0 + dz).
+static void pass_gradient(float *d, int store, const float *dz, size_t lo, size_t hi) {
+    if (!d) return;
+    if (store) memcpy(d + lo, dz + lo, (hi - lo) * sizeof(float));
+    else for (size_t i = lo; i < hi; i++) d[i] += dz[i];
+}
+
 static void add_backward_range(void *ctx, size_t lo, size_t hi) {
     const add_job *j = ctx;
-    for (size_t i = lo; i < hi; i++) {
-        if (j->dx) j->dx[i] += j->dz[i];
-        if (j->dy) j->dy[i] += j->dz[i];
-    }
+    pass_gradient(j->dx, j->store_dx, j->dz, lo, hi);
+    pass_gradient(j->dy, j->store_dy, j->dz, lo, hi);
 }
 
 static void add_backward(gb_node *node, gb_graph *g) {
     gb_tensor *x = node->inputs[0], *y = node->inputs[1];
     const float *dz = node->output->flow;
+    if (gb_shape_equal(x, y) && x != y) {   // the residual connection: no broadcasting
+        add_job j = { .dz = dz };
+        if (gb_needs_grad(x)) j.dx = gb_flow_for_store(g, x, &j.store_dx);
+        if (gb_needs_grad(y)) j.dy = gb_flow_for_store(g, y, &j.store_dy);
+        if ((gb_needs_grad(x) && !j.dx) || (gb_needs_grad(y) && !j.dy)) return;   // out of memory
+        gb_parallel_range((size_t)x->numel, add_backward_range, &j);
+        return;
+    }
     float *dx = gb_needs_grad(x) ? gb_flow(g, x) : NULL;
     float *dy = gb_needs_grad(y) ? gb_flow(g, y) : NULL;
-    if (gb_shape_equal(x, y)) {   // the residual connection: no broadcasting
+    if (gb_shape_equal(x, y)) {   // x + x: both gradients into one flow
         add_job j = { .dz = dz, .dx = dx, .dy = dy };
         gb_parallel_range((size_t)x->numel, add_backward_range, &j);
         return;

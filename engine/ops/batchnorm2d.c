@@ -22,11 +22,13 @@ static void batchnorm_backward(gb_node *node, gb_graph *g) {
     gb_tensor *x = node->inputs[0], *gamma = node->inputs[1], *beta = node->inputs[2];
     const bn_saved *sv = node->p.saved;
     int N = x->shape[0], C = x->shape[1], HW = x->shape[2] * x->shape[3];
-    float *dx = gb_needs_grad(x) ? gb_flow(g, x) : NULL;
+    int store_dx = 0;   // a new flow for dx is stored, not added to (gb_flow_for_store)
+    float *dx = gb_needs_grad(x) ? gb_flow_for_store(g, x, &store_dx) : NULL;
     float *dgamma = gb_needs_grad(gamma) ? gb_flow(g, gamma) : NULL;
     float *dbeta = gb_needs_grad(beta) ? gb_flow(g, beta) : NULL;
+    if ((gb_needs_grad(x) && !dx) || (gb_needs_grad(gamma) && !dgamma) || (gb_needs_grad(beta) && !dbeta)) return;
     gb_f32_batchnorm_backward(N, C, HW, x->data, node->output->flow, gamma->data, sv->mean, sv->invstd,
-                              node->p.training, dx, dgamma, dbeta);
+                              node->p.training, dx, store_dx, dgamma, dbeta);
 }
 
 static void batchnorm_describe(const gb_node *node, gb_sb *sb, int locals) {

@@ -66,31 +66,35 @@ static void pack_weights(const gb_conv2d_shape *s, int layout, const float *w, f
 static void conv2d_backward(gb_node *node, gb_graph *g) {
     gb_tensor *x = node->inputs[0], *w = node->inputs[1];
     gb_conv2d_shape s = shape_of(x, w, node->p.stride, node->p.padding);
-    float *dx = gb_needs_grad(x) ? gb_flow(g, x) : NULL;
-    float *dw = gb_needs_grad(w) ? gb_flow(g, w) : NULL;
-    if (!dx && !dw) return;
+    const int need_dx = gb_needs_grad(x), need_dw = gb_needs_grad(w);
+    if (!need_dx && !need_dw) return;
     gb_conv2d_cache *cache = node->p.saved;
     // dx of a 3×3 stride-1 layer by Winograd too: it is the same kind of
     // convolution, of dy with the turned weights (conv2d_winograd.c).
     const int tile = cache && gb_conv2d_winograd_ok(&s) ? winograd_tile(cache, &s) : 0;
-    const float *u_dx = dx && tile ? winograd_weights(&cache->dx, &s, w, tile, gb_conv2d_winograd_transform_weights_dx)
-                                   : NULL;
+    const float *u_dx = need_dx && tile ? winograd_weights(&cache->dx, &s, w, tile, gb_conv2d_winograd_transform_weights_dx)
+                                        : NULL;
     // So is dw (from x and dy, no weights), for the layers that cache weights,
     // with the faster tile even in train mode: dw goes to the optimizer, not
     // through BatchNorm (F(4×4)'s dw is within 1e-6 to 6e-6 of the largest
     // |dw| from double, F(2×2)'s 2e-7 to 1.2e-6: GB_SHOW_ERR=1 in tests/kernels).
-    const int dw_tile = dw && tile ? gb_conv2d_winograd_tile(&s) : 0;
-    const int wino_dw = dw_tile != 0;
-    float *im2col_dx = u_dx ? NULL : dx, *im2col_dw = wino_dw ? NULL : dw;   // the rest: im2col
+    const int dw_tile = need_dw && tile ? gb_conv2d_winograd_tile(&s) : 0;
+    // Winograd's dx and dw can store into a new flow instead of adding to
+    // -0.0 (gb_flow_for_store); im2col's col2im and GEMM add.
+    int store_dx = 0, store_dw = 0;
+    float *dx = !need_dx ? NULL : u_dx ? gb_flow_for_store(g, x, &store_dx) : gb_flow(g, x);
+    float *dw = !need_dw ? NULL : dw_tile ? gb_flow_for_store(g, w, &store_dw) : gb_flow(g, w);
+    if ((need_dx && !dx) || (need_dw && !dw)) return;   // out of memory (gb_flow says so)
+    float *im2col_dx = u_dx ? NULL : dx, *im2col_dw = dw_tile ? NULL : dw;   // the rest: im2col
     size_t bytes = 0, b;   // one scratch serves the parts in turn
     if (u_dx && (b = gb_conv2d_winograd_backward_dx_scratch_bytes(&s, tile)) > bytes) bytes = b;
-    if (wino_dw && (b = gb_conv2d_winograd_backward_dw_scratch_bytes(&s, dw_tile)) > bytes) bytes = b;
+    if (dw_tile && (b = gb_conv2d_winograd_backward_dw_scratch_bytes(&s, dw_tile)) > bytes) bytes = b;
     if ((im2col_dx || im2col_dw) && (b = gb_conv2d_backward_scratch_bytes(&s)) > bytes) bytes = b;
     void *scratch = gb_graph_scratch(g, bytes);
     if (!scratch) { g->out_of_memory = 1; return; }
     const float *dy = node->output->flow;
-    if (wino_dw) gb_conv2d_winograd_backward_dw(&s, dw_tile, x->data, dy, dw, scratch);
-    if (u_dx) gb_conv2d_winograd_backward_dx(&s, tile, u_dx, dy, dx, scratch);
+    if (dw_tile) gb_conv2d_winograd_backward_dw(&s, dw_tile, x->data, dy, dw, store_dw, scratch);
+    if (u_dx) gb_conv2d_winograd_backward_dx(&s, tile, u_dx, dy, dx, store_dx, scratch);
     if (im2col_dx || im2col_dw) gb_conv2d_backward(&s, x->data, w->data, dy, im2col_dx, im2col_dw, scratch);
 }
 

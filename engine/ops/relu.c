@@ -19,7 +19,7 @@
 #endif
 
 // Large tensors are cut over the thread pool (gb_parallel_range).
-typedef struct relu_job { const float *x, *dy; float *y, *dx; } relu_job;
+typedef struct relu_job { const float *x, *dy; float *y, *dx; int store; } relu_job;
 
 static void relu_forward_range(void *ctx, size_t lo, size_t hi) {
     const relu_job *j = ctx;
@@ -28,15 +28,16 @@ static void relu_forward_range(void *ctx, size_t lo, size_t hi) {
 
 static void relu_backward_range(void *ctx, size_t lo, size_t hi) {
     const relu_job *j = ctx;
-    relu_backward_kernel(hi - lo, j->x + lo, j->dy + lo, j->dx + lo);
+    relu_backward_kernel(hi - lo, j->x + lo, j->dy + lo, j->dx + lo, j->store);
 }
 
 static void relu_backward(gb_node *node, gb_graph *g) {
     gb_tensor *x = node->inputs[0];
-    float *dx = gb_flow(g, x);
+    int store;   // a new flow is stored, not added to (gb_flow_for_store)
+    float *dx = gb_flow_for_store(g, x, &store);
     if (!dx) return;
     // y > 0 exactly where x > 0, so the output serves as the kernel's gate.
-    relu_job j = { .x = node->output->data, .dy = node->output->flow, .dx = dx };
+    relu_job j = { .x = node->output->data, .dy = node->output->flow, .dx = dx, .store = store };
     gb_parallel_range((size_t)x->numel, relu_backward_range, &j);
 }
 

@@ -141,7 +141,7 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
             gb_pool_init(nt);
             memcpy(dx, dx0, nx * sizeof(float));
             gb_conv2d_winograd_transform_weights_dx(&s, tile, w, u);
-            gb_conv2d_winograd_backward_dx(&s, tile, u, dy, dx, ws);
+            gb_conv2d_winograd_backward_dx(&s, tile, u, dy, dx, 0, ws);
             if (nt == 1) {
                 double e = 0;
                 for (size_t i = 0; i < nx; i++) e = fmax(e, fabs(dx[i] - rdx[i]));
@@ -152,6 +152,11 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
             }
         }
         gb_pool_init(1);
+        // store (a new flow): the same bits as adding onto -0.0, whatever dx held
+        for (size_t i = 0; i < nx; i++) { dx[i] = -0.0f; dx1[i] = NAN; }
+        gb_conv2d_winograd_backward_dx(&s, tile, u, dy, dx, 0, ws);
+        gb_conv2d_winograd_backward_dx(&s, tile, u, dy, dx1, 1, ws);
+        CHECK(!memcmp(dx, dx1, nx * 4), "%s: winograd F(%d) dx stored differs from dx added to -0", name, tile);
         free(u); free(ws);
     }
     // Winograd dw (accumulating onto dw0), both tiles, against the direct backward in double
@@ -160,7 +165,7 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
         for (int nt = 1; nt <= 3; nt++) {
             gb_pool_init(nt);
             memcpy(dw, dw0, nw * sizeof(float));
-            gb_conv2d_winograd_backward_dw(&s, tile, x, dy, dw, ws);
+            gb_conv2d_winograd_backward_dw(&s, tile, x, dy, dw, 0, ws);
             if (nt == 1) {
                 double e = 0, scale = 0;
                 for (size_t i = 0; i < nw; i++) {
@@ -178,9 +183,13 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
         gb_pool_init(1);
         gb_gemm_set_config(&scalar);
         memcpy(dw, dw0, nw * sizeof(float));
-        gb_conv2d_winograd_backward_dw(&s, tile, x, dy, dw, ws);
+        gb_conv2d_winograd_backward_dw(&s, tile, x, dy, dw, 0, ws);
         gb_gemm_set_config(NULL);
         CHECK(!memcmp(dw, dw1, nw * 4), "%s: winograd F(%d) dw scalar microkernel not bit-identical", name, tile);
+        for (size_t i = 0; i < nw; i++) { dw[i] = -0.0f; dw1[i] = NAN; }   // store, as for dx
+        gb_conv2d_winograd_backward_dw(&s, tile, x, dy, dw, 0, ws);
+        gb_conv2d_winograd_backward_dw(&s, tile, x, dy, dw1, 1, ws);
+        CHECK(!memcmp(dw, dw1, nw * 4), "%s: winograd F(%d) dw stored differs from dw added to -0", name, tile);
         free(ws);
     }
 
@@ -226,10 +235,10 @@ static void test_winograd_batch(int N, int C, int H, int OC) {
         gb_conv2d_winograd_transform_weights(&s, tile, w, u);
         gb_conv2d_winograd_transform_weights_dx(&s, tile, w, ud);
         gb_conv2d_winograd_forward(&s, tile, u, x, y, ws);
-        gb_conv2d_winograd_backward_dx(&s, tile, ud, y, dx, ws);   // dy = y: any numbers do
+        gb_conv2d_winograd_backward_dx(&s, tile, ud, y, dx, 1, ws);   // dy = y: any numbers do
         for (int n = 0; n < N; n++) {
             gb_conv2d_winograd_forward(&one, tile, u, x + (size_t)n * C * H * H, y1 + (size_t)n * OC * H * H, ws);
-            gb_conv2d_winograd_backward_dx(&one, tile, ud, y + (size_t)n * OC * H * H, dx1 + (size_t)n * C * H * H, ws);
+            gb_conv2d_winograd_backward_dx(&one, tile, ud, y + (size_t)n * OC * H * H, dx1 + (size_t)n * C * H * H, 1, ws);
         }
         CHECK(!memcmp(y, y1, ny * 4), "winograd F(%d) N=%d %dx%d: the batch differs from image by image", tile, N, H, H);
         CHECK(!memcmp(dx, dx1, nx * 4), "winograd F(%d) dx N=%d %dx%d: the batch differs from image by image", tile, N, H, H);

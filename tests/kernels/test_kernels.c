@@ -18,8 +18,15 @@ static void test_relu(void) {
         CHECK(!memcmp(y1, y2, n * 4), "relu n=%zu: %s differs from scalar", n, simd->isa);
         for (size_t i = 0; i < n; i++)
             CHECK(x[i] != x[i] ? y2[i] != y2[i] : y2[i] == (x[i] > 0 ? x[i] : 0.0f), "relu value n=%zu i=%zu", n, i);
-        simd->relu_backward(n, x, dy, d1); ref->relu_backward(n, x, dy, d2);
+        simd->relu_backward(n, x, dy, d1, 0); ref->relu_backward(n, x, dy, d2, 0);
         CHECK(!memcmp(d1, d2, n * 4), "relu_backward n=%zu: %s differs from scalar", n, simd->isa);
+        // store (a new flow): the same bits as adding onto -0.0, in both twins
+        for (size_t i = 0; i < n; i++) { d1[i] = -0.0f; d2[i] = NAN; }
+        ref->relu_backward(n, x, dy, d1, 0); simd->relu_backward(n, x, dy, d2, 1);
+        CHECK(!memcmp(d1, d2, n * 4), "relu_backward n=%zu: %s store differs from adding to -0", n, simd->isa);
+        for (size_t i = 0; i < n; i++) d2[i] = NAN;
+        ref->relu_backward(n, x, dy, d2, 1);
+        CHECK(!memcmp(d1, d2, n * 4), "relu_backward n=%zu: scalar store differs from adding to -0", n);
         free(x); free(y1); free(y2); free(dy); free(d1); free(d2);
     }
 }
@@ -32,6 +39,44 @@ static void fill_distinct(float *p, size_t n) {
         size_t j = (size_t)((rnd() * 0.5f + 0.5f) * (float)i) % i;
         float t = p[i - 1]; p[i - 1] = p[j]; p[j] = t;
     }
+}
+
+// The argmax as PyTorch's CPU kernel picks it: scan order, the first of equal
+// maxima, and the last NaN (a NaN always wins).
+static void maxpool_reference(const gb_pool2d_shape *s, const float *x, float *y, int32_t *am) {
+    for (int q = 0; q < s->N * s->C; q++)
+        for (int i = 0; i < s->OH; i++)
+            for (int j = 0; j < s->OW; j++) {
+                int best = -1;
+                float m = 0;
+                for (int h = i * s->stride - s->pad; h < i * s->stride - s->pad + s->K; h++)
+                    for (int w = j * s->stride - s->pad; w < j * s->stride - s->pad + s->K; w++) {
+                        if (h < 0 || h >= s->H || w < 0 || w >= s->W) continue;
+                        const float v = x[(size_t)q * s->H * s->W + h * s->W + w];
+                        if (best < 0 || v > m || v != v) { m = v; best = h * s->W + w; }
+                    }
+                y[((size_t)q * s->OH + i) * s->OW + j] = m;
+                am[((size_t)q * s->OH + i) * s->OW + j] = best;
+            }
+}
+
+// Ties and NaNs: values from {0, 1, 2} with a NaN here and there, against the reference.
+static void test_maxpool_ties(int N, int C, int H, int W, int K, int st, int pad) {
+    const gb_pool2d_shape s = gb_pool2d_shape_make(N, C, H, W, K, st, pad);
+    const size_t nx = (size_t)N * C * H * W, ny = (size_t)N * C * s.OH * s.OW;
+    float *x = alloc_f(nx), *y = alloc_f(ny), *yr = alloc_f(ny);
+    int32_t *am = malloc(ny * sizeof(int32_t)), *amr = malloc(ny * sizeof(int32_t));
+    for (size_t i = 0; i < nx; i++) x[i] = i % 53 == 7 ? NAN : (float)((i * 2654435761u) % 3);
+    maxpool_reference(&s, x, yr, amr);
+    for (int nt = 1; nt <= 2; nt++) {
+        gb_pool_init(nt);
+        gb_kernels()->maxpool2d_forward(&s, x, y, am);
+        int same = 1;
+        for (size_t k = 0; k < ny; k++) same &= am[k] == amr[k] && (y[k] == yr[k] || (y[k] != y[k] && yr[k] != yr[k]));
+        CHECK(same, "maxpool %dx%d k%d s%d: argmax with ties and NaNs differs from the reference scan", H, W, K, st);
+    }
+    gb_pool_init(1);
+    free(x); free(y); free(yr); free(am); free(amr);
 }
 
 static void test_maxpool(int N, int C, int H, int W, int K, int st, int pad) {
@@ -131,12 +176,18 @@ static void test_batchnorm(int N, int C, int HW) {
         for (int c = 0; c < C; c++) { rm[c] = 0.0f; rv[c] = 1.0f; dg[c] = db[c] = 0.0f; }
         memset(dx, 0, n * 4);
         gb_kernels()->batchnorm_forward_train(N, C, HW, x, g, b, 1e-5f, 0.1f, rm, rv, y, sm, si);
-        gb_kernels()->batchnorm_backward(N, C, HW, x, dy, g, sm, si, 1, dx, dg, db);
+        gb_kernels()->batchnorm_backward(N, C, HW, x, dy, g, sm, si, 1, dx, 0, dg, db);
         if (nt == 1) { memcpy(y1, y, n * 4); memcpy(dx1, dx, n * 4); memcpy(dg1, dg, C * 4); memcpy(db1, db, C * 4); }
         else CHECK(!memcmp(y, y1, n * 4) && !memcmp(dx, dx1, n * 4) && !memcmp(dg, dg1, C * 4) && !memcmp(db, db1, C * 4),
                    "batchnorm: %d threads differ", nt);
     }
     gb_pool_init(1);
+    // store_dx (a new flow): the same bits as adding onto -0.0, whatever dx held
+    for (size_t i = 0; i < n; i++) { dx[i] = -0.0f; y[i] = NAN; }
+    gb_kernels()->batchnorm_backward(N, C, HW, x, dy, g, sm, si, 1, dx, 0, NULL, NULL);
+    gb_kernels()->batchnorm_backward(N, C, HW, x, dy, g, sm, si, 1, y, 1, NULL, NULL);
+    CHECK(!memcmp(dx, y, n * 4), "batchnorm: dx stored differs from dx added to -0");
+    memcpy(y, y1, n * 4);
     const double cnt = (double)N * HW;
     for (int c = 0; c < C; c++) {                 // statistics, in double
         double s = 0, q = 0;
@@ -191,6 +242,11 @@ int main(void) {
     test_maxpool(1, 2, 11, 9, 3, 2, 1);    // odd sizes
     test_maxpool(1, 4, 8, 8, 2, 2, 0);
     test_maxpool(1, 3, 7, 13, 3, 1, 1);    // stride 1, width not a multiple of 4
+    test_maxpool(1, 2, 30, 38, 3, 2, 1);   // argmax in vector groups of 4 outputs, and the row ends
+    test_maxpool_ties(2, 3, 12, 12, 3, 2, 1);
+    test_maxpool_ties(1, 2, 30, 38, 3, 2, 1);
+    test_maxpool_ties(1, 3, 9, 21, 3, 1, 1);
+    test_maxpool_ties(1, 2, 11, 17, 2, 2, 0);
     test_avgpool(2, 5, 49);
     test_avgpool(1, 3, 1);
     test_batchnorm(2, 3, 25);
