@@ -32,8 +32,11 @@
 // batch 1 took 0.65-0.86x F(2x2)'s time). On layer4's 7 x 7, 4 tiles of
 // 4 x 4 cover 8 x 8 and U (36 planes) is 2.25x larger to stream: 1.46x
 // F(2x2)'s time at batch 1 (0.6x at batch 8, but a tile that changed with
-// the batch would make a cached U flip between layouts). Its larger constants (A^T's 8) cost precision: errors against
-// double are ~30x F(2x2)'s (tests/kernels prints them with GB_SHOW_ERR=1).
+// the batch would make a cached U flip between layouts). Its larger
+// constants (A^T's 8) cost precision: errors against double are 5-30x
+// F(2x2)'s (tests/kernels prints them with GB_SHOW_ERR=1), which is why the
+// ResNet ops keep F(2x2) for the forward and dx in train mode
+// (engine/ops/conv2d.c).
 #include "conv2d.h"
 
 #include "gemm.h"

@@ -44,7 +44,7 @@ static const float *transformed_weights(gb_conv2d_transformed *t, const gb_conv2
 // cache->small_tiles. Modules set that in train mode, because train-mode
 // BatchNorm divides by the batch's standard deviation: in a channel that
 // barely varies over a small batch, it magnifies rounding error, and
-// F(4×4)'s (~30× F(2×2)'s) then showed: a 14% error in a gradient of the
+// F(4×4)'s (5-30× F(2×2)'s) then showed: a 14% error in a gradient of the
 // PyTorch fixtures (grads_layer4_fc_train, batch 2, layer4.1.bn2 channel 13),
 // where F(2×2) stays at 0.6% of the tolerance. Eval mode has no such
 // division and takes the faster tile.
