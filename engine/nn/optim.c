@@ -18,7 +18,7 @@
 // rounding, and rounding it on to float gives the correctly rounded result
 // unless it sits exactly on a float halfway point (low 29 bits 1000…0) or in
 // float's subnormal range: those rare cases go to fmaf. Same bits as fmaf.
-float gb_fma_f32(float a, float b, float c) {
+static inline __attribute__((always_inline)) float fma_f32(float a, float b, float c) {
     const double r = (double)a * b + c;
     uint64_t bits;
     memcpy(&bits, &r, sizeof bits);
@@ -26,6 +26,8 @@ float gb_fma_f32(float a, float b, float c) {
     if (e == 0x7ff || (e >= 0x3ff - 126 && (bits & 0x1fffffff) != 0x10000000)) return (float)r;
     return fmaf(a, b, c);
 }
+
+float gb_fma_f32(float a, float b, float c) { return fma_f32(a, b, c); }
 
 static gb_status init_common(gb_optimizer *o, gb_optim_kind kind, gb_tensor *const *params, int n, double lr,
                              double weight_decay) {
@@ -126,12 +128,12 @@ static void sgd_task(void *ctx, int ith, int nth) {
     int lo, hi;
     gb_pool_share(j->n, ith, nth, &lo, &hi);
     for (int i = lo; i < hi; i++) {
-        float d_p = o->weight_decay != 0 ? gb_fma_f32(wd, p[i], grad[i]) : grad[i];
+        float d_p = o->weight_decay != 0 ? fma_f32(wd, p[i], grad[i]) : grad[i];
         if (buf) {
-            buf[i] = first ? d_p : gb_fma_f32(keep, d_p, buf[i] * momentum);
-            d_p = o->nesterov ? gb_fma_f32(momentum, buf[i], d_p) : buf[i];
+            buf[i] = first ? d_p : fma_f32(keep, d_p, buf[i] * momentum);
+            d_p = o->nesterov ? fma_f32(momentum, buf[i], d_p) : buf[i];
         }
-        p[i] = gb_fma_f32(neg_lr, d_p, p[i]);
+        p[i] = fma_f32(neg_lr, d_p, p[i]);
     }
 }
 
@@ -155,8 +157,8 @@ static void adam_update(const gb_optimizer *o, gb_optim_state *s, float *p, cons
     const float wd = (float)o->weight_decay, beta1 = (float)o->beta1, beta2 = (float)o->beta2;
     const float one_minus_b1 = (float)(1 - o->beta1), one_minus_b2 = (float)(1 - o->beta2), eps = (float)o->eps;
     for (int i = 0; i < n; i++) {
-        float g = o->weight_decay != 0 ? gb_fma_f32(wd, p[i], grad[i]) : grad[i];
-        s->exp_avg[i] = gb_fma_f32(one_minus_b1, g, s->exp_avg[i] * beta1);
+        float g = o->weight_decay != 0 ? fma_f32(wd, p[i], grad[i]) : grad[i];
+        s->exp_avg[i] = fma_f32(one_minus_b1, g, s->exp_avg[i] * beta1);
         s->exp_avg_sq[i] = s->exp_avg_sq[i] * beta2 + one_minus_b2 * g * g;   // addcmul_: no fusion
         float denom = sqrtf(s->exp_avg_sq[i]) / bc2_sqrt + eps;
         p[i] = p[i] + step_size * (s->exp_avg[i] / denom);                  // addcdiv_
