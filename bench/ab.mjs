@@ -52,8 +52,7 @@ for (const wasmDir of dirs) {
 	models.push(model);
 }
 const shape = [batch, 3, 224, 224];
-const x = train ? makeInput(batch)
-	: new Float32Array(batch * 3 * 224 * 224).map((_, i) => ((i * 2654435761) % 1000) * 1e-3 - 0.5);
+const x = makeInput(batch);
 const targets = trainTargets(batch);
 const run = (model) => (train ? model.trainStep(x, shape, targets, TRAIN_SGD) : model.forward(x, shape, 1000));
 

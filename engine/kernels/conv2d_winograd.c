@@ -93,6 +93,17 @@ typedef struct wino_job {
     int m;                 // output tile: 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3))
 } wino_job;
 
+// The rows x cols window of an H x W plane at (h0, w0), row-major into dst,
+// zero where it lies outside the plane (the convolution's padding, or past
+// the last row or column of dy).
+static inline void read_window(const float *plane, int H, int W, int h0, int w0, int rows, int cols, float *dst) {
+    for (int r = 0; r < rows; r++)
+        for (int q = 0; q < cols; q++) {
+            const int h = h0 + r, w = w0 + q;
+            dst[r * cols + q] = (h >= 0 && h < H && w >= 0 && w < W) ? plane[(size_t)h * W + w] : 0.0f;
+        }
+}
+
 // The 1-D transforms of F(4x4, 3x3), used on columns and then on rows; as
 // macros, so the scalar and the vector paths evaluate the same expressions
 // (same bits). In: 6 values. B^T d:
@@ -201,11 +212,7 @@ static inline void input_tile_scalar(const wino_job *j, const float *x, int t, f
     const gb_conv2d_shape *s = j->s;
     const int h0 = (t / j->TW) * 2 - s->pad, w0 = (t % j->TW) * 2 - s->pad;
     float d[4][4], b[4][4];
-    for (int r = 0; r < 4; r++)
-        for (int q = 0; q < 4; q++) {
-            const int h = h0 + r, w = w0 + q;
-            d[r][q] = (h >= 0 && h < s->H && w >= 0 && w < s->W) ? x[(size_t)h * s->W + w] : 0.0f;
-        }
+    read_window(x, s->H, s->W, h0, w0, 4, 4, &d[0][0]);
     for (int q = 0; q < 4; q++) {                // b = B^T d
         b[0][q] = d[0][q] - d[2][q];
         b[1][q] = d[1][q] + d[2][q];
@@ -260,11 +267,7 @@ static inline void input_tile4_scalar(const wino_job *j, const float *x, int t, 
     const gb_conv2d_shape *s = j->s;
     const int h0 = (t / j->TW) * 4 - s->pad, w0 = (t % j->TW) * 4 - s->pad;
     float d[6][6], b[6][6];
-    for (int r = 0; r < 6; r++)
-        for (int q = 0; q < 6; q++) {
-            const int h = h0 + r, w = w0 + q;
-            d[r][q] = (h >= 0 && h < s->H && w >= 0 && w < s->W) ? x[(size_t)h * s->W + w] : 0.0f;
-        }
+    read_window(x, s->H, s->W, h0, w0, 6, 6, &d[0][0]);
     for (int q = 0; q < 6; q++) {                // b = B^T d
         const float col[6] = { d[0][q], d[1][q], d[2][q], d[3][q], d[4][q], d[5][q] };
         float o[6];
@@ -348,11 +351,7 @@ static void input_task(void *ctx, int ith, int nth) {
                     size_t ld = (size_t)s->W;
                     if (!(h0 >= 0 && h0 + alpha <= s->H && w0 >= 0 && w0 + span <= s->W)) {
                         // at the border: copy the patch with its zero padding first
-                        for (int r = 0; r < alpha; r++)
-                            for (int q = 0; q < span; q++) {
-                                const int h = h0 + r, w = w0 + q;
-                                patch[r * span + q] = (h >= 0 && h < s->H && w >= 0 && w < s->W) ? x[(size_t)h * s->W + w] : 0.0f;
-                            }
+                        read_window(x, s->H, s->W, h0, w0, alpha, span, patch);
                         src = patch;
                         ld = (size_t)span;
                     }
@@ -606,9 +605,7 @@ static inline void dm_tile(const wino_job *j, const float *dy, int h, int w, flo
     const gb_conv2d_shape *s = j->s;
     if (j->m == 2) {
         float y[2][2], a[4][2];
-        for (int r = 0; r < 2; r++)
-            for (int q = 0; q < 2; q++)
-                y[r][q] = h + r < s->OH && w + q < s->OW ? dy[(size_t)(h + r) * s->OW + w + q] : 0.0f;
+        read_window(dy, s->OH, s->OW, h, w, 2, 2, &y[0][0]);
         for (int q = 0; q < 2; q++) {              // a = A dY
             a[0][q] = y[0][q];
             a[1][q] = y[0][q] + y[1][q];
@@ -624,9 +621,7 @@ static inline void dm_tile(const wino_job *j, const float *dy, int h, int w, flo
         return;
     }
     float y[4][4], a[6][4];
-    for (int r = 0; r < 4; r++)
-        for (int q = 0; q < 4; q++)
-            y[r][q] = h + r < s->OH && w + q < s->OW ? dy[(size_t)(h + r) * s->OW + w + q] : 0.0f;
+    read_window(dy, s->OH, s->OW, h, w, 4, 4, &y[0][0]);
     for (int q = 0; q < 4; q++) {                  // a = A dY, column by column
         const float col[4] = { y[0][q], y[1][q], y[2][q], y[3][q] };
         float o[6];

@@ -35,7 +35,8 @@ static void add_backward_range(void *ctx, size_t lo, size_t hi) {
 static void add_backward(gb_node *node, gb_graph *g) {
     gb_tensor *x = node->inputs[0], *y = node->inputs[1];
     const float *dz = node->output->flow;
-    if (gb_shape_equal(x, y) && x != y) {   // the residual connection: no broadcasting
+    if (gb_shape_equal(x, y)) {   // the residual connection: no broadcasting
+        // For x + x the second call finds the flow the first made: dx stores, dy adds.
         add_job j = { .dz = dz };
         if (gb_needs_grad(x)) j.dx = gb_flow_for_store(g, x, &j.store_dx);
         if (gb_needs_grad(y)) j.dy = gb_flow_for_store(g, y, &j.store_dy);
@@ -45,11 +46,6 @@ static void add_backward(gb_node *node, gb_graph *g) {
     }
     float *dx = gb_needs_grad(x) ? gb_flow(g, x) : NULL;
     float *dy = gb_needs_grad(y) ? gb_flow(g, y) : NULL;
-    if (gb_shape_equal(x, y)) {   // x + x: both gradients into one flow
-        add_job j = { .dz = dz, .dx = dx, .dy = dy };
-        gb_parallel_range((size_t)x->numel, add_backward_range, &j);
-        return;
-    }
     gb_bcast bc;
     gb_bcast_init(&bc, x, y);   // cannot fail: the forward pass succeeded
     int idx[GB_MAX_DIMS] = { 0 }, ox = 0, oy = 0;

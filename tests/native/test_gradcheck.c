@@ -76,6 +76,7 @@ static void check_op(const char *name, build_fn f, int n, const int shapes[][5],
 UNARY(neg) UNARY(reciprocal) UNARY(exp) UNARY(log) UNARY(sqrt) UNARY(abs) UNARY(sin) UNARY(cos)
 UNARY(tanh) UNARY(sigmoid) UNARY(relu) UNARY(sum) UNARY(mean)
 BINARY(add) BINARY(sub) BINARY(mul) BINARY(div) BINARY(pow) BINARY(mm) BINARY(mv) BINARY(dot) BINARY(matmul)
+static gb_status t_add_self(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_add(g, in[0], in[0], out); }   // x + x: one flow, two gradients
 static gb_status t_rsub(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_rsub(g, in[0], 2.5, out); }
 static gb_status t_pow3(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_pow_scalar(g, in[0], 3, out); }
 static gb_status t_pow_half(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_pow_scalar(g, in[0], -1.5, out); }
@@ -190,6 +191,7 @@ int main(void) {
     check_op("mean(dim=-3)", t_mean0, 1, d4, -1, 1);
     check_op("add", t_add, 2, same, -1, 1);
     check_op("add broadcast", t_add, 2, bcast, -1, 1);
+    check_op("add x + x", t_add_self, 1, m23, -1, 1);
     check_op("sub broadcast", t_sub, 2, bcast, -1, 1);
     check_op("mul broadcast", t_mul, 2, bcast, -1, 1);
     check_op("mul 0-d", t_mul, 2, scalar_bcast, -1, 1);
