@@ -88,13 +88,13 @@ typedef struct conv_ctx {
     gb_conv2d_shape s;
     float *x, *w, *y, *dx, *dw, *u, *wp;   // wp: w packed for the GEMM (gemm columns)
     void *scratch;
-    int tile;                              // Winograd's forward tile, as in eval mode (the faster)
+    int tile;                              // Winograd's tile for the eval forward and dx (the faster)
 } conv_ctx;
-// Training (train mode) runs Winograd with tile 2 only (engine/ops/conv2d.c).
+// dx by Winograd takes the faster tile in train mode too (engine/ops/conv2d.c).
 static void conv_bwd_wino(void *p) {   // dw by im2col, dx by Winograd (pre-transformed)
     conv_ctx *c = p;
     gb_conv2d_backward(&c->s, c->x, c->w, c->y, NULL, c->dw, c->scratch);
-    gb_conv2d_winograd_backward_dx(&c->s, 2, c->u, c->y, c->dx, 0, c->scratch);
+    gb_conv2d_winograd_backward_dx(&c->s, c->tile, c->u, c->y, c->dx, 0, c->scratch);
 }
 static void conv_wino(void *p) {   // weights transformed once, outside the timing
     conv_ctx *c = p;
@@ -210,7 +210,7 @@ int main(int argc, char **argv) {
         const int wino = gb_conv2d_winograd_ok(&c.s);
         c.tile = wino ? gb_conv2d_winograd_tile(&c.s) : 0;
         if (wino && gb_conv2d_winograd_scratch_bytes(&c.s, c.tile) > sb) sb = gb_conv2d_winograd_scratch_bytes(&c.s, c.tile);
-        if (wino && gb_conv2d_winograd_backward_dx_scratch_bytes(&c.s, 2) > bb) bb = gb_conv2d_winograd_backward_dx_scratch_bytes(&c.s, 2);
+        if (wino && gb_conv2d_winograd_backward_dx_scratch_bytes(&c.s, c.tile) > bb) bb = gb_conv2d_winograd_backward_dx_scratch_bytes(&c.s, c.tile);
         c.u = wino ? falloc(gb_conv2d_winograd_weights_floats(&c.s, 4)) : NULL;   // room for either tile
         c.x = falloc(nx); c.w = falloc(nw); c.y = falloc(ny); c.dx = falloc(nx); c.dw = falloc(nw);
         c.scratch = falloc((sb > bb ? sb : bb) / 4);
@@ -222,7 +222,7 @@ int main(int argc, char **argv) {
         cb.s = gb_conv2d_shape_make(bwd_batch, q->C, q->H, q->H, q->OC, q->k, q->k, q->stride, q->pad);
         if (do_bwd && bwd_batch > 1) {
             size_t bbb = gb_conv2d_backward_scratch_bytes(&cb.s);
-            if (wino && gb_conv2d_winograd_backward_dx_scratch_bytes(&cb.s, 2) > bbb) bbb = gb_conv2d_winograd_backward_dx_scratch_bytes(&cb.s, 2);
+            if (wino && gb_conv2d_winograd_backward_dx_scratch_bytes(&cb.s, c.tile) > bbb) bbb = gb_conv2d_winograd_backward_dx_scratch_bytes(&cb.s, c.tile);
             cb.x = falloc(nx * bwd_batch); cb.y = falloc(ny * bwd_batch); cb.dx = falloc(nx * bwd_batch);
             cb.scratch = falloc(bbb / 4);
         }
@@ -239,7 +239,7 @@ int main(int argc, char **argv) {
             if (do_bwd) timeit(conv_bwd, &c, 1, reps < 3 ? reps : 3, &tb[nt - 1], &med);
             if (do_bwd && wino) {
                 double twb;
-                gb_conv2d_winograd_transform_weights_dx(&c.s, 2, c.w, c.u);
+                gb_conv2d_winograd_transform_weights_dx(&c.s, c.tile, c.w, c.u);
                 timeit(conv_bwd_wino, &c, 1, reps < 3 ? reps : 3, &twb, &med);
                 if (twb < tb[nt - 1]) tb[nt - 1] = twb;   // report the faster backward
             }

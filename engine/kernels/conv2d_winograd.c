@@ -35,8 +35,7 @@
 // the batch would make a cached U flip between layouts). Its larger
 // constants (A^T's 8) cost precision: errors against double are 5-30x
 // F(2x2)'s (tests/kernels prints them with GB_SHOW_ERR=1), which is why the
-// ResNet ops keep F(2x2) for the forward and dx in train mode
-// (engine/ops/conv2d.c).
+// ResNet ops keep F(2x2) for the forward in train mode (engine/ops/conv2d.c).
 #include "conv2d.h"
 
 #include "gemm.h"

@@ -26,14 +26,14 @@ typedef struct gb_conv2d_transformed {
 } gb_conv2d_transformed;
 typedef struct gb_conv2d_cache {
     gb_conv2d_transformed fwd, dx;
-    int small_tiles;          // Winograd F(2×2) only (the module sets it in train mode: conv2d.c says why)
+    int small_tiles;          // Winograd F(2×2) for the forward (the module sets it in train mode: conv2d.c says why)
 } gb_conv2d_cache;
 void gb_conv2d_cache_free(gb_conv2d_cache *cache);
 
 // The same convolution; 3×3 stride-1 layers run Winograd's F(2×2, 3×3)
-// or, on large images and without cache->small_tiles, F(4×4, 3×3) (2.25× or
-// 4× fewer multiplies) with the cache's transformed weights, the others
-// im2col with the cache's packed weights.
+// or, on large images, F(4×4, 3×3) (2.25× or 4× fewer multiplies; the
+// forward with cache->small_tiles keeps F(2×2)) with the cache's transformed
+// weights, the others im2col with the cache's packed weights.
 gb_status gb_conv2d_cached(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int padding,
                            gb_conv2d_cache *cache, gb_tensor **out);
 
