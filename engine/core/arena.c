@@ -30,7 +30,7 @@ static gb_arena_block *new_block(size_t size) {
     return b;
 }
 
-void *gb_arena_alloc(gb_arena *a, size_t bytes) {
+void *gb_arena_alloc_uninit(gb_arena *a, size_t bytes) {
     size_t need = (bytes + GB_ARENA_ALIGN - 1) / GB_ARENA_ALIGN * GB_ARENA_ALIGN;
     if (need < bytes) return NULL;                       // overflow
     // Walk forward through kept blocks until one has room (after a reset the
@@ -54,7 +54,15 @@ void *gb_arena_alloc(gb_arena *a, size_t bytes) {
     b->off += need;
     a->used += need;
     if (a->used > a->peak) a->peak = a->used;
-    memset(p, 0, bytes);
+#ifdef GB_POISON_BUFFERS
+    memset(p, 0xff, bytes);   // 0xffffffff is a NaN: a read before the first write shows
+#endif
+    return p;
+}
+
+void *gb_arena_alloc(gb_arena *a, size_t bytes) {
+    void *p = gb_arena_alloc_uninit(a, bytes);
+    if (p) memset(p, 0, bytes);
     return p;
 }
 

@@ -22,6 +22,9 @@ typedef struct gb_arena {
 void gb_arena_init(gb_arena *a, size_t block_size);
 // 64-byte aligned, zero-filled; NULL (never abort) when memory runs out.
 void *gb_arena_alloc(gb_arena *a, size_t bytes);
+// The same, contents undefined (all NaNs in the sanitizer build), for memory
+// its caller writes in full before reading: no memset pass.
+void *gb_arena_alloc_uninit(gb_arena *a, size_t bytes);
 void gb_arena_reset(gb_arena *a);   // keeps the blocks for reuse
 void gb_arena_free(gb_arena *a);    // gives the blocks back
 size_t gb_arena_capacity(const gb_arena *a);

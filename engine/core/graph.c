@@ -190,7 +190,7 @@ static void fill_range(void *ctx, size_t lo, size_t hi) {
 static void fill_negative_zeros(float *p, int n) { gb_parallel_range((size_t)n, fill_range, p); }
 
 static float *negative_zeros(gb_arena *arena, int n) {
-    float *p = gb_arena_alloc(arena, (size_t)(n ? n : 1) * sizeof(float));
+    float *p = gb_arena_alloc_uninit(arena, (size_t)(n ? n : 1) * sizeof(float));
     if (p) fill_negative_zeros(p, n);
     return p;
 }
@@ -202,11 +202,11 @@ static float *new_flow(gb_graph *g, gb_tensor *t, int fill) {
     if (g->lean && g->leaf_arena && gb_is_leaf(t) && (t->flags & GB_REQUIRES_GRAD) && !t->grad) {
         // A parameter without .grad: its flow is its .grad (-0 + flow == flow,
         // bit for bit), so no second buffer and no copy at AccumulateGrad.
-        p = t->grad = gb_arena_alloc(g->leaf_arena, (size_t)(n ? n : 1) * sizeof(float));
+        p = t->grad = gb_arena_alloc_uninit(g->leaf_arena, (size_t)(n ? n : 1) * sizeof(float));
     } else if (g->lean) {
         p = buffer_new(g, (size_t)(n ? n : 1) * sizeof(float));
     } else {
-        p = gb_arena_alloc(&g->arena, (size_t)(n ? n : 1) * sizeof(float));
+        p = gb_arena_alloc_uninit(&g->arena, (size_t)(n ? n : 1) * sizeof(float));
     }
     if (p && fill) fill_negative_zeros(p, n);
     return p;

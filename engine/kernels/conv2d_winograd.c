@@ -90,6 +90,7 @@ typedef struct wino_job {
     size_t image;          // floats between two images of `in` (input) or `out` (output)
     int a_layout;          // input: V as packed ppmm A tiles (C x tiles: dw) instead of B panels
     int m;                 // output tile: 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3))
+    atomic_int next;       // the next chunk a thread takes (gb_pool_take)
 } wino_job;
 
 // The rows x cols window of an H x W plane at (h0, w0), row-major into dst,
@@ -162,33 +163,35 @@ static void kernel_transform(int m, const float g[9], float *u) {
 // past the last padded with zeros. With `flip`, g is w[c][oc] turned by 180
 // degrees and U is indexed [xi][c][oc] (backward, below).
 static void weights_task(void *ctx, int ith, int nth) {
-    const wino_job *j = ctx;
+    wino_job *j = ctx;
+    (void)ith;
     const gb_conv2d_shape *s = j->s;
     const int rows = j->flip ? s->C : s->OC, cols = j->flip ? s->OC : s->C, nm = members(j->m);
     const size_t plane = u_plane(rows, cols);
     // Split over 5-row tiles; inside one, the rows of each c are neighbours
     // in U, so they are written together.
     int t0, t1;
-    gb_pool_share((rows + GB_PPMM_MR - 1) / GB_PPMM_MR, ith, nth, &t0, &t1);
-    for (int t = t0; t < t1; t++)
-        for (int c = 0; c < cols; c++) {
-            float *dst = j->out + ((size_t)t * cols + c) * GB_PPMM_MR;
-            for (int o = t * GB_PPMM_MR; o < (t + 1) * GB_PPMM_MR; o++, dst++) {
-                if (o >= rows) {   // the last tile's padding rows
-                    for (int xi = 0; xi < nm; xi++) dst[xi * plane] = 0.0f;
-                    continue;
+    while (gb_pool_take(&j->next, (rows + GB_PPMM_MR - 1) / GB_PPMM_MR, nth, &t0, &t1)) {
+        for (int t = t0; t < t1; t++)
+            for (int c = 0; c < cols; c++) {
+                float *dst = j->out + ((size_t)t * cols + c) * GB_PPMM_MR;
+                for (int o = t * GB_PPMM_MR; o < (t + 1) * GB_PPMM_MR; o++, dst++) {
+                    if (o >= rows) {   // the last tile's padding rows
+                        for (int xi = 0; xi < nm; xi++) dst[xi * plane] = 0.0f;
+                        continue;
+                    }
+                    float g[9], u[36];
+                    if (j->flip) {   // g[kh][kw] = w[c][o][2-kh][2-kw]
+                        const float *src = j->in + ((size_t)c * s->C + o) * 9;
+                        for (int i = 0; i < 9; i++) g[i] = src[8 - i];
+                    } else {
+                        memcpy(g, j->in + ((size_t)o * s->C + c) * 9, sizeof g);
+                    }
+                    kernel_transform(j->m, g, u);
+                    for (int xi = 0; xi < nm; xi++) dst[xi * plane] = u[xi];
                 }
-                float g[9], u[36];
-                if (j->flip) {   // g[kh][kw] = w[c][o][2-kh][2-kw]
-                    const float *src = j->in + ((size_t)c * s->C + o) * 9;
-                    for (int i = 0; i < 9; i++) g[i] = src[8 - i];
-                } else {
-                    memcpy(g, j->in + ((size_t)o * s->C + c) * 9, sizeof g);
-                }
-                kernel_transform(j->m, g, u);
-                for (int xi = 0; xi < nm; xi++) dst[xi * plane] = u[xi];
             }
-        }
+    }
 }
 
 void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, int tile, const float *w, float *u) {
@@ -319,66 +322,73 @@ static inline size_t v_index(const wino_job *j, int c, int t, int T_all) {
                        : (size_t)(t / GB_GEMM_NR) * j->s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t % GB_GEMM_NR;
 }
 
-// Split over blocks of 8 tiles (one whole B panel), all channels inside a
-// block: every stretch of V is written completely while it is in cache. (Done
-// channel by channel over all the tiles, a cache line of V got its floats in
-// visits far apart.) A block writes 16 streams, one per member; two panels
-// per block (32 streams) measured slower in alternated runs.
-#define INPUT_BLOCK_TILES 8
-static void input_task(void *ctx, int ith, int nth) {
-    const wino_job *j = ctx;
+// V for the tiles [t_blk, t_end) of every channel.
+static void input_block(const wino_job *j, int t_blk, int t_end) {
     const gb_conv2d_shape *s = j->s;
     const int T = j->TH * j->TW, T_all = T * j->images;   // tile t of the batch: image t / T
     const int m = j->m, alpha = m + 2, nm = members(m);
     const int span = 4 * m + 4;   // floats of input under a group of 4 tiles (12 or 20, loaded as vectors)
     const size_t lane = j->a_layout ? GB_PPMM_MR : 1;
-    int b0, b1;
-    gb_pool_share((T_all + INPUT_BLOCK_TILES - 1) / INPUT_BLOCK_TILES, ith, nth, &b0, &b1);
-    const int t_lo = b0 * INPUT_BLOCK_TILES, t_hi = b1 * INPUT_BLOCK_TILES < T_all ? b1 * INPUT_BLOCK_TILES : T_all;
-    for (int t_blk = t_lo; t_blk < t_hi; t_blk += INPUT_BLOCK_TILES) {
-        const int t_end = t_blk + INPUT_BLOCK_TILES < t_hi ? t_blk + INPUT_BLOCK_TILES : t_hi;
-        for (int c = 0; c < s->C; c++) {
-            for (int t_all = t_blk; t_all < t_end; t_all += 4) {
-                float *dst = j->out + v_index(j, c, t_all, T_all);   // the group's first tile
-                const int t = t_all % T;
-                const float *x = j->in + (size_t)(t_all / T) * j->image + (size_t)c * s->H * s->W;
-                const int th = t / j->TW, tw = t % j->TW;
-                const int h0 = th * m - s->pad, w0 = tw * m - s->pad;
-                if (t + 4 <= T && tw + 4 <= j->TW) {
-                    float patch[6 * 20];
-                    const float *src = x + (size_t)h0 * s->W + w0;
-                    size_t ld = (size_t)s->W;
-                    if (!(h0 >= 0 && h0 + alpha <= s->H && w0 >= 0 && w0 + span <= s->W)) {
-                        // at the border: copy the patch with its zero padding first
-                        read_window(x, s->H, s->W, h0, w0, alpha, span, patch);
-                        src = patch;
-                        ld = (size_t)span;
-                    }
-                    if (m == 2) input_group_simd(j, src, ld, dst, lane);
-                    else input_group4_simd(j, src, ld, dst, lane);
-                } else {
-                    for (int i = 0; i < 4; i++) {
-                        const int ti = t_all + i;
-                        if (ti < T_all) {
-                            const float *xi_img = j->in + (size_t)(ti / T) * j->image + (size_t)c * s->H * s->W;
-                            if (m == 2) input_tile_scalar(j, xi_img, ti % T, dst + i * lane);
-                            else input_tile4_scalar(j, xi_img, ti % T, dst + i * lane);
-                        } else if (!j->a_layout) {   // unused lanes of the last panel (A tiles end at T_all)
-                            for (int xi = 0; xi < nm; xi++) dst[i + xi * j->stride] = 0.0f;
-                        }
+    for (int c = 0; c < s->C; c++) {
+        for (int t_all = t_blk; t_all < t_end; t_all += 4) {
+            float *dst = j->out + v_index(j, c, t_all, T_all);   // the group's first tile
+            const int t = t_all % T;
+            const float *x = j->in + (size_t)(t_all / T) * j->image + (size_t)c * s->H * s->W;
+            const int th = t / j->TW, tw = t % j->TW;
+            const int h0 = th * m - s->pad, w0 = tw * m - s->pad;
+            if (t + 4 <= T && tw + 4 <= j->TW) {
+                float patch[6 * 20];
+                const float *src = x + (size_t)h0 * s->W + w0;
+                size_t ld = (size_t)s->W;
+                if (!(h0 >= 0 && h0 + alpha <= s->H && w0 >= 0 && w0 + span <= s->W)) {
+                    // at the border: copy the patch with its zero padding first
+                    read_window(x, s->H, s->W, h0, w0, alpha, span, patch);
+                    src = patch;
+                    ld = (size_t)span;
+                }
+                if (m == 2) input_group_simd(j, src, ld, dst, lane);
+                else input_group4_simd(j, src, ld, dst, lane);
+            } else {
+                for (int i = 0; i < 4; i++) {
+                    const int ti = t_all + i;
+                    if (ti < T_all) {
+                        const float *xi_img = j->in + (size_t)(ti / T) * j->image + (size_t)c * s->H * s->W;
+                        if (m == 2) input_tile_scalar(j, xi_img, ti % T, dst + i * lane);
+                        else input_tile4_scalar(j, xi_img, ti % T, dst + i * lane);
+                    } else if (!j->a_layout) {   // unused lanes of the last panel (A tiles end at T_all)
+                        for (int xi = 0; xi < nm; xi++) dst[i + xi * j->stride] = 0.0f;
                     }
                 }
             }
-            // lanes past the last group in the last panel: never stored, zero anyway
-            if (!j->a_layout && t_end == T_all)
-                for (int t = (T_all + 3) / 4 * 4; t % GB_GEMM_NR; t++)
-                    for (int xi = 0; xi < nm; xi++) j->out[xi * j->stride + v_index(j, c, t, T_all)] = 0.0f;
         }
-        if (j->a_layout)   // the rows that pad the last A tile to 5, for this block's tiles
-            for (int c = s->C; c % GB_PPMM_MR; c++)
-                for (int t = t_blk; t < t_end; t++)
-                    for (int xi = 0; xi < nm; xi++) j->out[xi * j->stride + v_index(j, c, t, T_all)] = 0.0f;
+        // lanes past the last group in the last panel: never stored, zero anyway
+        if (!j->a_layout && t_end == T_all)
+            for (int t = (T_all + 3) / 4 * 4; t % GB_GEMM_NR; t++)
+                for (int xi = 0; xi < nm; xi++) j->out[xi * j->stride + v_index(j, c, t, T_all)] = 0.0f;
     }
+    if (j->a_layout)   // the rows that pad the last A tile to 5, for this block's tiles
+        for (int c = s->C; c % GB_PPMM_MR; c++)
+            for (int t = t_blk; t < t_end; t++)
+                for (int xi = 0; xi < nm; xi++) j->out[xi * j->stride + v_index(j, c, t, T_all)] = 0.0f;
+}
+
+// Split over blocks of 8 tiles (one whole B panel), all channels inside a
+// block: every stretch of V is written completely while it is in cache. (Done
+// channel by channel over all the tiles, a cache line of V got its floats in
+// visits far apart.) A block writes 16 streams, one per member; two panels
+// per block (32 streams) measured slower in alternated runs. Threads take
+// the blocks a few at a time (gb_pool_take): border blocks cost more.
+#define INPUT_BLOCK_TILES 8
+static void input_task(void *ctx, int ith, int nth) {
+    wino_job *j = ctx;
+    (void)ith;
+    const int T_all = j->TH * j->TW * j->images;
+    int b0, b1;
+    while (gb_pool_take(&j->next, (T_all + INPUT_BLOCK_TILES - 1) / INPUT_BLOCK_TILES, nth, &b0, &b1))
+        for (int b = b0; b < b1; b++) {
+            const int t_blk = b * INPUT_BLOCK_TILES;
+            input_block(j, t_blk, t_blk + INPUT_BLOCK_TILES < T_all ? t_blk + INPUT_BLOCK_TILES : T_all);
+        }
 }
 
 // y block = A^T m A for every tile, split over output channels. Groups of
@@ -471,27 +481,29 @@ static inline void output_group4_simd(const wino_job *j, const float *m0, size_t
 }
 
 static void output_task(void *ctx, int ith, int nth) {
-    const wino_job *j = ctx;
+    wino_job *j = ctx;
+    (void)ith;
     const gb_conv2d_shape *s = j->s;
     const int T = j->TH * j->TW, T_all = T * j->images;
     const size_t plane = j->stride;
-    int o0, o1;
-    gb_pool_share(s->OC, ith, nth, &o0, &o1);
     const int m = j->m;
-    for (int oc = o0; oc < o1; oc++) {
-        const float *m0 = j->in + (size_t)oc * T_all;
-        for (int t_all = 0; t_all < T_all; t_all += 4) {
-            const int t = t_all % T, th = t / j->TW, tw = t % j->TW;
-            float *y = j->out + (size_t)(t_all / T) * j->image + (size_t)oc * s->OH * s->OW;
-            if (t + 4 <= T && tw + 4 <= j->TW && m * th + m <= s->OH && m * tw + 4 * m <= s->OW) {
-                if (m == 2) output_group_simd(j, m0, plane, t_all, t, y);
-                else output_group4_simd(j, m0, plane, t_all, t, y);
-            } else {
-                for (int i = 0; i < 4 && t_all + i < T_all; i++) {
-                    const int ti = t_all + i;
-                    float *yi = j->out + (size_t)(ti / T) * j->image + (size_t)oc * s->OH * s->OW;
-                    if (m == 2) output_tile_scalar(j, m0, plane, ti, ti % T, yi);
-                    else output_tile4_scalar(j, m0, plane, ti, ti % T, yi);
+    int o0, o1;
+    while (gb_pool_take(&j->next, s->OC, nth, &o0, &o1)) {
+        for (int oc = o0; oc < o1; oc++) {
+            const float *m0 = j->in + (size_t)oc * T_all;
+            for (int t_all = 0; t_all < T_all; t_all += 4) {
+                const int t = t_all % T, th = t / j->TW, tw = t % j->TW;
+                float *y = j->out + (size_t)(t_all / T) * j->image + (size_t)oc * s->OH * s->OW;
+                if (t + 4 <= T && tw + 4 <= j->TW && m * th + m <= s->OH && m * tw + 4 * m <= s->OW) {
+                    if (m == 2) output_group_simd(j, m0, plane, t_all, t, y);
+                    else output_group4_simd(j, m0, plane, t_all, t, y);
+                } else {
+                    for (int i = 0; i < 4 && t_all + i < T_all; i++) {
+                        const int ti = t_all + i;
+                        float *yi = j->out + (size_t)(ti / T) * j->image + (size_t)oc * s->OH * s->OW;
+                        if (m == 2) output_tile_scalar(j, m0, plane, ti, ti % T, yi);
+                        else output_tile4_scalar(j, m0, plane, ti, ti % T, yi);
+                    }
                 }
             }
         }
@@ -636,23 +648,25 @@ static inline void dm_tile(const wino_job *j, const float *dy, int h, int w, flo
 
 // dM[xi] for every tile of every output channel, split over channels.
 static void dm_task(void *ctx, int ith, int nth) {
-    const wino_job *j = ctx;
+    wino_job *j = ctx;
+    (void)ith;
     const gb_conv2d_shape *s = j->s;
     const int T = j->TH * j->TW, T_all = T * j->images, nm = members(j->m);
     int o0, o1;
-    gb_pool_share(s->OC, ith, nth, &o0, &o1);
-    for (int o = o0; o < o1; o++) {
-        float *dst = j->out + dm_index(o, 0, T_all);
-        for (int t_all = 0; t_all < T_all; t_all++, dst += GB_GEMM_NR) {
-            const int t = t_all % T;
-            const float *dy = j->in + (size_t)(t_all / T) * j->image + (size_t)o * s->OH * s->OW;
-            dm_tile(j, dy, (t / j->TW) * j->m, (t % j->TW) * j->m, dst);
+    while (gb_pool_take(&j->next, s->OC, nth, &o0, &o1)) {
+        for (int o = o0; o < o1; o++) {
+            float *dst = j->out + dm_index(o, 0, T_all);
+            for (int t_all = 0; t_all < T_all; t_all++, dst += GB_GEMM_NR) {
+                const int t = t_all % T;
+                const float *dy = j->in + (size_t)(t_all / T) * j->image + (size_t)o * s->OH * s->OW;
+                dm_tile(j, dy, (t / j->TW) * j->m, (t % j->TW) * j->m, dst);
+            }
         }
+        if (o1 == s->OC)   // lanes past the last channel in the last panel
+            for (int o = s->OC; o % GB_GEMM_NR; o++)
+                for (int t = 0; t < T_all; t++)
+                    for (int xi = 0; xi < nm; xi++) j->out[xi * j->stride + dm_index(o, t, T_all)] = 0.0f;
     }
-    if (o1 == s->OC)   // lanes past the last channel in the last panel
-        for (int o = s->OC; o % GB_GEMM_NR; o++)
-            for (int t = 0; t < T_all; t++)
-                for (int xi = 0; xi < nm; xi++) j->out[xi * j->stride + dm_index(o, t, T_all)] = 0.0f;
 }
 
 // F(4x4)'s G^T (3x6) on 6 values: 3 out.
@@ -665,43 +679,45 @@ static void dm_task(void *ctx, int ith, int nth) {
 // dw[o][c] += G^T dU[o][c] G (without accumulate: =), split over output
 // channels. dU[xi] is C x OC.
 static void dw_task(void *ctx, int ith, int nth) {
-    const wino_job *j = ctx;
+    wino_job *j = ctx;
+    (void)ith;
     const gb_conv2d_shape *s = j->s;
     int o0, o1;
-    gb_pool_share(s->OC, ith, nth, &o0, &o1);
-    for (int o = o0; o < o1; o++)
-        for (int c = 0; c < s->C; c++) {
-            float *dw = j->out + ((size_t)o * s->C + c) * 9;
-            if (j->m == 2) {
-                float u[4][4], b[3][4];
-                for (int xi = 0; xi < 16; xi++) u[xi / 4][xi % 4] = j->in[xi * j->stride + (size_t)c * s->OC + o];
-                for (int q = 0; q < 4; q++) {              // b = G^T dU
-                    b[0][q] = u[0][q] + 0.5f * (u[1][q] + u[2][q]);
-                    b[1][q] = 0.5f * (u[1][q] - u[2][q]);
-                    b[2][q] = 0.5f * (u[1][q] + u[2][q]) + u[3][q];
+    while (gb_pool_take(&j->next, s->OC, nth, &o0, &o1)) {
+        for (int o = o0; o < o1; o++)
+            for (int c = 0; c < s->C; c++) {
+                float *dw = j->out + ((size_t)o * s->C + c) * 9;
+                if (j->m == 2) {
+                    float u[4][4], b[3][4];
+                    for (int xi = 0; xi < 16; xi++) u[xi / 4][xi % 4] = j->in[xi * j->stride + (size_t)c * s->OC + o];
+                    for (int q = 0; q < 4; q++) {              // b = G^T dU
+                        b[0][q] = u[0][q] + 0.5f * (u[1][q] + u[2][q]);
+                        b[1][q] = 0.5f * (u[1][q] - u[2][q]);
+                        b[2][q] = 0.5f * (u[1][q] + u[2][q]) + u[3][q];
+                    }
+                    float g[9];
+                    for (int r = 0; r < 3; r++) {              // dg = b G
+                        g[r * 3 + 0] = b[r][0] + 0.5f * (b[r][1] + b[r][2]);
+                        g[r * 3 + 1] = 0.5f * (b[r][1] - b[r][2]);
+                        g[r * 3 + 2] = 0.5f * (b[r][1] + b[r][2]) + b[r][3];
+                    }
+                    for (int k = 0; k < 9; k++) dw[k] = j->accumulate ? dw[k] + g[k] : g[k];
+                    continue;
                 }
-                float g[9];
-                for (int r = 0; r < 3; r++) {              // dg = b G
-                    g[r * 3 + 0] = b[r][0] + 0.5f * (b[r][1] + b[r][2]);
-                    g[r * 3 + 1] = 0.5f * (b[r][1] - b[r][2]);
-                    g[r * 3 + 2] = 0.5f * (b[r][1] + b[r][2]) + b[r][3];
+                float b[3][6];
+                for (int q = 0; q < 6; q++) {                  // b = G^T dU, column by column
+                    float col[6], out[3];
+                    for (int r = 0; r < 6; r++) col[r] = j->in[(r * 6 + q) * j->stride + (size_t)c * s->OC + o];
+                    WINO4_GT(col, out);
+                    for (int r = 0; r < 3; r++) b[r][q] = out[r];
                 }
-                for (int k = 0; k < 9; k++) dw[k] = j->accumulate ? dw[k] + g[k] : g[k];
-                continue;
+                for (int r = 0; r < 3; r++) {                  // dg = b G, row by row
+                    float out[3];
+                    WINO4_GT(b[r], out);
+                    for (int k = 0; k < 3; k++) dw[r * 3 + k] = j->accumulate ? dw[r * 3 + k] + out[k] : out[k];
+                }
             }
-            float b[3][6];
-            for (int q = 0; q < 6; q++) {                  // b = G^T dU, column by column
-                float col[6], out[3];
-                for (int r = 0; r < 6; r++) col[r] = j->in[(r * 6 + q) * j->stride + (size_t)c * s->OC + o];
-                WINO4_GT(col, out);
-                for (int r = 0; r < 3; r++) b[r][q] = out[r];
-            }
-            for (int r = 0; r < 3; r++) {                  // dg = b G, row by row
-                float out[3];
-                WINO4_GT(b[r], out);
-                for (int k = 0; k < 3; k++) dw[r * 3 + k] = j->accumulate ? dw[r * 3 + k] + out[k] : out[k];
-            }
-        }
+    }
 }
 
 // Scratch: V (nm packed A planes, C x G*T) | dM (nm packed B planes, G*T x OC) | dU (nm x C x OC).

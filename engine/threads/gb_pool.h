@@ -18,6 +18,7 @@
 
 #include "../core/gb_status.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #if !defined(GB_THREADS) && (defined(__EMSCRIPTEN_PTHREADS__) || (!defined(__EMSCRIPTEN__) && defined(_REENTRANT)))
@@ -50,6 +51,24 @@ void gb_parallel_range(size_t n, gb_range_fn fn, void *ctx);
 static inline void gb_pool_share(int n, int ith, int nth, int *lo, int *hi) {
     *lo = (int)((long long)n * ith / nth);
     *hi = (int)((long long)n * (ith + 1) / nth);
+}
+
+// The dynamic alternative, for parts of unequal cost (border tiles, or a
+// core the OS or the browser slows down): [0, n) in chunks of about
+// n / (4 nth), taken in turn from a shared counter (zero before the
+// parallel_for) until none is left:
+//     int lo, hi;
+//     while (gb_pool_take(&job->next, n, nth, &lo, &hi)) ...;
+// Which thread takes a chunk does not change what the chunk computes, so
+// with the same contract as above results stay bit-identical.
+static inline int gb_pool_take(atomic_int *next, int n, int nth, int *lo, int *hi) {
+    int chunk = nth == 1 ? n : n / (4 * nth);
+    if (chunk < 1) chunk = 1;
+    const int k = atomic_fetch_add_explicit(next, 1, memory_order_relaxed);
+    if ((long long)k * chunk >= n) return 0;
+    *lo = k * chunk;
+    *hi = n - *lo < chunk ? n : *lo + chunk;
+    return 1;
 }
 
 #endif
