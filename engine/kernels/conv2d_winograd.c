@@ -97,11 +97,18 @@ typedef struct wino_job {
 // zero where it lies outside the plane (the convolution's padding, or past
 // the last row or column of dy).
 static inline void read_window(const float *plane, int H, int W, int h0, int w0, int rows, int cols, float *dst) {
-    for (int r = 0; r < rows; r++)
-        for (int q = 0; q < cols; q++) {
-            const int h = h0 + r, w = w0 + q;
-            dst[r * cols + q] = (h >= 0 && h < H && w >= 0 && w < W) ? plane[(size_t)h * W + w] : 0.0f;
+    const int q0 = w0 < 0 ? -w0 : 0, q1 = W - w0 < cols ? W - w0 : cols;   // the columns inside: [q0, q1)
+    for (int r = 0; r < rows; r++, dst += cols) {
+        const int h = h0 + r;
+        if (h < 0 || h >= H || q0 >= q1) {
+            for (int q = 0; q < cols; q++) dst[q] = 0.0f;
+            continue;
         }
+        const float *src = plane + (size_t)h * W + w0;
+        for (int q = 0; q < q0; q++) dst[q] = 0.0f;
+        for (int q = q0; q < q1; q++) dst[q] = src[q];
+        for (int q = q1; q < cols; q++) dst[q] = 0.0f;
+    }
 }
 
 // The 1-D transforms of F(4x4, 3x3), used on columns and then on rows; as
@@ -202,19 +209,27 @@ void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, int tile, co
 
 // V[xi] = (B^T d B)[xi] for every tile and channel, into packed B panels
 // (gemm.h: panel = 8 tiles, then C rows of 8), or, for dw, packed A tiles
-// (5 channels, then the tiles). Tiles go in aligned groups of 4 (a group
-// never straddles a panel). When the 4 tiles sit in one tile row (at the
-// border, after copying their 4x12 input patch with its zero padding), one
-// vector holds the 4 tiles' value at each (r, q): the patch rows are 12
-// consecutive floats, and tile i's column q is float 2i + q, so even
-// and odd lanes (plus a shift) give all four columns. Then the transform is
-// 32 vector adds and 16 vector stores for 4 tiles. Other groups go tile by
-// tile. Both paths evaluate the same expressions: same bits.
-static inline void input_tile_scalar(const wino_job *j, const float *x, int t, float *dst) {
-    const gb_conv2d_shape *s = j->s;
-    const int h0 = (t / j->TW) * 2 - s->pad, w0 = (t % j->TW) * 2 - s->pad;
-    float d[4][4], b[4][4];
-    read_window(x, s->H, s->W, h0, w0, 4, 4, &d[0][0]);
+// (5 channels, then the tiles). d is the tile's input window ((m+2)^2 floats
+// from (m th - pad, m tw - pad), zero outside the image). Tiles go in aligned
+// groups of 4 (a group never straddles a panel), lane i of a vector = tile
+// i. When the 4 tiles sit in one tile row, their windows come straight from
+// the input rows (at the border, from a copy of the patch with its zero
+// padding) by shuffles; other groups (wrapping to the next tile row or
+// image) gather tile by tile. Then the transform is 32 vector adds and 16
+// vector stores for 4 tiles (F(2x2)).
+
+// The 4 tiles of a group are `lane` floats apart in V: 1 in B panels (one
+// vector store), 5 in A tiles (dw). Only the first n (< 4 at the end of dw's
+// tiles, where an A tile's 5 rows end).
+static inline void store_tiles(float *dst, size_t lane, gb_v4f v, int n) {
+    if (lane == 1 && n == 4) { gb_v4f_store(dst, v); return; }
+    for (int i = 0; i < n; i++) dst[i * lane] = v[i];
+}
+
+// The transform of 4 tiles' 4x4 windows d (lane i = tile i), stored for the
+// first n.
+static inline void input_d_simd(const wino_job *j, gb_v4f d[4][4], float *dst, size_t lane, int n) {
+    gb_v4f b[4][4];
     for (int q = 0; q < 4; q++) {                // b = B^T d
         b[0][q] = d[0][q] - d[2][q];
         b[1][q] = d[1][q] + d[2][q];
@@ -222,23 +237,17 @@ static inline void input_tile_scalar(const wino_job *j, const float *x, int t, f
         b[3][q] = d[1][q] - d[3][q];
     }
     for (int r = 0; r < 4; r++) {                // v = b B, scattered to the 16 V[xi]
-        dst[(r * 4 + 0) * j->stride] = b[r][0] - b[r][2];
-        dst[(r * 4 + 1) * j->stride] = b[r][1] + b[r][2];
-        dst[(r * 4 + 2) * j->stride] = b[r][2] - b[r][1];
-        dst[(r * 4 + 3) * j->stride] = b[r][1] - b[r][3];
+        store_tiles(dst + (r * 4 + 0) * j->stride, lane, b[r][0] - b[r][2], n);
+        store_tiles(dst + (r * 4 + 1) * j->stride, lane, b[r][1] + b[r][2], n);
+        store_tiles(dst + (r * 4 + 2) * j->stride, lane, b[r][2] - b[r][1], n);
+        store_tiles(dst + (r * 4 + 3) * j->stride, lane, b[r][1] - b[r][3], n);
     }
 }
 
-// The 4 tiles of a group are `lane` floats apart in V: 1 in B panels (one
-// vector store), 5 in A tiles (dw).
-static inline void store_tiles(float *dst, size_t lane, gb_v4f v) {
-    if (lane == 1) { gb_v4f_store(dst, v); return; }
-    dst[0] = v[0]; dst[lane] = v[1]; dst[2 * lane] = v[2]; dst[3 * lane] = v[3];
-}
-
-// patch: the group's 4 input rows of 12 floats, `ld` apart.
+// 4 tiles of one tile row. patch: the group's 4 input rows of 12 floats,
+// `ld` apart; tile i's column q is float 2i + q.
 static inline void input_group_simd(const wino_job *j, const float *patch, size_t ld, float *dst, size_t lane) {
-    gb_v4f d[4][4], b[4][4];
+    gb_v4f d[4][4];
     for (int r = 0; r < 4; r++) {
         const float *row = patch + r * ld;
         const gb_v4f v0 = gb_v4f_load(row), v1 = gb_v4f_load(row + 4), v2 = gb_v4f_load(row + 8);
@@ -249,37 +258,23 @@ static inline void input_group_simd(const wino_job *j, const float *patch, size_
         d[r][2] = __builtin_shufflevector(even, v2, 1, 2, 3, 4);
         d[r][3] = __builtin_shufflevector(odd, v2, 1, 2, 3, 5);
     }
-    for (int q = 0; q < 4; q++) {
-        b[0][q] = d[0][q] - d[2][q];
-        b[1][q] = d[1][q] + d[2][q];
-        b[2][q] = d[2][q] - d[1][q];
-        b[3][q] = d[1][q] - d[3][q];
-    }
-    for (int r = 0; r < 4; r++) {
-        store_tiles(dst + (r * 4 + 0) * j->stride, lane, b[r][0] - b[r][2]);
-        store_tiles(dst + (r * 4 + 1) * j->stride, lane, b[r][1] + b[r][2]);
-        store_tiles(dst + (r * 4 + 2) * j->stride, lane, b[r][2] - b[r][1]);
-        store_tiles(dst + (r * 4 + 3) * j->stride, lane, b[r][1] - b[r][3]);
-    }
+    input_d_simd(j, d, dst, lane, 4);
 }
 
-// F(4x4, 3x3): the tile's 6x6 patch d starts at (4 th - pad, 4 tw - pad).
-// V = B^T d B: the 1-D transform down each column, then along each row.
-static inline void input_tile4_scalar(const wino_job *j, const float *x, int t, float *dst) {
-    const gb_conv2d_shape *s = j->s;
-    const int h0 = (t / j->TW) * 4 - s->pad, w0 = (t % j->TW) * 4 - s->pad;
-    float d[6][6], b[6][6];
-    read_window(x, s->H, s->W, h0, w0, 6, 6, &d[0][0]);
+// F(4x4, 3x3): V = B^T d B of 6x6 windows, the 1-D transform down each
+// column, then along each row.
+static inline void input_d4_simd(const wino_job *j, gb_v4f d[6][6], float *dst, size_t lane, int n) {
+    gb_v4f b[6][6];
     for (int q = 0; q < 6; q++) {                // b = B^T d
-        const float col[6] = { d[0][q], d[1][q], d[2][q], d[3][q], d[4][q], d[5][q] };
-        float o[6];
+        const gb_v4f col[6] = { d[0][q], d[1][q], d[2][q], d[3][q], d[4][q], d[5][q] };
+        gb_v4f o[6];
         WINO4_BT(col, o);
         for (int r = 0; r < 6; r++) b[r][q] = o[r];
     }
     for (int r = 0; r < 6; r++) {                // v = b B, scattered to the 36 V[xi]
-        float v[6];
+        gb_v4f v[6];
         WINO4_BT(b[r], v);
-        for (int k = 0; k < 6; k++) dst[(r * 6 + k) * j->stride] = v[k];
+        for (int k = 0; k < 6; k++) store_tiles(dst + (r * 6 + k) * j->stride, lane, v[k], n);
     }
 }
 
@@ -288,7 +283,7 @@ static inline void input_tile4_scalar(const wino_job *j, const float *x, int t, 
 // so a 4x4 transpose of the first 16 floats gives columns 0-3 and a shift
 // in of floats 16 and 17 gives columns 4 and 5.
 static inline void input_group4_simd(const wino_job *j, const float *patch, size_t ld, float *dst, size_t lane) {
-    gb_v4f d[6][6], b[6][6];
+    gb_v4f d[6][6];
     for (int r = 0; r < 6; r++) {
         const float *row = patch + r * ld;
         const gb_v4f v0 = gb_v4f_load(row), v1 = gb_v4f_load(row + 4), v2 = gb_v4f_load(row + 8);
@@ -302,17 +297,37 @@ static inline void input_group4_simd(const wino_job *j, const float *patch, size
         d[r][4] = __builtin_shufflevector(d[r][0], v4, 1, 2, 3, 4);
         d[r][5] = __builtin_shufflevector(d[r][1], v4, 1, 2, 3, 5);
     }
-    for (int q = 0; q < 6; q++) {
-        const gb_v4f col[6] = { d[0][q], d[1][q], d[2][q], d[3][q], d[4][q], d[5][q] };
-        gb_v4f o[6];
-        WINO4_BT(col, o);
-        for (int r = 0; r < 6; r++) b[r][q] = o[r];
+    input_d4_simd(j, d, dst, lane, 4);
+}
+
+// Any 4 consecutive tiles t_all.. of channel c (a group that wraps to the
+// next tile row or image, or ends the batch: n < 4 tiles), gathered window
+// by window: w[i] is tile i's alpha x alpha window, and a 4x4 transpose of
+// each 4 floats of the four windows makes 4 vectors of d. Then the same
+// transform as above: the same bits as if each tile went alone.
+static inline void input_gather_simd(const wino_job *j, int c, int t_all, int n, float *dst, size_t lane) {
+    const gb_conv2d_shape *s = j->s;
+    const int m = j->m, alpha = m + 2, T = j->TH * j->TW;
+    float w[4][36] __attribute__((aligned(16)));
+    for (int i = 0; i < 4; i++) {
+        if (i >= n) { memset(w[i], 0, sizeof w[i]); continue; }
+        const int ti = t_all + i, t = ti % T;
+        const float *x = j->in + (size_t)(ti / T) * j->image + (size_t)c * s->H * s->W;
+        read_window(x, s->H, s->W, (t / j->TW) * m - s->pad, (t % j->TW) * m - s->pad, alpha, alpha, w[i]);
     }
-    for (int r = 0; r < 6; r++) {
-        gb_v4f v[6];
-        WINO4_BT(b[r], v);
-        for (int k = 0; k < 6; k++) store_tiles(dst + (r * 6 + k) * j->stride, lane, v[k]);
+    gb_v4f d[36];
+    for (int k = 0; k < alpha * alpha; k += 4) {
+        const gb_v4f r0 = gb_v4f_load(w[0] + k), r1 = gb_v4f_load(w[1] + k);
+        const gb_v4f r2 = gb_v4f_load(w[2] + k), r3 = gb_v4f_load(w[3] + k);
+        const gb_v4f t0 = __builtin_shufflevector(r0, r1, 0, 4, 1, 5), t1 = __builtin_shufflevector(r2, r3, 0, 4, 1, 5);
+        const gb_v4f t2 = __builtin_shufflevector(r0, r1, 2, 6, 3, 7), t3 = __builtin_shufflevector(r2, r3, 2, 6, 3, 7);
+        d[k] = __builtin_shufflevector(t0, t1, 0, 1, 4, 5);
+        d[k + 1] = __builtin_shufflevector(t0, t1, 2, 3, 6, 7);
+        d[k + 2] = __builtin_shufflevector(t2, t3, 0, 1, 4, 5);
+        d[k + 3] = __builtin_shufflevector(t2, t3, 2, 3, 6, 7);
     }
+    if (m == 2) input_d_simd(j, (gb_v4f(*)[4])d, dst, lane, n);
+    else input_d4_simd(j, (gb_v4f(*)[6])d, dst, lane, n);
 }
 
 // Where V[xi = 0] of channel c, tile t (of T_all) goes: B panels
@@ -349,16 +364,11 @@ static void input_block(const wino_job *j, int t_blk, int t_end) {
                 if (m == 2) input_group_simd(j, src, ld, dst, lane);
                 else input_group4_simd(j, src, ld, dst, lane);
             } else {
-                for (int i = 0; i < 4; i++) {
-                    const int ti = t_all + i;
-                    if (ti < T_all) {
-                        const float *xi_img = j->in + (size_t)(ti / T) * j->image + (size_t)c * s->H * s->W;
-                        if (m == 2) input_tile_scalar(j, xi_img, ti % T, dst + i * lane);
-                        else input_tile4_scalar(j, xi_img, ti % T, dst + i * lane);
-                    } else if (!j->a_layout) {   // unused lanes of the last panel (A tiles end at T_all)
+                const int n = T_all - t_all < 4 ? T_all - t_all : 4;
+                input_gather_simd(j, c, t_all, n, dst, lane);
+                if (!j->a_layout)   // unused lanes of the last panel (A tiles end at T_all)
+                    for (int i = n; i < 4; i++)
                         for (int xi = 0; xi < nm; xi++) dst[i + xi * j->stride] = 0.0f;
-                    }
-                }
             }
         }
         // lanes past the last group in the last panel: never stored, zero anyway
