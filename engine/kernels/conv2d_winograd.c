@@ -69,9 +69,11 @@ static int checked_tile(int tile) {
 // Members of the Winograd domain: (m + 2)^2 = 16 or 36.
 static int members(int m) { return (m + 2) * (m + 2); }
 
-// U is kept packed for the ppmm microkernels (gemm.h): 16 packed planes of
-// OC x C (forward) or C x OC (dx).
-static size_t u_plane(int rows, int cols) { return gb_f32_packed_a_floats(rows, cols); }
+// U is kept packed for the ppmm microkernels (gemm.h): 16 (36) packed
+// planes of OC x C (forward) or C x OC (dx), member_stride apart like V's: the
+// weights' transform writes all members at once, and with 256 channels a
+// packed plane is 65 x 4 KiB.
+static size_t u_plane(int rows, int cols) { return member_stride(gb_f32_packed_a_floats(rows, cols)); }
 
 size_t gb_conv2d_winograd_weights_floats(const gb_conv2d_shape *s, int tile) {
     const size_t fwd = u_plane(s->OC, s->C), dx = u_plane(s->C, s->OC);
@@ -132,10 +134,13 @@ static inline void read_window(const float *plane, int H, int W, int h0, int w0,
         o[3] = n12 + 8.0f * n34 + m[5];                                       \
     } while (0)
 
-// u = G g G^T for one 3x3 kernel g: 4x4 (m = 2) or 6x6 (m = 4), row-major.
-static void kernel_transform(int m, const float g[9], float *u) {
+// u = G g G^T for 3x3 kernels g: 4x4 (m = 2) or 6x6 (m = 4), row-major;
+// four kernels at once, lane i = kernel i (each lane sees the operations a
+// scalar version would do, divisions included: the same bits, and one vector
+// division costs about what one scalar division does).
+static void kernel_transform(int m, const gb_v4f g[9], gb_v4f *u) {
     if (m == 2) {
-        float a[4][3];
+        gb_v4f a[4][3];
         for (int col = 0; col < 3; col++) {      // a = G g
             a[0][col] = g[col];
             a[1][col] = 0.5f * (g[col] + g[3 + col] + g[6 + col]);
@@ -159,7 +164,7 @@ static void kernel_transform(int m, const float g[9], float *u) {
         o[4 * step] = v0 / 24.0f - v1 / 12.0f + v2 / 6.0f;                    \
         o[5 * step] = v2;                                                     \
     } while (0)
-    float a[6][3];
+    gb_v4f a[6][3];
     for (int col = 0; col < 3; col++) WINO4_G(g[col], g[3 + col], g[6 + col], (&a[0][col]), 3);   // a = G g
     for (int r = 0; r < 6; r++) WINO4_G(a[r][0], a[r][1], a[r][2], (u + r * 6), 1);             // u = a G^T
 #undef WINO4_G
@@ -175,27 +180,34 @@ static void weights_task(void *ctx, int ith, int nth) {
     const gb_conv2d_shape *s = j->s;
     const int rows = j->flip ? s->C : s->OC, cols = j->flip ? s->OC : s->C, nm = members(j->m);
     const size_t plane = u_plane(rows, cols);
+    static const float zeros[9];
     // Split over 5-row tiles; inside one, the rows of each c are neighbours
-    // in U, so they are written together.
+    // in U, so they are written together. Columns c go 4 at a time (lanes).
     int t0, t1;
     while (gb_pool_take(&j->next, (rows + GB_PPMM_MR - 1) / GB_PPMM_MR, nth, &t0, &t1)) {
         for (int t = t0; t < t1; t++)
-            for (int c = 0; c < cols; c++) {
-                float *dst = j->out + ((size_t)t * cols + c) * GB_PPMM_MR;
+            for (int c0 = 0; c0 < cols; c0 += 4) {
+                const int nc = cols - c0 < 4 ? cols - c0 : 4;
+                float *dst = j->out + ((size_t)t * cols + c0) * GB_PPMM_MR;
                 for (int o = t * GB_PPMM_MR; o < (t + 1) * GB_PPMM_MR; o++, dst++) {
                     if (o >= rows) {   // the last tile's padding rows
-                        for (int xi = 0; xi < nm; xi++) dst[xi * plane] = 0.0f;
+                        for (int i = 0; i < nc; i++)
+                            for (int xi = 0; xi < nm; xi++) dst[i * GB_PPMM_MR + xi * plane] = 0.0f;
                         continue;
                     }
-                    float g[9], u[36];
-                    if (j->flip) {   // g[kh][kw] = w[c][o][2-kh][2-kw]
-                        const float *src = j->in + ((size_t)c * s->C + o) * 9;
-                        for (int i = 0; i < 9; i++) g[i] = src[8 - i];
-                    } else {
-                        memcpy(g, j->in + ((size_t)o * s->C + c) * 9, sizeof g);
+                    const float *src[4];   // kernel (o, c0 + i), or zeros past the last column
+                    for (int i = 0; i < 4; i++)
+                        src[i] = i >= nc ? zeros
+                               : j->flip ? j->in + ((size_t)(c0 + i) * s->C + o) * 9
+                                         : j->in + ((size_t)o * s->C + c0 + i) * 9;
+                    gb_v4f g[9], u[36];
+                    for (int k = 0; k < 9; k++) {   // flip: g[kh][kw] = w[c][o][2-kh][2-kw]
+                        const int e = j->flip ? 8 - k : k;
+                        g[k] = (gb_v4f){ src[0][e], src[1][e], src[2][e], src[3][e] };
                     }
                     kernel_transform(j->m, g, u);
-                    for (int xi = 0; xi < nm; xi++) dst[xi * plane] = u[xi];
+                    for (int xi = 0; xi < nm; xi++)
+                        for (int i = 0; i < nc; i++) dst[i * GB_PPMM_MR + xi * plane] = u[xi][i];
                 }
             }
     }
