@@ -92,6 +92,8 @@ typedef struct wino_job {
     size_t image;          // floats between two images of `in` (input) or `out` (output)
     int a_layout;          // input: V as packed ppmm A tiles (C x tiles: dw) instead of B panels
     int m;                 // output tile: 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3))
+    int t_first;           // B panels (V) and M start at this tile (a fused chunk's first), else 0
+    int m_cols;            // output: the length of M's rows (the tiles it holds)
     atomic_int next;       // the next chunk a thread takes (gb_pool_take)
 } wino_job;
 
@@ -99,17 +101,17 @@ typedef struct wino_job {
 // zero where it lies outside the plane (the convolution's padding, or past
 // the last row or column of dy).
 static inline void read_window(const float *plane, int H, int W, int h0, int w0, int rows, int cols, float *dst) {
-    const int q0 = w0 < 0 ? -w0 : 0, q1 = W - w0 < cols ? W - w0 : cols;   // the columns inside: [q0, q1)
+    // NOTE: one conditional copy per float, on purpose: written as a copy
+    // between two zero fills, clang turns the loops into calls to memcpy and
+    // memset, which for 4 to 20 floats cost more than the copy (a profile of
+    // the input transform: a third of its time in memcpy).
     for (int r = 0; r < rows; r++, dst += cols) {
-        const int h = h0 + r;
-        if (h < 0 || h >= H || q0 >= q1) {
-            for (int q = 0; q < cols; q++) dst[q] = 0.0f;
-            continue;
+        const int h = h0 + r, row_inside = h >= 0 && h < H;
+        const float *src = plane + (size_t)(row_inside ? h : 0) * W;
+        for (int q = 0; q < cols; q++) {
+            const int w = w0 + q;
+            dst[q] = row_inside && w >= 0 && w < W ? src[w] : 0.0f;
         }
-        const float *src = plane + (size_t)h * W + w0;
-        for (int q = 0; q < q0; q++) dst[q] = 0.0f;
-        for (int q = q0; q < q1; q++) dst[q] = src[q];
-        for (int q = q1; q < cols; q++) dst[q] = 0.0f;
     }
 }
 
@@ -346,7 +348,8 @@ static inline void input_gather_simd(const wino_job *j, int c, int t_all, int n,
 // [tiles / 8][C][8], or for dw A tiles [C / 5][tiles][5].
 static inline size_t v_index(const wino_job *j, int c, int t, int T_all) {
     return j->a_layout ? ((size_t)(c / GB_PPMM_MR) * T_all + t) * GB_PPMM_MR + c % GB_PPMM_MR
-                       : (size_t)(t / GB_GEMM_NR) * j->s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR + t % GB_GEMM_NR;
+                       : (size_t)((t - j->t_first) / GB_GEMM_NR) * j->s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR +
+                             t % GB_GEMM_NR;
 }
 
 // V for the tiles [t_blk, t_end) of every channel.
@@ -418,10 +421,10 @@ static void input_task(void *ctx, int ith, int nth) {
 // vectors (lane = tile), then interleave the two output columns back into
 // image rows; the rest go tile by tile. Same expressions: same bits.
 // m0 + t_all: the tile's values in M; t: its place in its image y.
-static inline void output_tile_scalar(const wino_job *j, const float *m0, size_t plane, int t_all, int t, float *y) {
+static inline void output_tile_scalar(const wino_job *j, const float *mt, size_t plane, int t, float *y) {
     const gb_conv2d_shape *s = j->s;
     float m[16], a[2][4];
-    for (int xi = 0; xi < 16; xi++) m[xi] = m0[xi * plane + t_all];
+    for (int xi = 0; xi < 16; xi++) m[xi] = mt[xi * plane];
     for (int q = 0; q < 4; q++) {                // a = A^T m
         a[0][q] = m[q] + m[4 + q] + m[8 + q];
         a[1][q] = m[4 + q] - m[8 + q] - m[12 + q];
@@ -435,10 +438,10 @@ static inline void output_tile_scalar(const wino_job *j, const float *m0, size_t
     }
 }
 
-static inline void output_group_simd(const wino_job *j, const float *m0, size_t plane, int t_all, int t, float *y) {
+static inline void output_group_simd(const wino_job *j, const float *mt, size_t plane, int t, float *y) {
     const gb_conv2d_shape *s = j->s;
     gb_v4f m[16], a[2][4];
-    for (int xi = 0; xi < 16; xi++) m[xi] = gb_v4f_load(m0 + xi * plane + t_all);
+    for (int xi = 0; xi < 16; xi++) m[xi] = gb_v4f_load(mt + xi * plane);
     for (int q = 0; q < 4; q++) {
         a[0][q] = m[q] + m[4 + q] + m[8 + q];
         a[1][q] = m[4 + q] - m[8 + q] - m[12 + q];
@@ -457,12 +460,12 @@ static inline void output_group_simd(const wino_job *j, const float *m0, size_t 
 
 // F(4x4, 3x3): y block (4x4) = A^T m A, the 1-D transform down each of the
 // 6 columns, then along each of the 4 rows.
-static inline void output_tile4_scalar(const wino_job *j, const float *m0, size_t plane, int t_all, int t, float *y) {
+static inline void output_tile4_scalar(const wino_job *j, const float *mt, size_t plane, int t, float *y) {
     const gb_conv2d_shape *s = j->s;
     float a[4][6];
     for (int q = 0; q < 6; q++) {                // a = A^T m
         float col[6], o[4];
-        for (int r = 0; r < 6; r++) col[r] = m0[(r * 6 + q) * plane + t_all];
+        for (int r = 0; r < 6; r++) col[r] = mt[(r * 6 + q) * plane];
         WINO4_AT(col, o);
         for (int r = 0; r < 4; r++) a[r][q] = o[r];
     }
@@ -477,12 +480,12 @@ static inline void output_tile4_scalar(const wino_job *j, const float *m0, size_
 
 // 4 tiles of one tile row, lane i = tile i; a 4x4 transpose turns the lanes
 // back into the 16 consecutive outputs of each row.
-static inline void output_group4_simd(const wino_job *j, const float *m0, size_t plane, int t_all, int t, float *y) {
+static inline void output_group4_simd(const wino_job *j, const float *mt, size_t plane, int t, float *y) {
     const gb_conv2d_shape *s = j->s;
     gb_v4f a[4][6];
     for (int q = 0; q < 6; q++) {
         gb_v4f col[6], o[4];
-        for (int r = 0; r < 6; r++) col[r] = gb_v4f_load(m0 + (r * 6 + q) * plane + t_all);
+        for (int r = 0; r < 6; r++) col[r] = gb_v4f_load(mt + (r * 6 + q) * plane);
         WINO4_AT(col, o);
         for (int r = 0; r < 4; r++) a[r][q] = o[r];
     }
@@ -502,34 +505,37 @@ static inline void output_group4_simd(const wino_job *j, const float *m0, size_t
     }
 }
 
-static void output_task(void *ctx, int ith, int nth) {
-    wino_job *j = ctx;
-    (void)ith;
+// y of output channels [o0, o1) for the tiles [t_lo, t_hi) (t_lo a multiple of 4).
+static void output_range(const wino_job *j, int o0, int o1, int t_lo, int t_hi) {
     const gb_conv2d_shape *s = j->s;
-    const int T = j->TH * j->TW, T_all = T * j->images;
+    const int T = j->TH * j->TW, m = j->m;
     const size_t plane = j->stride;
-    const int m = j->m;
-    int o0, o1;
-    while (gb_pool_take(&j->next, s->OC, nth, &o0, &o1)) {
-        for (int oc = o0; oc < o1; oc++) {
-            const float *m0 = j->in + (size_t)oc * T_all;
-            for (int t_all = 0; t_all < T_all; t_all += 4) {
-                const int t = t_all % T, th = t / j->TW, tw = t % j->TW;
-                float *y = j->out + (size_t)(t_all / T) * j->image + (size_t)oc * s->OH * s->OW;
-                if (t + 4 <= T && tw + 4 <= j->TW && m * th + m <= s->OH && m * tw + 4 * m <= s->OW) {
-                    if (m == 2) output_group_simd(j, m0, plane, t_all, t, y);
-                    else output_group4_simd(j, m0, plane, t_all, t, y);
-                } else {
-                    for (int i = 0; i < 4 && t_all + i < T_all; i++) {
-                        const int ti = t_all + i;
-                        float *yi = j->out + (size_t)(ti / T) * j->image + (size_t)oc * s->OH * s->OW;
-                        if (m == 2) output_tile_scalar(j, m0, plane, ti, ti % T, yi);
-                        else output_tile4_scalar(j, m0, plane, ti, ti % T, yi);
-                    }
+    for (int oc = o0; oc < o1; oc++) {
+        const float *m_row = j->in + (size_t)oc * j->m_cols;   // M[0][oc][t - t_first]
+        for (int t_all = t_lo; t_all < t_hi; t_all += 4) {
+            const int t = t_all % T, th = t / j->TW, tw = t % j->TW;
+            const float *mt = m_row + (t_all - j->t_first);
+            float *y = j->out + (size_t)(t_all / T) * j->image + (size_t)oc * s->OH * s->OW;
+            if (t + 4 <= T && tw + 4 <= j->TW && m * th + m <= s->OH && m * tw + 4 * m <= s->OW) {
+                if (m == 2) output_group_simd(j, mt, plane, t, y);
+                else output_group4_simd(j, mt, plane, t, y);
+            } else {
+                for (int i = 0; i < 4 && t_all + i < t_hi; i++) {
+                    const int ti = t_all + i;
+                    float *yi = j->out + (size_t)(ti / T) * j->image + (size_t)oc * s->OH * s->OW;
+                    if (m == 2) output_tile_scalar(j, mt + i, plane, ti % T, yi);
+                    else output_tile4_scalar(j, mt + i, plane, ti % T, yi);
                 }
             }
         }
     }
+}
+
+static void output_task(void *ctx, int ith, int nth) {
+    wino_job *j = ctx;
+    (void)ith;
+    int o0, o1;
+    while (gb_pool_take(&j->next, j->s->OC, nth, &o0, &o1)) output_range(j, o0, o1, 0, j->TH * j->TW * j->images);
 }
 
 // Small images (layer3: 49 tiles, layer4: 16) make thin GEMMs, so images go
@@ -545,16 +551,94 @@ static int images_per_group(const gb_conv2d_shape *s, int m) {
     return g < s->N ? g : s->N;
 }
 
-// Scratch: V (nm packed C x G*T) | M (nm x OC x G*T), G images per group.
+// Fused: when U is small enough to stay in L2 (ResNet's layer1: 64 x 64
+// channels), each thread takes chunks of a few panels of tiles and runs the
+// whole pipeline on them (input transform, the nm GEMMs on this thread,
+// output transform) in its own part of the scratch, so V and M never leave
+// its L2 (unfused, they are MBs that go out to L3 and back). A chunk's V and
+// M take about FUSED_STAGE_BYTES. Every output sums the same products in the
+// same order as unfused: same bits.
+#define FUSED_U_BYTES ((size_t)800 << 10)
+#define FUSED_STAGE_BYTES ((size_t)256 << 10)
+static size_t fused_u_bytes = FUSED_U_BYTES, fused_stage_bytes = FUSED_STAGE_BYTES;
+
+void gb_conv2d_winograd_set_fusion(size_t max_u_bytes, size_t stage_bytes) {
+    fused_u_bytes = max_u_bytes ? max_u_bytes : FUSED_U_BYTES;
+    fused_stage_bytes = stage_bytes ? stage_bytes : FUSED_STAGE_BYTES;
+}
+
+// Tiles per fused chunk (whole B panels), or 0: not fused.
+static int fused_chunk(const gb_conv2d_shape *s, int m) {
+    const size_t u_bytes = members(m) * u_plane(s->OC, s->C) * sizeof(float);
+    if (u_bytes > fused_u_bytes) return 0;
+    const size_t per_tile = members(m) * (size_t)(s->C + s->OC) * sizeof(float);
+    const size_t tiles = fused_stage_bytes / per_tile / GB_GEMM_NR * GB_GEMM_NR;
+    return tiles > GB_GEMM_NR ? (int)(tiles < (1u << 20) ? tiles : (1u << 20)) : GB_GEMM_NR;
+}
+
+static void fused_strides(const gb_conv2d_shape *s, int m, int chunk, size_t *sv, size_t *sm) {
+    *sv = member_stride(gb_f32_packed_b_floats(s->C, chunk));
+    *sm = member_stride((size_t)s->OC * chunk);
+}
+
+// Scratch: V (nm packed C x G*T) | M (nm x OC x G*T), G images per group;
+// fused, one V | M of a chunk per thread the pool can have (a size that does
+// not change with the thread count: ~4 MB).
 size_t gb_conv2d_winograd_scratch_bytes(const gb_conv2d_shape *s, int tile) {
-    const int m = checked_tile(tile), T = tiles_per_image(s, m) * images_per_group(s, m);
+    const int m = checked_tile(tile), chunk = fused_chunk(s, m);
+    if (chunk) {
+        size_t sv, sm;
+        fused_strides(s, m, chunk, &sv, &sm);
+        return sizeof(float) * members(m) * (sv + sm) * GB_POOL_MAX_THREADS;
+    }
+    const int T = tiles_per_image(s, m) * images_per_group(s, m);
     return sizeof(float) * members(m) * (member_stride(gb_f32_packed_b_floats(s->C, T)) + member_stride((size_t)s->OC * T));
+}
+
+typedef struct fused_job {
+    const gb_conv2d_shape *s;
+    int m, chunk, accumulate;
+    const float *u, *x;
+    float *y, *scratch;
+    atomic_int next;
+} fused_job;
+
+static void fused_task(void *ctx, int ith, int nth) {
+    fused_job *f = ctx;
+    const gb_conv2d_shape *s = f->s;
+    const int m = f->m, nm = members(m), TH = (s->OH + m - 1) / m, TW = (s->OW + m - 1) / m;
+    const int T_all = TH * TW * s->N;
+    size_t sv, sm;
+    fused_strides(s, m, f->chunk, &sv, &sm);
+    float *v = f->scratch + (size_t)ith * nm * (sv + sm), *mm = v + nm * sv;
+    const int chunks = (T_all + f->chunk - 1) / f->chunk;
+    int c0, c1;
+    while (gb_pool_take(&f->next, chunks, nth, &c0, &c1))
+        for (int c = c0; c < c1; c++) {
+            const int t_lo = c * f->chunk, t_hi = t_lo + f->chunk < T_all ? t_lo + f->chunk : T_all, n = t_hi - t_lo;
+            const wino_job in = { .s = s, .in = f->x, .out = v, .TH = TH, .TW = TW, .stride = sv, .images = s->N,
+                                  .image = (size_t)s->C * s->H * s->W, .m = m, .t_first = t_lo };
+            for (int t = t_lo; t < t_hi; t += INPUT_BLOCK_TILES)
+                input_block(&in, t, t + INPUT_BLOCK_TILES < t_hi ? t + INPUT_BLOCK_TILES : t_hi);
+            // Nested in this parallel_for, the GEMM runs on this thread.
+            gb_f32_gemm_ppacked_batched(nm, s->OC, n, s->C, f->u, u_plane(s->OC, s->C), v, sv, mm, n, sm, 0);
+            const wino_job out = { .s = s, .in = mm, .out = f->y, .TH = TH, .TW = TW, .stride = sm,
+                                   .accumulate = f->accumulate, .images = s->N, .image = (size_t)s->OC * s->OH * s->OW,
+                                   .m = m, .t_first = t_lo, .m_cols = n };
+            output_range(&out, 0, s->OC, t_lo, t_hi);
+        }
 }
 
 static void winograd_run(const gb_conv2d_shape *s, int tile, const float *u, const float *x, float *y,
                          void *scratch, int accumulate) {
     GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
-    const int m = checked_tile(tile), nm = members(m);
+    const int m = checked_tile(tile), nm = members(m), chunk = fused_chunk(s, m);
+    if (chunk) {
+        fused_job f = { .s = s, .m = m, .chunk = chunk, .accumulate = accumulate, .u = u, .x = x, .y = y,
+                        .scratch = scratch };
+        gb_parallel_for(fused_task, &f);
+        return;
+    }
     const int TH = (s->OH + m - 1) / m, TW = (s->OW + m - 1) / m, G = images_per_group(s, m);
     const size_t T_max = (size_t)TH * TW * G;
     const size_t sv = member_stride(gb_f32_packed_b_floats(s->C, (int)T_max)), sm = member_stride((size_t)s->OC * T_max);
@@ -567,7 +651,7 @@ static void winograd_run(const gb_conv2d_shape *s, int tile, const float *u, con
         gb_parallel_for(input_task, &in);
         gb_f32_gemm_ppacked_batched(nm, s->OC, T, s->C, u, u_plane(s->OC, s->C), v, sv, mm, T, sm, 0);
         wino_job out = { .s = s, .in = mm, .out = y + (size_t)n * y_image, .TH = TH, .TW = TW, .stride = sm,
-                         .accumulate = accumulate, .images = images, .image = y_image, .m = m };
+                         .accumulate = accumulate, .images = images, .image = y_image, .m = m, .m_cols = T };
         gb_parallel_for(output_task, &out);
     }
 }

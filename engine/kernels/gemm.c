@@ -249,17 +249,32 @@ static void pack_a_block(const float *A, size_t lda, int rows, int kc, float *ds
 
 // An edge tile (rows < 5 or nr < 8) through a full scratch tile: the ppmm
 // microkernels stay branch-free (gemm.h).
+// NOTE: whole rows (nr = 8, the usual edge: M = 64 leaves 4 rows) move as
+// two vectors each; as loops, clang made them memcpy calls, which cost more
+// than the tile's products (a profile of layer1's Winograd GEMMs).
 static void ppmm_edge(gb_f32_ppmm_ukernel ppmm, size_t rows, size_t nr, size_t kc, const float *a,
                       const float *b, float *c, size_t ldc, int accumulate) {
-    float t[GB_PPMM_MR * GB_GEMM_NR];   // without accumulate the kernel only writes it
+    float t[GB_PPMM_MR * GB_GEMM_NR] __attribute__((aligned(16)));   // without accumulate the kernel only writes it
     if (accumulate) {
         memset(t, 0, sizeof t);   // lanes past rows x nr: read by the kernel, never stored
-        for (size_t i = 0; i < rows; i++)
+        for (size_t i = 0; i < rows; i++) {
+            if (nr == GB_GEMM_NR) {
+                gb_v4f_store(t + i * GB_GEMM_NR, gb_v4f_load(c + i * ldc));
+                gb_v4f_store(t + i * GB_GEMM_NR + 4, gb_v4f_load(c + i * ldc + 4));
+                continue;
+            }
             for (size_t jj = 0; jj < nr; jj++) t[i * GB_GEMM_NR + jj] = c[i * ldc + jj];
+        }
     }
     ppmm(kc, a, b, t, GB_GEMM_NR, accumulate);
-    for (size_t i = 0; i < rows; i++)
+    for (size_t i = 0; i < rows; i++) {
+        if (nr == GB_GEMM_NR) {
+            gb_v4f_store(c + i * ldc, gb_v4f_load(t + i * GB_GEMM_NR));
+            gb_v4f_store(c + i * ldc + 4, gb_v4f_load(t + i * GB_GEMM_NR + 4));
+            continue;
+        }
         for (size_t jj = 0; jj < nr; jj++) c[i * ldc + jj] = t[i * GB_GEMM_NR + jj];
+    }
 }
 
 // C[m0:m1, panels p0:p1] of one GEMM: the blocked loop nest at the top of

@@ -55,6 +55,39 @@ static double loss(const gb_conv2d_shape *s, const float *x, const float *w, con
     return L;
 }
 
+// The Winograd forward and dx run fused per chunk of tiles when U is small
+// (this file's shapes, by default), else unfused. Both, and fused with the
+// smallest chunks (8 tiles: chunks that start past tile 0, a partial last
+// one), must give the bits of the default run (y1, or dx1 = dx0 + dx),
+// with 1 to 3 threads.
+static const struct { size_t max_u, stage; const char *what; } fusions[] = {
+    { 1, 0, "unfused" }, { 0, 1, "fused in 8-tile chunks" },
+};
+static void check_fusion(const gb_conv2d_shape *s, int tile, const float *u, const float *in, const float *dx0,
+                         const float *expect, size_t n, int dx, const char *name) {
+    float *out = alloc_f(n);
+    for (size_t f = 0; f < sizeof fusions / sizeof fusions[0]; f++) {
+        gb_conv2d_winograd_set_fusion(fusions[f].max_u, fusions[f].stage);
+        void *ws = alloc_f((dx ? gb_conv2d_winograd_backward_dx_scratch_bytes(s, tile)
+                               : gb_conv2d_winograd_scratch_bytes(s, tile)) / sizeof(float));
+        for (int nt = 1; nt <= 3; nt++) {
+            gb_pool_init(nt);
+            if (dx) {
+                memcpy(out, dx0, n * sizeof(float));
+                gb_conv2d_winograd_backward_dx(s, tile, u, in, out, 0, ws);
+            } else {
+                gb_conv2d_winograd_forward(s, tile, u, in, out, ws);
+            }
+            CHECK(!memcmp(out, expect, n * 4), "%s: winograd F(%d) %s %s, %d threads, differs from the default run", name,
+                  tile, dx ? "dx" : "forward", fusions[f].what, nt);
+        }
+        free(ws);
+    }
+    gb_conv2d_winograd_set_fusion(0, 0);
+    gb_pool_init(1);
+    free(out);
+}
+
 static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st, int pad) {
     const gb_conv2d_shape s = gb_conv2d_shape_make(N, C, H, W, OC, KH, KW, st, pad);
     const size_t nx = (size_t)N * C * H * W, nw = (size_t)OC * C * KH * KW, ny = (size_t)N * OC * s.OH * s.OW;
@@ -134,6 +167,7 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
         gb_conv2d_winograd_forward(&s, tile, u, x, y, ws);
         gb_gemm_set_config(NULL);
         CHECK(!memcmp(y, y1, ny * 4), "%s: winograd F(%d) scalar microkernel not bit-identical", name, tile);
+        check_fusion(&s, tile, u, x, NULL, y1, ny, 0, name);
         free(ws);
         // Winograd dx (accumulating onto dx0) against the direct backward in double
         ws = alloc_f(gb_conv2d_winograd_backward_dx_scratch_bytes(&s, tile) / sizeof(float));
@@ -152,6 +186,7 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
             }
         }
         gb_pool_init(1);
+        check_fusion(&s, tile, u, dy, dx0, dx1, nx, 1, name);
         // store (a new flow): the same bits as adding onto -0.0, whatever dx held
         for (size_t i = 0; i < nx; i++) { dx[i] = -0.0f; dx1[i] = NAN; }
         gb_conv2d_winograd_backward_dx(&s, tile, u, dy, dx, 0, ws);
