@@ -11,6 +11,7 @@ typedef struct bn_job {
     const float *x, *dy, *gamma, *beta, *mean_in, *invstd_in, *rmean_in, *rvar_in;
     float eps, momentum;
     float *y, *rmean, *rvar, *save_mean, *save_invstd, *dx, *dgamma, *dbeta;
+    atomic_int next;   // the next chunk a thread takes (gb_pool_take)
 } bn_job;
 
 // y = x * scale + shift over channel c of every image.
@@ -62,25 +63,27 @@ static void plane_dy_sums(const float *dy, const float *x, int n, double mean, d
 }
 
 static void train_task(void *ctx, int ith, int nth) {
-    const bn_job *j = ctx;
+    bn_job *j = ctx;
+    (void)ith;
     const double cnt = (double)j->N * j->HW;
     int c0, c1;
-    gb_pool_share(j->C, ith, nth, &c0, &c1);
-    for (int c = c0; c < c1; c++) {
-        double sum = 0, sq = 0;
-        for (int n = 0; n < j->N; n++) sum += plane_sum(j->x + ((size_t)n * j->C + c) * j->HW, j->HW);
-        const double mean = sum / cnt;
-        for (int n = 0; n < j->N; n++) sq += plane_sqdev(j->x + ((size_t)n * j->C + c) * j->HW, j->HW, mean);
-        const double var = sq / cnt;
-        const double invstd = 1.0 / sqrt(var + j->eps);
-        const float g = j->gamma ? j->gamma[c] : 1.0f, b = j->beta ? j->beta[c] : 0.0f;
-        apply(j, c, (float)(g * invstd), (float)(b - mean * g * invstd));
-        if (j->save_mean) j->save_mean[c] = (float)mean;
-        if (j->save_invstd) j->save_invstd[c] = (float)invstd;
-        if (j->rmean) j->rmean[c] = (float)((1.0 - j->momentum) * j->rmean[c] + j->momentum * mean);
-        if (j->rvar) {
-            const double unbiased = cnt > 1 ? var * cnt / (cnt - 1) : var;
-            j->rvar[c] = (float)((1.0 - j->momentum) * j->rvar[c] + j->momentum * unbiased);
+    while (gb_pool_take(&j->next, j->C, nth, &c0, &c1)) {
+        for (int c = c0; c < c1; c++) {
+            double sum = 0, sq = 0;
+            for (int n = 0; n < j->N; n++) sum += plane_sum(j->x + ((size_t)n * j->C + c) * j->HW, j->HW);
+            const double mean = sum / cnt;
+            for (int n = 0; n < j->N; n++) sq += plane_sqdev(j->x + ((size_t)n * j->C + c) * j->HW, j->HW, mean);
+            const double var = sq / cnt;
+            const double invstd = 1.0 / sqrt(var + j->eps);
+            const float g = j->gamma ? j->gamma[c] : 1.0f, b = j->beta ? j->beta[c] : 0.0f;
+            apply(j, c, (float)(g * invstd), (float)(b - mean * g * invstd));
+            if (j->save_mean) j->save_mean[c] = (float)mean;
+            if (j->save_invstd) j->save_invstd[c] = (float)invstd;
+            if (j->rmean) j->rmean[c] = (float)((1.0 - j->momentum) * j->rmean[c] + j->momentum * mean);
+            if (j->rvar) {
+                const double unbiased = cnt > 1 ? var * cnt / (cnt - 1) : var;
+                j->rvar[c] = (float)((1.0 - j->momentum) * j->rvar[c] + j->momentum * unbiased);
+            }
         }
     }
 }
@@ -96,13 +99,15 @@ void gb_f32_batchnorm_forward_train(int N, int C, int HW, const float *x, const 
 }
 
 static void eval_task(void *ctx, int ith, int nth) {
-    const bn_job *j = ctx;
+    bn_job *j = ctx;
+    (void)ith;
     int c0, c1;
-    gb_pool_share(j->C, ith, nth, &c0, &c1);
-    for (int c = c0; c < c1; c++) {
-        const double invstd = 1.0 / sqrt((double)j->rvar_in[c] + j->eps);
-        const double g = j->gamma ? j->gamma[c] : 1.0, b = j->beta ? j->beta[c] : 0.0;
-        apply(j, c, (float)(g * invstd), (float)(b - j->rmean_in[c] * g * invstd));
+    while (gb_pool_take(&j->next, j->C, nth, &c0, &c1)) {
+        for (int c = c0; c < c1; c++) {
+            const double invstd = 1.0 / sqrt((double)j->rvar_in[c] + j->eps);
+            const double g = j->gamma ? j->gamma[c] : 1.0, b = j->beta ? j->beta[c] : 0.0;
+            apply(j, c, (float)(g * invstd), (float)(b - j->rmean_in[c] * g * invstd));
+        }
     }
 }
 
@@ -115,34 +120,36 @@ void gb_f32_batchnorm_forward_eval(int N, int C, int HW, const float *x, const f
 }
 
 static void backward_task(void *ctx, int ith, int nth) {
-    const bn_job *j = ctx;
+    bn_job *j = ctx;
+    (void)ith;
     const double cnt = (double)j->N * j->HW;
     int c0, c1;
-    gb_pool_share(j->C, ith, nth, &c0, &c1);
-    for (int c = c0; c < c1; c++) {
-        const double mean = j->mean_in[c], invstd = j->invstd_in[c];
-        double sdy = 0, sdyx = 0;                 // sum(dy), sum(dy * xhat)
-        for (int n = 0; n < j->N; n++) {
-            const size_t off = ((size_t)n * j->C + c) * j->HW;
-            plane_dy_sums(j->dy + off, j->x + off, j->HW, mean, invstd, &sdy, &sdyx);
-        }
-        if (j->dbeta) j->dbeta[c] += (float)sdy;
-        if (j->dgamma) j->dgamma[c] += (float)sdyx;
-        if (!j->dx) continue;
-        const double g = j->gamma ? j->gamma[c] : 1.0;
-        // train: dx = k * (dy - mean(dy) - xhat * mean(dy*xhat)), k = g*invstd; eval: k * dy
-        const float k = (float)(g * invstd);
-        const float mdy = j->train ? (float)(sdy / cnt) : 0.0f;
-        const float mdyx = j->train ? (float)(sdyx / cnt) : 0.0f;
-        const float fmean = (float)mean, finv = (float)invstd;
-        for (int n = 0; n < j->N; n++) {
-            const size_t off = ((size_t)n * j->C + c) * j->HW;
-            const float *x = j->x + off, *dy = j->dy + off;
-            float *dx = j->dx + off;
-            if (j->store_dx) {   // a new flow: dx = v, the same bits as -0 + v
-                for (int i = 0; i < j->HW; i++) dx[i] = k * (dy[i] - mdy - (x[i] - fmean) * finv * mdyx);
-            } else {
-                for (int i = 0; i < j->HW; i++) dx[i] += k * (dy[i] - mdy - (x[i] - fmean) * finv * mdyx);
+    while (gb_pool_take(&j->next, j->C, nth, &c0, &c1)) {
+        for (int c = c0; c < c1; c++) {
+            const double mean = j->mean_in[c], invstd = j->invstd_in[c];
+            double sdy = 0, sdyx = 0;                 // sum(dy), sum(dy * xhat)
+            for (int n = 0; n < j->N; n++) {
+                const size_t off = ((size_t)n * j->C + c) * j->HW;
+                plane_dy_sums(j->dy + off, j->x + off, j->HW, mean, invstd, &sdy, &sdyx);
+            }
+            if (j->dbeta) j->dbeta[c] += (float)sdy;
+            if (j->dgamma) j->dgamma[c] += (float)sdyx;
+            if (!j->dx) continue;
+            const double g = j->gamma ? j->gamma[c] : 1.0;
+            // train: dx = k * (dy - mean(dy) - xhat * mean(dy*xhat)), k = g*invstd; eval: k * dy
+            const float k = (float)(g * invstd);
+            const float mdy = j->train ? (float)(sdy / cnt) : 0.0f;
+            const float mdyx = j->train ? (float)(sdyx / cnt) : 0.0f;
+            const float fmean = (float)mean, finv = (float)invstd;
+            for (int n = 0; n < j->N; n++) {
+                const size_t off = ((size_t)n * j->C + c) * j->HW;
+                const float *x = j->x + off, *dy = j->dy + off;
+                float *dx = j->dx + off;
+                if (j->store_dx) {   // a new flow: dx = v, the same bits as -0 + v
+                    for (int i = 0; i < j->HW; i++) dx[i] = k * (dy[i] - mdy - (x[i] - fmean) * finv * mdyx);
+                } else {
+                    for (int i = 0; i < j->HW; i++) dx[i] += k * (dy[i] - mdy - (x[i] - fmean) * finv * mdyx);
+                }
             }
         }
     }

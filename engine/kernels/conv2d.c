@@ -35,6 +35,7 @@ typedef struct im2col_job {
     const gb_conv2d_shape *s;
     const float *x;
     float *out;
+    atomic_int next;   // the next chunk a thread takes (gb_pool_take)
 } im2col_job;
 
 // One panel = 8 consecutive output pixels; for every k = (c, kh, kw) it holds
@@ -98,17 +99,19 @@ static void im2col_panel(const gb_conv2d_shape *s, const float *x, int panel, fl
 }
 
 static void im2col_packed_task(void *ctx, int ith, int nth) {
-    const im2col_job *j = ctx;
+    im2col_job *j = ctx;
+    (void)ith;
     const int K = j->s->C * j->s->KH * j->s->KW;
     const int np = (j->s->OH * j->s->OW + GB_GEMM_NR - 1) / GB_GEMM_NR;
     int p0, p1;
-    gb_pool_share(np, ith, nth, &p0, &p1);
-    for (int p = p0; p < p1; p++)
-        im2col_panel(j->s, j->x, p, j->out + (size_t)p * K * GB_GEMM_NR);
+    while (gb_pool_take(&j->next, np, nth, &p0, &p1)) {
+        for (int p = p0; p < p1; p++)
+            im2col_panel(j->s, j->x, p, j->out + (size_t)p * K * GB_GEMM_NR);
+    }
 }
 
 void gb_f32_im2col_packed(const gb_conv2d_shape *s, const float *x, float *packed) {
-    im2col_job j = { s, x, packed };
+    im2col_job j = { s, x, packed, 0 };
     gb_parallel_for(im2col_packed_task, &j);
 }
 
@@ -128,31 +131,33 @@ static void valid_cols(const gb_conv2d_shape *s, int kw, int *j0, int *j1) {
 // col row (c, kh, kw), column (i, j) = x[c, i*s+kh-p, j*s+kw-p] (0 outside).
 // Per output row: zeros, a copy of the valid span (strided by s), zeros.
 static void im2col_task(void *ctx, int ith, int nth) {
-    const im2col_job *j = ctx;
+    im2col_job *j = ctx;
+    (void)ith;
     const gb_conv2d_shape *s = j->s;
     int c0, c1;
-    gb_pool_share(s->C, ith, nth, &c0, &c1);
-    const int st = s->stride, OW = s->OW;
-    float *col = j->out + (size_t)c0 * s->KH * s->KW * s->OH * OW;
-    for (int c = c0; c < c1; c++)
-        for (int kh = 0; kh < s->KH; kh++)
-            for (int kw = 0; kw < s->KW; kw++) {
-                int j0, j1;
-                valid_cols(s, kw, &j0, &j1);
-                for (int i = 0; i < s->OH; i++, col += OW) {
-                    const int ih = i * st + kh - s->pad;
-                    if (ih < 0 || ih >= s->H || j0 == j1) { memset(col, 0, sizeof(float) * OW); continue; }
-                    const float *src = j->x + ((size_t)c * s->H + ih) * s->W + (j0 * st + kw - s->pad);
-                    for (int jj = 0; jj < j0; jj++) col[jj] = 0.0f;
-                    if (st == 1) memcpy(col + j0, src, sizeof(float) * (size_t)(j1 - j0));
-                    else for (int jj = j0; jj < j1; jj++, src += st) col[jj] = *src;
-                    for (int jj = j1; jj < OW; jj++) col[jj] = 0.0f;
+    while (gb_pool_take(&j->next, s->C, nth, &c0, &c1)) {
+        const int st = s->stride, OW = s->OW;
+        float *col = j->out + (size_t)c0 * s->KH * s->KW * s->OH * OW;
+        for (int c = c0; c < c1; c++)
+            for (int kh = 0; kh < s->KH; kh++)
+                for (int kw = 0; kw < s->KW; kw++) {
+                    int j0, j1;
+                    valid_cols(s, kw, &j0, &j1);
+                    for (int i = 0; i < s->OH; i++, col += OW) {
+                        const int ih = i * st + kh - s->pad;
+                        if (ih < 0 || ih >= s->H || j0 == j1) { memset(col, 0, sizeof(float) * OW); continue; }
+                        const float *src = j->x + ((size_t)c * s->H + ih) * s->W + (j0 * st + kw - s->pad);
+                        for (int jj = 0; jj < j0; jj++) col[jj] = 0.0f;
+                        if (st == 1) memcpy(col + j0, src, sizeof(float) * (size_t)(j1 - j0));
+                        else for (int jj = j0; jj < j1; jj++, src += st) col[jj] = *src;
+                        for (int jj = j1; jj < OW; jj++) col[jj] = 0.0f;
+                    }
                 }
-            }
+    }
 }
 
 void gb_f32_im2col(const gb_conv2d_shape *s, const float *x, float *col) {
-    im2col_job j = { s, x, col };
+    im2col_job j = { s, x, col, 0 };
     gb_parallel_for(im2col_task, &j);
 }
 
@@ -160,37 +165,40 @@ typedef struct col2im_job {
     const gb_conv2d_shape *s;
     const float *dcol;
     float *dx;
+    atomic_int next;   // the next chunk a thread takes (gb_pool_take)
 } col2im_job;
 
 // The adjoint of im2col: every col entry adds back into the input pixel it
 // was copied from. A thread owns whole channels of dx, and each pixel sums
 // its contributions in (kh, kw, i, j) order whatever the thread count.
 static void col2im_task(void *ctx, int ith, int nth) {
-    const col2im_job *j = ctx;
+    col2im_job *j = ctx;
+    (void)ith;
     const gb_conv2d_shape *s = j->s;
     int c0, c1;
-    gb_pool_share(s->C, ith, nth, &c0, &c1);
-    const int st = s->stride, OW = s->OW;
-    const float *col = j->dcol + (size_t)c0 * s->KH * s->KW * s->OH * OW;
-    for (int c = c0; c < c1; c++) {
-        float *dxc = j->dx + (size_t)c * s->H * s->W;
-        for (int kh = 0; kh < s->KH; kh++)
-            for (int kw = 0; kw < s->KW; kw++) {
-                int j0, j1;
-                valid_cols(s, kw, &j0, &j1);
-                for (int i = 0; i < s->OH; i++, col += OW) {
-                    const int ih = i * st + kh - s->pad;
-                    if (ih < 0 || ih >= s->H) continue;
-                    float *row = dxc + (size_t)ih * s->W + (j0 * st + kw - s->pad);
-                    if (st == 1) for (int jj = j0; jj < j1; jj++) row[jj - j0] += col[jj];
-                    else for (int jj = j0; jj < j1; jj++, row += st) *row += col[jj];
+    while (gb_pool_take(&j->next, s->C, nth, &c0, &c1)) {
+        const int st = s->stride, OW = s->OW;
+        const float *col = j->dcol + (size_t)c0 * s->KH * s->KW * s->OH * OW;
+        for (int c = c0; c < c1; c++) {
+            float *dxc = j->dx + (size_t)c * s->H * s->W;
+            for (int kh = 0; kh < s->KH; kh++)
+                for (int kw = 0; kw < s->KW; kw++) {
+                    int j0, j1;
+                    valid_cols(s, kw, &j0, &j1);
+                    for (int i = 0; i < s->OH; i++, col += OW) {
+                        const int ih = i * st + kh - s->pad;
+                        if (ih < 0 || ih >= s->H) continue;
+                        float *row = dxc + (size_t)ih * s->W + (j0 * st + kw - s->pad);
+                        if (st == 1) for (int jj = j0; jj < j1; jj++) row[jj - j0] += col[jj];
+                        else for (int jj = j0; jj < j1; jj++, row += st) *row += col[jj];
+                    }
                 }
-            }
+        }
     }
 }
 
 void gb_f32_col2im(const gb_conv2d_shape *s, const float *dcol, float *dx) {
-    col2im_job j = { s, dcol, dx };
+    col2im_job j = { s, dcol, dx, 0 };
     gb_parallel_for(col2im_task, &j);
 }
 

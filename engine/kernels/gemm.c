@@ -74,6 +74,7 @@ typedef struct pack_job {
     const float *B;
     float *Bp;
     int K_total, k0;   // writes rows [k0, k0 + K) of a packed B of K_total rows
+    atomic_int next;   // the next chunk a thread takes (gb_pool_take)
 } pack_job;
 
 // B^T panel, full width: panel column c is row c of the given N x K matrix
@@ -101,50 +102,52 @@ static void pack_bt_panel8(const float *b, size_t ldb, int K, float *dst) {
 
 // Each thread packs a contiguous range of panels.
 static void pack_task(void *ctx, int ith, int nth) {
-    const pack_job *j = ctx;
+    pack_job *j = ctx;
+    (void)ith;
     const int np = (j->N + GB_GEMM_NR - 1) / GB_GEMM_NR;
     int p0, p1;
-    gb_pool_share(np, ith, nth, &p0, &p1);
-    for (int p = p0; p < p1; p++) {
-        float *dst = j->Bp + ((size_t)p * j->K_total + j->k0) * GB_GEMM_NR;
-        const int n0 = p * GB_GEMM_NR;
-        const int w = j->N - n0 < GB_GEMM_NR ? j->N - n0 : GB_GEMM_NR;
-        if (!j->transposed) {
-            // B[k][n0 .. n0+w) is contiguous: one short copy per k.
-            const float *src = j->B + n0;
-            for (int k = 0; k < j->K; k++, dst += GB_GEMM_NR, src += j->ldb) {
-                if (w == GB_GEMM_NR) memcpy(dst, src, GB_GEMM_NR * sizeof(float));
-                else {
-                    memset(dst, 0, GB_GEMM_NR * sizeof(float));
-                    memcpy(dst, src, (size_t)w * sizeof(float));
+    while (gb_pool_take(&j->next, np, nth, &p0, &p1)) {
+        for (int p = p0; p < p1; p++) {
+            float *dst = j->Bp + ((size_t)p * j->K_total + j->k0) * GB_GEMM_NR;
+            const int n0 = p * GB_GEMM_NR;
+            const int w = j->N - n0 < GB_GEMM_NR ? j->N - n0 : GB_GEMM_NR;
+            if (!j->transposed) {
+                // B[k][n0 .. n0+w) is contiguous: one short copy per k.
+                const float *src = j->B + n0;
+                for (int k = 0; k < j->K; k++, dst += GB_GEMM_NR, src += j->ldb) {
+                    if (w == GB_GEMM_NR) memcpy(dst, src, GB_GEMM_NR * sizeof(float));
+                    else {
+                        memset(dst, 0, GB_GEMM_NR * sizeof(float));
+                        memcpy(dst, src, (size_t)w * sizeof(float));
+                    }
                 }
+            } else if (w == GB_GEMM_NR) {
+                pack_bt_panel8(j->B + (size_t)n0 * j->ldb, (size_t)j->ldb, j->K, dst);
+            } else {
+                // B^T: panel column c is row n0+c of the given N x K matrix.
+                const float *rows[GB_GEMM_NR];
+                for (int c = 0; c < GB_GEMM_NR; c++)
+                    rows[c] = c < w ? j->B + (size_t)(n0 + c) * j->ldb : NULL;
+                for (int k = 0; k < j->K; k++, dst += GB_GEMM_NR)
+                    for (int c = 0; c < GB_GEMM_NR; c++) dst[c] = c < w ? rows[c][k] : 0.0f;
             }
-        } else if (w == GB_GEMM_NR) {
-            pack_bt_panel8(j->B + (size_t)n0 * j->ldb, (size_t)j->ldb, j->K, dst);
-        } else {
-            // B^T: panel column c is row n0+c of the given N x K matrix.
-            const float *rows[GB_GEMM_NR];
-            for (int c = 0; c < GB_GEMM_NR; c++)
-                rows[c] = c < w ? j->B + (size_t)(n0 + c) * j->ldb : NULL;
-            for (int k = 0; k < j->K; k++, dst += GB_GEMM_NR)
-                for (int c = 0; c < GB_GEMM_NR; c++) dst[c] = c < w ? rows[c][k] : 0.0f;
         }
     }
 }
 
 void gb_f32_pack_b(int K, int N, const float *B, int ldb, float *Bp) {
-    pack_job j = { K, N, ldb, 0, B, Bp, K, 0 };
+    pack_job j = { K, N, ldb, 0, B, Bp, K, 0, 0 };
     gb_parallel_for(pack_task, &j);
 }
 
 void gb_f32_pack_bt(int K, int N, const float *B, int ldb, float *Bp) {
-    pack_job j = { K, N, ldb, 1, B, Bp, K, 0 };
+    pack_job j = { K, N, ldb, 1, B, Bp, K, 0, 0 };
     gb_parallel_for(pack_task, &j);
 }
 
 void gb_f32_pack_bt_part(int K, int N, const float *B, int ldb, float *Bp, int K_total, int k0) {
     GB_ASSERT(k0 >= 0 && k0 + K <= K_total, "rows %d..%d of %d", k0, k0 + K, K_total);
-    pack_job j = { K, N, ldb, 1, B, Bp, K_total, k0 };
+    pack_job j = { K, N, ldb, 1, B, Bp, K_total, k0, 0 };
     gb_parallel_for(pack_task, &j);
 }
 
@@ -184,40 +187,43 @@ typedef struct pack_a_job {
     const float *A;
     float *Ap;
     int K_total, k0;   // writes columns [k0, k0 + K) of a packed A of K_total columns
+    atomic_int next;   // the next chunk a thread takes (gb_pool_take)
 } pack_a_job;
 
 // Each thread packs a contiguous range of tiles (all of K for each).
 static void pack_a_task(void *ctx, int ith, int nth) {
-    const pack_a_job *j = ctx;
+    pack_a_job *j = ctx;
+    (void)ith;
     const int nt = (j->M + GB_PPMM_MR - 1) / GB_PPMM_MR;
     int t0, t1;
-    gb_pool_share(nt, ith, nth, &t0, &t1);
-    for (int t = t0; t < t1; t++) {
-        const int m0 = t * GB_PPMM_MR, h = j->M - m0 < GB_PPMM_MR ? j->M - m0 : GB_PPMM_MR;
-        float *dst = j->Ap + ((size_t)t * j->K_total + j->k0) * GB_PPMM_MR;
-        if (!j->transposed) {
-            pack_a_tile(j->A + (size_t)m0 * j->lda, (size_t)j->lda, h, j->K, dst);
-        } else {   // A^T given (K x M): the 5 values of each k are contiguous
-            const float *src = j->A + m0;
-            for (int k = 0; k < j->K; k++, src += j->lda, dst += GB_PPMM_MR)
-                for (int i = 0; i < GB_PPMM_MR; i++) dst[i] = i < h ? src[i] : 0.0f;
+    while (gb_pool_take(&j->next, nt, nth, &t0, &t1)) {
+        for (int t = t0; t < t1; t++) {
+            const int m0 = t * GB_PPMM_MR, h = j->M - m0 < GB_PPMM_MR ? j->M - m0 : GB_PPMM_MR;
+            float *dst = j->Ap + ((size_t)t * j->K_total + j->k0) * GB_PPMM_MR;
+            if (!j->transposed) {
+                pack_a_tile(j->A + (size_t)m0 * j->lda, (size_t)j->lda, h, j->K, dst);
+            } else {   // A^T given (K x M): the 5 values of each k are contiguous
+                const float *src = j->A + m0;
+                for (int k = 0; k < j->K; k++, src += j->lda, dst += GB_PPMM_MR)
+                    for (int i = 0; i < GB_PPMM_MR; i++) dst[i] = i < h ? src[i] : 0.0f;
+            }
         }
     }
 }
 
 void gb_f32_pack_a(int M, int K, const float *A, int lda, float *Ap) {
-    pack_a_job j = { M, K, lda, 0, A, Ap, K, 0 };
+    pack_a_job j = { M, K, lda, 0, A, Ap, K, 0, 0 };
     gb_parallel_for(pack_a_task, &j);
 }
 
 void gb_f32_pack_at(int M, int K, const float *A, int lda, float *Ap) {
-    pack_a_job j = { M, K, lda, 1, A, Ap, K, 0 };
+    pack_a_job j = { M, K, lda, 1, A, Ap, K, 0, 0 };
     gb_parallel_for(pack_a_task, &j);
 }
 
 void gb_f32_pack_a_part(int M, int K, const float *A, int lda, float *Ap, int K_total, int k0) {
     GB_ASSERT(k0 >= 0 && k0 + K <= K_total, "columns %d..%d of %d", k0, k0 + K, K_total);
-    pack_a_job j = { M, K, lda, 0, A, Ap, K_total, k0 };
+    pack_a_job j = { M, K, lda, 0, A, Ap, K_total, k0, 0 };
     gb_parallel_for(pack_a_task, &j);
 }
 

@@ -23,6 +23,7 @@ typedef struct pool_job {
     const int32_t *argmax_in;
     int32_t *argmax;
     int N, C, HW;
+    atomic_int next;   // the next chunk a thread takes (gb_pool_take)
 } pool_job;
 
 // max that lets a NaN through, as torch's max pooling does: 4 lanes, 1 lane.
@@ -87,42 +88,44 @@ static inline void maxpool_argmax4(const gb_pool2d_shape *s, const float *x, int
 }
 
 static void maxpool_fwd_task(void *ctx, int ith, int nth) {
-    const pool_job *j = ctx;
+    pool_job *j = ctx;
+    (void)ith;
     const gb_pool2d_shape *s = j->s;
     int q0, q1;
-    gb_pool_share(s->N * s->C, ith, nth, &q0, &q1);
-    if (!j->argmax && s->W <= SEPARABLE_MAX_W) {
-        for (int q = q0; q < q1; q++)
-            maxpool_fwd_separable(s, j->x + (size_t)q * s->H * s->W, j->y + (size_t)q * s->OH * s->OW);
-        return;
-    }
-    for (int q = q0; q < q1; q++) {
-        const float *x = j->x + (size_t)q * s->H * s->W;
-        float *y = j->y + (size_t)q * s->OH * s->OW;
-        int32_t *am = j->argmax ? j->argmax + (size_t)q * s->OH * s->OW : NULL;
-        for (int i = 0; i < s->OH; i++) {
-            const int h0 = i * s->stride - s->pad;
-            const int ha = h0 < 0 ? 0 : h0, hb = h0 + s->K < s->H ? h0 + s->K : s->H;
-            for (int jj = 0; jj < s->OW; jj++) {
-                const int w0 = jj * s->stride - s->pad;
-                // 4 outputs whose windows and vector loads (4, or 8 for stride 2) lie in the row
-                if (am && s->stride <= 2 && jj + 4 <= s->OW && w0 >= 0 && w0 + s->K - 1 + 4 * s->stride <= s->W) {
-                    maxpool_argmax4(s, x, ha, hb, w0, y + i * s->OW + jj, am + i * s->OW + jj);
-                    jj += 3;
-                    continue;
-                }
-                const int wa = w0 < 0 ? 0 : w0, wb = w0 + s->K < s->W ? w0 + s->K : s->W;
-                int best = ha * s->W + wa;
-                float m = x[best];
-                for (int h = ha; h < hb; h++)
-                    for (int w = wa; w < wb; w++) {   // selects, not branches: the data decide
-                        const float v = x[h * s->W + w];
-                        const int take = (v > m) | (v != v);   // NaN propagates
-                        m = take ? v : m;
-                        best = take ? h * s->W + w : best;
+    while (gb_pool_take(&j->next, s->N * s->C, nth, &q0, &q1)) {
+        if (!j->argmax && s->W <= SEPARABLE_MAX_W) {
+            for (int q = q0; q < q1; q++)
+                maxpool_fwd_separable(s, j->x + (size_t)q * s->H * s->W, j->y + (size_t)q * s->OH * s->OW);
+            continue;
+        }
+        for (int q = q0; q < q1; q++) {
+            const float *x = j->x + (size_t)q * s->H * s->W;
+            float *y = j->y + (size_t)q * s->OH * s->OW;
+            int32_t *am = j->argmax ? j->argmax + (size_t)q * s->OH * s->OW : NULL;
+            for (int i = 0; i < s->OH; i++) {
+                const int h0 = i * s->stride - s->pad;
+                const int ha = h0 < 0 ? 0 : h0, hb = h0 + s->K < s->H ? h0 + s->K : s->H;
+                for (int jj = 0; jj < s->OW; jj++) {
+                    const int w0 = jj * s->stride - s->pad;
+                    // 4 outputs whose windows and vector loads (4, or 8 for stride 2) lie in the row
+                    if (am && s->stride <= 2 && jj + 4 <= s->OW && w0 >= 0 && w0 + s->K - 1 + 4 * s->stride <= s->W) {
+                        maxpool_argmax4(s, x, ha, hb, w0, y + i * s->OW + jj, am + i * s->OW + jj);
+                        jj += 3;
+                        continue;
                     }
-                y[i * s->OW + jj] = m;
-                if (am) am[i * s->OW + jj] = best;
+                    const int wa = w0 < 0 ? 0 : w0, wb = w0 + s->K < s->W ? w0 + s->K : s->W;
+                    int best = ha * s->W + wa;
+                    float m = x[best];
+                    for (int h = ha; h < hb; h++)
+                        for (int w = wa; w < wb; w++) {   // selects, not branches: the data decide
+                            const float v = x[h * s->W + w];
+                            const int take = (v > m) | (v != v);   // NaN propagates
+                            m = take ? v : m;
+                            best = take ? h * s->W + w : best;
+                        }
+                    y[i * s->OW + jj] = m;
+                    if (am) am[i * s->OW + jj] = best;
+                }
             }
         }
     }
@@ -134,16 +137,18 @@ void gb_f32_maxpool2d_forward(const gb_pool2d_shape *s, const float *x, float *y
 }
 
 static void maxpool_bwd_task(void *ctx, int ith, int nth) {
-    const pool_job *j = ctx;
+    pool_job *j = ctx;
+    (void)ith;
     const gb_pool2d_shape *s = j->s;
     int q0, q1;
-    gb_pool_share(s->N * s->C, ith, nth, &q0, &q1);
-    const int P = s->OH * s->OW;
-    for (int q = q0; q < q1; q++) {
-        float *dx = j->dx + (size_t)q * s->H * s->W;
-        const float *dy = j->dy + (size_t)q * P;
-        const int32_t *am = j->argmax_in + (size_t)q * P;
-        for (int p = 0; p < P; p++) dx[am[p]] += dy[p];
+    while (gb_pool_take(&j->next, s->N * s->C, nth, &q0, &q1)) {
+        const int P = s->OH * s->OW;
+        for (int q = q0; q < q1; q++) {
+            float *dx = j->dx + (size_t)q * s->H * s->W;
+            const float *dy = j->dy + (size_t)q * P;
+            const int32_t *am = j->argmax_in + (size_t)q * P;
+            for (int p = 0; p < P; p++) dx[am[p]] += dy[p];
+        }
     }
 }
 
@@ -156,16 +161,18 @@ void gb_f32_maxpool2d_backward(const gb_pool2d_shape *s, const int32_t *argmax, 
 // Sums each plane in 4 interleaved partial sums (float), combined in a fixed
 // order: shorter dependency chains, same result for any thread count.
 static void avgpool_fwd_task(void *ctx, int ith, int nth) {
-    const pool_job *j = ctx;
+    pool_job *j = ctx;
+    (void)ith;
     int q0, q1;
-    gb_pool_share(j->N * j->C, ith, nth, &q0, &q1);
-    for (int q = q0; q < q1; q++) {
-        const float *x = j->x + (size_t)q * j->HW;
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int i = 0;
-        for (; i + 4 <= j->HW; i += 4) { s0 += x[i]; s1 += x[i + 1]; s2 += x[i + 2]; s3 += x[i + 3]; }
-        for (; i < j->HW; i++) s0 += x[i];
-        j->y[q] = ((s0 + s1) + (s2 + s3)) / (float)j->HW;
+    while (gb_pool_take(&j->next, j->N * j->C, nth, &q0, &q1)) {
+        for (int q = q0; q < q1; q++) {
+            const float *x = j->x + (size_t)q * j->HW;
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            int i = 0;
+            for (; i + 4 <= j->HW; i += 4) { s0 += x[i]; s1 += x[i + 1]; s2 += x[i + 2]; s3 += x[i + 3]; }
+            for (; i < j->HW; i++) s0 += x[i];
+            j->y[q] = ((s0 + s1) + (s2 + s3)) / (float)j->HW;
+        }
     }
 }
 
@@ -175,13 +182,15 @@ void gb_f32_global_avgpool_forward(int N, int C, int HW, const float *x, float *
 }
 
 static void avgpool_bwd_task(void *ctx, int ith, int nth) {
-    const pool_job *j = ctx;
+    pool_job *j = ctx;
+    (void)ith;
     int q0, q1;
-    gb_pool_share(j->N * j->C, ith, nth, &q0, &q1);
-    for (int q = q0; q < q1; q++) {
-        const float g = j->dy[q] / (float)j->HW;
-        float *dx = j->dx + (size_t)q * j->HW;
-        for (int i = 0; i < j->HW; i++) dx[i] += g;
+    while (gb_pool_take(&j->next, j->N * j->C, nth, &q0, &q1)) {
+        for (int q = q0; q < q1; q++) {
+            const float g = j->dy[q] / (float)j->HW;
+            float *dx = j->dx + (size_t)q * j->HW;
+            for (int i = 0; i < j->HW; i++) dx[i] += g;
+        }
     }
 }
 

@@ -115,10 +115,12 @@ typedef struct sgd_job {
     float *p, *buf;
     const float *grad;
     int first, n;
+    atomic_int next;   // the next chunk a thread takes (gb_pool_take)
 } sgd_job;
 
 static void sgd_task(void *ctx, int ith, int nth) {
-    const sgd_job *j = ctx;
+    sgd_job *j = ctx;
+    (void)ith;
     const gb_optimizer *o = j->o;
     const float wd = (float)o->weight_decay, momentum = (float)o->momentum;
     const float keep = (float)(1 - o->dampening), neg_lr = (float)-o->lr;
@@ -126,19 +128,20 @@ static void sgd_task(void *ctx, int ith, int nth) {
     const float *grad = j->grad;
     const int first = j->first;
     int lo, hi;
-    gb_pool_share(j->n, ith, nth, &lo, &hi);
-    for (int i = lo; i < hi; i++) {
-        float d_p = o->weight_decay != 0 ? fma_f32(wd, p[i], grad[i]) : grad[i];
-        if (buf) {
-            buf[i] = first ? d_p : fma_f32(keep, d_p, buf[i] * momentum);
-            d_p = o->nesterov ? fma_f32(momentum, buf[i], d_p) : buf[i];
+    while (gb_pool_take(&j->next, j->n, nth, &lo, &hi)) {
+        for (int i = lo; i < hi; i++) {
+            float d_p = o->weight_decay != 0 ? fma_f32(wd, p[i], grad[i]) : grad[i];
+            if (buf) {
+                buf[i] = first ? d_p : fma_f32(keep, d_p, buf[i] * momentum);
+                d_p = o->nesterov ? fma_f32(momentum, buf[i], d_p) : buf[i];
+            }
+            p[i] = fma_f32(neg_lr, d_p, p[i]);
         }
-        p[i] = fma_f32(neg_lr, d_p, p[i]);
     }
 }
 
 static void sgd_update(const gb_optimizer *o, gb_optim_state *s, int first, float *p, const float *grad, int n) {
-    sgd_job j = { o, p, s->momentum_buffer, grad, first, n };
+    sgd_job j = { o, p, s->momentum_buffer, grad, first, n, 0 };
     if (n < 4096) sgd_task(&j, 0, 1);   // a BatchNorm's 64 values: not worth waking threads
     else gb_parallel_for(sgd_task, &j);
 }

@@ -150,20 +150,24 @@ void gb_pool_shutdown(void) {}
 
 // --- elementwise ranges (both builds) -----------------------------------------
 
-typedef struct range_job { size_t n; gb_range_fn fn; void *ctx; } range_job;
+typedef struct range_job { size_t n; gb_range_fn fn; void *ctx; atomic_uint next; } range_job;
 
+// Chunks of about n / (4 nth), taken from a shared counter (gb_pool_take's
+// way); multiples of 16 floats keep each chunk's vector loop whole.
 static void range_task(void *ctx, int ith, int nth) {
-    const range_job *j = ctx;
-    // 16-float-aligned cut points keep each part's vector loop whole
-    const unsigned long long n = j->n;   // n * nth overflows a wasm32 size_t
-    const size_t lo = (size_t)(n * (unsigned)ith / (unsigned)nth) & ~(size_t)15;
-    const size_t hi = ith + 1 == nth ? j->n : (size_t)(n * (unsigned)(ith + 1) / (unsigned)nth) & ~(size_t)15;
-    if (lo < hi) j->fn(j->ctx, lo, hi);
+    range_job *j = ctx;
+    (void)ith;
+    const size_t chunk = ((j->n / (4 * (size_t)nth)) + 15) & ~(size_t)15;
+    for (;;) {
+        const size_t lo = (size_t)atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed) * chunk;
+        if (lo >= j->n) break;
+        j->fn(j->ctx, lo, j->n - lo < chunk ? j->n : lo + chunk);
+    }
 }
 
 void gb_parallel_range(size_t n, gb_range_fn fn, void *ctx) {
     if (n == 0) return;
     if (n < GB_RANGE_GRAIN || gb_pool_threads() == 1) { fn(ctx, 0, n); return; }
-    range_job j = { n, fn, ctx };
+    range_job j = { n, fn, ctx, 0 };
     gb_parallel_for(range_task, &j);
 }

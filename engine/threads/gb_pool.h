@@ -6,9 +6,10 @@
 // workers run the rest; it returns when all have finished.
 //
 // Determinism contract (DESIGN.md, "Threads"): a kernel must split its
-// *outputs* over ith so that each output element is written by exactly one
-// call, and must sum in an order that does not depend on nth. Then results
-// are bit-identical for 1, 2 or N threads.
+// *outputs* (over ith with gb_pool_share, or in chunks with gb_pool_take) so
+// that each output element is written by exactly one part, and must sum in
+// an order that does not depend on nth or on which thread runs a part. Then
+// results are bit-identical for 1, 2 or N threads.
 //
 // Built without threads (no -pthread, GB_THREADS undefined) everything runs
 // inline with nth = 1. A parallel_for issued from inside another one also
@@ -38,8 +39,8 @@ int gb_pool_threads(void);
 void gb_parallel_for(gb_task_fn fn, void *ctx);
 void gb_pool_shutdown(void);
 
-// Elementwise loops: fn(ctx, lo, hi) over [0, n) cut into one contiguous part
-// per thread, or inline in one call when n is below GB_RANGE_GRAIN (waking
+// Elementwise loops: fn(ctx, lo, hi) over [0, n) cut into contiguous chunks
+// the threads take in turn, or inline in one call when n is below GB_RANGE_GRAIN (waking
 // the pool costs more than it saves there). Each element is computed alone,
 // so results do not depend on the split.
 #define GB_RANGE_GRAIN (1 << 15)
