@@ -60,8 +60,9 @@ void gb_conv2d_backward(const gb_conv2d_shape *s, const float *x, const float *w
 int gb_conv2d_winograd_ok(const gb_conv2d_shape *s);
 int gb_conv2d_winograd_tile(const gb_conv2d_shape *s);
 // For tests: the forward and dx run fused (chunk by chunk per thread) when U
-// takes at most max_u_bytes, with chunks whose V and M take about
-// stage_bytes; (0, 0) restores the defaults, max_u_bytes 1 turns fusion off.
+// takes at most max_u_bytes (or 4x that, given many chunks), with chunks
+// whose V and M take about stage_bytes; (0, 0) restores the defaults,
+// max_u_bytes 1 turns fusion off.
 // The scratch sizes below follow the setting. Results do not change.
 void gb_conv2d_winograd_set_fusion(size_t max_u_bytes, size_t stage_bytes);
 size_t gb_conv2d_winograd_weights_floats(const gb_conv2d_shape *s, int tile);

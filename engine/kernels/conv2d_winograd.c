@@ -557,7 +557,11 @@ static int images_per_group(const gb_conv2d_shape *s, int m) {
 // output transform) in its own part of the scratch, so V and M never leave
 // its L2 (unfused, they are MBs that go out to L3 and back). A chunk's V and
 // M take about FUSED_STAGE_BYTES. Every output sums the same products in the
-// same order as unfused: same bits.
+// same order as unfused: same bits. A U up to 4x larger (layer2: 128 x 128)
+// no longer stays in L2 and is read again for every chunk; that still paid
+// with many chunks (a training batch: alternated in one wasm process, 0.85-0.97
+// of the unfused time at batch 16) and lost with few (0.95-1.08 at batch 1,
+// 49 tiles); layer3's U (4.3-9.6 MB) lost at batch 16 too.
 #define FUSED_U_BYTES ((size_t)800 << 10)
 #define FUSED_STAGE_BYTES ((size_t)256 << 10)
 static size_t fused_u_bytes = FUSED_U_BYTES, fused_stage_bytes = FUSED_STAGE_BYTES;
@@ -568,12 +572,17 @@ void gb_conv2d_winograd_set_fusion(size_t max_u_bytes, size_t stage_bytes) {
 }
 
 // Tiles per fused chunk (whole B panels), or 0: not fused.
+#define FUSED_MIN_CHUNKS_LARGE_U 32
 static int fused_chunk(const gb_conv2d_shape *s, int m) {
     const size_t u_bytes = members(m) * u_plane(s->OC, s->C) * sizeof(float);
-    if (u_bytes > fused_u_bytes) return 0;
+    if (u_bytes > 4 * fused_u_bytes) return 0;
     const size_t per_tile = members(m) * (size_t)(s->C + s->OC) * sizeof(float);
-    const size_t tiles = fused_stage_bytes / per_tile / GB_GEMM_NR * GB_GEMM_NR;
-    return tiles > GB_GEMM_NR ? (int)(tiles < (1u << 20) ? tiles : (1u << 20)) : GB_GEMM_NR;
+    size_t tiles = fused_stage_bytes / per_tile / GB_GEMM_NR * GB_GEMM_NR;
+    if (tiles < GB_GEMM_NR) tiles = GB_GEMM_NR;
+    if (tiles > (1u << 20)) tiles = 1u << 20;
+    const size_t all = (size_t)tiles_per_image(s, m) * s->N;
+    if (u_bytes > fused_u_bytes && all < FUSED_MIN_CHUNKS_LARGE_U * tiles) return 0;
+    return (int)tiles;
 }
 
 static void fused_strides(const gb_conv2d_shape *s, int m, int chunk, size_t *sv, size_t *sm) {
