@@ -58,6 +58,20 @@ static const float *winograd_weights(gb_conv2d_transformed *t, const gb_conv2d_s
     return transformed_weights(t, s, w, gb_conv2d_winograd_weights_floats(s, tile), tile, transform);
 }
 
+// Weights that train (they need a gradient, in train mode) change at every
+// optimizer step, so a kept U would never be used twice: theirs is made in
+// the graph's scratch for the one call instead, in front of the kernel's
+// scratch. Kept, the forward's and dx's Us of a fully trained ResNet-18 took
+// ~150 MB. For a Winograd conv with a cache: returns U's bytes in the
+// scratch (64-aligned), or 0 when U is kept; a kept one is freed.
+static size_t transient_u_bytes(gb_conv2d_transformed *t, const gb_conv2d_cache *cache, const gb_conv2d_shape *s,
+                                const gb_tensor *w, int tile) {
+    if (!cache->small_tiles || !gb_needs_grad(w)) return 0;
+    free(t->u);
+    *t = (gb_conv2d_transformed){ 0 };
+    return (gb_conv2d_winograd_weights_floats(s, tile) * sizeof(float) + 63) & ~(size_t)63;
+}
+
 static void pack_weights(const gb_conv2d_shape *s, int layout, const float *w, float *packed) {
     (void)layout;
     gb_conv2d_pack_weights(s, w, packed);
@@ -77,8 +91,10 @@ static void conv2d_backward(gb_node *node, gb_graph *g) {
     // full-network fixture (grads_all_train, against float64) is as close
     // with F(4×4) dx as with F(2×2): at most 0.57 of its bound.
     const int tile = cache && gb_conv2d_winograd_ok(&s) ? gb_conv2d_winograd_tile(&s) : 0;
-    const float *u_dx = need_dx && tile ? winograd_weights(&cache->dx, &s, w, tile, gb_conv2d_winograd_transform_weights_dx)
-                                        : NULL;
+    const size_t u_bytes = need_dx && tile ? transient_u_bytes(&cache->dx, cache, &s, w, tile) : 0;
+    const float *u_dx = need_dx && tile && !u_bytes
+                            ? winograd_weights(&cache->dx, &s, w, tile, gb_conv2d_winograd_transform_weights_dx)
+                            : NULL;
     // So is dw (from x and dy, no weights), for the layers that cache weights,
     // with the same tile: dw goes to the optimizer, not through BatchNorm
     // (F(4×4)'s dw is within 1e-6 to 6e-6 of the largest |dw| from double,
@@ -86,20 +102,26 @@ static void conv2d_backward(gb_node *node, gb_graph *g) {
     const int dw_tile = need_dw ? tile : 0;
     // Winograd's dx and dw can store into a new flow instead of adding to
     // -0.0 (gb_flow_for_store); im2col's col2im and GEMM add.
+    const int wino_dx = u_dx || u_bytes;   // U kept (NULL if memory ran out: im2col) or made below
     int store_dx = 0, store_dw = 0;
-    float *dx = !need_dx ? NULL : u_dx ? gb_flow_for_store(g, x, &store_dx) : gb_flow(g, x);
+    float *dx = !need_dx ? NULL : wino_dx ? gb_flow_for_store(g, x, &store_dx) : gb_flow(g, x);
     float *dw = !need_dw ? NULL : dw_tile ? gb_flow_for_store(g, w, &store_dw) : gb_flow(g, w);
     if ((need_dx && !dx) || (need_dw && !dw)) return;   // out of memory (gb_flow says so)
-    float *im2col_dx = u_dx ? NULL : dx, *im2col_dw = dw_tile ? NULL : dw;   // the rest: im2col
-    size_t bytes = 0, b;   // one scratch serves the parts in turn
-    if (u_dx && (b = gb_conv2d_winograd_backward_dx_scratch_bytes(&s, tile)) > bytes) bytes = b;
+    float *im2col_dx = wino_dx ? NULL : dx, *im2col_dw = dw_tile ? NULL : dw;   // the rest: im2col
+    size_t bytes = 0, b;   // one scratch serves the parts in turn (after a transient U)
+    if (wino_dx && (b = gb_conv2d_winograd_backward_dx_scratch_bytes(&s, tile)) > bytes) bytes = b;
     if (dw_tile && (b = gb_conv2d_winograd_backward_dw_scratch_bytes(&s, dw_tile)) > bytes) bytes = b;
     if ((im2col_dx || im2col_dw) && (b = gb_conv2d_backward_scratch_bytes(&s)) > bytes) bytes = b;
-    void *scratch = gb_graph_scratch(g, bytes);
+    char *scratch = gb_graph_scratch(g, u_bytes + bytes);
     if (!scratch) { g->out_of_memory = 1; return; }
+    if (u_bytes) {
+        gb_conv2d_winograd_transform_weights_dx(&s, tile, w->data, (float *)scratch);
+        u_dx = (const float *)scratch;
+        scratch += u_bytes;
+    }
     const float *dy = node->output->flow;
     if (dw_tile) gb_conv2d_winograd_backward_dw(&s, dw_tile, x->data, dy, dw, store_dw, scratch);
-    if (u_dx) gb_conv2d_winograd_backward_dx(&s, tile, u_dx, dy, dx, store_dx, scratch);
+    if (wino_dx) gb_conv2d_winograd_backward_dx(&s, tile, u_dx, dy, dx, store_dx, scratch);
     if (im2col_dx || im2col_dw) gb_conv2d_backward(&s, x->data, w->data, dy, im2col_dx, im2col_dw, scratch);
 }
 
@@ -148,13 +170,21 @@ gb_status gb_conv2d_cached(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, 
     // With a cache, the weights' transform is kept while w does not change:
     // Winograd's U for 3×3 stride-1 layers, else w packed for the GEMM.
     const int wino = gb_conv2d_winograd_ok(&s), tile = cache && wino ? winograd_tile(cache, &s) : 0;
-    const float *u = tile ? winograd_weights(&cache->fwd, &s, w, tile, gb_conv2d_winograd_transform_weights) : NULL;
+    const size_t u_bytes = tile ? transient_u_bytes(&cache->fwd, cache, &s, w, tile) : 0;
+    const float *u = tile && !u_bytes ? winograd_weights(&cache->fwd, &s, w, tile, gb_conv2d_winograd_transform_weights)
+                                      : NULL;
     const float *wp = cache && !wino ? transformed_weights(&cache->fwd, &s, w, gb_conv2d_packed_weights_floats(&s), 0,
                                                            pack_weights) : NULL;
-    void *scratch = gb_graph_scratch(g, u    ? gb_conv2d_winograd_scratch_bytes(&s, tile)
-                                        : wp ? gb_conv2d_forward_packed_scratch_bytes(&s)
-                                             : gb_conv2d_forward_scratch_bytes(&s));
+    const int use_wino = u || u_bytes;   // U kept (NULL if memory ran out: im2col) or made below
+    char *scratch = gb_graph_scratch(g, u_bytes + (use_wino ? gb_conv2d_winograd_scratch_bytes(&s, tile)
+                                                   : wp     ? gb_conv2d_forward_packed_scratch_bytes(&s)
+                                                            : gb_conv2d_forward_scratch_bytes(&s)));
     if (!scratch) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
+    if (u_bytes) {
+        gb_conv2d_winograd_transform_weights(&s, tile, w->data, (float *)scratch);
+        u = (const float *)scratch;
+        scratch += u_bytes;
+    }
     if (u) gb_conv2d_winograd_forward(&s, tile, u, x->data, y->data, scratch);
     else if (wp) gb_conv2d_forward_packed(&s, wp, x->data, y->data, scratch);
     else gb_conv2d_forward(&s, x->data, w->data, y->data, scratch);
