@@ -420,7 +420,7 @@ static void input_task(void *ctx, int ith, int nth) {
 // 4 tiles in one tile row with their 2x8 outputs inside the image run as
 // vectors (lane = tile), then interleave the two output columns back into
 // image rows; the rest go tile by tile. Same expressions: same bits.
-// m0 + t_all: the tile's values in M; t: its place in its image y.
+// mt: the tile's value of M[0] (members plane floats apart); t: its place in its image y.
 static inline void output_tile_scalar(const wino_job *j, const float *mt, size_t plane, int t, float *y) {
     const gb_conv2d_shape *s = j->s;
     float m[16], a[2][4];
