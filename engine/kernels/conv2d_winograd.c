@@ -90,7 +90,7 @@ typedef struct wino_job {
     int accumulate;        // output: y += instead of y =
     int images;            // input/output: images side by side in the tile dimension
     size_t image;          // floats between two images of `in` (input) or `out` (output)
-    int a_layout;          // input: V as packed ppmm A tiles (C x tiles: dw) instead of B panels
+    int dw_layout;         // input: V^T as B panels [C/8][tiles][8] (dw) instead of [tiles/8][C][8]
     int m;                 // output tile: 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3))
     int t_first;           // B panels (V) and M start at this tile (a fused chunk's first), else 0
     int m_cols;            // output: the length of M's rows (the tiles it holds)
@@ -113,6 +113,18 @@ static inline void read_window(const float *plane, int H, int W, int h0, int w0,
             dst[q] = row_inside && w >= 0 && w < W ? src[w] : 0.0f;
         }
     }
+}
+
+// A 4x4 transpose: out[q] lane i = in[i] lane q.
+static inline void transpose4(const gb_v4f in[4], gb_v4f out[4]) {
+    const gb_v4f t0 = __builtin_shufflevector(in[0], in[1], 0, 4, 1, 5);
+    const gb_v4f t1 = __builtin_shufflevector(in[2], in[3], 0, 4, 1, 5);
+    const gb_v4f t2 = __builtin_shufflevector(in[0], in[1], 2, 6, 3, 7);
+    const gb_v4f t3 = __builtin_shufflevector(in[2], in[3], 2, 6, 3, 7);
+    out[0] = __builtin_shufflevector(t0, t1, 0, 1, 4, 5);
+    out[1] = __builtin_shufflevector(t0, t1, 2, 3, 6, 7);
+    out[2] = __builtin_shufflevector(t2, t3, 0, 1, 4, 5);
+    out[3] = __builtin_shufflevector(t2, t3, 2, 3, 6, 7);
 }
 
 // The 1-D transforms of F(4x4, 3x3), used on columns and then on rows; as
@@ -222,27 +234,20 @@ void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, int tile, co
 }
 
 // V[xi] = (B^T d B)[xi] for every tile and channel, into packed B panels
-// (gemm.h: panel = 8 tiles, then C rows of 8), or, for dw, packed A tiles
-// (5 channels, then the tiles). d is the tile's input window ((m+2)^2 floats
-// from (m th - pad, m tw - pad), zero outside the image). Tiles go in aligned
-// groups of 4 (a group never straddles a panel), lane i of a vector = tile
-// i. When the 4 tiles sit in one tile row, their windows come straight from
-// the input rows (at the border, from a copy of the patch with its zero
-// padding) by shuffles; other groups (wrapping to the next tile row or
-// image) gather tile by tile. Then the transform is 32 vector adds and 16
-// vector stores for 4 tiles (F(2x2)).
-
-// The 4 tiles of a group are `lane` floats apart in V: 1 in B panels (one
-// vector store), 5 in A tiles (dw). Only the first n (< 4 at the end of dw's
-// tiles, where an A tile's 5 rows end).
-static inline void store_tiles(float *dst, size_t lane, gb_v4f v, int n) {
-    if (lane == 1 && n == 4) { gb_v4f_store(dst, v); return; }
-    for (int i = 0; i < n; i++) dst[i * lane] = v[i];
-}
+// (gemm.h: panel = 8 tiles, then C rows of 8), or, for dw, V^T into B
+// panels of 8 channels (then the tiles). d is the tile's input window
+// ((m+2)^2 floats from (m th - pad, m tw - pad), zero outside the image).
+// Tiles go in aligned groups of 4 (a group never straddles a panel), lane i
+// of a vector = tile i. When the 4 tiles sit in one tile row, their windows
+// come straight from the input rows (at the border, from a copy of the patch
+// with its zero padding) by shuffles; other groups (wrapping to the next
+// tile row or image, or past the last tile: zero windows) gather tile by
+// tile. Then the transform is 32 vector adds and 16 vector stores for 4
+// tiles (F(2x2)).
 
 // The transform of 4 tiles' 4x4 windows d (lane i = tile i), stored for the
 // first n.
-static inline void input_d_simd(const wino_job *j, gb_v4f d[4][4], float *dst, size_t lane, int n) {
+static inline void input_d_simd(gb_v4f d[4][4], float *dst, size_t stride) {
     gb_v4f b[4][4];
     for (int q = 0; q < 4; q++) {                // b = B^T d
         b[0][q] = d[0][q] - d[2][q];
@@ -251,16 +256,16 @@ static inline void input_d_simd(const wino_job *j, gb_v4f d[4][4], float *dst, s
         b[3][q] = d[1][q] - d[3][q];
     }
     for (int r = 0; r < 4; r++) {                // v = b B, scattered to the 16 V[xi]
-        store_tiles(dst + (r * 4 + 0) * j->stride, lane, b[r][0] - b[r][2], n);
-        store_tiles(dst + (r * 4 + 1) * j->stride, lane, b[r][1] + b[r][2], n);
-        store_tiles(dst + (r * 4 + 2) * j->stride, lane, b[r][2] - b[r][1], n);
-        store_tiles(dst + (r * 4 + 3) * j->stride, lane, b[r][1] - b[r][3], n);
+        gb_v4f_store(dst + (r * 4 + 0) * stride, b[r][0] - b[r][2]);
+        gb_v4f_store(dst + (r * 4 + 1) * stride, b[r][1] + b[r][2]);
+        gb_v4f_store(dst + (r * 4 + 2) * stride, b[r][2] - b[r][1]);
+        gb_v4f_store(dst + (r * 4 + 3) * stride, b[r][1] - b[r][3]);
     }
 }
 
 // 4 tiles of one tile row. patch: the group's 4 input rows of 12 floats,
 // `ld` apart; tile i's column q is float 2i + q.
-static inline void input_group_simd(const wino_job *j, const float *patch, size_t ld, float *dst, size_t lane) {
+static inline void input_group_simd(const float *patch, size_t ld, float *dst, size_t stride) {
     gb_v4f d[4][4];
     for (int r = 0; r < 4; r++) {
         const float *row = patch + r * ld;
@@ -272,12 +277,12 @@ static inline void input_group_simd(const wino_job *j, const float *patch, size_
         d[r][2] = __builtin_shufflevector(even, v2, 1, 2, 3, 4);
         d[r][3] = __builtin_shufflevector(odd, v2, 1, 2, 3, 5);
     }
-    input_d_simd(j, d, dst, lane, 4);
+    input_d_simd(d, dst, stride);
 }
 
 // F(4x4, 3x3): V = B^T d B of 6x6 windows, the 1-D transform down each
 // column, then along each row.
-static inline void input_d4_simd(const wino_job *j, gb_v4f d[6][6], float *dst, size_t lane, int n) {
+static inline void input_d4_simd(gb_v4f d[6][6], float *dst, size_t stride) {
     gb_v4f b[6][6];
     for (int q = 0; q < 6; q++) {                // b = B^T d
         const gb_v4f col[6] = { d[0][q], d[1][q], d[2][q], d[3][q], d[4][q], d[5][q] };
@@ -288,7 +293,7 @@ static inline void input_d4_simd(const wino_job *j, gb_v4f d[6][6], float *dst, 
     for (int r = 0; r < 6; r++) {                // v = b B, scattered to the 36 V[xi]
         gb_v4f v[6];
         WINO4_BT(b[r], v);
-        for (int k = 0; k < 6; k++) store_tiles(dst + (r * 6 + k) * j->stride, lane, v[k], n);
+        for (int k = 0; k < 6; k++) gb_v4f_store(dst + (r * 6 + k) * stride, v[k]);
     }
 }
 
@@ -296,7 +301,7 @@ static inline void input_d4_simd(const wino_job *j, gb_v4f d[6][6], float *dst, 
 // input rows of 20 floats, `ld` apart; tile i's column q is float 4i + q,
 // so a 4x4 transpose of the first 16 floats gives columns 0-3 and a shift
 // in of floats 16 and 17 gives columns 4 and 5.
-static inline void input_group4_simd(const wino_job *j, const float *patch, size_t ld, float *dst, size_t lane) {
+static inline void input_group4_simd(const float *patch, size_t ld, float *dst, size_t stride) {
     gb_v4f d[6][6];
     for (int r = 0; r < 6; r++) {
         const float *row = patch + r * ld;
@@ -311,7 +316,7 @@ static inline void input_group4_simd(const wino_job *j, const float *patch, size
         d[r][4] = __builtin_shufflevector(d[r][0], v4, 1, 2, 3, 4);
         d[r][5] = __builtin_shufflevector(d[r][1], v4, 1, 2, 3, 5);
     }
-    input_d4_simd(j, d, dst, lane, 4);
+    input_d4_simd(d, dst, stride);
 }
 
 // Any 4 consecutive tiles t_all.. of channel c (a group that wraps to the
@@ -319,7 +324,7 @@ static inline void input_group4_simd(const wino_job *j, const float *patch, size
 // by window: w[i] is tile i's alpha x alpha window, and a 4x4 transpose of
 // each 4 floats of the four windows makes 4 vectors of d. Then the same
 // transform as above: the same bits as if each tile went alone.
-static inline void input_gather_simd(const wino_job *j, int c, int t_all, int n, float *dst, size_t lane) {
+static inline void input_gather_simd(const wino_job *j, int c, int t_all, int n, float *dst, size_t stride) {
     const gb_conv2d_shape *s = j->s;
     const int m = j->m, alpha = m + 2, T = j->TH * j->TW;
     float w[4][36] __attribute__((aligned(16)));
@@ -340,61 +345,81 @@ static inline void input_gather_simd(const wino_job *j, int c, int t_all, int n,
         d[k + 2] = __builtin_shufflevector(t2, t3, 0, 1, 4, 5);
         d[k + 3] = __builtin_shufflevector(t2, t3, 2, 3, 6, 7);
     }
-    if (m == 2) input_d_simd(j, (gb_v4f(*)[4])d, dst, lane, n);
-    else input_d4_simd(j, (gb_v4f(*)[6])d, dst, lane, n);
+    if (m == 2) input_d_simd((gb_v4f(*)[4])d, dst, stride);
+    else input_d4_simd((gb_v4f(*)[6])d, dst, stride);
 }
 
-// Where V[xi = 0] of channel c, tile t (of T_all) goes: B panels
-// [tiles / 8][C][8], or for dw A tiles [C / 5][tiles][5].
-static inline size_t v_index(const wino_job *j, int c, int t, int T_all) {
-    return j->a_layout ? ((size_t)(c / GB_PPMM_MR) * T_all + t) * GB_PPMM_MR + c % GB_PPMM_MR
-                       : (size_t)((t - j->t_first) / GB_GEMM_NR) * j->s->C * GB_GEMM_NR + (size_t)c * GB_GEMM_NR +
-                             t % GB_GEMM_NR;
+// The transform of the 4 tiles t_all.. (of T_all) of channel c, member xi
+// at dst[xi * stride], tile i at dst[i]; tiles past T_all are zero.
+static inline void input_group(const wino_job *j, int c, int t_all, int T_all, float *dst, size_t stride) {
+    const gb_conv2d_shape *s = j->s;
+    const int T = j->TH * j->TW;   // tile t of the batch: image t / T
+    const int m = j->m, alpha = m + 2;
+    const int span = 4 * m + 4;   // floats of input under a group of 4 tiles (12 or 20, loaded as vectors)
+    const int t = t_all % T, th = t / j->TW, tw = t % j->TW;
+    const int h0 = th * m - s->pad, w0 = tw * m - s->pad;
+    if (t + 4 <= T && tw + 4 <= j->TW) {
+        const float *x = j->in + (size_t)(t_all / T) * j->image + (size_t)c * s->H * s->W;
+        float patch[6 * 20];
+        const float *src = x + (size_t)h0 * s->W + w0;
+        size_t ld = (size_t)s->W;
+        if (!(h0 >= 0 && h0 + alpha <= s->H && w0 >= 0 && w0 + span <= s->W)) {
+            // at the border: copy the patch with its zero padding first
+            read_window(x, s->H, s->W, h0, w0, alpha, span, patch);
+            src = patch;
+            ld = (size_t)span;
+        }
+        if (m == 2) input_group_simd(src, ld, dst, stride);
+        else input_group4_simd(src, ld, dst, stride);
+    } else {
+        input_gather_simd(j, c, t_all, T_all - t_all < 4 ? T_all - t_all : 4, dst, stride);
+    }
 }
 
-// V for the tiles [t_blk, t_end) of every channel.
+// V for the tiles [t_blk, t_end) of every channel, into B panels [tiles/8][C][8].
 static void input_block(const wino_job *j, int t_blk, int t_end) {
     const gb_conv2d_shape *s = j->s;
-    const int T = j->TH * j->TW, T_all = T * j->images;   // tile t of the batch: image t / T
-    const int m = j->m, alpha = m + 2, nm = members(m);
-    const int span = 4 * m + 4;   // floats of input under a group of 4 tiles (12 or 20, loaded as vectors)
-    const size_t lane = j->a_layout ? GB_PPMM_MR : 1;
+    const int T_all = j->TH * j->TW * j->images, nm = members(j->m);
     for (int c = 0; c < s->C; c++) {
         for (int t_all = t_blk; t_all < t_end; t_all += 4) {
-            float *dst = j->out + v_index(j, c, t_all, T_all);   // the group's first tile
-            const int t = t_all % T;
-            const float *x = j->in + (size_t)(t_all / T) * j->image + (size_t)c * s->H * s->W;
-            const int th = t / j->TW, tw = t % j->TW;
-            const int h0 = th * m - s->pad, w0 = tw * m - s->pad;
-            if (t + 4 <= T && tw + 4 <= j->TW) {
-                float patch[6 * 20];
-                const float *src = x + (size_t)h0 * s->W + w0;
-                size_t ld = (size_t)s->W;
-                if (!(h0 >= 0 && h0 + alpha <= s->H && w0 >= 0 && w0 + span <= s->W)) {
-                    // at the border: copy the patch with its zero padding first
-                    read_window(x, s->H, s->W, h0, w0, alpha, span, patch);
-                    src = patch;
-                    ld = (size_t)span;
-                }
-                if (m == 2) input_group_simd(j, src, ld, dst, lane);
-                else input_group4_simd(j, src, ld, dst, lane);
-            } else {
-                const int n = T_all - t_all < 4 ? T_all - t_all : 4;
-                input_gather_simd(j, c, t_all, n, dst, lane);
-                if (!j->a_layout)   // unused lanes of the last panel (A tiles end at T_all)
-                    for (int i = n; i < 4; i++)
-                        for (int xi = 0; xi < nm; xi++) dst[i + xi * j->stride] = 0.0f;
-            }
+            const size_t panel = (size_t)(t_all - j->t_first) / GB_GEMM_NR * s->C * GB_GEMM_NR;
+            input_group(j, c, t_all, T_all, j->out + panel + (size_t)c * GB_GEMM_NR + t_all % GB_GEMM_NR, j->stride);
         }
         // lanes past the last group in the last panel: never stored, zero anyway
-        if (!j->a_layout && t_end == T_all)
-            for (int t = (T_all + 3) / 4 * 4; t % GB_GEMM_NR; t++)
-                for (int xi = 0; xi < nm; xi++) j->out[xi * j->stride + v_index(j, c, t, T_all)] = 0.0f;
+        if (t_end == T_all && T_all % GB_GEMM_NR && T_all % GB_GEMM_NR <= 4) {
+            const size_t panel = (size_t)(T_all - j->t_first) / GB_GEMM_NR * s->C * GB_GEMM_NR;
+            for (int xi = 0; xi < nm; xi++)
+                gb_v4f_store(j->out + xi * j->stride + panel + (size_t)c * GB_GEMM_NR + 4, gb_v4f_splat(0.0f));
+        }
     }
-    if (j->a_layout)   // the rows that pad the last A tile to 5, for this block's tiles
-        for (int c = s->C; c % GB_PPMM_MR; c++)
-            for (int t = t_blk; t < t_end; t++)
-                for (int xi = 0; xi < nm; xi++) j->out[xi * j->stride + v_index(j, c, t, T_all)] = 0.0f;
+}
+
+// dw's V^T for the tiles [t_blk, t_end), into B panels [C/8][tiles][8]: the
+// GEMM sums over tiles, so a tile's 8 channels sit side by side. Each
+// channel's transform runs as above (4 tiles in a vector) into `tmp`, and 4x4
+// transposes turn 4 channels x 4 tiles into one vector store per tile.
+// Channels past C (the last panel's padding) are zero.
+static void input_block_dw(const wino_job *j, int t_blk, int t_end) {
+    const gb_conv2d_shape *s = j->s;
+    const int T_all = j->TH * j->TW * j->images, nm = members(j->m);
+    float tmp[GB_GEMM_NR][36 * 4] __attribute__((aligned(16)));   // [channel][xi][tile]
+    for (int c0 = 0; c0 < s->C; c0 += GB_GEMM_NR)
+        for (int t_all = t_blk; t_all < t_end; t_all += 4) {
+            for (int k = 0; k < GB_GEMM_NR; k++) {
+                if (c0 + k < s->C) input_group(j, c0 + k, t_all, T_all, tmp[k], 4);
+                else memset(tmp[k], 0, sizeof tmp[k]);
+            }
+            const int n = t_end - t_all < 4 ? t_end - t_all : 4;
+            float *dst = j->out + ((size_t)(c0 / GB_GEMM_NR) * T_all + t_all) * GB_GEMM_NR;
+            for (int xi = 0; xi < nm; xi++)
+                for (int h = 0; h < GB_GEMM_NR; h += 4) {
+                    const gb_v4f v[4] = { gb_v4f_load(tmp[h] + xi * 4), gb_v4f_load(tmp[h + 1] + xi * 4),
+                                          gb_v4f_load(tmp[h + 2] + xi * 4), gb_v4f_load(tmp[h + 3] + xi * 4) };
+                    gb_v4f tile[4];   // channels c0 + h.. of tile i
+                    transpose4(v, tile);
+                    for (int i = 0; i < n; i++) gb_v4f_store(dst + xi * j->stride + i * GB_GEMM_NR + h, tile[i]);
+                }
+        }
 }
 
 // Split over blocks of 8 tiles (one whole B panel), all channels inside a
@@ -412,7 +437,9 @@ static void input_task(void *ctx, int ith, int nth) {
     while (gb_pool_take(&j->next, (T_all + INPUT_BLOCK_TILES - 1) / INPUT_BLOCK_TILES, nth, &b0, &b1))
         for (int b = b0; b < b1; b++) {
             const int t_blk = b * INPUT_BLOCK_TILES;
-            input_block(j, t_blk, t_blk + INPUT_BLOCK_TILES < T_all ? t_blk + INPUT_BLOCK_TILES : T_all);
+            const int t_end = t_blk + INPUT_BLOCK_TILES < T_all ? t_blk + INPUT_BLOCK_TILES : T_all;
+            if (j->dw_layout) input_block_dw(j, t_blk, t_end);
+            else input_block(j, t_blk, t_end);
         }
 }
 
@@ -585,7 +612,7 @@ static int fused_chunk(const gb_conv2d_shape *s, int m) {
     return (int)tiles;
 }
 
-static void fused_strides(const gb_conv2d_shape *s, int m, int chunk, size_t *sv, size_t *sm) {
+static void fused_strides(const gb_conv2d_shape *s, int chunk, size_t *sv, size_t *sm) {
     *sv = member_stride(gb_f32_packed_b_floats(s->C, chunk));
     *sm = member_stride((size_t)s->OC * chunk);
 }
@@ -597,7 +624,7 @@ size_t gb_conv2d_winograd_scratch_bytes(const gb_conv2d_shape *s, int tile) {
     const int m = checked_tile(tile), chunk = fused_chunk(s, m);
     if (chunk) {
         size_t sv, sm;
-        fused_strides(s, m, chunk, &sv, &sm);
+        fused_strides(s, chunk, &sv, &sm);
         return sizeof(float) * members(m) * (sv + sm) * GB_POOL_MAX_THREADS;
     }
     const int T = tiles_per_image(s, m) * images_per_group(s, m);
@@ -618,7 +645,7 @@ static void fused_task(void *ctx, int ith, int nth) {
     const int m = f->m, nm = members(m), TH = (s->OH + m - 1) / m, TW = (s->OW + m - 1) / m;
     const int T_all = TH * TW * s->N;
     size_t sv, sm;
-    fused_strides(s, m, f->chunk, &sv, &sm);
+    fused_strides(s, f->chunk, &sv, &sm);
     float *v = f->scratch + (size_t)ith * nm * (sv + sm), *mm = v + nm * sv;
     const int chunks = (T_all + f->chunk - 1) / f->chunk;
     int c0, c1;
@@ -702,18 +729,15 @@ void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, int tile, const fl
 //   dU[o][c] = sum over tiles of dM[o] .* V[c]
 //   dg = G^T dU G          (3x3 from 4x4; F(4x4): from 6x6)
 // and summed over tiles, each of the 16 (36) positions xi is one GEMM again:
-//   dU[xi]^T (C x OC) = V[xi] (C x T) . dM[xi]^T (T x OC),
+//   dU[xi]^T (OC x C) = dM[xi] (OC x T) . V[xi]^T (T x C),
 // with the tiles as the inner dimension: 16·C·OC·T multiplies for the
 // 36·C·OC·T of the direct sum (9 per output pixel, 4 pixels per tile); with
 // 4x4 tiles, 36·C·OC·T for 16 pixels per tile, 4x fewer than direct.
-// V is the forward's input transform, written as packed A tiles; dM goes
-// straight into packed B panels (8 output channels wide).
-
-// Where dM[xi = 0] of output channel o, tile t (of T_all) goes: B panels
-// [OC / 8][tiles][8].
-static inline size_t dm_index(int o, int t, int T_all) {
-    return ((size_t)(o / GB_GEMM_NR) * T_all + t) * GB_GEMM_NR + o % GB_GEMM_NR;
-}
+// In the GEMM, dM is A (packed tiles of 5 output channels, then the tiles)
+// and V^T is B (panels of 8 input channels, then the tiles), so the result is
+// dU^T[xi] (OC x C). Both transforms run 4 tiles per vector, as the forward's
+// input transform does, and 4x4 transposes put each tile's channels side by
+// side for the stores.
 
 // F(4x4)'s A (6x4, the transpose of A^T) on 4 values: 6 out.
 #define WINO4_A(y, o) do {                                                    \
@@ -725,13 +749,42 @@ static inline size_t dm_index(int o, int t, int T_all) {
         o[5] = y[3];                                                          \
     } while (0)
 
-// dM = A dY A^T of one tile into dst (member xi at dst[xi * stride]); dy
-// points at the channel's plane, zero past the last row or column.
-static inline void dm_tile(const wino_job *j, const float *dy, int h, int w, float *dst) {
+// dM = A dY A^T of the n (<= 4) tiles tw.. of tile row th of one output
+// channel's dy plane, lane i = tile i, member xi at dst[xi * 4]. Lanes past n
+// are zero, and so is dy past its last row or column.
+static inline void dm_group(const wino_job *j, const float *dy, int th, int tw, int n, float *dst) {
     const gb_conv2d_shape *s = j->s;
-    if (j->m == 2) {
-        float y[2][2], a[4][2];
-        read_window(dy, s->OH, s->OW, h, w, 2, 2, &y[0][0]);
+    const int m = j->m, h = th * m, w = tw * m;
+    gb_v4f y[4][4];   // y[r][q]: row r, column q of the tiles' m x m windows of dy
+    if (n == 4 && h + m <= s->OH && w + 4 * m <= s->OW) {   // inside dy: straight from its rows
+        for (int r = 0; r < m; r++) {
+            const float *row = dy + (size_t)(h + r) * s->OW + w;
+            if (m == 2) {   // tile i's columns are floats 2i and 2i + 1
+                const gb_v4f v0 = gb_v4f_load(row), v1 = gb_v4f_load(row + 4);
+                y[r][0] = __builtin_shufflevector(v0, v1, 0, 2, 4, 6);
+                y[r][1] = __builtin_shufflevector(v0, v1, 1, 3, 5, 7);
+            } else {        // tile i's columns are floats 4i to 4i + 3
+                const gb_v4f v[4] = { gb_v4f_load(row), gb_v4f_load(row + 4), gb_v4f_load(row + 8),
+                                      gb_v4f_load(row + 12) };
+                transpose4(v, y[r]);
+            }
+        }
+    } else {   // at the edge: window by window
+        float win[4][16] __attribute__((aligned(16)));
+        for (int i = 0; i < 4; i++) {
+            if (i < n) read_window(dy, s->OH, s->OW, h, w + i * m, m, m, win[i]);
+            else memset(win[i], 0, sizeof win[i]);
+        }
+        for (int k = 0; k < m * m; k += 4) {   // floats k..k+3 of every window
+            const gb_v4f v[4] = { gb_v4f_load(win[0] + k), gb_v4f_load(win[1] + k), gb_v4f_load(win[2] + k),
+                                  gb_v4f_load(win[3] + k) };
+            gb_v4f e[4];
+            transpose4(v, e);
+            for (int q = 0; q < 4; q++) y[(k + q) / m][(k + q) % m] = e[q];
+        }
+    }
+    if (m == 2) {
+        gb_v4f a[4][2];
         for (int q = 0; q < 2; q++) {              // a = A dY
             a[0][q] = y[0][q];
             a[1][q] = y[0][q] + y[1][q];
@@ -739,49 +792,65 @@ static inline void dm_tile(const wino_job *j, const float *dy, int h, int w, flo
             a[3][q] = -y[1][q];
         }
         for (int r = 0; r < 4; r++) {              // dM = a A^T
-            dst[(r * 4 + 0) * j->stride] = a[r][0];
-            dst[(r * 4 + 1) * j->stride] = a[r][0] + a[r][1];
-            dst[(r * 4 + 2) * j->stride] = a[r][0] - a[r][1];
-            dst[(r * 4 + 3) * j->stride] = -a[r][1];
+            gb_v4f_store(dst + (r * 4 + 0) * 4, a[r][0]);
+            gb_v4f_store(dst + (r * 4 + 1) * 4, a[r][0] + a[r][1]);
+            gb_v4f_store(dst + (r * 4 + 2) * 4, a[r][0] - a[r][1]);
+            gb_v4f_store(dst + (r * 4 + 3) * 4, -a[r][1]);
         }
         return;
     }
-    float y[4][4], a[6][4];
-    read_window(dy, s->OH, s->OW, h, w, 4, 4, &y[0][0]);
+    gb_v4f a[6][4];
     for (int q = 0; q < 4; q++) {                  // a = A dY, column by column
-        const float col[4] = { y[0][q], y[1][q], y[2][q], y[3][q] };
-        float o[6];
+        const gb_v4f col[4] = { y[0][q], y[1][q], y[2][q], y[3][q] };
+        gb_v4f o[6];
         WINO4_A(col, o);
         for (int r = 0; r < 6; r++) a[r][q] = o[r];
     }
     for (int r = 0; r < 6; r++) {                  // dM = a A^T, row by row
-        float o[6];
+        gb_v4f o[6];
         WINO4_A(a[r], o);
-        for (int k = 0; k < 6; k++) dst[(r * 6 + k) * j->stride] = o[k];
+        for (int k = 0; k < 6; k++) gb_v4f_store(dst + (r * 6 + k) * 4, o[k]);
     }
 }
 
-// dM[xi] for every tile of every output channel, split over channels.
+// dM[xi] of every tile, into packed A tiles [OC/5][tiles][5], split over the
+// A tiles (5 output channels each). Channels past OC (the last tile's
+// padding) are zero.
 static void dm_task(void *ctx, int ith, int nth) {
     wino_job *j = ctx;
     (void)ith;
     const gb_conv2d_shape *s = j->s;
     const int T = j->TH * j->TW, T_all = T * j->images, nm = members(j->m);
-    int o0, o1;
-    while (gb_pool_take(&j->next, s->OC, nth, &o0, &o1)) {
-        for (int o = o0; o < o1; o++) {
-            float *dst = j->out + dm_index(o, 0, T_all);
-            for (int t_all = 0; t_all < T_all; t_all++, dst += GB_GEMM_NR) {
-                const int t = t_all % T;
-                const float *dy = j->in + (size_t)(t_all / T) * j->image + (size_t)o * s->OH * s->OW;
-                dm_tile(j, dy, (t / j->TW) * j->m, (t % j->TW) * j->m, dst);
-            }
+    const int groups = (s->OC + GB_PPMM_MR - 1) / GB_PPMM_MR;
+    float tmp[GB_PPMM_MR][36 * 4] __attribute__((aligned(16)));   // [channel][xi][tile]
+    int g0, g1;
+    while (gb_pool_take(&j->next, groups, nth, &g0, &g1))
+        for (int g = g0; g < g1; g++) {
+            const int o0 = g * GB_PPMM_MR;
+            for (int img = 0; img < j->images; img++)
+                for (int th = 0; th < j->TH; th++)
+                    for (int tw = 0; tw < j->TW; tw += 4) {
+                        const int n = j->TW - tw < 4 ? j->TW - tw : 4;
+                        for (int k = 0; k < GB_PPMM_MR; k++) {
+                            const float *dy = j->in + (size_t)img * j->image + (size_t)(o0 + k) * s->OH * s->OW;
+                            if (o0 + k < s->OC) dm_group(j, dy, th, tw, n, tmp[k]);
+                            else memset(tmp[k], 0, sizeof tmp[k]);
+                        }
+                        const int t_all = img * T + th * j->TW + tw;
+                        float *dst = j->out + ((size_t)g * T_all + t_all) * GB_PPMM_MR;
+                        for (int xi = 0; xi < nm; xi++) {
+                            const gb_v4f v[4] = { gb_v4f_load(tmp[0] + xi * 4), gb_v4f_load(tmp[1] + xi * 4),
+                                                  gb_v4f_load(tmp[2] + xi * 4), gb_v4f_load(tmp[3] + xi * 4) };
+                            gb_v4f tile[4];   // channels o0..o0+3 of tile i
+                            transpose4(v, tile);
+                            float *row = dst + xi * j->stride;
+                            for (int i = 0; i < n; i++, row += GB_PPMM_MR) {
+                                gb_v4f_store(row, tile[i]);
+                                row[4] = tmp[4][xi * 4 + i];
+                            }
+                        }
+                    }
         }
-        if (o1 == s->OC)   // lanes past the last channel in the last panel
-            for (int o = s->OC; o % GB_GEMM_NR; o++)
-                for (int t = 0; t < T_all; t++)
-                    for (int xi = 0; xi < nm; xi++) j->out[xi * j->stride + dm_index(o, t, T_all)] = 0.0f;
-    }
 }
 
 // F(4x4)'s G^T (3x6) on 6 values: 3 out.
@@ -792,7 +861,7 @@ static void dm_task(void *ctx, int ith, int nth) {
     } while (0)
 
 // dw[o][c] += G^T dU[o][c] G (without accumulate: =), split over output
-// channels. dU[xi] is C x OC.
+// channels. dU^T[xi] is OC x C.
 static void dw_task(void *ctx, int ith, int nth) {
     wino_job *j = ctx;
     (void)ith;
@@ -804,7 +873,7 @@ static void dw_task(void *ctx, int ith, int nth) {
                 float *dw = j->out + ((size_t)o * s->C + c) * 9;
                 if (j->m == 2) {
                     float u[4][4], b[3][4];
-                    for (int xi = 0; xi < 16; xi++) u[xi / 4][xi % 4] = j->in[xi * j->stride + (size_t)c * s->OC + o];
+                    for (int xi = 0; xi < 16; xi++) u[xi / 4][xi % 4] = j->in[xi * j->stride + (size_t)o * s->C + c];
                     for (int q = 0; q < 4; q++) {              // b = G^T dU
                         b[0][q] = u[0][q] + 0.5f * (u[1][q] + u[2][q]);
                         b[1][q] = 0.5f * (u[1][q] - u[2][q]);
@@ -822,7 +891,7 @@ static void dw_task(void *ctx, int ith, int nth) {
                 float b[3][6];
                 for (int q = 0; q < 6; q++) {                  // b = G^T dU, column by column
                     float col[6], out[3];
-                    for (int r = 0; r < 6; r++) col[r] = j->in[(r * 6 + q) * j->stride + (size_t)c * s->OC + o];
+                    for (int r = 0; r < 6; r++) col[r] = j->in[(r * 6 + q) * j->stride + (size_t)o * s->C + c];
                     WINO4_GT(col, out);
                     for (int r = 0; r < 3; r++) b[r][q] = out[r];
                 }
@@ -835,11 +904,11 @@ static void dw_task(void *ctx, int ith, int nth) {
     }
 }
 
-// Scratch: V (nm packed A planes, C x G*T) | dM (nm packed B planes, G*T x OC) | dU (nm x C x OC).
+// Scratch: V^T (nm packed B planes, G*T x C) | dM (nm packed A planes, OC x G*T) | dU^T (nm x OC x C).
 static void dw_strides(const gb_conv2d_shape *s, int m, size_t *sv, size_t *sd, size_t *su) {
     const int T = tiles_per_image(s, m) * images_per_group(s, m);
-    *sv = member_stride(gb_f32_packed_a_floats(s->C, T));
-    *sd = member_stride(gb_f32_packed_b_floats(T, s->OC));
+    *sv = member_stride(gb_f32_packed_b_floats(T, s->C));
+    *sd = member_stride(gb_f32_packed_a_floats(s->OC, T));
     *su = member_stride((size_t)s->C * s->OC);
 }
 
@@ -861,12 +930,12 @@ void gb_conv2d_winograd_backward_dw(const gb_conv2d_shape *s, int tile, const fl
     for (int n = 0; n < s->N; n += G) {   // dU sums the groups in order: the same for any thread count
         const int images = s->N - n < G ? s->N - n : G, T = TH * TW * images;
         wino_job in = { .s = s, .in = x + (size_t)n * x_image, .out = v, .TH = TH, .TW = TW, .stride = sv,
-                        .images = images, .image = x_image, .a_layout = 1, .m = m };
+                        .images = images, .image = x_image, .dw_layout = 1, .m = m };
         gb_parallel_for(input_task, &in);
         wino_job mj = { .s = s, .in = dy + (size_t)n * y_image, .out = dm, .TH = TH, .TW = TW, .stride = sd,
                         .images = images, .image = y_image, .m = m };
         gb_parallel_for(dm_task, &mj);
-        gb_f32_gemm_ppacked_batched(nm, s->C, s->OC, T, v, sv, dm, sd, du, s->OC, su, n > 0);
+        gb_f32_gemm_ppacked_batched(nm, s->OC, s->C, T, dm, sd, v, sv, du, s->C, su, n > 0);
     }
     wino_job out = { .s = s, .in = du, .out = dw, .TH = TH, .TW = TW, .stride = su, .accumulate = !store, .m = m };
     gb_parallel_for(dw_task, &out);
