@@ -45,6 +45,8 @@ void gb_optim_free(gb_optimizer *o);
 gb_status gb_optim_step(gb_optimizer *o);
 // fmaf(a, b, c), bit for bit, with the libm call only in rare cases (optim.c).
 float gb_fma_f32(float a, float b, float c);
+// The same on 4 lanes at once (out[i] = fmaf(a[i], b[i], c[i])), as SGD's steps run it.
+void gb_fma4_f32(const float *a, const float *b, const float *c, float *out);
 // optimizer.zero_grad(set_to_none): .grad = None, or zeros where there is one.
 // NOTE: with set_to_none the .grad memory goes back to its arena only when
 // nothing holds a .grad (see gb_model_backward).

@@ -6,6 +6,7 @@
 // Adam are Python floats (double), computed from the float32 step count.
 #include "gb_optim.h"
 
+#include "../kernels/f32-gemm/gb_f32_simd.h"
 #include "../threads/gb_pool.h"
 
 #include <math.h>
@@ -28,6 +29,36 @@ static inline __attribute__((always_inline)) float fma_f32(float a, float b, flo
 }
 
 float gb_fma_f32(float a, float b, float c) { return fma_f32(a, b, c); }
+
+// The same on 4 lanes, in two f64x2 halves: when every lane's double sum
+// rounds once (the test of fma_f32), the 4 roundings to float are one
+// vector conversion; otherwise (rare) each lane goes through fma_f32.
+typedef double v2d __attribute__((vector_size(16)));
+typedef long long v2l __attribute__((vector_size(16)));
+typedef float v2f __attribute__((vector_size(8)));
+
+static inline v2l rounds_once(v2d r) {   // all ones in a lane where fma_f32 returns (float)r
+    const v2l bits = (v2l)r, e = (bits >> 52) & 0x7ff;
+    return (e == 0x7ff) | ((e >= 0x3ff - 126) & ((bits & 0x1fffffff) != 0x10000000));
+}
+
+static inline __attribute__((always_inline)) gb_v4f fma4_f32(gb_v4f a, gb_v4f b, gb_v4f c) {
+    const v2d lo = __builtin_convertvector(__builtin_shufflevector(a, a, 0, 1), v2d) *
+                       __builtin_convertvector(__builtin_shufflevector(b, b, 0, 1), v2d) +
+                   __builtin_convertvector(__builtin_shufflevector(c, c, 0, 1), v2d);
+    const v2d hi = __builtin_convertvector(__builtin_shufflevector(a, a, 2, 3), v2d) *
+                       __builtin_convertvector(__builtin_shufflevector(b, b, 2, 3), v2d) +
+                   __builtin_convertvector(__builtin_shufflevector(c, c, 2, 3), v2d);
+    const v2l ok = rounds_once(lo) & rounds_once(hi);
+    if (ok[0] & ok[1])
+        return __builtin_shufflevector(__builtin_convertvector(lo, v2f), __builtin_convertvector(hi, v2f), 0, 1, 2, 3);
+    return (gb_v4f){ fma_f32(a[0], b[0], c[0]), fma_f32(a[1], b[1], c[1]), fma_f32(a[2], b[2], c[2]),
+                     fma_f32(a[3], b[3], c[3]) };
+}
+
+void gb_fma4_f32(const float *a, const float *b, const float *c, float *out) {
+    gb_v4f_store(out, fma4_f32(gb_v4f_load(a), gb_v4f_load(b), gb_v4f_load(c)));
+}
 
 static gb_status init_common(gb_optimizer *o, gb_optim_kind kind, gb_tensor *const *params, int n, double lr,
                              double weight_decay) {
@@ -107,9 +138,8 @@ oom:
 //   buf = d_p (first step)  |  buf = momentum·buf + (1 − dampening)·d_p
 //   d_p = d_p + momentum·buf (nesterov)  |  d_p = buf
 //   p  -= lr·d_p
-// Every element on its own, so the threads of the pool split the range
-// (wasm has no FMA instruction: fmaf is a libm routine, and a full ResNet
-// step makes 23 million calls).
+// Every element on its own, so the threads of the pool split the range, and
+// 4 elements go at once (fma4_f32: the same bits as one by one).
 typedef struct sgd_job {
     const gb_optimizer *o;
     float *p, *buf;
@@ -128,8 +158,21 @@ static void sgd_task(void *ctx, int ith, int nth) {
     const float *grad = j->grad;
     const int first = j->first;
     int lo, hi;
+    const gb_v4f wd4 = gb_v4f_splat(wd), momentum4 = gb_v4f_splat(momentum);
+    const gb_v4f keep4 = gb_v4f_splat(keep), neg_lr4 = gb_v4f_splat(neg_lr);
     while (gb_pool_take(&j->next, j->n, nth, &lo, &hi)) {
-        for (int i = lo; i < hi; i++) {
+        int i = lo;
+        for (; i + 4 <= hi; i += 4) {
+            const gb_v4f g = gb_v4f_load(grad + i), pv = gb_v4f_load(p + i);
+            gb_v4f d_p = o->weight_decay != 0 ? fma4_f32(wd4, pv, g) : g;
+            if (buf) {
+                const gb_v4f b = first ? d_p : fma4_f32(keep4, d_p, gb_v4f_load(buf + i) * momentum4);
+                gb_v4f_store(buf + i, b);
+                d_p = o->nesterov ? fma4_f32(momentum4, b, d_p) : b;
+            }
+            gb_v4f_store(p + i, fma4_f32(neg_lr4, d_p, pv));
+        }
+        for (; i < hi; i++) {
             float d_p = o->weight_decay != 0 ? fma_f32(wd, p[i], grad[i]) : grad[i];
             if (buf) {
                 buf[i] = first ? d_p : fma_f32(keep, d_p, buf[i] * momentum);

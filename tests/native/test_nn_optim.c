@@ -94,9 +94,12 @@ static void test_errors(void) {
 // point; correct rounding goes down, a plain (float) of the double would go
 // to even), plus subnormal results.
 static void test_fma(void) {
+    enum { N = 2000000 };
+    float *ops = malloc(sizeof(float) * 4 * N);   // a, b, c, fmaf(a, b, c) of case i at 4 i
+    CHECK(ops != NULL);
     uint64_t s = 88172645463325252ull;
     int differ = 0, traps = 0;
-    for (int i = 0; i < 2000000; i++) {
+    for (int i = 0; i < N; i++) {
         s ^= s << 13; s ^= s >> 7; s ^= s << 17;
         float a = ldexpf((float)(s & 0xffffff) / 0x1p24f + 0.5f, (int)(s >> 40 & 31) - 15);
         float b = ldexpf((float)(s >> 24 & 0xffff) / 0x1p16f - 0.5f, (int)(s >> 56 & 15) - 8);
@@ -111,10 +114,27 @@ static void test_fma(void) {
         }
         float want = fmaf(a, b, c), got = gb_fma_f32(a, b, c);
         differ += memcmp(&want, &got, sizeof want) != 0;
+        ops[4 * i] = a; ops[4 * i + 1] = b; ops[4 * i + 2] = c; ops[4 * i + 3] = want;
     }
     CHECK(traps > 0, "the traps should defeat a plain double sum");
     CHECK(differ == 0, "gb_fma_f32 differs from fmaf %d times", differ);
-    printf("  gb_fma_f32: 2M cases equal to fmaf (%d double-rounding traps among them)\n", traps);
+    // gb_fma4_f32: 4 cases at once, in groups that hold a trap and a tiny result
+    // (cases 4k..4k+3: the per-lane fallback) and in groups of random cases only
+    // (cases 0 and 3 mod 4: mostly the vector path).
+    int differ4 = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int g = 0; g + 4 <= (pass == 0 ? N : N / 2); g += 4) {
+            float a[4], b[4], c[4], want[4], got[4];
+            for (int l = 0; l < 4; l++) {
+                const int i = pass == 0 ? g + l : (g + l) / 2 * 4 + ((g + l) % 2 ? 3 : 0);
+                a[l] = ops[4 * i]; b[l] = ops[4 * i + 1]; c[l] = ops[4 * i + 2]; want[l] = ops[4 * i + 3];
+            }
+            gb_fma4_f32(a, b, c, got);
+            differ4 += memcmp(want, got, sizeof want) != 0;
+        }
+    free(ops);
+    CHECK(differ4 == 0, "gb_fma4_f32 differs from fmaf in %d groups of 4", differ4);
+    printf("  gb_fma_f32, gb_fma4_f32: 2M cases equal to fmaf (%d double-rounding traps among them)\n", traps);
 }
 
 int main(void) {
