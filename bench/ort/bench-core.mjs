@@ -112,11 +112,21 @@ export async function bench(contestants, { threads = [1, 2], batches = [1, 8], .
 	return rows;
 }
 
-/** A fixed-width table of rows, sorted by env, what (forward first), batch, threads, engine. */
+/**
+ * A fixed-width table of rows, sorted by env, what (forward first), batch, threads, engine.
+ * "÷ ORT": a forward's median over onnxruntime-web's for the same env, threads and batch
+ * (measured back to back: on a shared machine, steadier than either time alone).
+ */
 export function formatTable(rows) {
-	const cols = ['env', 'engine', 'what', 'threads', 'batch', 'median_ms', 'min_ms', 'max_ms', 'ms_per_image', 'peak_mb', 'cpu_per_wall', 'check_max_abs_err'];
-	const head = ['env', 'engine', 'what', 'thr', 'batch', 'median ms', 'min ms', 'max ms', 'ms/img', 'peak MB', 'cpu/wall', 'max|Δ| vs torch'];
+	const cols = ['env', 'engine', 'what', 'threads', 'batch', 'median_ms', 'min_ms', 'max_ms', 'ms_per_image', 'vs_ort', 'peak_mb', 'cpu_per_wall', 'check_max_abs_err'];
+	const head = ['env', 'engine', 'what', 'thr', 'batch', 'median ms', 'min ms', 'max ms', 'ms/img', '÷ ORT', 'peak MB', 'cpu/wall', 'max|Δ| vs torch'];
 	const what = (r) => r.what ?? WHAT;
+	const ort = (r) => rows.find((o) => o.engine === 'onnxruntime-web' && o.env === r.env && what(o) === what(r)
+		&& o.threads === r.threads && o.batch === r.batch && o.median_ms > 0);
+	rows = rows.map((r) => {
+		const o = what(r) === WHAT && r.engine !== 'onnxruntime-web' && r.median_ms > 0 ? ort(r) : null;
+		return o ? { ...r, vs_ort: (r.median_ms / o.median_ms).toFixed(2) } : r;
+	});
 	const sorted = [...rows].sort((a, b) => String(a.env).localeCompare(String(b.env))
 		|| (what(a) !== WHAT) - (what(b) !== WHAT) || what(a).localeCompare(what(b)) || a.batch - b.batch
 		|| a.threads - b.threads || String(a.engine).localeCompare(String(b.engine)));

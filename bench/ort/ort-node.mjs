@@ -58,14 +58,20 @@ function runChild(engine, threads, batch, { runs, warmup, timeoutMs = 600_000 })
 	});
 }
 
-/** One fresh process per (engine, threads, batch); returns the rows. */
+/**
+ * One fresh process per (engine, threads, batch); returns the rows. The engines of one
+ * (threads, batch) run one after the other, so that a shared machine's slow and fast
+ * minutes fall on both sides of each comparison alike.
+ */
 export async function runIsolated(engines, { threads = [1, 2], batches = [1, 8], runs, warmup, log = () => {} } = {}) {
 	ensureOnnx();
-	const rows = [];
 	for (const e of engines) {
 		if (!CONTESTANTS[e]) throw new Error(`unknown engine ${e}; known: ${Object.keys(CONTESTANTS).join(', ')}`);
-		for (const t of threads) {
-			for (const b of batches) {
+	}
+	const rows = [];
+	for (const t of threads) {
+		for (const b of batches) {
+			for (const e of engines) {
 				const row = await runChild(e, t, b, { runs, warmup });
 				log(row);
 				rows.push(row);

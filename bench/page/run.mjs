@@ -111,7 +111,7 @@ async function runOne(browser, base, { engine, threads, batch, train = null, run
 }
 
 /**
- * Every (engine, threads, batch) forward in Chromium, then, if gradbox is among the engines,
+ * Every (threads, batch, engine) forward in Chromium, then, if gradbox is among the engines,
  * every (train case, threads) training step at batch trainBatch; returns rows.
  */
 export async function runPage(engines, { threads = [1, 2], batches = [1, 8], train = Object.keys(TRAIN_CASES), trainBatch = 16,
@@ -122,9 +122,9 @@ export async function runPage(engines, { threads = [1, 2], batches = [1, 8], tra
 	const browser = await chromium.launch({ executablePath: process.env.GB_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
 	const rows = [];
 	try {
-		for (const engine of engines) {
-			for (const t of threads) {
-				for (const b of batches) {
+		for (const t of threads) {   // the engines of one (threads, batch) back to back (bench/ort/ort-node.mjs)
+			for (const b of batches) {
+				for (const engine of engines) {
 					const row = await runOne(browser, base, { engine, threads: t, batch: b, runs, warmup, proxy });
 					log(row);
 					rows.push(row);
