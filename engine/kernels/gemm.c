@@ -239,7 +239,7 @@ typedef struct gemm_job {
     int a_packed;                       // A is already packed (gb_f32_pack_a), lda unused
     int batch;                          // independent GEMMs of the same shape
     size_t stride_a, stride_b, stride_c;
-    atomic_int next_unit;               // dynamic schedule: the next unit to take
+    atomic_int next_item;               // dynamic schedule: the next item to take (gb_pool_take)
 } gemm_job;
 
 // A block packed for a ppmm microkernel: tiles of mr rows, each holding for
@@ -326,12 +326,13 @@ static void gemm_block(const gemm_job *j, const float *A, const float *Bp, float
     }
 }
 
-// Work is cut into units (a slab of panels x all rows when N is wide, else
-// a slab of row tiles x all panels), about 4 per thread, and threads take
-// units from a shared counter: a thread slowed down by the OS (a busy
-// machine, a browser tab) simply takes fewer. Which thread computes a unit
-// does not change how its elements are summed, so results stay
-// bit-identical for any thread count and any schedule.
+// Work is cut into items (a panel x all rows when N is wide, else a row tile
+// x all panels; the batch's GEMMs one after the other), and threads take
+// runs of items from a shared counter (gb_pool_take: large runs first,
+// small ones at the end): a thread slowed down by the OS (a busy machine, a
+// browser tab) simply takes fewer. Which thread computes an item does not
+// change how its elements are summed, so results stay bit-identical for any
+// thread count and any schedule.
 static void gemm_task(void *ctx, int ith, int nth) {
     gemm_job *j = ctx;
     (void)ith;
@@ -340,19 +341,16 @@ static void gemm_task(void *ctx, int ith, int nth) {
     const int m_tiles = (j->M + mr - 1) / mr;
     const int by_panels = n_panels >= 4 * nth || n_panels >= m_tiles;
     const int span = by_panels ? n_panels : m_tiles;
-    int per_unit = nth == 1 ? span : span / (4 * nth);
-    if (per_unit < 1) per_unit = 1;
-    const int units = (span + per_unit - 1) / per_unit;
-    for (;;) {
-        const int u = atomic_fetch_add_explicit(&j->next_unit, 1, memory_order_relaxed);
-        if (u >= units * j->batch) break;
-        const int b = u / units, lo = (u % units) * per_unit;
-        const int hi = lo + per_unit < span ? lo + per_unit : span;
-        const float *A = j->A + b * j->stride_a, *Bp = j->Bp + b * j->stride_b;
-        float *C = j->C + b * j->stride_c;
-        if (by_panels) gemm_block(j, A, Bp, C, 0, j->M, lo, hi);
-        else gemm_block(j, A, Bp, C, lo * mr, hi * mr < j->M ? hi * mr : j->M, 0, n_panels);
-    }
+    int lo, hi;
+    while (gb_pool_take(&j->next_item, span * j->batch, nth, &lo, &hi))
+        for (int i = lo; i < hi;) {   // a run may cross from one GEMM of the batch to the next
+            const int b = i / span, i0 = i % span, i1 = hi - b * span < span ? hi - b * span : span;
+            const float *A = j->A + b * j->stride_a, *Bp = j->Bp + b * j->stride_b;
+            float *C = j->C + b * j->stride_c;
+            if (by_panels) gemm_block(j, A, Bp, C, 0, j->M, i0, i1);
+            else gemm_block(j, A, Bp, C, i0 * mr, i1 * mr < j->M ? i1 * mr : j->M, 0, n_panels);
+            i = b * span + i1;
+        }
 }
 
 void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const float *Bp,

@@ -150,24 +150,26 @@ void gb_pool_shutdown(void) {}
 
 // --- elementwise ranges (both builds) -----------------------------------------
 
-typedef struct range_job { size_t n; gb_range_fn fn; void *ctx; atomic_uint next; } range_job;
+typedef struct range_job { size_t n; gb_range_fn fn; void *ctx; atomic_int next; } range_job;
 
-// Chunks of about n / (4 nth), taken from a shared counter (gb_pool_take's
-// way); multiples of 16 floats keep each chunk's vector loop whole.
+// Guided chunks from a shared counter (gb_pool_take), counted in blocks of
+// 16 floats, so that every chunk starts on a multiple of 16 and each chunk's
+// vector loop stays whole; at least GB_RANGE_MIN_CHUNK floats but the last.
 static void range_task(void *ctx, int ith, int nth) {
     range_job *j = ctx;
     (void)ith;
-    const size_t chunk = ((j->n / (4 * (size_t)nth)) + 15) & ~(size_t)15;
-    for (;;) {
-        const size_t lo = (size_t)atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed) * chunk;
-        if (lo >= j->n) break;
-        j->fn(j->ctx, lo, j->n - lo < chunk ? j->n : lo + chunk);
+    const int blocks = (int)((j->n + 15) / 16);
+    int b0, b1;
+    while (gb_pool_take_min(&j->next, blocks, nth, GB_RANGE_MIN_CHUNK / 16, &b0, &b1)) {
+        const size_t lo = (size_t)b0 * 16, hi = (size_t)b1 * 16;
+        j->fn(j->ctx, lo, hi < j->n ? hi : j->n);
     }
 }
 
 void gb_parallel_range(size_t n, gb_range_fn fn, void *ctx) {
     if (n == 0) return;
     if (n < GB_RANGE_GRAIN || gb_pool_threads() == 1) { fn(ctx, 0, n); return; }
+    GB_ASSERT(n / 16 < (size_t)1 << 30, "gb_parallel_range: %zu elements", n);
     range_job j = { n, fn, ctx, 0 };
     gb_parallel_for(range_task, &j);
 }

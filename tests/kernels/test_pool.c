@@ -35,11 +35,12 @@ static void task(void *ctx, int ith, int nth) {
 
 // gb_parallel_range: every index in exactly one call, parts in bounds and
 // starting on a multiple of 16 (vector loops stay whole).
-typedef struct range_ctx { atomic_int *hits; size_t n; atomic_int bad, calls; } range_ctx;
+typedef struct range_ctx { atomic_int *hits; size_t n; atomic_int bad, calls, small; } range_ctx;
 static void mark(void *ctx, size_t lo, size_t hi) {
     range_ctx *r = ctx;
     atomic_fetch_add(&r->calls, 1);
     if (lo >= hi || hi > r->n || lo % 16) atomic_fetch_add(&r->bad, 1);
+    if (hi < r->n && hi - lo < GB_RANGE_MIN_CHUNK) atomic_fetch_add(&r->small, 1);
     for (size_t i = lo; i < hi && i < r->n; i++) atomic_fetch_add(&r->hits[i], 1);
 }
 
@@ -48,27 +49,66 @@ static void test_range(void) {
     for (int n = 1; n <= 3; n++) {
         gb_pool_init(n);
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
-            range_ctx r = { calloc(sizes[k] + 1, sizeof(atomic_int)), sizes[k], 0, 0 };
+            range_ctx r = { calloc(sizes[k] + 1, sizeof(atomic_int)), sizes[k], 0, 0, 0 };
             gb_parallel_range(sizes[k], mark, &r);
             int once = 1;
             for (size_t i = 0; i < sizes[k]; i++) once &= atomic_load(&r.hits[i]) == 1;
             CHECK(once, "threads %d, n %zu: an index not covered exactly once", n, sizes[k]);
             CHECK(!atomic_load(&r.bad), "threads %d, n %zu: empty or out-of-range part", n, sizes[k]);
-            // nothing to do: no call; small ranges: one inline call; else chunks of about
-            // n / (4 threads), rounded up to 16 floats
-            const size_t chunk = (sizes[k] / (4 * (size_t)gb_pool_threads()) + 15) & ~(size_t)15;
-            const int want = sizes[k] == 0 ? 0
-                           : sizes[k] >= GB_RANGE_GRAIN && gb_pool_threads() > 1 ? (int)((sizes[k] + chunk - 1) / chunk)
-                                                                                 : 1;
-            CHECK(atomic_load(&r.calls) == want, "threads %d, n %zu: %d calls, want %d",
-                  n, sizes[k], atomic_load(&r.calls), want);
+            // nothing to do: no call; small ranges (or one thread): one inline call; else
+            // guided chunks of at least GB_RANGE_MIN_CHUNK floats (mark() checks the rest)
+            const int calls = atomic_load(&r.calls), threaded = sizes[k] >= GB_RANGE_GRAIN && gb_pool_threads() > 1;
+            if (!threaded) CHECK(calls == (sizes[k] > 0), "threads %d, n %zu: %d calls", n, sizes[k], calls);
+            else CHECK(calls >= 2 && (size_t)calls <= sizes[k] / GB_RANGE_MIN_CHUNK + 1,
+                       "threads %d, n %zu: %d calls", n, sizes[k], calls);
+            CHECK(!atomic_load(&r.small), "threads %d, n %zu: a part below GB_RANGE_MIN_CHUNK before the end", n, sizes[k]);
             free(r.hits);
         }
     }
 }
 
+// gb_pool_take: every index of [0, n) in exactly one chunk, chunks non-empty
+// and in bounds, the first about n / (2 nth) (guided), none below `min` but
+// the last; each thread records its chunks' sizes in order, which must not
+// grow (left / (2 nth) only shrinks, except up to `min`).
+typedef struct take_ctx { atomic_int next, *hits, bad, takes; int n, min; } take_ctx;
+static void take_task(void *ctx, int ith, int nth) {
+    take_ctx *t = ctx;
+    (void)ith;
+    int lo, hi, last = t->n + 1, first = 1;
+    while (gb_pool_take_min(&t->next, t->n, nth, t->min, &lo, &hi)) {
+        atomic_fetch_add(&t->takes, 1);
+        const int size = hi - lo;
+        if (lo < 0 || hi > t->n || size < 1 || (size < t->min && hi != t->n) || size > last) atomic_fetch_add(&t->bad, 1);
+        const int guided = t->n / (2 * nth) > t->min ? t->n / (2 * nth) : t->min;
+        if (first && lo == 0 && nth > 1 && size != (guided < t->n ? guided : t->n)) atomic_fetch_add(&t->bad, 1);
+        first = 0;
+        last = size > t->min ? size : t->min;
+        for (int i = lo; i < hi; i++) atomic_fetch_add(&t->hits[i], 1);
+    }
+}
+
+static void test_take(void) {
+    static const int sizes[][2] = { { 1, 1 }, { 7, 1 }, { 100, 1 }, { 1000, 1 }, { 100003, 1 }, { 1000, 16 }, { 5, 16 } };
+    for (int n = 1; n <= 3; n++) {
+        gb_pool_init(n);
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+            for (int round = 0; round < 20; round++) {
+                take_ctx t = { .hits = calloc((size_t)sizes[k][0], sizeof(atomic_int)), .n = sizes[k][0], .min = sizes[k][1] };
+                gb_parallel_for(take_task, &t);
+                int once = 1;
+                for (int i = 0; i < t.n; i++) once &= atomic_load(&t.hits[i]) == 1;
+                CHECK(once, "threads %d, n %d: an index not taken exactly once", n, t.n);
+                CHECK(!atomic_load(&t.bad), "threads %d, n %d, min %d: a bad chunk", n, t.n, t.min);
+                CHECK(n > 1 || atomic_load(&t.takes) == 1, "one thread: one take of everything");
+                free(t.hits);
+            }
+    }
+}
+
 int main(void) {
     test_range();
+    test_take();
     for (int n = 1; n <= 4; n++) {
         CHECK(gb_pool_init(n) == GB_OK, "init %d", n);
         CHECK(gb_pool_init(n) == GB_OK, "init %d again (idempotent)", n);
