@@ -832,9 +832,9 @@ static void dm_task(void *ctx, int ith, int nth) {
                     for (int tw = 0; tw < j->TW; tw += 4) {
                         const int n = j->TW - tw < 4 ? j->TW - tw : 4;
                         for (int k = 0; k < GB_PPMM_MR; k++) {
+                            if (o0 + k >= s->OC) { memset(tmp[k], 0, sizeof tmp[k]); continue; }
                             const float *dy = j->in + (size_t)img * j->image + (size_t)(o0 + k) * s->OH * s->OW;
-                            if (o0 + k < s->OC) dm_group(j, dy, th, tw, n, tmp[k]);
-                            else memset(tmp[k], 0, sizeof tmp[k]);
+                            dm_group(j, dy, th, tw, n, tmp[k]);
                         }
                         const int t_all = img * T + th * j->TW + tw;
                         float *dst = j->out + ((size_t)g * T_all + t_all) * GB_PPMM_MR;
