@@ -305,14 +305,9 @@ static inline void input_group4_simd(const float *patch, size_t ld, float *dst, 
     gb_v4f d[6][6];
     for (int r = 0; r < 6; r++) {
         const float *row = patch + r * ld;
-        const gb_v4f v0 = gb_v4f_load(row), v1 = gb_v4f_load(row + 4), v2 = gb_v4f_load(row + 8);
-        const gb_v4f v3 = gb_v4f_load(row + 12), v4 = gb_v4f_load(row + 16);
-        const gb_v4f t0 = __builtin_shufflevector(v0, v1, 0, 4, 1, 5), t1 = __builtin_shufflevector(v2, v3, 0, 4, 1, 5);
-        const gb_v4f t2 = __builtin_shufflevector(v0, v1, 2, 6, 3, 7), t3 = __builtin_shufflevector(v2, v3, 2, 6, 3, 7);
-        d[r][0] = __builtin_shufflevector(t0, t1, 0, 1, 4, 5);
-        d[r][1] = __builtin_shufflevector(t0, t1, 2, 3, 6, 7);
-        d[r][2] = __builtin_shufflevector(t2, t3, 0, 1, 4, 5);
-        d[r][3] = __builtin_shufflevector(t2, t3, 2, 3, 6, 7);
+        const gb_v4f v[4] = { gb_v4f_load(row), gb_v4f_load(row + 4), gb_v4f_load(row + 8), gb_v4f_load(row + 12) };
+        const gb_v4f v4 = gb_v4f_load(row + 16);
+        transpose4(v, d[r]);
         d[r][4] = __builtin_shufflevector(d[r][0], v4, 1, 2, 3, 4);
         d[r][5] = __builtin_shufflevector(d[r][1], v4, 1, 2, 3, 5);
     }
@@ -336,14 +331,9 @@ static inline void input_gather_simd(const wino_job *j, int c, int t_all, int n,
     }
     gb_v4f d[36];
     for (int k = 0; k < alpha * alpha; k += 4) {
-        const gb_v4f r0 = gb_v4f_load(w[0] + k), r1 = gb_v4f_load(w[1] + k);
-        const gb_v4f r2 = gb_v4f_load(w[2] + k), r3 = gb_v4f_load(w[3] + k);
-        const gb_v4f t0 = __builtin_shufflevector(r0, r1, 0, 4, 1, 5), t1 = __builtin_shufflevector(r2, r3, 0, 4, 1, 5);
-        const gb_v4f t2 = __builtin_shufflevector(r0, r1, 2, 6, 3, 7), t3 = __builtin_shufflevector(r2, r3, 2, 6, 3, 7);
-        d[k] = __builtin_shufflevector(t0, t1, 0, 1, 4, 5);
-        d[k + 1] = __builtin_shufflevector(t0, t1, 2, 3, 6, 7);
-        d[k + 2] = __builtin_shufflevector(t2, t3, 0, 1, 4, 5);
-        d[k + 3] = __builtin_shufflevector(t2, t3, 2, 3, 6, 7);
+        const gb_v4f v[4] = { gb_v4f_load(w[0] + k), gb_v4f_load(w[1] + k), gb_v4f_load(w[2] + k),
+                              gb_v4f_load(w[3] + k) };
+        transpose4(v, d + k);
     }
     if (m == 2) input_d_simd((gb_v4f(*)[4])d, dst, stride);
     else input_d4_simd((gb_v4f(*)[6])d, dst, stride);
@@ -520,10 +510,8 @@ static inline void output_group4_simd(const wino_job *j, const float *mt, size_t
     for (int r = 0; r < 4; r++) {
         gb_v4f o[4];   // o[k]: column 4i + k of tile i
         WINO4_AT(a[r], o);
-        const gb_v4f t0 = __builtin_shufflevector(o[0], o[1], 0, 4, 1, 5), t1 = __builtin_shufflevector(o[2], o[3], 0, 4, 1, 5);
-        const gb_v4f t2 = __builtin_shufflevector(o[0], o[1], 2, 6, 3, 7), t3 = __builtin_shufflevector(o[2], o[3], 2, 6, 3, 7);
-        gb_v4f out[4] = { __builtin_shufflevector(t0, t1, 0, 1, 4, 5), __builtin_shufflevector(t0, t1, 2, 3, 6, 7),
-                          __builtin_shufflevector(t2, t3, 0, 1, 4, 5), __builtin_shufflevector(t2, t3, 2, 3, 6, 7) };
+        gb_v4f out[4];   // out[i]: the 4 outputs of tile i in this row
+        transpose4(o, out);
         float *row = y + (size_t)(h + r) * s->OW + w;
         for (int i = 0; i < 4; i++) {
             if (j->accumulate) out[i] = gb_v4f_load(row + 4 * i) + out[i];

@@ -100,7 +100,7 @@ static void pack_bt_panel8(const float *b, size_t ldb, int K, float *dst) {
         for (int c = 0; c < GB_GEMM_NR; c++) dst[c] = b[(size_t)c * ldb + k];
 }
 
-// Each thread packs a contiguous range of panels.
+// Threads take runs of panels (gb_pool_take).
 static void pack_task(void *ctx, int ith, int nth) {
     pack_job *j = ctx;
     (void)ith;
@@ -190,7 +190,7 @@ typedef struct pack_a_job {
     atomic_int next;   // the next chunk a thread takes (gb_pool_take)
 } pack_a_job;
 
-// Each thread packs a contiguous range of tiles (all of K for each).
+// Threads take runs of tiles (gb_pool_take), all of K for each.
 static void pack_a_task(void *ctx, int ith, int nth) {
     pack_a_job *j = ctx;
     (void)ith;
