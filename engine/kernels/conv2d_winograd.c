@@ -99,19 +99,33 @@ typedef struct wino_job {
 
 // The rows x cols window of an H x W plane at (h0, w0), row-major into dst,
 // zero where it lies outside the plane (the convolution's padding, or past
-// the last row or column of dy).
-static inline void read_window(const float *plane, int H, int W, int h0, int w0, int rows, int cols, float *dst) {
-    // NOTE: one conditional copy per float, on purpose: written as a copy
-    // between two zero fills, clang turns the loops into calls to memcpy and
-    // memset, which for 4 to 20 floats cost more than the copy (a profile of
-    // the input transform: a third of its time in memcpy).
+// the last row or column of dy). Row by row: the columns inside the plane,
+// [qa, qb), are copied 4 at a time, the rest zeroed.
+// NOTE: no_builtin keeps clang from turning these short loops (4 to 20
+// floats) into calls to memcpy and memset, which cost more than the copy (a
+// profile of the input transform: a third of its time in memcpy). One
+// conditional copy per float, which avoided those calls before, cost 2.8 ms
+// of a 75 ms batch-1 forward.
+#if defined(__clang__)
+__attribute__((no_builtin("memcpy", "memset")))
+#endif
+static void read_window(const float *plane, int H, int W, int h0, int w0, int rows, int cols, float *dst) {
     for (int r = 0; r < rows; r++, dst += cols) {
-        const int h = h0 + r, row_inside = h >= 0 && h < H;
-        const float *src = plane + (size_t)(row_inside ? h : 0) * W;
-        for (int q = 0; q < cols; q++) {
-            const int w = w0 + q;
-            dst[q] = row_inside && w >= 0 && w < W ? src[w] : 0.0f;
+        const int h = h0 + r;
+        int qa = cols, qb = cols;   // a row outside the plane: all zero
+        if (h >= 0 && h < H) {
+            qa = w0 < 0 ? (-w0 < cols ? -w0 : cols) : 0;
+            qb = W - w0 < cols ? W - w0 : cols;
+            if (qb < qa) qb = qa;
         }
+        int q = 0;
+        for (; q < qa; q++) dst[q] = 0.0f;
+        if (qb > qa) {
+            const float *row = plane + (size_t)h * W;   // dst[q] = row[w0 + q] for q in [qa, qb)
+            for (; q + 4 <= qb; q += 4) gb_v4f_store(dst + q, gb_v4f_load(row + w0 + q));
+            for (; q < qb; q++) dst[q] = row[w0 + q];
+        }
+        for (; q < cols; q++) dst[q] = 0.0f;
     }
 }
 
@@ -433,114 +447,107 @@ static void input_task(void *ctx, int ith, int nth) {
         }
 }
 
-// y block = A^T m A for every tile, split over output channels. Groups of
-// 4 tiles in one tile row with their 2x8 outputs inside the image run as
-// vectors (lane = tile), then interleave the two output columns back into
-// image rows; the rest go tile by tile. Same expressions: same bits.
-// mt: the tile's value of M[0] (members plane floats apart); t: its place in its image y.
-static inline void output_tile_scalar(const wino_job *j, const float *mt, size_t plane, int t, float *y) {
-    const gb_conv2d_shape *s = j->s;
-    float m[16], a[2][4];
-    for (int xi = 0; xi < 16; xi++) m[xi] = mt[xi * plane];
-    for (int q = 0; q < 4; q++) {                // a = A^T m
-        a[0][q] = m[q] + m[4 + q] + m[8 + q];
-        a[1][q] = m[4 + q] - m[8 + q] - m[12 + q];
+// y block = A^T m A for every tile, split over output channels, 4 tiles
+// at a time (lane i = tile i: M holds the tiles as consecutive columns).
+// Row r of the 4 blocks comes out as m vectors o[k] (column k of each tile),
+// and each row is stored as soon as it is made (all rows at once would not
+// fit in the registers). A group of 4 tiles in one tile row whose outputs lie
+// inside y stores rows as whole vectors; any other group (at the image's
+// right or bottom edge, across two tile rows or images, or the batch's last
+// n < 4 tiles) tile by tile, clipped to y. The same arithmetic either way,
+// so the same bits.
+typedef struct out_tiles {
+    int n, group;     // tiles; 1: one tile row, inside y
+    float *y[4];      // the top-left output of each tile's block
+    int rows[4], cols[4];   // each block's outputs inside y
+} out_tiles;
+
+static inline void output_row(const wino_job *j, const out_tiles *ot, int r, const gb_v4f *o) {
+    const int m = j->m, ow = j->s->OW;
+    if (ot->group) {   // the 4m outputs of this row are consecutive
+        float *row = ot->y[0] + (size_t)r * ow;
+        gb_v4f out[4];
+        if (m == 2) {   // columns 2i and 2i + 1 of tile i, interleaved
+            out[0] = __builtin_shufflevector(o[0], o[1], 0, 4, 1, 5);
+            out[1] = __builtin_shufflevector(o[0], o[1], 2, 6, 3, 7);
+        } else {        // out[i]: the 4 outputs of tile i in this row
+            transpose4(o, out);
+        }
+        for (int i = 0; i < m; i++) {
+            if (j->accumulate) out[i] = gb_v4f_load(row + 4 * i) + out[i];
+            gb_v4f_store(row + 4 * i, out[i]);
+        }
+        return;
     }
-    const int h = (t / j->TW) * 2, w = (t % j->TW) * 2;
-    for (int r = 0; r < 2 && h + r < s->OH; r++) {   // y = a A
-        float *row = y + (size_t)(h + r) * s->OW + w;
-        const float y0 = a[r][0] + a[r][1] + a[r][2], y1 = a[r][1] - a[r][2] - a[r][3];
-        row[0] = j->accumulate ? row[0] + y0 : y0;
-        if (w + 1 < s->OW) row[1] = j->accumulate ? row[1] + y1 : y1;
+    float b[4][4] __attribute__((aligned(16)));   // b[k][i]: column k of tile i
+    for (int k = 0; k < m; k++) gb_v4f_store(b[k], o[k]);
+    for (int i = 0; i < ot->n; i++) {
+        if (r >= ot->rows[i]) continue;
+        float *row = ot->y[i] + (size_t)r * ow;
+        for (int k = 0; k < ot->cols[i]; k++) row[k] = j->accumulate ? row[k] + b[k][i] : b[k][i];
     }
 }
 
-static inline void output_group_simd(const wino_job *j, const float *mt, size_t plane, int t, float *y) {
-    const gb_conv2d_shape *s = j->s;
-    gb_v4f m[16], a[2][4];
-    for (int xi = 0; xi < 16; xi++) m[xi] = gb_v4f_load(mt + xi * plane);
-    for (int q = 0; q < 4; q++) {
-        a[0][q] = m[q] + m[4 + q] + m[8 + q];
-        a[1][q] = m[4 + q] - m[8 + q] - m[12 + q];
+// The 4 tiles whose M[0] is at mt (members plane floats apart).
+static inline void output_tiles(const wino_job *j, const float *mt, size_t plane, const out_tiles *ot) {
+    if (j->m == 2) {                               // F(2x2): y = A^T m A
+        gb_v4f a[2][4];
+        for (int q = 0; q < 4; q++) {              // a = A^T m
+            const gb_v4f m0 = gb_v4f_load(mt + q * plane), m1 = gb_v4f_load(mt + (4 + q) * plane);
+            const gb_v4f m2 = gb_v4f_load(mt + (8 + q) * plane), m3 = gb_v4f_load(mt + (12 + q) * plane);
+            a[0][q] = m0 + m1 + m2;
+            a[1][q] = m1 - m2 - m3;
+        }
+        for (int r = 0; r < 2; r++) {              // y = a A, row by row
+            const gb_v4f o[2] = { a[r][0] + a[r][1] + a[r][2], a[r][1] - a[r][2] - a[r][3] };
+            output_row(j, ot, r, o);
+        }
+        return;
     }
-    const int h = (t / j->TW) * 2, w = (t % j->TW) * 2;
-    for (int r = 0; r < 2; r++) {
-        const gb_v4f y0 = a[r][0] + a[r][1] + a[r][2];      // column 2i of tile i
-        const gb_v4f y1 = a[r][1] - a[r][2] - a[r][3];      // column 2i+1
-        float *row = y + (size_t)(h + r) * s->OW + w;
-        gb_v4f lo = __builtin_shufflevector(y0, y1, 0, 4, 1, 5), hi = __builtin_shufflevector(y0, y1, 2, 6, 3, 7);
-        if (j->accumulate) { lo = gb_v4f_load(row) + lo; hi = gb_v4f_load(row + 4) + hi; }
-        gb_v4f_store(row, lo);
-        gb_v4f_store(row + 4, hi);
-    }
-}
-
-// F(4x4, 3x3): y block (4x4) = A^T m A, the 1-D transform down each of the
-// 6 columns, then along each of the 4 rows.
-static inline void output_tile4_scalar(const wino_job *j, const float *mt, size_t plane, int t, float *y) {
-    const gb_conv2d_shape *s = j->s;
-    float a[4][6];
-    for (int q = 0; q < 6; q++) {                // a = A^T m
-        float col[6], o[4];
-        for (int r = 0; r < 6; r++) col[r] = mt[(r * 6 + q) * plane];
-        WINO4_AT(col, o);
-        for (int r = 0; r < 4; r++) a[r][q] = o[r];
-    }
-    const int h = (t / j->TW) * 4, w = (t % j->TW) * 4;
-    for (int r = 0; r < 4 && h + r < s->OH; r++) {   // y = a A
-        float o[4];
-        WINO4_AT(a[r], o);
-        float *row = y + (size_t)(h + r) * s->OW + w;
-        for (int k = 0; k < 4 && w + k < s->OW; k++) row[k] = j->accumulate ? row[k] + o[k] : o[k];
-    }
-}
-
-// 4 tiles of one tile row, lane i = tile i; a 4x4 transpose turns the lanes
-// back into the 16 consecutive outputs of each row.
-static inline void output_group4_simd(const wino_job *j, const float *mt, size_t plane, int t, float *y) {
-    const gb_conv2d_shape *s = j->s;
-    gb_v4f a[4][6];
+    gb_v4f a[4][6];                                // F(4x4): down each of the 6 columns,
     for (int q = 0; q < 6; q++) {
         gb_v4f col[6], o[4];
         for (int r = 0; r < 6; r++) col[r] = gb_v4f_load(mt + (r * 6 + q) * plane);
         WINO4_AT(col, o);
         for (int r = 0; r < 4; r++) a[r][q] = o[r];
     }
-    const int h = (t / j->TW) * 4, w = (t % j->TW) * 4;
-    for (int r = 0; r < 4; r++) {
-        gb_v4f o[4];   // o[k]: column 4i + k of tile i
+    for (int r = 0; r < 4; r++) {                  // then along each of the 4 rows
+        gb_v4f o[4];
         WINO4_AT(a[r], o);
-        gb_v4f out[4];   // out[i]: the 4 outputs of tile i in this row
-        transpose4(o, out);
-        float *row = y + (size_t)(h + r) * s->OW + w;
-        for (int i = 0; i < 4; i++) {
-            if (j->accumulate) out[i] = gb_v4f_load(row + 4 * i) + out[i];
-            gb_v4f_store(row + 4 * i, out[i]);
-        }
+        output_row(j, ot, r, o);
     }
 }
 
 // y of output channels [o0, o1) for the tiles [t_lo, t_hi) (t_lo a multiple of 4).
 static void output_range(const wino_job *j, int o0, int o1, int t_lo, int t_hi) {
     const gb_conv2d_shape *s = j->s;
-    const int T = j->TH * j->TW, m = j->m;
+    const int T = j->TH * j->TW, m = j->m, nm = members(m);
     const size_t plane = j->stride;
     for (int oc = o0; oc < o1; oc++) {
         const float *m_row = j->in + (size_t)oc * j->m_cols;   // M[0][oc][t - t_first]
         for (int t_all = t_lo; t_all < t_hi; t_all += 4) {
             const int t = t_all % T, th = t / j->TW, tw = t % j->TW;
-            const float *mt = m_row + (t_all - j->t_first);
-            float *y = j->out + (size_t)(t_all / T) * j->image + (size_t)oc * s->OH * s->OW;
-            if (t + 4 <= T && tw + 4 <= j->TW && m * th + m <= s->OH && m * tw + 4 * m <= s->OW) {
-                if (m == 2) output_group_simd(j, mt, plane, t, y);
-                else output_group4_simd(j, mt, plane, t, y);
-            } else {
-                for (int i = 0; i < 4 && t_all + i < t_hi; i++) {
-                    const int ti = t_all + i;
-                    float *yi = j->out + (size_t)(ti / T) * j->image + (size_t)oc * s->OH * s->OW;
-                    if (m == 2) output_tile_scalar(j, mt + i, plane, ti % T, yi);
-                    else output_tile4_scalar(j, mt + i, plane, ti % T, yi);
+            out_tiles ot = { .n = t_hi - t_all < 4 ? t_hi - t_all : 4 };
+            ot.group = ot.n == 4 && t + 4 <= T && tw + 4 <= j->TW && m * th + m <= s->OH && m * tw + 4 * m <= s->OW;
+            int img = t_all / T, ih = th, iw = tw;   // tile i's place, stepped from tile 0's
+            for (int i = 0; i < ot.n; i++) {
+                const int h = ih * m, w = iw * m;
+                ot.y[i] = j->out + (size_t)img * j->image + (size_t)oc * s->OH * s->OW + (size_t)h * s->OW + w;
+                ot.rows[i] = s->OH - h < m ? s->OH - h : m;
+                ot.cols[i] = s->OW - w < m ? s->OW - w : m;
+                if (++iw == j->TW) {
+                    iw = 0;
+                    if (++ih == j->TH) ih = 0, img++;
                 }
+            }
+            const float *mt = m_row + (t_all - j->t_first);
+            if (ot.n == 4) {
+                output_tiles(j, mt, plane, &ot);
+            } else {   // the last tiles: M's columns past t_hi are not this row's; zero lanes instead
+                float mn[36 * 4] __attribute__((aligned(16)));
+                for (int xi = 0; xi < nm; xi++)
+                    for (int i = 0; i < 4; i++) mn[xi * 4 + i] = i < ot.n ? mt[xi * plane + i] : 0.0f;
+                output_tiles(j, mn, 4, &ot);
             }
         }
     }
