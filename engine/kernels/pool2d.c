@@ -51,12 +51,25 @@ static void maxpool_fwd_separable(const gb_pool2d_shape *s, const float *x, floa
             for (; w + 4 <= W; w += 4) gb_v4f_store(colmax + w, nan_max4(gb_v4f_load(colmax + w), gb_v4f_load(r + w)));
             for (; w < W; w++) colmax[w] = nan_max(colmax[w], r[w]);
         }
-        for (int jj = 0; jj < s->OW; jj++) {
+        for (int jj = 0; jj < s->OW;) {
             const int w0 = jj * s->stride - s->pad;
+            if (s->K == 3 && s->stride == 2 && jj + 4 <= s->OW && w0 >= 0 && w0 + 9 <= W) {
+                // ResNet's 3x3 stride 2, 4 outputs at once: lane l's window is
+                // c[2l], c[2l + 1], c[2l + 2], taken in that order as below
+                const float *c = colmax + w0;
+                const gb_v4f v0 = gb_v4f_load(c), v1 = gb_v4f_load(c + 4), v5 = gb_v4f_load(c + 5);
+                const gb_v4f even = __builtin_shufflevector(v0, v1, 0, 2, 4, 6);   // c[0], c[2], c[4], c[6]
+                const gb_v4f odd = __builtin_shufflevector(v0, v1, 1, 3, 5, 7);    // c[1], c[3], c[5], c[7]
+                const gb_v4f next = __builtin_shufflevector(even, v5, 1, 2, 3, 7); // c[2], c[4], c[6], c[8]
+                gb_v4f_store(y + i * s->OW + jj, nan_max4(nan_max4(even, odd), next));
+                jj += 4;
+                continue;
+            }
             const int wa = w0 < 0 ? 0 : w0, wb = w0 + s->K < W ? w0 + s->K : W;
             float m = colmax[wa];
             for (int w = wa + 1; w < wb; w++) m = nan_max(m, colmax[w]);
             y[i * s->OW + jj] = m;
+            jj++;
         }
     }
 }
