@@ -384,6 +384,13 @@ void gb_f32_gemm_ppacked(int M, int N, int K, const float *Ap, const float *Bp, 
     gb_parallel_for(gemm_task, &j);
 }
 
+void gb_f32_gemm_ppacked_panel(int M, int nr, int K, const float *Ap, const float *bp, float *C, int ldc) {
+    GB_ASSERT(M > 0 && nr > 0 && nr <= GB_GEMM_NR && K > 0 && ldc >= nr, "M=%d nr=%d K=%d ldc=%d", M, nr, K, ldc);
+    const gemm_job j = { M, nr, K, K, ldc, 0, Ap, bp, NULL, C, NULL, ppmm_ukernel(current()),
+                         GB_PPMM_MR, 1, 1, 0, 0, 0, 0 };
+    gemm_block(&j, Ap, bp, C, 0, M, 0, 1);
+}
+
 void gb_f32_gemm_ppacked_batched(int batch, int M, int N, int K, const float *Ap, size_t stride_a,
                                  const float *Bp, size_t stride_b, float *C, int ldc, size_t stride_c,
                                  int accumulate) {

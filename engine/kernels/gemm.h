@@ -86,6 +86,12 @@ void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const floa
 void gb_f32_gemm_ppacked(int M, int N, int K, const float *Ap, const float *Bp, float *C,
                          int ldc, const float *bias, int accumulate);
 
+// C = Ap . bp for one B panel (K x 8 floats, packed; its first nr <= 8
+// columns are C's), all M rows, on the calling thread: for callers that make
+// B panel by panel (im2col fused with its GEMM, conv2d.c). The same sums in
+// the same order as gb_f32_gemm_ppacked: the same bits.
+void gb_f32_gemm_ppacked_panel(int M, int nr, int K, const float *Ap, const float *bp, float *C, int ldc);
+
 // `batch` independent products C_b (+)= A_b . Bp_b of one shape, each A_b
 // packed (gb_f32_pack_a layout; members `stride_*` floats apart), in one
 // parallel_for: Winograd's 16 GEMMs, its weights packed once when made.

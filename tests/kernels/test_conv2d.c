@@ -140,6 +140,26 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
     CHECK(!memcmp(y, y1, ny * 4) && !memcmp(dx, dx1, nx * 4) && !memcmp(dw, dw1, nw * 4),
           "%s: scalar microkernel not bit-identical to %s", name, gb_gemm_get_config()->name);
 
+    // The forward from packed weights, however it runs (im2col fused with the
+    // GEMM panel by panel where the weights are small, or not), sums as
+    // im2col + gb_f32_gemm_ppacked do: the same bits. Both thread counts.
+    if (!(KH == 1 && KW == 1 && st == 1 && pad == 0)) {
+        const int P = s.OH * s.OW;
+        float *wp = alloc_f(gb_conv2d_packed_weights_floats(&s)), *packed = alloc_f(gb_f32_packed_b_floats(K, P));
+        gb_conv2d_pack_weights(&s, w, wp);
+        for (int n = 0; n < N; n++) {
+            gb_f32_im2col_packed(&s, x + (size_t)n * C * H * W, packed);
+            gb_f32_gemm_ppacked(OC, P, K, wp, packed, y + (size_t)n * OC * P, P, NULL, 0);
+        }
+        CHECK(!memcmp(y, y1, ny * 4), "%s: forward differs from im2col + GEMM", name);
+        for (size_t i = 0; i < ny; i++) y[i] = NAN;   // every output must be written
+        gb_pool_init(2);
+        gb_conv2d_forward_packed(&s, wp, x, y, scratch);
+        gb_pool_init(1);
+        CHECK(!memcmp(y, y1, ny * 4), "%s: forward from packed weights, 2 threads, differs", name);
+        free(wp); free(packed);
+    }
+
     // Winograd forward and dx, both tiles: vs double, threads, scalar twin
     for (int tile = 2; tile <= 4 && gb_conv2d_winograd_ok(&s); tile += 2) {
         float *u = alloc_f(gb_conv2d_winograd_weights_floats(&s, tile));
