@@ -141,6 +141,28 @@ static inline void transpose4(const gb_v4f in[4], gb_v4f out[4]) {
     out[3] = __builtin_shufflevector(t2, t3, 2, 3, 6, 7);
 }
 
+// The dw GEMM's operands hold each tile's channels side by side. From
+// per-channel transforms of 4 tiles, tmp[k][xi * 4 + i] (channel k, member
+// xi, tile i), member xi of tile i goes to dst + xi * stride + i * channels,
+// its `channels` (8: V^T's B panels, 5: dM's A tiles) values in a row: 4
+// channels at a time by a 4x4 transpose, a fifth one by one. The first n tiles.
+static inline void store_by_tile(const float (*tmp)[36 * 4], int channels, int nm, int n, float *dst, size_t stride) {
+    for (int xi = 0; xi < nm; xi++) {
+        float *row = dst + xi * stride;
+        for (int k = 0; k + 4 <= channels; k += 4) {
+            const gb_v4f v[4] = { gb_v4f_load(tmp[k] + xi * 4), gb_v4f_load(tmp[k + 1] + xi * 4),
+                                  gb_v4f_load(tmp[k + 2] + xi * 4), gb_v4f_load(tmp[k + 3] + xi * 4) };
+            gb_v4f tile[4];   // channels k.. of tile i
+            transpose4(v, tile);
+            for (int i = 0; i < n; i++) gb_v4f_store(row + i * channels + k, tile[i]);
+        }
+        if (channels % 4) {
+            const float *t = tmp[channels - 1] + xi * 4;   // 5 channels: the fifth
+            for (int i = 0; i < n; i++) row[i * channels + channels - 1] = t[i];
+        }
+    }
+}
+
 // The 1-D transforms of F(4x4, 3x3), used on columns and then on rows; as
 // macros, so the scalar and the vector paths evaluate the same expressions
 // (same bits). In: 6 values. B^T d:
@@ -400,8 +422,8 @@ static void input_block(const wino_job *j, int t_blk, int t_end) {
 
 // dw's V^T for the tiles [t_blk, t_end), into B panels [C/8][tiles][8]: the
 // GEMM sums over tiles, so a tile's 8 channels sit side by side. Each
-// channel's transform runs as above (4 tiles in a vector) into `tmp`, and 4x4
-// transposes turn 4 channels x 4 tiles into one vector store per tile.
+// channel's transform runs as above (4 tiles in a vector) into `tmp`, and
+// store_by_tile puts the channels side by side.
 // Channels past C (the last panel's padding) are zero.
 static void input_block_dw(const wino_job *j, int t_blk, int t_end) {
     const gb_conv2d_shape *s = j->s;
@@ -415,14 +437,7 @@ static void input_block_dw(const wino_job *j, int t_blk, int t_end) {
             }
             const int n = t_end - t_all < 4 ? t_end - t_all : 4;
             float *dst = j->out + ((size_t)(c0 / GB_GEMM_NR) * T_all + t_all) * GB_GEMM_NR;
-            for (int xi = 0; xi < nm; xi++)
-                for (int h = 0; h < GB_GEMM_NR; h += 4) {
-                    const gb_v4f v[4] = { gb_v4f_load(tmp[h] + xi * 4), gb_v4f_load(tmp[h + 1] + xi * 4),
-                                          gb_v4f_load(tmp[h + 2] + xi * 4), gb_v4f_load(tmp[h + 3] + xi * 4) };
-                    gb_v4f tile[4];   // channels c0 + h.. of tile i
-                    transpose4(v, tile);
-                    for (int i = 0; i < n; i++) gb_v4f_store(dst + xi * j->stride + i * GB_GEMM_NR + h, tile[i]);
-                }
+            store_by_tile((const float(*)[36 * 4])tmp, GB_GEMM_NR, nm, n, dst, j->stride);
         }
 }
 
@@ -833,17 +848,7 @@ static void dm_task(void *ctx, int ith, int nth) {
                         }
                         const int t_all = img * T + th * j->TW + tw;
                         float *dst = j->out + ((size_t)g * T_all + t_all) * GB_PPMM_MR;
-                        for (int xi = 0; xi < nm; xi++) {
-                            const gb_v4f v[4] = { gb_v4f_load(tmp[0] + xi * 4), gb_v4f_load(tmp[1] + xi * 4),
-                                                  gb_v4f_load(tmp[2] + xi * 4), gb_v4f_load(tmp[3] + xi * 4) };
-                            gb_v4f tile[4];   // channels o0..o0+3 of tile i
-                            transpose4(v, tile);
-                            float *row = dst + xi * j->stride;
-                            for (int i = 0; i < n; i++, row += GB_PPMM_MR) {
-                                gb_v4f_store(row, tile[i]);
-                                row[4] = tmp[4][xi * 4 + i];
-                            }
-                        }
+                        store_by_tile((const float(*)[36 * 4])tmp, GB_PPMM_MR, nm, n, dst, j->stride);
                     }
         }
 }
