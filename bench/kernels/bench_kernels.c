@@ -1,7 +1,8 @@
 // bench_kernels.c: GFLOP/s of the GEMM microkernels, of a mul+add peak loop
 // (the ceiling), and of conv2d forward/backward on every distinct ResNet-18
-// conv shape at batch 1, with 1 and 2 threads. Native and wasm builds print
-// the same table (tests/kernels/Makefile: `make bench`).
+// conv shape at batch 1, with 1 and 2 threads, and of Winograd's two tiles by
+// batch (which tile pays where). Native and wasm builds print the same tables
+// (tests/kernels/Makefile: `make bench`).
 // Each figure: warm up (V8 tiers a function up only on a later call), then
 // the best and the median of several timed repeats. The machine is shared
 // and noisy: read the best as the capability, the median as the typical.
@@ -125,6 +126,63 @@ static float *falloc(size_t n) {
     return p;
 }
 
+// F(4x4)'s time over F(2x2)'s for ResNet-18's 3x3 stride-1 shapes by batch,
+// forward, dx and dw, the two tiles called in turn (a slow minute of a shared
+// machine slows both): the median of the pairs' ratios, 1 thread. `picks` is
+// the tile that gb_conv2d_winograd_tile / _dw_tile choose for the shape.
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+static void tile_table(int pairs) {
+    static const struct { const char *name; int C, H; } shapes[] = {
+        { "layer1 64 @56", 64, 56 }, { "layer2 128 @28", 128, 28 }, { "layer3 256 @14", 256, 14 }, { "layer4 512 @7", 512, 7 },
+    };
+    static const int batches[] = { 1, 2, 4, 8, 16 };
+    if (pairs > 63) pairs = 63;
+    gb_pool_init(1);
+    printf("\nWinograd F(4x4) time / F(2x2) time, median of %d alternated pairs, 1 thread; picks: fwd+dx / dw\n", pairs);
+    printf("%-16s %5s %6s %6s %6s %8s\n", "shape", "batch", "fwd", "dx", "dw", "picks");
+    for (int i = 0; i < 4; i++)
+        for (int bi = 0; bi < 5; bi++) {
+            const int N = batches[bi], C = shapes[i].C, H = shapes[i].H;
+            const gb_conv2d_shape s = gb_conv2d_shape_make(N, C, H, H, C, 3, 3, 1, 1);
+            const size_t nx = (size_t)N * C * H * H;
+            float *x = falloc(nx), *y = falloc(nx), *dx = falloc(nx), *w = falloc((size_t)C * C * 9), *dw = falloc((size_t)C * C * 9);
+            float *u[2];
+            size_t bytes = 0;
+            for (int t = 0; t < 2; t++) {
+                const int tile = 2 + 2 * t;
+                u[t] = falloc(gb_conv2d_winograd_weights_floats(&s, tile));
+                gb_conv2d_winograd_transform_weights(&s, tile, w, u[t]);   // the same U serves dx's timing
+                const size_t b[3] = { gb_conv2d_winograd_scratch_bytes(&s, tile),
+                                      gb_conv2d_winograd_backward_dx_scratch_bytes(&s, tile),
+                                      gb_conv2d_winograd_backward_dw_scratch_bytes(&s, tile) };
+                for (int k = 0; k < 3; k++) bytes = b[k] > bytes ? b[k] : bytes;
+            }
+            float *scratch = falloc(bytes / sizeof(float) + 1);
+            double ratio[3][64];
+            for (int op = 0; op < 3; op++) {
+                for (int r = -1; r < pairs; r++) {   // r = -1: warm-up
+                    double t[2];
+                    for (int k = 0; k < 2; k++) {
+                        const int tile = 2 + 2 * k;
+                        const double t0 = now();
+                        if (op == 0) gb_conv2d_winograd_forward(&s, tile, u[k], x, y, scratch);
+                        else if (op == 1) gb_conv2d_winograd_backward_dx(&s, tile, u[k], y, dx, 1, scratch);
+                        else gb_conv2d_winograd_backward_dw(&s, tile, x, y, dw, 1, scratch);
+                        t[k] = now() - t0;
+                    }
+                    if (r >= 0) ratio[op][r] = t[1] / t[0];
+                }
+                qsort(ratio[op], (size_t)pairs, sizeof(double), cmp_double);
+            }
+            printf("%-16s %5d %6.2f %6.2f %6.2f %5d / %d\n", shapes[i].name, N, ratio[0][pairs / 2], ratio[1][pairs / 2],
+                   ratio[2][pairs / 2], gb_conv2d_winograd_tile(&s), gb_conv2d_winograd_dw_tile(&s));
+            free(x); free(y); free(dx); free(w); free(dw); free(u[0]); free(u[1]); free(scratch);
+        }
+}
+
 typedef struct rn_conv { const char *name; int count, C, H, OC, k, stride, pad; } rn_conv;
 static const rn_conv resnet18[] = {
     { "conv1 7x7 s2 3->64 @224",      1,   3, 224,  64, 7, 2, 3 },
@@ -146,6 +204,7 @@ int main(int argc, char **argv) {
     const int max_threads = argc > 2 ? atoi(argv[2]) : 2;
     const int do_bwd = argc > 3 ? atoi(argv[3]) : 1;
     const int bwd_batch = argc > 4 ? atoi(argv[4]) : 8;   // the bwdB columns: ms per image at this batch
+    const int tile_pairs = argc > 5 ? atoi(argv[5]) : 7;   // the Winograd tile table (0: none)
 #if defined(__wasm_simd128__)
     const char *build = "wasm simd128";
 #elif defined(__wasm__)
@@ -196,7 +255,7 @@ int main(int argc, char **argv) {
         free(m.a); free(m.bp); free(m.c);
     }
 
-    printf("\nconv2d, batch 1 (GF/s = 2*MACs/time; ms are best of %d; gemm1/2 = GF/s of the GEMM alone, w and im2col packed;\n wino = Winograd forward (F(4x4,3x3) from 12x12 outputs, else F(2x2,3x3); dx: F(2x2)), weights pre-transformed; its total row = sum of the faster path per shape;\n bwd = dx+dw, the faster of im2col and (im2col dw + Winograd dx); bwdB = the same at batch %d, ms per image)\n", reps, bwd_batch);
+    printf("\nconv2d, batch 1 (GF/s = 2*MACs/time; ms are best of %d; gemm1/2 = GF/s of the GEMM alone, w and im2col packed;\n wino = Winograd forward (the tile gb_conv2d_winograd_tile picks at batch 1; dx: the same), weights pre-transformed; its total row = sum of the faster path per shape;\n bwd = dx+dw, the faster of im2col and (im2col dw + Winograd dx); bwdB = the same at batch %d, ms per image)\n", reps, bwd_batch);
     printf("%-30s %3s %7s |%8s %6s %8s %6s %5s |%6s %6s |%7s %7s |%8s %8s |%8s %8s\n", "shape", "x", "MMACs", "fwd1 ms", "GF/s",
            "fwd2 ms", "GF/s", "2t/1t", "gemm1", "gemm2", "wino1ms", "wino2ms", "bwd1 ms", "bwd2 ms", "bwdB1 ms", "bwdB2 ms");
     double tot[4][2] = {{0}}, tot_macs = 0;
@@ -270,6 +329,7 @@ int main(int argc, char **argv) {
            tot_macs * 1e-6, tot[0][0] * 1e3, 2 * tot_macs / tot[0][0] * 1e-9, tot[0][1] * 1e3,
            tot[0][1] > 0 ? 2 * tot_macs / tot[0][1] * 1e-9 : 0, tot[0][1] > 0 ? tot[0][0] / tot[0][1] : 0,
            "", "", tot[2][0] * 1e3, tot[2][1] * 1e3, tot[1][0] * 1e3, tot[1][1] * 1e3, tot[3][0] * 1e3, tot[3][1] * 1e3);
+    if (tile_pairs > 0) tile_table(tile_pairs);
     gb_pool_shutdown();
     return 0;
 }

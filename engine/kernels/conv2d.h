@@ -58,7 +58,8 @@ void gb_conv2d_backward(const gb_conv2d_shape *s, const float *x, const float *w
 // gb_conv2d_winograd_weights_floats floats) and reused while neither they nor
 // the tile change; scratch per the functions below.
 int gb_conv2d_winograd_ok(const gb_conv2d_shape *s);
-int gb_conv2d_winograd_tile(const gb_conv2d_shape *s);
+int gb_conv2d_winograd_tile(const gb_conv2d_shape *s);      // forward and dx
+int gb_conv2d_winograd_dw_tile(const gb_conv2d_shape *s);   // dw
 // For tests: the forward and dx run fused (chunk by chunk per thread) when U
 // takes at most max_u_bytes (or 4x that, given many chunks), with chunks
 // whose V and M take about stage_bytes; (0, 0) restores the defaults,

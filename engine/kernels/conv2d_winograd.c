@@ -27,15 +27,22 @@
 //   A^T = [1 1  1 1  1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
 // (Lavin & Gray 2015): 36 multiplies per channel for 16 outputs, 4x fewer
 // than direct and 1.78x fewer than F(2x2), in 36 GEMMs; V and M shrink from
-// 4 to 2.25 floats per output. It pays on outputs of 12 x 12 and more
-// (gb_conv2d_winograd_tile; ResNet's layer1 to layer3: alternated runs at
-// batch 1 took 0.65-0.86x F(2x2)'s time). On layer4's 7 x 7, 4 tiles of
-// 4 x 4 cover 8 x 8 and U (36 planes) is 2.25x larger to stream: 1.46x
-// F(2x2)'s time at batch 1 (0.6x at batch 8, but a tile that changed with
-// the batch would make a cached U flip between layouts). Its larger
-// constants (A^T's 8) cost precision: errors against double are 5-30x
-// F(2x2)'s (tests/kernels prints them with GB_SHOW_ERR=1), which is why the
-// ResNet ops keep F(2x2) for the forward in train mode (engine/ops/conv2d.c).
+// 4 to 2.25 floats per output. It pays once there are 8 or more of its
+// tiles (gb_conv2d_winograd_tile): outputs of 12 x 12 at batch 1, layer4's
+// 7 x 7 (4 tiles of 4 x 4 cover 8 x 8) from batch 2. F(4x4)'s time over
+// F(2x2)'s, forward and dx, alternated calls, 1 thread (the tile table of
+// `make -C tests/kernels bench`):
+//   layer4 7x7, 512 ch:  batch 1: 1.32; batch 2: 0.68-0.74; batch 16: 0.60
+//   layer3 14x14, 256:   batch 1: 0.68-0.70;               batch 16: 0.67
+//   layer2 28x28, 128:   batch 1: 0.72;                    batch 16: 0.61
+// (at batch 1, layer4's U, 2.25x larger, is streamed for 4 tiles). dw sums
+// over the tiles instead (its GEMMs are C x C x tiles) and writes 36 planes
+// of C x C to transform: F(4x4) pays from 48 of its tiles
+// (gb_conv2d_winograd_dw_tile): layer4 at batch 16 0.83 (batch 8 1.07,
+// batch 1 2.79), layer3 at batch 4 0.94 (batch 2 1.20), layer2 at batch 1
+// 0.84. Its larger constants (A^T's 8) cost precision: errors against
+// double are 5-30x F(2x2)'s (tests/kernels prints them with GB_SHOW_ERR=1),
+// which is why the ResNet ops keep F(2x2) for the forward in train mode (engine/ops/conv2d.c).
 #include "conv2d.h"
 
 #include "gemm.h"
@@ -56,9 +63,20 @@ int gb_conv2d_winograd_ok(const gb_conv2d_shape *s) {
     return s->KH == 3 && s->KW == 3 && s->stride == 1;
 }
 
-// The faster output tile: 4 (F(4x4, 3x3)) for outputs at least 12 x 12, else 2.
+// F(4x4)'s tiles over the batch.
+static long tiles4(const gb_conv2d_shape *s) {
+    return (long)s->N * ((s->OH + 3) / 4) * ((s->OW + 3) / 4);
+}
+
+// The faster output tile for the forward and dx: 4 (F(4x4, 3x3)) from 8 of
+// its tiles (12 x 12 outputs at batch 1), else 2. See the top of the file.
 int gb_conv2d_winograd_tile(const gb_conv2d_shape *s) {
-    return s->OH >= 12 && s->OW >= 12 ? 4 : 2;
+    return tiles4(s) >= 8 ? 4 : 2;
+}
+
+// The same for dw, whose GEMMs sum over the tiles: 4 from 48 of them.
+int gb_conv2d_winograd_dw_tile(const gb_conv2d_shape *s) {
+    return tiles4(s) >= 48 ? 4 : 2;
 }
 
 static int checked_tile(int tile) {
@@ -514,7 +532,8 @@ static inline void output_tiles(const wino_job *j, const float *mt, size_t plane
             a[1][q] = m1 - m2 - m3;
         }
         for (int r = 0; r < 2; r++) {              // y = a A, row by row
-            const gb_v4f o[2] = { a[r][0] + a[r][1] + a[r][2], a[r][1] - a[r][2] - a[r][3] };
+            const gb_v4f zero = { 0.0f, 0.0f, 0.0f, 0.0f };   // o[2], o[3]: unread for F(2x2)
+            const gb_v4f o[4] = { a[r][0] + a[r][1] + a[r][2], a[r][1] - a[r][2] - a[r][3], zero, zero };
             output_row(j, ot, r, o);
         }
         return;

@@ -4,8 +4,8 @@
 //             window covers it), dw[o,c,kh,kw] = Σ_{n,i,j} dy[n,o,i,j] · x[...]
 // Both are GEMMs over im2col(x) in engine/kernels/conv2d.c, which states the
 // layout; with a cache, 3×3 stride-1 layers use Winograd's algorithm
-// (engine/kernels/conv2d_winograd.c: F(2×2, 3×3), or F(4×4, 3×3) on large
-// images) for y and dx instead. Only the gradients that are
+// (engine/kernels/conv2d_winograd.c: F(2×2, 3×3), or F(4×4, 3×3) where it
+// is faster: larger images, or larger batches) for y, dx and dw instead. Only the gradients that are
 // needed are computed: a frozen weight (requires_grad=False) costs no dw, an
 // input image no dx.
 #include "gb_nn_ops.h"
@@ -96,10 +96,11 @@ static void conv2d_backward(gb_node *node, gb_graph *g) {
                             ? winograd_weights(&cache->dx, &s, w, tile, gb_conv2d_winograd_transform_weights_dx)
                             : NULL;
     // So is dw (from x and dy, no weights), for the layers that cache weights,
-    // with the same tile: dw goes to the optimizer, not through BatchNorm
-    // (F(4×4)'s dw is within 1e-6 to 6e-6 of the largest |dw| from double,
-    // F(2×2)'s 2e-7 to 1.2e-6: GB_SHOW_ERR=1 in tests/kernels).
-    const int dw_tile = need_dw ? tile : 0;
+    // with its own faster tile (F(4×4) needs more tiles to pay there):
+    // dw goes to the optimizer, not through BatchNorm (F(4×4)'s dw is within
+    // 1e-6 to 6e-6 of the largest |dw| from double, F(2×2)'s 2e-7 to 1.2e-6:
+    // GB_SHOW_ERR=1 in tests/kernels).
+    const int dw_tile = need_dw && tile ? gb_conv2d_winograd_dw_tile(&s) : 0;
     // Winograd's dx and dw can store into a new flow instead of adding to
     // -0.0 (gb_flow_for_store); im2col's col2im and GEMM add.
     const int wino_dx = u_dx || u_bytes;   // U kept (NULL if memory ran out: im2col) or made below
