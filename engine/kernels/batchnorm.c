@@ -2,6 +2,7 @@
 #include "batchnorm.h"
 
 #include "../threads/gb_pool.h"
+#include "f32-gemm/gb_f32_simd.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -24,42 +25,64 @@ static void apply(const bn_job *j, int c, float scale, float shift) {
     }
 }
 
-// Sums over one plane in double, in 4 interleaved partial sums: 4
-// independent chains of adds instead of one (an add waits ~4 cycles for the
-// previous), combined as (s0 + s1) + (s2 + s3): a fixed order, so the result
-// does not depend on the thread that computes it.
+// Sums over one plane in double, in 4 interleaved partial sums s0..s3
+// (element i goes to s[i % 4]): 4 independent chains of adds instead of one
+// (an add waits ~4 cycles for the previous), combined as (s0 + s1) +
+// (s2 + s3): a fixed order, so the result does not depend on the thread that
+// computes it. The chains run as two f64x2 vectors (s0 s1) and (s2 s3), fed
+// by load2d: the same sums as scalar code, as fast (these passes wait on
+// memory), and the pattern that makes the backward's sums 0.7x faster.
+typedef double v2d __attribute__((vector_size(16)));
+typedef float v2f __attribute__((vector_size(8), aligned(4), may_alias));
+
+// p[0], p[1] as doubles: one 8-byte load and one conversion (f64x2 from the
+// low half of an f32x4 by a shuffle first measured 1.2x slower).
+static inline v2d load2d(const float *p) { return __builtin_convertvector(*(const v2f *)p, v2d); }
+
 static double plane_sum(const float *x, int n) {
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    v2d s01 = { 0, 0 }, s23 = { 0, 0 };
     int i = 0;
-    for (; i + 4 <= n; i += 4) { s0 += x[i]; s1 += x[i + 1]; s2 += x[i + 2]; s3 += x[i + 3]; }
-    for (; i < n; i++) s0 += x[i];
-    return (s0 + s1) + (s2 + s3);
+    for (; i + 4 <= n; i += 4) {
+        s01 += load2d(x + i);
+        s23 += load2d(x + i + 2);
+    }
+    for (; i < n; i++) s01[0] += x[i];
+    return (s01[0] + s01[1]) + (s23[0] + s23[1]);
 }
 
 // sum of (x - mean)^2, the same way.
 static double plane_sqdev(const float *x, int n, double mean) {
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    const v2d m = { mean, mean };
+    v2d s01 = { 0, 0 }, s23 = { 0, 0 };
     int i = 0;
     for (; i + 4 <= n; i += 4) {
-        const double d0 = x[i] - mean, d1 = x[i + 1] - mean, d2 = x[i + 2] - mean, d3 = x[i + 3] - mean;
-        s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3;
+        const v2d d01 = load2d(x + i) - m, d23 = load2d(x + i + 2) - m;
+        s01 += d01 * d01;
+        s23 += d23 * d23;
     }
-    for (; i < n; i++) { const double d = x[i] - mean; s0 += d * d; }
-    return (s0 + s1) + (s2 + s3);
+    for (; i < n; i++) { const double d = x[i] - mean; s01[0] += d * d; }
+    return (s01[0] + s01[1]) + (s23[0] + s23[1]);
 }
 
-// sum(dy) and sum(dy * xhat), xhat = (x - mean) * invstd, the same way.
+// sum(dy) and sum(dy * xhat), xhat = (x - mean) * invstd, each in 2
+// interleaved partial sums (element i to chain i % 2), one f64x2 vector:
+// the scalar pairs loop's order, 0.68-0.82x its time (ResNet's shapes at
+// batch 16, 1 thread, alternated in one wasm process).
 static void plane_dy_sums(const float *dy, const float *x, int n, double mean, double invstd,
                           double *sdy, double *sdyx) {
-    double a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+    const v2d m = { mean, mean }, is = { invstd, invstd };
+    v2d a = { 0, 0 }, b = { 0, 0 };
     int i = 0;
-    for (; i + 2 <= n; i += 2) {
-        a0 += dy[i]; a1 += dy[i + 1];
-        b0 += dy[i] * ((x[i] - mean) * invstd); b1 += dy[i + 1] * ((x[i + 1] - mean) * invstd);
+    for (; i + 4 <= n; i += 4) {
+        const v2d g01 = load2d(dy + i), g23 = load2d(dy + i + 2);
+        a += g01;
+        b += g01 * ((load2d(x + i) - m) * is);
+        a += g23;
+        b += g23 * ((load2d(x + i + 2) - m) * is);
     }
-    for (; i < n; i++) { a0 += dy[i]; b0 += dy[i] * ((x[i] - mean) * invstd); }
-    *sdy += a0 + a1;
-    *sdyx += b0 + b1;
+    for (; i < n; i++) { a[i % 2] += dy[i]; b[i % 2] += dy[i] * ((x[i] - mean) * invstd); }
+    *sdy += a[0] + a[1];
+    *sdyx += b[0] + b[1];
 }
 
 static void train_task(void *ctx, int ith, int nth) {
