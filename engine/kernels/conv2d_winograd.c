@@ -242,6 +242,10 @@ static void kernel_transform(int m, const gb_v4f g[9], gb_v4f *u) {
 // ppmm tiles: element (o, c) of a plane at ((o/5)·cols + c)·5 + o%5, rows
 // past the last padded with zeros. With `flip`, g is w[c][oc] turned by 180
 // degrees and U is indexed [xi][c][oc] (backward, below).
+// Split over 5-row tiles; columns c go 4 at a time (lanes). The 5 rows x 4
+// columns of one plane are 20 consecutive floats (column by column), so
+// each plane's block is stored as 4 vectors (a 4x4 transpose of rows 0-3)
+// and 4 floats of row 4, instead of 20 single floats.
 static void weights_task(void *ctx, int ith, int nth) {
     wino_job *j = ctx;
     (void)ith;
@@ -249,18 +253,16 @@ static void weights_task(void *ctx, int ith, int nth) {
     const int rows = j->flip ? s->C : s->OC, cols = j->flip ? s->OC : s->C, nm = members(j->m);
     const size_t plane = u_plane(rows, cols);
     static const float zeros[9];
-    // Split over 5-row tiles; inside one, the rows of each c are neighbours
-    // in U, so they are written together. Columns c go 4 at a time (lanes).
+    gb_v4f u[GB_PPMM_MR][36];   // u[row of the tile][xi], lane i = column c0 + i
     int t0, t1;
     while (gb_pool_take(&j->next, (rows + GB_PPMM_MR - 1) / GB_PPMM_MR, nth, &t0, &t1)) {
         for (int t = t0; t < t1; t++)
             for (int c0 = 0; c0 < cols; c0 += 4) {
                 const int nc = cols - c0 < 4 ? cols - c0 : 4;
-                float *dst = j->out + ((size_t)t * cols + c0) * GB_PPMM_MR;
-                for (int o = t * GB_PPMM_MR; o < (t + 1) * GB_PPMM_MR; o++, dst++) {
+                for (int r = 0; r < GB_PPMM_MR; r++) {
+                    const int o = t * GB_PPMM_MR + r;
                     if (o >= rows) {   // the last tile's padding rows
-                        for (int i = 0; i < nc; i++)
-                            for (int xi = 0; xi < nm; xi++) dst[i * GB_PPMM_MR + xi * plane] = 0.0f;
+                        for (int xi = 0; xi < nm; xi++) u[r][xi] = gb_v4f_splat(0.0f);
                         continue;
                     }
                     const float *src[4];   // kernel (o, c0 + i), or zeros past the last column
@@ -268,14 +270,27 @@ static void weights_task(void *ctx, int ith, int nth) {
                         src[i] = i >= nc ? zeros
                                : j->flip ? j->in + ((size_t)(c0 + i) * s->C + o) * 9
                                          : j->in + ((size_t)o * s->C + c0 + i) * 9;
-                    gb_v4f g[9], u[36];
+                    gb_v4f g[9];
                     for (int k = 0; k < 9; k++) {   // flip: g[kh][kw] = w[c][o][2-kh][2-kw]
                         const int e = j->flip ? 8 - k : k;
                         g[k] = (gb_v4f){ src[0][e], src[1][e], src[2][e], src[3][e] };
                     }
-                    kernel_transform(j->m, g, u);
-                    for (int xi = 0; xi < nm; xi++)
-                        for (int i = 0; i < nc; i++) dst[i * GB_PPMM_MR + xi * plane] = u[xi][i];
+                    kernel_transform(j->m, g, u[r]);
+                }
+                float *dst = j->out + ((size_t)t * cols + c0) * GB_PPMM_MR;   // column c0's 5 rows
+                for (int xi = 0; xi < nm; xi++, dst += plane) {
+                    if (nc < 4) {
+                        for (int i = 0; i < nc; i++)
+                            for (int r = 0; r < GB_PPMM_MR; r++) dst[i * GB_PPMM_MR + r] = u[r][xi][i];
+                        continue;
+                    }
+                    const gb_v4f rows03[4] = { u[0][xi], u[1][xi], u[2][xi], u[3][xi] };
+                    gb_v4f col[4];   // col[i]: rows 0-3 of column c0 + i
+                    transpose4(rows03, col);
+                    for (int i = 0; i < 4; i++) {
+                        gb_v4f_store(dst + i * GB_PPMM_MR, col[i]);
+                        dst[i * GB_PPMM_MR + 4] = u[4][xi][i];
+                    }
                 }
             }
     }
