@@ -895,45 +895,56 @@ static void dm_task(void *ctx, int ith, int nth) {
     } while (0)
 
 // dw[o][c] += G^T dU[o][c] G (without accumulate: =), split over output
-// channels. dU^T[xi] is OC x C.
+// channels. dU^T[xi] is OC x C, so 4 consecutive c are 4 consecutive floats
+// of each plane: the transform runs on 4 kernels at once, lane i = c + i
+// (the operations a scalar version would do, divisions included: the same
+// bits), and their 4 x 9 outputs are consecutive in dw.
 static void dw_task(void *ctx, int ith, int nth) {
     wino_job *j = ctx;
     (void)ith;
     const gb_conv2d_shape *s = j->s;
+    const int nm = members(j->m);
     int o0, o1;
     while (gb_pool_take(&j->next, s->OC, nth, &o0, &o1)) {
         for (int o = o0; o < o1; o++)
-            for (int c = 0; c < s->C; c++) {
-                float *dw = j->out + ((size_t)o * s->C + c) * 9;
+            for (int c = 0; c < s->C; c += 4) {
+                const int nc = s->C - c < 4 ? s->C - c : 4;
+                const float *du = j->in + (size_t)o * s->C + c;
+                gb_v4f u[36], g[9];
+                for (int xi = 0; xi < nm; xi++) {
+                    if (nc == 4) { u[xi] = gb_v4f_load(du + xi * j->stride); continue; }
+                    u[xi] = gb_v4f_splat(0.0f);
+                    for (int i = 0; i < nc; i++) u[xi][i] = du[xi * j->stride + i];
+                }
                 if (j->m == 2) {
-                    float u[4][4], b[3][4];
-                    for (int xi = 0; xi < 16; xi++) u[xi / 4][xi % 4] = j->in[xi * j->stride + (size_t)o * s->C + c];
+                    gb_v4f b[3][4];
                     for (int q = 0; q < 4; q++) {              // b = G^T dU
-                        b[0][q] = u[0][q] + 0.5f * (u[1][q] + u[2][q]);
-                        b[1][q] = 0.5f * (u[1][q] - u[2][q]);
-                        b[2][q] = 0.5f * (u[1][q] + u[2][q]) + u[3][q];
+                        b[0][q] = u[q] + 0.5f * (u[4 + q] + u[8 + q]);
+                        b[1][q] = 0.5f * (u[4 + q] - u[8 + q]);
+                        b[2][q] = 0.5f * (u[4 + q] + u[8 + q]) + u[12 + q];
                     }
-                    float g[9];
                     for (int r = 0; r < 3; r++) {              // dg = b G
                         g[r * 3 + 0] = b[r][0] + 0.5f * (b[r][1] + b[r][2]);
                         g[r * 3 + 1] = 0.5f * (b[r][1] - b[r][2]);
                         g[r * 3 + 2] = 0.5f * (b[r][1] + b[r][2]) + b[r][3];
                     }
-                    for (int k = 0; k < 9; k++) dw[k] = j->accumulate ? dw[k] + g[k] : g[k];
-                    continue;
+                } else {
+                    gb_v4f b[3][6];
+                    for (int q = 0; q < 6; q++) {              // b = G^T dU, column by column
+                        const gb_v4f col[6] = { u[q], u[6 + q], u[12 + q], u[18 + q], u[24 + q], u[30 + q] };
+                        gb_v4f out[3];
+                        WINO4_GT(col, out);
+                        for (int r = 0; r < 3; r++) b[r][q] = out[r];
+                    }
+                    for (int r = 0; r < 3; r++) {              // dg = b G, row by row
+                        gb_v4f out[3];
+                        WINO4_GT(b[r], out);
+                        for (int k = 0; k < 3; k++) g[r * 3 + k] = out[k];
+                    }
                 }
-                float b[3][6];
-                for (int q = 0; q < 6; q++) {                  // b = G^T dU, column by column
-                    float col[6], out[3];
-                    for (int r = 0; r < 6; r++) col[r] = j->in[(r * 6 + q) * j->stride + (size_t)o * s->C + c];
-                    WINO4_GT(col, out);
-                    for (int r = 0; r < 3; r++) b[r][q] = out[r];
-                }
-                for (int r = 0; r < 3; r++) {                  // dg = b G, row by row
-                    float out[3];
-                    WINO4_GT(b[r], out);
-                    for (int k = 0; k < 3; k++) dw[r * 3 + k] = j->accumulate ? dw[r * 3 + k] + out[k] : out[k];
-                }
+                float *dw = j->out + ((size_t)o * s->C + c) * 9;   // kernel c + i at dw + 9i
+                for (int i = 0; i < nc; i++)
+                    for (int k = 0; k < 9; k++) dw[i * 9 + k] = j->accumulate ? dw[i * 9 + k] + g[k][i] : g[k][i];
             }
     }
 }
