@@ -33,6 +33,13 @@ export function detectBuild(forced = null, env = {}) {
 	return threads ? 'mt' : simd ? 'simd' : 'scalar';
 }
 
+/** The bytes of x as float32 (a view when x is a Float32Array: the model's inputs are copied into
+ * the wasm heap once, and not copied back out as withFloats would). */
+function floatBytes(x) {
+	const f = x instanceof Float32Array ? x : Float32Array.from(x);
+	return new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+}
+
 /** Flattens nested lists (tolist() style) into values and a shape; throws on ragged input. */
 export function flatten(data) {
 	if (typeof data === 'number' || typeof data === 'boolean') return { values: [Number(data)], shape: [] };
@@ -305,7 +312,7 @@ export class Model {
 	/** Logits (N × classes) for x (N, 3, H, W) as a Float32Array, under no_grad. */
 	forward(x, [N, , H, W], numClasses) {
 		const { M } = this.engine;
-		return this.engine.withFloats(null, N * numClasses, (out) => this.engine.withFloats(x, x.length, (xp) =>
+		return this.engine.withFloats(null, N * numClasses, (out) => this.engine.withBytes(floatBytes(x), (xp) =>
 			this.engine.check(M._gb_model_forward(this.h, xp, N, H, W, out)))).floats;
 	}
 
@@ -326,7 +333,7 @@ export class Model {
 		const t = M._malloc(targets.length * 4);
 		try {
 			new Int32Array(this.engine.heap(), t, targets.length).set(targets);
-			this.engine.withFloats(x, x.length, (xp) => this.engine.check(call(xp, shape, t)));
+			this.engine.withBytes(floatBytes(x), (xp) => this.engine.check(call(xp, shape, t)));
 		} finally {
 			M._free(t);
 		}
