@@ -136,7 +136,8 @@ static int cmp_double(const void *a, const void *b) {
 }
 static void tile_table(int pairs) {
     static const struct { const char *name; int C, H; } shapes[] = {
-        { "layer1 64 @56", 64, 56 }, { "layer2 128 @28", 128, 28 }, { "layer3 256 @14", 256, 14 }, { "layer4 512 @7", 512, 7 },
+        { "layer1 64 @56", 64, 56 }, { "layer2 128 @28", 128, 28 },
+        { "layer3 256 @14", 256, 14 }, { "layer4 512 @7", 512, 7 },
     };
     static const int batches[] = { 1, 2, 4, 8, 16 };
     if (pairs > 63) pairs = 63;
@@ -148,7 +149,8 @@ static void tile_table(int pairs) {
             const int N = batches[bi], C = shapes[i].C, H = shapes[i].H;
             const gb_conv2d_shape s = gb_conv2d_shape_make(N, C, H, H, C, 3, 3, 1, 1);
             const size_t nx = (size_t)N * C * H * H;
-            float *x = falloc(nx), *y = falloc(nx), *dx = falloc(nx), *w = falloc((size_t)C * C * 9), *dw = falloc((size_t)C * C * 9);
+            float *x = falloc(nx), *y = falloc(nx), *dx = falloc(nx);
+            float *w = falloc((size_t)C * C * 9), *dw = falloc((size_t)C * C * 9);
             float *u[2];
             size_t bytes = 0;
             for (int t = 0; t < 2; t++) {

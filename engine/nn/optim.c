@@ -171,8 +171,11 @@ static void sgd_task(void *ctx, int ith, int nth) {
             const gb_v4f g = gb_v4f_load(grad + i), pv = gb_v4f_load(p + i);
             gb_v4f d_p = o->weight_decay != 0 ? fma4_f32(wd4, pv, g) : g;
             if (buf) {
-                const gb_v4f m = gb_v4f_load(buf + i) * momentum4;
-                const gb_v4f b = first ? d_p : keep_is_one ? d_p + m : fma4_f32(keep4, d_p, m);
+                gb_v4f b = d_p;   // the first step: buf = d_p (buf is not read)
+                if (!first) {
+                    const gb_v4f m = gb_v4f_load(buf + i) * momentum4;
+                    b = keep_is_one ? d_p + m : fma4_f32(keep4, d_p, m);
+                }
                 gb_v4f_store(buf + i, b);
                 d_p = o->nesterov ? fma4_f32(momentum4, b, d_p) : b;
             }
@@ -181,8 +184,13 @@ static void sgd_task(void *ctx, int ith, int nth) {
         for (; i < hi; i++) {
             float d_p = o->weight_decay != 0 ? fma_f32(wd, p[i], grad[i]) : grad[i];
             if (buf) {
-                buf[i] = first ? d_p : keep_is_one ? d_p + buf[i] * momentum : fma_f32(keep, d_p, buf[i] * momentum);
-                d_p = o->nesterov ? fma_f32(momentum, buf[i], d_p) : buf[i];
+                float b = d_p;   // the first step: buf = d_p (buf is not read)
+                if (!first) {
+                    const float m = buf[i] * momentum;
+                    b = keep_is_one ? d_p + m : fma_f32(keep, d_p, m);
+                }
+                buf[i] = b;
+                d_p = o->nesterov ? fma_f32(momentum, b, d_p) : b;
             }
             p[i] = fma_f32(neg_lr, d_p, p[i]);
         }

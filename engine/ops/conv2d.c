@@ -5,9 +5,9 @@
 // Both are GEMMs over im2col(x) in engine/kernels/conv2d.c, which states the
 // layout; with a cache, 3×3 stride-1 layers use Winograd's algorithm
 // (engine/kernels/conv2d_winograd.c: F(2×2, 3×3), or F(4×4, 3×3) where it
-// is faster: larger images, or larger batches) for y, dx and dw instead. Only the gradients that are
-// needed are computed: a frozen weight (requires_grad=False) costs no dw, an
-// input image no dx.
+// is faster: larger images, or larger batches) for y, dx and dw instead.
+// Only the gradients that are needed are computed: a frozen weight
+// (requires_grad=False) costs no dw, an input image no dx.
 #include "gb_nn_ops.h"
 
 #include <stdlib.h>
