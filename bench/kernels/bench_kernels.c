@@ -130,10 +130,6 @@ static float *falloc(size_t n) {
 // forward, dx and dw, the two tiles called in turn (a slow minute of a shared
 // machine slows both): the median of the pairs' ratios, 1 thread. `picks` is
 // the tile that gb_conv2d_winograd_tile / _dw_tile choose for the shape.
-static int cmp_double(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 static void tile_table(int pairs) {
     static const struct { const char *name; int C, H; } shapes[] = {
         { "layer1 64 @56", 64, 56 }, { "layer2 128 @28", 128, 28 },
@@ -177,7 +173,7 @@ static void tile_table(int pairs) {
                     }
                     if (r >= 0) ratio[op][r] = t[1] / t[0];
                 }
-                qsort(ratio[op], (size_t)pairs, sizeof(double), cmp_double);
+                qsort(ratio[op], (size_t)pairs, sizeof(double), cmp_d);
             }
             printf("%-16s %5d %6.2f %6.2f %6.2f %5d / %d\n", shapes[i].name, N, ratio[0][pairs / 2], ratio[1][pairs / 2],
                    ratio[2][pairs / 2], gb_conv2d_winograd_tile(&s), gb_conv2d_winograd_dw_tile(&s));
