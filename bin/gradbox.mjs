@@ -39,6 +39,7 @@ commands:
           prints {"losses": [...], "logits": [...]} (logits after the last step, eval mode)
 
   bench       ResNet-18 forward, Gradbox and ONNX Runtime Web side by side (same weights),
+          Gradbox's 2 threads against 1 alternated in one process (the scaling rows),
           then training steps at batch 16 (fc / layer4+fc / everything)
           --threads 1,2  --batches 1,8  --runs N  --json   (bench/ort/ort-node.mjs,
           bench/train-step.mjs; the Chromium page: node bench/page/run.mjs)

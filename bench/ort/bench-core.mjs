@@ -55,11 +55,12 @@ export function makeInput(batch, seed = 1) {
 	return x;
 }
 
-export function stats(times) {
+/** Median, fastest and slowest of times in ms, rounded to `digits` decimals. */
+export function stats(times, digits = 1) {
 	const t = [...times].sort((a, b) => a - b);
 	const mid = t.length >> 1;
 	const median = t.length % 2 ? t[mid] : (t[mid - 1] + t[mid]) / 2;
-	return { median_ms: round(median), min_ms: round(t[0]), max_ms: round(t[t.length - 1]) };
+	return { median_ms: round(median, digits), min_ms: round(t[0], digits), max_ms: round(t[t.length - 1], digits) };
 }
 
 const round = (v, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
@@ -100,6 +101,42 @@ export async function benchOne(c, { threads, batch, warmup, runs, peakMb = null,
 	};
 }
 
+/** The scaling rows' label (benchScaling). */
+export const SCALING_WHAT = 'fwd 2 thr vs 1, alternated';
+
+/**
+ * Two threads against one, both in one process or page and alternated: a forward with 1
+ * thread, one with 2, again and again, so that a shared machine's slow and fast minutes fall
+ * on both alike (the separate 1- and 2-thread rows run minutes apart, and this VM's speed
+ * moves by up to 2x between them). `c` is a contestant whose forward(batch, threads) runs
+ * with that many threads (Gradbox: the simd build for 1, the mt build for 2, as the rows
+ * above). Each pair gives the ratio t(1 thread) / t(2 threads); the row's speedup is the
+ * median of those ratios, its times are the 2-thread forwards'.
+ * @returns {Promise<object>} a row {engine, what: SCALING_WHAT, threads: 2, batch, median_ms, ...,
+ *   one_thread_median_ms, speedup, speedup_min, speedup_max}
+ */
+export async function benchScaling(c, { batch, warmup, runs, env = '' }) {
+	const d = defaultRuns(batch);
+	warmup ??= d.warmup;
+	runs ??= d.runs;
+	await c.setup({ threads: 2, batch });
+	const times = [[], []];
+	for (let i = 0; i < warmup + runs; i++) {
+		for (const k of [0, 1]) {
+			const t = performance.now();
+			await c.forward(batch, k + 1);
+			if (i >= warmup) times[k].push(performance.now() - t);
+		}
+	}
+	const r = stats(times[0].map((t, i) => t / times[1][i]), 3);   // ratios, not ms
+	const s = stats(times[1]);
+	return {
+		engine: c.engine, what: SCALING_WHAT, threads: 2, batch, ...s, ms_per_image: round(s.median_ms / batch),
+		one_thread_median_ms: stats(times[0]).median_ms, speedup: r.median_ms, speedup_min: r.min_ms, speedup_max: r.max_ms,
+		runs, times_ms: times[1].map((t) => round(t)), one_thread_times_ms: times[0].map((t) => round(t)), env,
+	};
+}
+
 /**
  * Runs every configuration in this process. Only for runtimes whose thread count can change
  * between setups; the runners use benchOne in fresh processes/pages instead.
@@ -115,11 +152,12 @@ export async function bench(contestants, { threads = [1, 2], batches = [1, 8], .
 /**
  * A fixed-width table of rows, sorted by env, what (forward first), batch, threads, engine.
  * "÷ ORT": a forward's median over onnxruntime-web's for the same env, threads and batch
- * (measured back to back: on a shared machine, steadier than either time alone).
+ * (measured back to back: on a shared machine, steadier than either time alone). "1t÷2t":
+ * a scaling row's speedup (benchScaling).
  */
 export function formatTable(rows) {
-	const cols = ['env', 'engine', 'what', 'threads', 'batch', 'median_ms', 'min_ms', 'max_ms', 'ms_per_image', 'vs_ort', 'peak_mb', 'cpu_per_wall', 'check_max_abs_err'];
-	const head = ['env', 'engine', 'what', 'thr', 'batch', 'median ms', 'min ms', 'max ms', 'ms/img', '÷ ORT', 'peak MB', 'cpu/wall', 'max|Δ| vs torch'];
+	const cols = ['env', 'engine', 'what', 'threads', 'batch', 'median_ms', 'min_ms', 'max_ms', 'ms_per_image', 'vs_ort', 'speedup', 'peak_mb', 'cpu_per_wall', 'check_max_abs_err'];
+	const head = ['env', 'engine', 'what', 'thr', 'batch', 'median ms', 'min ms', 'max ms', 'ms/img', '÷ ORT', '1t÷2t', 'peak MB', 'cpu/wall', 'max|Δ| vs torch'];
 	const what = (r) => r.what ?? WHAT;
 	const ort = (r) => rows.find((o) => o.engine === 'onnxruntime-web' && o.env === r.env && what(o) === what(r)
 		&& o.threads === r.threads && o.batch === r.batch && o.median_ms > 0);

@@ -76,4 +76,34 @@ export function gradbox() {
 	};
 }
 
-export const CONTESTANTS = { 'onnxruntime-web': ortWeb, gradbox };
+/**
+ * Gradbox with 1 and with 2 threads in this one process, for benchScaling: the simd build
+ * (1 thread) and the mt build (2 threads), each with its own copy of the model, as the
+ * separate rows run them; forward(batch, threads) runs the one with that many threads.
+ */
+export function gradboxScaling() {
+	const byThreads = {};
+	let input;
+	let batchShape;
+	return {
+		engine: 'gradbox',
+		async setup({ batch }) {
+			const { loadEngine } = await import('../../js/engine.mjs');
+			const { ensureFixtures, FIXTURES } = await import('../../tests/resnet/fixtures.mjs');
+			ensureFixtures();
+			const weights = readFileSync(join(FIXTURES, 'resnet18.pth'));
+			for (const [threads, build] of [[1, 'simd'], [2, 'mt']]) {
+				const model = (await loadEngine({ build, threads })).model(1000, 0);
+				model.load(weights);
+				byThreads[threads] = model;
+			}
+			input = makeInput(batch);
+			batchShape = [batch, 3, 224, 224];
+		},
+		async forward(batch, threads) {
+			return byThreads[threads].forward(input, batchShape, 1000);
+		},
+	};
+}
+
+export const CONTESTANTS = { 'onnxruntime-web': ortWeb, gradbox, 'gradbox-scaling': gradboxScaling };

@@ -1,7 +1,9 @@
 // ort-node.mjs: ResNet-18 forward (224x224, eval) in Node, batch 1 and 8, 1 and 2 threads,
-// for ONNX Runtime Web's wasm backend and (when written) Gradbox. Each configuration runs in a
-// fresh Node process, so thread counts can differ and the process's peak RSS is that
-// configuration's (peak_mb = process.resourceUsage().maxRSS, Node's ~45 MB baseline included).
+// for ONNX Runtime Web's wasm backend and Gradbox. Each configuration runs in a fresh Node
+// process, so thread counts can differ and the process's peak RSS is that configuration's
+// (peak_mb = process.resourceUsage().maxRSS, Node's ~45 MB baseline included). With Gradbox
+// and both 1 and 2 threads, one more process per batch times Gradbox's 2 threads against 1
+// alternated (bench-core.mjs's benchScaling: the scaling rows, what 'fwd 2 thr vs 1, alternated').
 //
 //   /usr/bin/python3 bench/ort/export_onnx.py build/bench     (done automatically if missing)
 //   node bench/ort/ort-node.mjs [--engines onnxruntime-web,gradbox] [--threads 1,2] [--batches 1,8]
@@ -16,7 +18,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { benchOne, formatTable } from './bench-core.mjs';
+import { benchOne, benchScaling, formatTable } from './bench-core.mjs';
 import { BENCH_DIR, CONTESTANTS, ROOT } from './contestants-node.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -78,6 +80,13 @@ export async function runIsolated(engines, { threads = [1, 2], batches = [1, 8],
 			}
 		}
 	}
+	if (engines.includes('gradbox') && threads.includes(1) && threads.includes(2)) {
+		for (const b of batches) {   // 2 threads against 1, alternated in one process
+			const row = await runChild('gradbox-scaling', 2, b, { runs, warmup });
+			log(row);
+			rows.push(row);
+		}
+	}
 	return rows;
 }
 
@@ -89,11 +98,14 @@ async function child() {
 	const load_before = loadavg()[0];
 	let row;
 	try {
-		row = await benchOne(CONTESTANTS[engine](), {
-			threads, batch, runs: runs || undefined, warmup: warmup ?? undefined, env: 'node',
-			peakMb: () => process.resourceUsage().maxRSS / 1024,
-			cpuMs: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; },
-		});
+		const opts = { threads, batch, runs: runs || undefined, warmup: warmup ?? undefined, env: 'node' };
+		row = engine === 'gradbox-scaling'
+			? await benchScaling(CONTESTANTS[engine](), opts)
+			: await benchOne(CONTESTANTS[engine](), {
+				...opts,
+				peakMb: () => process.resourceUsage().maxRSS / 1024,
+				cpuMs: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; },
+			});
 		row.load1 = [Math.round(load_before * 10) / 10, Math.round(loadavg()[0] * 10) / 10];
 	} catch (e) {
 		row = { engine, threads, batch, env: 'node', error: String(e?.message ?? e) };

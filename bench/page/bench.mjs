@@ -1,9 +1,10 @@
 // bench.mjs: runs one configuration (engine, threads, batch[, train]) in this page and leaves
 // the row in window.__benchResult. `train=a|b|c` (Gradbox only) times training steps instead
-// of forwards (TRAIN_CASES in bench-core.mjs), 1 warm-up and 3 timed by default. Peak memory
+// of forwards (TRAIN_CASES in bench-core.mjs), 1 warm-up and 3 timed by default;
+// engine=gradbox-scaling times 2 threads against 1, alternated (benchScaling). Peak memory
 // and CPU come from the driver (run.mjs), which reads the renderer process in /proc and
 // exposes them as window.__gbPeakMb / window.__gbCpuMs.
-import { benchOne, TRAIN_CASES, TRAIN_RUNS } from '../ort/bench-core.mjs';
+import { benchOne, benchScaling, TRAIN_CASES, TRAIN_RUNS } from '../ort/bench-core.mjs';
 import { CONTESTANTS } from './contestants-page.mjs';
 
 const q = new URLSearchParams(location.search);
@@ -19,10 +20,10 @@ try {
 	if (train && engine !== 'gradbox') throw new Error(`${engine} has no training`);
 	const c = make(train ? { train } : { proxy: q.get('proxy') === '1' });
 	const d = train ? TRAIN_RUNS : {};
-	const row = await benchOne(c, {
-		threads: num('threads') ?? 1, batch: num('batch') ?? 1, runs: num('runs') ?? d.runs, warmup: num('warmup') ?? d.warmup,
-		env: 'chromium', peakMb: globalThis.__gbPeakMb, cpuMs: globalThis.__gbCpuMs,
-	});
+	const opts = { threads: num('threads') ?? 1, batch: num('batch') ?? 1, runs: num('runs') ?? d.runs, warmup: num('warmup') ?? d.warmup,
+		env: 'chromium' };
+	const row = engine === 'gradbox-scaling' ? await benchScaling(c, opts)
+		: await benchOne(c, { ...opts, peakMb: globalThis.__gbPeakMb, cpuMs: globalThis.__gbCpuMs });
 	row.cross_origin_isolated = crossOriginIsolated;
 	window.__benchResult = row;
 } catch (e) {

@@ -48,8 +48,9 @@ export function ortWeb({ proxy = false } = {}) {
  * with the same weights: the fixtures' resnet18.pth. The worker is bench/page/gradbox-worker.mjs.
  * With `train` ('a', 'b' or 'c', see TRAIN_CASES) a "forward" of this contestant is one
  * training step (forward, cross-entropy, backward, SGD) instead, and there is no logits check.
+ * With `scaling`, the worker holds two engines and forward(batch, threads) picks one.
  */
-export function gradbox({ train = null } = {}) {
+export function gradbox({ train = null, scaling = false } = {}) {
 	const trainCase = train && TRAIN_CASES[train];
 	if (train && !trainCase) throw new Error(`unknown training case '${train}' (use ${Object.keys(TRAIN_CASES).join(', ')})`);
 	let worker;
@@ -74,16 +75,16 @@ export function gradbox({ train = null } = {}) {
 				for (const p of pending.values()) p.reject(new Error(`worker: ${e.message ?? 'failed to start'}`));
 				pending.clear();
 			};
-			await call({ type: 'setup', threads, batch, input: makeInput(batch), train: trainCase?.paths });
+			await call({ type: 'setup', threads, batch, input: makeInput(batch), train: trainCase?.paths, scaling });
 		},
-		async forward() {
-			return call({ type: trainCase ? 'train-step' : 'forward' });
+		async forward(batch, threads) {
+			return call({ type: trainCase ? 'train-step' : 'forward', threads });
 		},
 		async info() {
 			return call({ type: 'info' });
 		},
 	};
-	if (trainCase) return { ...c, what: trainCase.what };
+	if (trainCase || scaling) return trainCase ? { ...c, what: trainCase.what } : c;
 	return {
 		...c,
 		async check() {
@@ -95,4 +96,7 @@ export function gradbox({ train = null } = {}) {
 	};
 }
 
-export const CONTESTANTS = { 'onnxruntime-web': ortWeb, gradbox };
+/** Gradbox with 1 thread (simd build) and 2 (mt build) in one worker, for benchScaling. */
+export const gradboxScaling = () => gradbox({ scaling: true });
+
+export const CONTESTANTS = { 'onnxruntime-web': ortWeb, gradbox, 'gradbox-scaling': gradboxScaling };

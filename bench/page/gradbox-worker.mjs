@@ -1,8 +1,10 @@
 // gradbox-worker.mjs: the Gradbox side of the page benchmark, in a module Worker as
 // the lesson page runs it. Messages → {id, ok, result | error}:
-//   {id, type: 'setup', threads, batch, input, train?}   train: module paths that train
-//        (TRAIN_CASES in bench-core.mjs); without it the model stays in eval for forward
-//   {id, type: 'forward', input?, shape?}                 → logits
+//   {id, type: 'setup', threads, batch, input, train?, scaling?}   train: module paths that
+//        train (TRAIN_CASES in bench-core.mjs); without it the model stays in eval for forward.
+//        scaling: two engines, the simd build with 1 thread and the mt build with 2
+//        (benchScaling in bench-core.mjs), each with its own model
+//   {id, type: 'forward', input?, shape?, threads?}       → logits (threads: which, with scaling)
 //   {id, type: 'train-step'}                              → the loss before the step
 //   {id, type: 'info'}                                    → {build, wasm_heap_mb, loss?}
 import { loadEngine } from '/js/engine.mjs';
@@ -12,19 +14,30 @@ const WEIGHTS = '/build/resnet-fixtures/resnet18.pth';
 
 let engine;
 let model;
+let byThreads = null;   // scaling: {1: model, 2: model}
 let input;
 let shape;
 let targets;
 let loss = null;
 
-async function setup({ threads, batch, train }) {
+async function setup({ threads, batch, train, scaling }) {
+	const r = await fetch(WEIGHTS);
+	if (!r.ok) throw new Error(`${WEIGHTS}: HTTP ${r.status} (run the resnet tests once to make it)`);
+	const weights = new Uint8Array(await r.arrayBuffer());
+	shape = [batch, 3, 224, 224];
+	if (scaling) {
+		byThreads = {};
+		for (const [t, build] of [[1, 'simd'], [2, 'mt']]) {
+			engine = await loadEngine({ build, wasmDir: '/web/public/wasm/', threads: t });
+			byThreads[t] = engine.model(1000, 0);
+			byThreads[t].load(weights);
+		}
+		return;
+	}
 	// The forward rows run as the lesson page would pick (simd for one thread); training runs
 	// in the mt build at every thread count, as bench/train-step.mjs does in Node.
 	const build = train || threads > 1 ? 'mt' : 'simd';
 	engine = await loadEngine({ build, wasmDir: '/web/public/wasm/', threads });
-	const r = await fetch(WEIGHTS);
-	if (!r.ok) throw new Error(`${WEIGHTS}: HTTP ${r.status} (run the resnet tests once to make it)`);
-	const weights = new Uint8Array(await r.arrayBuffer());
 	if (train) {
 		model = setupTrainModel(engine, weights, train);
 		targets = trainTargets(batch);
@@ -32,7 +45,6 @@ async function setup({ threads, batch, train }) {
 		model = engine.model(1000, 0);
 		model.load(weights);
 	}
-	shape = [batch, 3, 224, 224];
 }
 
 self.onmessage = async ({ data }) => {
@@ -42,7 +54,8 @@ self.onmessage = async ({ data }) => {
 			await setup(data);
 			input = data.input;
 		} else if (data.type === 'forward') {
-			result = data.input ? model.forward(data.input, data.shape, 1000) : model.forward(input, shape, 1000);
+			const m = byThreads ? byThreads[data.threads] : model;
+			result = data.input ? m.forward(data.input, data.shape, 1000) : m.forward(input, shape, 1000);
 		} else if (data.type === 'train-step') {
 			result = loss = model.trainStep(input, shape, targets, TRAIN_SGD);
 		} else if (data.type === 'info') {

@@ -5,7 +5,9 @@
 // js/ and web/public/wasm/ with COOP/COEP on a free port, and opens one fresh page per
 // configuration, so each has its own wasm runtime and renderer process. peak_mb is that
 // renderer's peak RSS (VmHWM in /proc, wasm memory and the pthread workers included);
-// cpu_per_wall its CPU time over the timed runs' wall time.
+// cpu_per_wall its CPU time over the timed runs' wall time. With gradbox and threads 1 and 2,
+// a page per batch also times Gradbox's 2 threads against 1 alternated (the scaling rows,
+// benchScaling in bench/ort/bench-core.mjs).
 //
 //   node bench/page/run.mjs [--engines onnxruntime-web,gradbox] [--threads 1,2] [--batches 1,8]
 //                           [--train a,b,c | --no-train] [--train-batch 16]
@@ -129,6 +131,13 @@ export async function runPage(engines, { threads = [1, 2], batches = [1, 8], tra
 					log(row);
 					rows.push(row);
 				}
+			}
+		}
+		if (engines.includes('gradbox') && threads.includes(1) && threads.includes(2)) {
+			for (const b of batches) {   // 2 threads against 1, alternated in one page
+				const row = await runOne(browser, base, { engine: 'gradbox-scaling', threads: 2, batch: b, runs, warmup });
+				log(row);
+				rows.push(row);
 			}
 		}
 		if (engines.includes('gradbox')) {

@@ -1,0 +1,52 @@
+// The benchmark's scaling rows (bench/ort/bench-core.mjs benchScaling): 1- and 2-thread
+// forwards alternate, warm-ups are left out, and the speedup is the median of the per-pair
+// ratios, shown in the table's 1t÷2t column. A fake contestant whose forward busy-waits a
+// known time per thread count stands in for the engines.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { benchScaling, formatTable, SCALING_WHAT, stats } from '../../bench/ort/bench-core.mjs';
+
+function fakeContestant(msByThreads) {
+	const calls = [];
+	return {
+		calls,
+		engine: 'fake',
+		async setup({ threads, batch }) { calls.push(['setup', threads, batch]); },
+		async forward(batch, threads) {
+			calls.push(['forward', threads, batch]);
+			const t0 = performance.now();
+			while (performance.now() - t0 < msByThreads[threads]);
+		},
+	};
+}
+
+test('benchScaling alternates 1 and 2 threads and drops the warm-ups', async () => {
+	const c = fakeContestant({ 1: 1, 2: 1 });
+	const row = await benchScaling(c, { batch: 8, warmup: 2, runs: 3, env: 'test' });
+	assert.deepEqual(c.calls[0], ['setup', 2, 8]);
+	assert.deepEqual(c.calls.slice(1).map(([, t]) => t), [1, 2, 1, 2, 1, 2, 1, 2, 1, 2]);
+	assert.ok(c.calls.slice(1).every(([what, , b]) => what === 'forward' && b === 8));
+	assert.equal(row.times_ms.length, 3);
+	assert.equal(row.one_thread_times_ms.length, 3);
+	assert.equal(row.what, SCALING_WHAT);
+	assert.equal(row.threads, 2);
+	assert.equal(row.env, 'test');
+});
+
+test('benchScaling reports t(1 thread) / t(2 threads) as the speedup', async () => {
+	const row = await benchScaling(fakeContestant({ 1: 12, 2: 4 }), { batch: 2, warmup: 0, runs: 5 });
+	assert.ok(row.speedup > 2.4 && row.speedup < 3.3, `speedup ${row.speedup}, want ~3`);
+	assert.ok(row.speedup_min <= row.speedup && row.speedup <= row.speedup_max);
+	assert.ok(row.median_ms >= 4 && row.median_ms < 6, `2-thread median ${row.median_ms} ms`);
+	assert.ok(row.one_thread_median_ms >= 12 && row.one_thread_median_ms < 15);
+	assert.equal(row.ms_per_image, Math.round((row.median_ms / 2) * 10) / 10);
+	const table = formatTable([row]);
+	assert.match(table.split('\n')[0], /1t÷2t/);
+	assert.ok(table.split('\n')[2].includes(String(row.speedup)), table);
+});
+
+test('stats rounds to the digits asked for', () => {
+	assert.deepEqual(stats([1.23456, 3.98765, 2.5]), { median_ms: 2.5, min_ms: 1.2, max_ms: 4 });
+	assert.deepEqual(stats([1.23456, 3.98765], 3), { median_ms: 2.611, min_ms: 1.235, max_ms: 3.988 });
+});
