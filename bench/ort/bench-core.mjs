@@ -105,13 +105,16 @@ export async function benchOne(c, { threads, batch, warmup, runs, peakMb = null,
 export const SCALING_WHAT = 'fwd 2 thr vs 1, alternated';
 
 /**
- * Two threads against one, both in one process or page and alternated: a forward with 1
- * thread, one with 2, again and again, so that a shared machine's slow and fast minutes fall
+ * Two threads against one, both in one process or page and alternated: forwards with 1
+ * thread, then with 2, again and again, so that a shared machine's slow and fast minutes fall
  * on both alike (the separate 1- and 2-thread rows run minutes apart, and this VM's speed
  * moves by up to 2x between them). `c` is a contestant whose forward(batch, threads) runs
  * with that many threads (Gradbox: the simd build for 1, the mt build for 2, as the rows
- * above). Each pair gives the ratio t(1 thread) / t(2 threads); the row's speedup is the
- * median of those ratios, its times are the 2-thread forwards'.
+ * above). Each timed forward follows an untimed one of the same thread count: the rows above
+ * time forwards back to back, whose caches hold what the one before left (measured: a batch-1
+ * forward with 1 thread took 46 ms back to back, 65 ms right after the other engine's).
+ * Each pair gives the ratio t(1 thread) / t(2 threads); the row's speedup is the median of
+ * those ratios, its times are the 2-thread forwards'.
  * @returns {Promise<object>} a row {engine, what: SCALING_WHAT, threads: 2, batch, median_ms, ...,
  *   one_thread_median_ms, speedup, speedup_min, speedup_max}
  */
@@ -123,6 +126,7 @@ export async function benchScaling(c, { batch, warmup, runs, env = '' }) {
 	const times = [[], []];
 	for (let i = 0; i < warmup + runs; i++) {
 		for (const k of [0, 1]) {
+			await c.forward(batch, k + 1);   // untimed: the caches now hold this one's data
 			const t = performance.now();
 			await c.forward(batch, k + 1);
 			if (i >= warmup) times[k].push(performance.now() - t);

@@ -1,5 +1,5 @@
 // The benchmark's scaling rows (bench/ort/bench-core.mjs benchScaling): 1- and 2-thread
-// forwards alternate, warm-ups are left out, and the speedup is the median of the per-pair
+// forwards alternate (each timed one after an untimed one of its own), warm-ups are left out, and the speedup is the median of the per-pair
 // ratios, shown in the table's 1t÷2t column. A fake contestant whose forward busy-waits a
 // known time per thread count stands in for the engines.
 import assert from 'node:assert/strict';
@@ -21,11 +21,11 @@ function fakeContestant(msByThreads) {
 	};
 }
 
-test('benchScaling alternates 1 and 2 threads and drops the warm-ups', async () => {
+test('benchScaling alternates 1 and 2 threads, each timed forward after an untimed one, and drops the warm-ups', async () => {
 	const c = fakeContestant({ 1: 1, 2: 1 });
 	const row = await benchScaling(c, { batch: 8, warmup: 2, runs: 3, env: 'test' });
 	assert.deepEqual(c.calls[0], ['setup', 2, 8]);
-	assert.deepEqual(c.calls.slice(1).map(([, t]) => t), [1, 2, 1, 2, 1, 2, 1, 2, 1, 2]);
+	assert.deepEqual(c.calls.slice(1).map(([, t]) => t), [1, 1, 2, 2, 1, 1, 2, 2, 1, 1, 2, 2, 1, 1, 2, 2, 1, 1, 2, 2]);
 	assert.ok(c.calls.slice(1).every(([what, , b]) => what === 'forward' && b === 8));
 	assert.equal(row.times_ms.length, 3);
 	assert.equal(row.one_thread_times_ms.length, 3);
