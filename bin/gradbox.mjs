@@ -27,6 +27,10 @@ commands:
           --input x.npy            float32 (N, 3, H, W), normalised as torchvision does
           --num-classes 1000       the head's size (must match the weights)
           --out logits.npy         write the logits instead of printing JSON
+          --top 5                  also list each image's k most likely classes, with
+                                   softmax probabilities (printed; 0: none)
+          --labels FILE            class names for --top: a JSON array or one per line
+                                   (default with 1000 classes: assets/imagenet_classes.json)
           --threads N  --build mt|simd|scalar
   train-step  seeded fine-tuning steps (the tutorial: frozen backbone, new fc, SGD)
           --weights W  --input x.npy  --targets 1,7  (one class index per image)
@@ -154,16 +158,67 @@ async function withModel(o, numClasses, fn) {
 	}
 }
 
+const IMAGENET_CLASSES = new URL('../assets/imagenet_classes.json', import.meta.url);
+
+/** Class names: a JSON array of strings, or one name per line. */
+function readLabels(path, classes) {
+	let text;
+	try {
+		text = readFileSync(path, 'utf8');
+	} catch (e) {
+		throw new UsageError(`cannot read the labels '${path}': ${e.code ?? e.message}`);
+	}
+	let labels;
+	try {
+		labels = text.trimStart().startsWith('[') ? JSON.parse(text) : text.split(/\r?\n/).filter((l) => l.trim() !== '');
+	} catch (e) {
+		throw new UsageError(`--labels: '${path}' is not a JSON array of names: ${e.message}`);
+	}
+	if (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string')) {
+		throw new UsageError(`--labels: '${path}' is not a list of names`);
+	}
+	if (labels.length !== classes) throw new UsageError(`--labels: ${labels.length} names for ${classes} classes`);
+	return labels;
+}
+
+/**
+ * Each image's k most likely classes: [{index, label, p}], p = softmax(logits)[index]
+ * (computed in double, max subtracted first), most likely first; ties keep the lower index.
+ */
+function topK(logits, classes, k, labels = null) {
+	const out = [];
+	for (let n = 0; n < logits.length / classes; n++) {
+		const row = logits.subarray(n * classes, (n + 1) * classes);
+		const max = row.reduce((m, v) => (v > m ? v : m), -Infinity);
+		const sum = row.reduce((s, v) => s + Math.exp(v - max), 0);
+		const order = Array.from(row.keys()).sort((a, b) => row[b] - row[a] || a - b).slice(0, k);
+		out.push(order.map((i) => ({ index: i, label: labels ? labels[i] : null, p: Math.exp(row[i] - max) / sum })));
+	}
+	return out;
+}
+
 async function forward(args) {
-	const { values: o } = parseArgs({ args, options: MODEL_OPTIONS });
+	const { values: o } = parseArgs({
+		args, options: { ...MODEL_OPTIONS, top: { type: 'string' }, labels: { type: 'string' } },
+	});
 	if (!o.input) throw new UsageError('forward: --input is required');
 	const x = readInput(o.input);
 	const classes = Number(o['num-classes'] ?? 1000);
+	// --top: 5 by default when the logits are printed, none when they go to --out unless asked
+	const k = o.top === undefined ? (o.out ? 0 : 5) : Number(o.top);
+	if (!Number.isInteger(k) || k < 0) throw new UsageError(`--top: expected a count, got '${o.top}'`);
+	const labels = o.labels ? readLabels(o.labels, classes)
+		: classes === 1000 && k > 0 ? JSON.parse(readFileSync(IMAGENET_CLASSES, 'utf8')) : null;
 	return withModel(o, classes, (model) => {
 		if (o.weights) model.load(readWeights(o.weights));
 		const logits = model.forward(x.data, x.shape, classes);
-		if (o.out) writeFileSync(o.out, writeNpy(logits, [x.shape[0], classes]));
-		else process.stdout.write(`${JSON.stringify({ shape: [x.shape[0], classes], logits: Array.from(logits) })}\n`);
+		const top = k > 0 ? { top: topK(logits, classes, Math.min(k, classes), labels) } : {};
+		if (o.out) {
+			writeFileSync(o.out, writeNpy(logits, [x.shape[0], classes]));
+			if (k > 0) process.stdout.write(`${JSON.stringify(top)}\n`);
+		} else {
+			process.stdout.write(`${JSON.stringify({ shape: [x.shape[0], classes], logits: Array.from(logits), ...top })}\n`);
+		}
 		return 0;
 	});
 }
