@@ -47,21 +47,25 @@ export function ortWeb({ model = join(BENCH_DIR, 'resnet18.onnx') } = {}) {
 	};
 }
 
-/** Gradbox: the engine's threaded wasm build with the same weights (the fixtures' resnet18.pth). */
+/** A Gradbox ResNet-18 in `build` with `threads`, with the fixtures' resnet18.pth loaded. */
+async function gradboxModel(build, threads) {
+	const { loadEngine } = await import('../../js/engine.mjs');
+	const { ensureFixtures, FIXTURES } = await import('../../tests/resnet/fixtures.mjs');
+	ensureFixtures();
+	const model = (await loadEngine({ build, threads })).model(1000, 0);
+	model.load(readFileSync(join(FIXTURES, 'resnet18.pth')));
+	return model;
+}
+
+/** Gradbox: the simd build for 1 thread, the mt build for more, with the same weights as ORT's. */
 export function gradbox() {
-	let engine;
 	let model;
 	let input;
 	let batchShape;
 	return {
 		engine: 'gradbox',
 		async setup({ threads, batch }) {
-			const { loadEngine } = await import('../../js/engine.mjs');
-			const { ensureFixtures, FIXTURES } = await import('../../tests/resnet/fixtures.mjs');
-			ensureFixtures();
-			engine = await loadEngine({ build: threads > 1 ? 'mt' : 'simd', threads });
-			model = engine.model(1000, 0);
-			model.load(readFileSync(join(FIXTURES, 'resnet18.pth')));
+			model = await gradboxModel(threads > 1 ? 'mt' : 'simd', threads);
 			input = makeInput(batch);
 			batchShape = [batch, 3, 224, 224];
 		},
@@ -88,15 +92,8 @@ export function gradboxScaling() {
 	return {
 		engine: 'gradbox',
 		async setup({ batch }) {
-			const { loadEngine } = await import('../../js/engine.mjs');
-			const { ensureFixtures, FIXTURES } = await import('../../tests/resnet/fixtures.mjs');
-			ensureFixtures();
-			const weights = readFileSync(join(FIXTURES, 'resnet18.pth'));
-			for (const [threads, build] of [[1, 'simd'], [2, 'mt']]) {
-				const model = (await loadEngine({ build, threads })).model(1000, 0);
-				model.load(weights);
-				byThreads[threads] = model;
-			}
+			byThreads[1] = await gradboxModel('simd', 1);
+			byThreads[2] = await gradboxModel('mt', 2);
 			input = makeInput(batch);
 			batchShape = [batch, 3, 224, 224];
 		},
