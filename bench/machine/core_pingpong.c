@@ -4,27 +4,14 @@
 // through a hypervisor). Explains why passes that read what the other thread wrote scale badly.
 #define _GNU_SOURCE
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <time.h>
+
+#include "probe.h"
 
 #define ROUNDS 200000
 
 static _Alignas(64) atomic_int turn;   // odd: the pong thread's turn, even: the ping thread's
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static void pin(int cpu) {
-    cpu_set_t s;
-    CPU_ZERO(&s);
-    CPU_SET(cpu, &s);
-    pthread_setaffinity_np(pthread_self(), sizeof s, &s);
-}
 
 static void *pong(void *arg) {
     (void)arg;
