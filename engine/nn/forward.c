@@ -13,7 +13,6 @@ static gb_status run_leaf(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y
     switch (m->kind) {
     case GB_MOD_CONV2D:
         GB_ASSERT(!m->has_bias, "ResNet's convolutions have no bias");
-        m->winograd.small_tiles = m->training;   // F(2×2) in train mode (engine/ops/conv2d.c says why)
         return gb_conv2d_cached(g, x, m->params[0], m->stride, m->padding, &m->winograd, y);
     case GB_MOD_BATCHNORM2D:
         return gb_batchnorm2d(g, x, &m->bn, m->training, y);
@@ -74,6 +73,20 @@ static gb_status run(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) {
     return GB_OK;
 }
 
+// Will backward pass through a ReLU? In torchvision's resnet18 every
+// parameter but fc's comes before the last ReLU, so: does the input or any
+// parameter outside a Linear need a gradient.
+static void find_gated(gb_module *m, void *gated) {
+    if (m->kind == GB_MOD_LINEAR) return;
+    for (int i = 0; i < m->n_params; i++) *(int *)gated |= gb_needs_grad(m->params[i]);
+}
+
+// Each convolution's forward tile: F(2×2) in train mode, or when backward
+// passes through a ReLU (the gates must be PyTorch's: engine/ops/conv2d.c).
+static void set_small_tiles(gb_module *m, void *gated) {
+    if (m->kind == GB_MOD_CONV2D) m->winograd.small_tiles = m->training || *(const int *)gated;
+}
+
 gb_status gb_resnet18_forward(gb_model *m, gb_graph *g, gb_tensor *x, gb_tensor **logits) {
     if (x->ndim != 4 || x->shape[1] != 3) {
         char buf[64];
@@ -81,5 +94,9 @@ gb_status gb_resnet18_forward(gb_model *m, gb_graph *g, gb_tensor *x, gb_tensor 
                             gb_shape_str(x->ndim, x->shape, buf, sizeof buf));
     }
     GB_TRY(gb_module_infer_shapes(m->root, 4, x->shape));   // a readable error before any work
+    int gated = gb_needs_grad(x);
+    gb_module_walk(m->root, find_gated, &gated);
+    gated &= g->grad_enabled;
+    gb_module_walk(m->root, set_small_tiles, &gated);
     return run(m->root, g, x, logits);
 }

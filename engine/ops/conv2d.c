@@ -47,7 +47,15 @@ static const float *transformed_weights(gb_conv2d_transformed *t, const gb_conv2
 // x − mean is mostly rounding, and F(4×4)'s (5-30× F(2×2)'s) then showed: a
 // 14% error in a gradient of the PyTorch fixtures (grads_layer4_fc_train,
 // batch 2, layer4.1.bn2 channel 13), where F(2×2) stays at 0.6% of the
-// tolerance. Eval mode has no such division and takes the faster tile.
+// tolerance. The model sets it too whenever backward will pass through a
+// ReLU (engine/nn/forward.c): backward reads the ReLUs' gates off the
+// forward, and an activation within F(4×4)'s rounding of 0 can land on the
+// other side of it; the gradients of everything before that ReLU then differ
+// by that position's whole contribution (grads_layer4_fc_eval, with
+// fixtures made on an AVX-512 machine: layer4.1.conv1.weight's gradient 3%
+// of its largest value away from PyTorch's, where PyTorch's float32 is 1e-7
+// from its float64, and so is F(2×2)'s). Inference, and a frozen backbone
+// under a trained fc, take the faster tile.
 static int winograd_tile(const gb_conv2d_cache *cache, const gb_conv2d_shape *s) {
     return cache->small_tiles ? 2 : gb_conv2d_winograd_tile(s);
 }
