@@ -12,7 +12,7 @@ typedef struct bn_job {
     const float *x, *dy, *gamma, *beta, *mean_in, *invstd_in, *rmean_in, *rvar_in;
     float eps, momentum;
     float *y, *rmean, *rvar, *save_mean, *save_invstd, *dx, *dgamma, *dbeta;
-    atomic_int next;   // the next chunk a thread takes (gb_pool_take)
+    gb_take_counter taken;   // chunks taken so far (gb_pool_take)
 } bn_job;
 
 // y = x * scale + shift over channel c of every image.
@@ -87,10 +87,9 @@ static void plane_dy_sums(const float *dy, const float *x, int n, double mean, d
 
 static void train_task(void *ctx, int ith, int nth) {
     bn_job *j = ctx;
-    (void)ith;
     const double cnt = (double)j->N * j->HW;
     int c0, c1;
-    while (gb_pool_take(&j->next, j->C, nth, &c0, &c1)) {
+    while (gb_pool_take(&j->taken, j->C, ith, nth, &c0, &c1)) {
         for (int c = c0; c < c1; c++) {
             double sum = 0, sq = 0;
             for (int n = 0; n < j->N; n++) sum += plane_sum(j->x + ((size_t)n * j->C + c) * j->HW, j->HW);
@@ -123,9 +122,8 @@ void gb_f32_batchnorm_forward_train(int N, int C, int HW, const float *x, const 
 
 static void eval_task(void *ctx, int ith, int nth) {
     bn_job *j = ctx;
-    (void)ith;
     int c0, c1;
-    while (gb_pool_take(&j->next, j->C, nth, &c0, &c1)) {
+    while (gb_pool_take(&j->taken, j->C, ith, nth, &c0, &c1)) {
         for (int c = c0; c < c1; c++) {
             const double invstd = 1.0 / sqrt((double)j->rvar_in[c] + j->eps);
             const double g = j->gamma ? j->gamma[c] : 1.0, b = j->beta ? j->beta[c] : 0.0;
@@ -144,10 +142,9 @@ void gb_f32_batchnorm_forward_eval(int N, int C, int HW, const float *x, const f
 
 static void backward_task(void *ctx, int ith, int nth) {
     bn_job *j = ctx;
-    (void)ith;
     const double cnt = (double)j->N * j->HW;
     int c0, c1;
-    while (gb_pool_take(&j->next, j->C, nth, &c0, &c1)) {
+    while (gb_pool_take(&j->taken, j->C, ith, nth, &c0, &c1)) {
         for (int c = c0; c < c1; c++) {
             const double mean = j->mean_in[c], invstd = j->invstd_in[c];
             double sdy = 0, sdyx = 0;                 // sum(dy), sum(dy * xhat)

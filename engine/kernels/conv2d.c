@@ -35,7 +35,7 @@ typedef struct im2col_job {
     const gb_conv2d_shape *s;
     const float *x;
     float *out;
-    atomic_int next;   // the next chunk a thread takes (gb_pool_take)
+    gb_take_counter taken;   // chunks taken so far (gb_pool_take)
 } im2col_job;
 
 // One panel = 8 consecutive output pixels; for every k = (c, kh, kw) it holds
@@ -100,11 +100,10 @@ static void im2col_panel(const gb_conv2d_shape *s, const float *x, int panel, fl
 
 static void im2col_packed_task(void *ctx, int ith, int nth) {
     im2col_job *j = ctx;
-    (void)ith;
     const int K = j->s->C * j->s->KH * j->s->KW;
     const int np = (j->s->OH * j->s->OW + GB_GEMM_NR - 1) / GB_GEMM_NR;
     int p0, p1;
-    while (gb_pool_take(&j->next, np, nth, &p0, &p1)) {
+    while (gb_pool_take(&j->taken, np, ith, nth, &p0, &p1)) {
         for (int p = p0; p < p1; p++)
             im2col_panel(j->s, j->x, p, j->out + (size_t)p * K * GB_GEMM_NR);
     }
@@ -132,10 +131,9 @@ static void valid_cols(const gb_conv2d_shape *s, int kw, int *j0, int *j1) {
 // Per output row: zeros, a copy of the valid span (strided by s), zeros.
 static void im2col_task(void *ctx, int ith, int nth) {
     im2col_job *j = ctx;
-    (void)ith;
     const gb_conv2d_shape *s = j->s;
     int c0, c1;
-    while (gb_pool_take(&j->next, s->C, nth, &c0, &c1)) {
+    while (gb_pool_take(&j->taken, s->C, ith, nth, &c0, &c1)) {
         const int st = s->stride, OW = s->OW;
         float *col = j->out + (size_t)c0 * s->KH * s->KW * s->OH * OW;
         for (int c = c0; c < c1; c++)
@@ -165,7 +163,7 @@ typedef struct col2im_job {
     const gb_conv2d_shape *s;
     const float *dcol;
     float *dx;
-    atomic_int next;   // the next chunk a thread takes (gb_pool_take)
+    gb_take_counter taken;   // chunks taken so far (gb_pool_take)
 } col2im_job;
 
 // The adjoint of im2col: every col entry adds back into the input pixel it
@@ -173,10 +171,9 @@ typedef struct col2im_job {
 // its contributions in (kh, kw, i, j) order whatever the thread count.
 static void col2im_task(void *ctx, int ith, int nth) {
     col2im_job *j = ctx;
-    (void)ith;
     const gb_conv2d_shape *s = j->s;
     int c0, c1;
-    while (gb_pool_take(&j->next, s->C, nth, &c0, &c1)) {
+    while (gb_pool_take(&j->taken, s->C, ith, nth, &c0, &c1)) {
         const int st = s->stride, OW = s->OW;
         const float *col = j->dcol + (size_t)c0 * s->KH * s->KW * s->OH * OW;
         for (int c = c0; c < c1; c++) {
@@ -236,7 +233,7 @@ typedef struct im2col_gemm_job {
     const gb_conv2d_shape *s;
     const float *wp, *x;   // the packed weights, one image
     float *y, *scratch;    // one panel per thread: K x 8 floats, round16 apart
-    atomic_int next;       // the next chunk a thread takes (gb_pool_take)
+    gb_take_counter taken;   // chunks taken so far (gb_pool_take)
 } im2col_gemm_job;
 
 static void im2col_gemm_task(void *ctx, int ith, int nth) {
@@ -245,7 +242,7 @@ static void im2col_gemm_task(void *ctx, int ith, int nth) {
     const int K = s->C * s->KH * s->KW, P = s->OH * s->OW, np = (P + GB_GEMM_NR - 1) / GB_GEMM_NR;
     float *panel = j->scratch + (size_t)ith * round16((size_t)K * GB_GEMM_NR);
     int p0, p1;
-    while (gb_pool_take(&j->next, np, nth, &p0, &p1))
+    while (gb_pool_take(&j->taken, np, ith, nth, &p0, &p1))
         for (int p = p0; p < p1; p++) {
             im2col_panel(s, j->x, p, panel);
             const int nr = P - p * GB_GEMM_NR < GB_GEMM_NR ? P - p * GB_GEMM_NR : GB_GEMM_NR;

@@ -113,7 +113,7 @@ typedef struct wino_job {
     int m;                 // output tile: 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3))
     int t_first;           // B panels (V) and M start at this tile (a fused chunk's first), else 0
     int m_cols;            // output: the length of M's rows (the tiles it holds)
-    atomic_int next;       // the next chunk a thread takes (gb_pool_take)
+    gb_take_counter taken;   // chunks taken so far (gb_pool_take)
 } wino_job;
 
 // The rows x cols window of an H x W plane at (h0, w0), row-major into dst,
@@ -249,14 +249,13 @@ static void kernel_transform(int m, const gb_v4f g[9], gb_v4f *u) {
 // and 4 floats of row 4, instead of 20 single floats.
 static void weights_task(void *ctx, int ith, int nth) {
     wino_job *j = ctx;
-    (void)ith;
     const gb_conv2d_shape *s = j->s;
     const int rows = j->flip ? s->C : s->OC, cols = j->flip ? s->OC : s->C, nm = members(j->m);
     const size_t plane = u_plane(rows, cols);
     static const float zeros[9];
     gb_v4f u[GB_PPMM_MR][36];   // u[row of the tile][xi], lane i = column c0 + i
     int t0, t1;
-    while (gb_pool_take(&j->next, (rows + GB_PPMM_MR - 1) / GB_PPMM_MR, nth, &t0, &t1)) {
+    while (gb_pool_take(&j->taken, (rows + GB_PPMM_MR - 1) / GB_PPMM_MR, ith, nth, &t0, &t1)) {
         for (int t = t0; t < t1; t++)
             for (int c0 = 0; c0 < cols; c0 += 4) {
                 const int nc = cols - c0 < 4 ? cols - c0 : 4;
@@ -484,10 +483,9 @@ static void input_block_dw(const wino_job *j, int t_blk, int t_end) {
 #define INPUT_BLOCK_TILES 8
 static void input_task(void *ctx, int ith, int nth) {
     wino_job *j = ctx;
-    (void)ith;
     const int T_all = j->TH * j->TW * j->images;
     int b0, b1;
-    while (gb_pool_take(&j->next, (T_all + INPUT_BLOCK_TILES - 1) / INPUT_BLOCK_TILES, nth, &b0, &b1))
+    while (gb_pool_take(&j->taken, (T_all + INPUT_BLOCK_TILES - 1) / INPUT_BLOCK_TILES, ith, nth, &b0, &b1))
         for (int b = b0; b < b1; b++) {
             const int t_blk = b * INPUT_BLOCK_TILES;
             const int t_end = t_blk + INPUT_BLOCK_TILES < T_all ? t_blk + INPUT_BLOCK_TILES : T_all;
@@ -605,9 +603,8 @@ static void output_range(const wino_job *j, int o0, int o1, int t_lo, int t_hi) 
 
 static void output_task(void *ctx, int ith, int nth) {
     wino_job *j = ctx;
-    (void)ith;
     int o0, o1;
-    while (gb_pool_take(&j->next, j->s->OC, nth, &o0, &o1)) output_range(j, o0, o1, 0, j->TH * j->TW * j->images);
+    while (gb_pool_take(&j->taken, j->s->OC, ith, nth, &o0, &o1)) output_range(j, o0, o1, 0, j->TH * j->TW * j->images);
 }
 
 // Small images (layer3: 49 tiles, layer4: 16) make thin GEMMs, so images go
@@ -681,7 +678,7 @@ typedef struct fused_job {
     int m, chunk, accumulate;
     const float *u, *x;
     float *y, *scratch;
-    atomic_int next;
+    gb_take_counter taken;
 } fused_job;
 
 static void fused_task(void *ctx, int ith, int nth) {
@@ -694,7 +691,7 @@ static void fused_task(void *ctx, int ith, int nth) {
     float *v = f->scratch + (size_t)ith * nm * (sv + sm), *mm = v + nm * sv;
     const int chunks = (T_all + f->chunk - 1) / f->chunk;
     int c0, c1;
-    while (gb_pool_take(&f->next, chunks, nth, &c0, &c1))
+    while (gb_pool_take(&f->taken, chunks, ith, nth, &c0, &c1))
         for (int c = c0; c < c1; c++) {
             const int t_lo = c * f->chunk, t_hi = t_lo + f->chunk < T_all ? t_lo + f->chunk : T_all, n = t_hi - t_lo;
             const wino_job in = { .s = s, .in = f->x, .out = v, .TH = TH, .TW = TW, .stride = sv, .images = s->N,
@@ -863,13 +860,12 @@ static inline void dm_group(const wino_job *j, const float *dy, int th, int tw, 
 // padding) are zero.
 static void dm_task(void *ctx, int ith, int nth) {
     wino_job *j = ctx;
-    (void)ith;
     const gb_conv2d_shape *s = j->s;
     const int T = j->TH * j->TW, T_all = T * j->images, nm = members(j->m);
     const int groups = (s->OC + GB_PPMM_MR - 1) / GB_PPMM_MR;
     float tmp[GB_PPMM_MR][36 * 4] __attribute__((aligned(16)));   // [channel][xi][tile]
     int g0, g1;
-    while (gb_pool_take(&j->next, groups, nth, &g0, &g1))
+    while (gb_pool_take(&j->taken, groups, ith, nth, &g0, &g1))
         for (int g = g0; g < g1; g++) {
             const int o0 = g * GB_PPMM_MR;
             for (int img = 0; img < j->images; img++)
@@ -902,11 +898,10 @@ static void dm_task(void *ctx, int ith, int nth) {
 // bits), and their 4 x 9 outputs are consecutive in dw.
 static void dw_task(void *ctx, int ith, int nth) {
     wino_job *j = ctx;
-    (void)ith;
     const gb_conv2d_shape *s = j->s;
     const int nm = members(j->m);
     int o0, o1;
-    while (gb_pool_take(&j->next, s->OC, nth, &o0, &o1)) {
+    while (gb_pool_take(&j->taken, s->OC, ith, nth, &o0, &o1)) {
         for (int o = o0; o < o1; o++)
             for (int c = 0; c < s->C; c += 4) {
                 const int nc = s->C - c < 4 ? s->C - c : 4;

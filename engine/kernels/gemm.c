@@ -74,7 +74,7 @@ typedef struct pack_job {
     const float *B;
     float *Bp;
     int K_total, k0;   // writes rows [k0, k0 + K) of a packed B of K_total rows
-    atomic_int next;   // the next chunk a thread takes (gb_pool_take)
+    gb_take_counter taken;   // chunks taken so far (gb_pool_take)
 } pack_job;
 
 // B^T panel, full width: panel column c is row c of the given N x K matrix
@@ -103,10 +103,9 @@ static void pack_bt_panel8(const float *b, size_t ldb, int K, float *dst) {
 // Threads take runs of panels (gb_pool_take).
 static void pack_task(void *ctx, int ith, int nth) {
     pack_job *j = ctx;
-    (void)ith;
     const int np = (j->N + GB_GEMM_NR - 1) / GB_GEMM_NR;
     int p0, p1;
-    while (gb_pool_take(&j->next, np, nth, &p0, &p1)) {
+    while (gb_pool_take(&j->taken, np, ith, nth, &p0, &p1)) {
         for (int p = p0; p < p1; p++) {
             float *dst = j->Bp + ((size_t)p * j->K_total + j->k0) * GB_GEMM_NR;
             const int n0 = p * GB_GEMM_NR;
@@ -187,16 +186,15 @@ typedef struct pack_a_job {
     const float *A;
     float *Ap;
     int K_total, k0;   // writes columns [k0, k0 + K) of a packed A of K_total columns
-    atomic_int next;   // the next chunk a thread takes (gb_pool_take)
+    gb_take_counter taken;   // chunks taken so far (gb_pool_take)
 } pack_a_job;
 
 // Threads take runs of tiles (gb_pool_take), all of K for each.
 static void pack_a_task(void *ctx, int ith, int nth) {
     pack_a_job *j = ctx;
-    (void)ith;
     const int nt = (j->M + GB_PPMM_MR - 1) / GB_PPMM_MR;
     int t0, t1;
-    while (gb_pool_take(&j->next, nt, nth, &t0, &t1)) {
+    while (gb_pool_take(&j->taken, nt, ith, nth, &t0, &t1)) {
         for (int t = t0; t < t1; t++) {
             const int m0 = t * GB_PPMM_MR, h = j->M - m0 < GB_PPMM_MR ? j->M - m0 : GB_PPMM_MR;
             float *dst = j->Ap + ((size_t)t * j->K_total + j->k0) * GB_PPMM_MR;
@@ -239,7 +237,7 @@ typedef struct gemm_job {
     int a_packed;                       // A is already packed (gb_f32_pack_a), lda unused
     int batch;                          // independent GEMMs of the same shape
     size_t stride_a, stride_b, stride_c;
-    atomic_int next_item;               // dynamic schedule: the next item to take (gb_pool_take)
+    gb_take_counter taken;              // dynamic schedule: items taken so far (gb_pool_take)
 } gemm_job;
 
 // A block packed for a ppmm microkernel: tiles of mr rows, each holding for
@@ -335,14 +333,13 @@ static void gemm_block(const gemm_job *j, const float *A, const float *Bp, float
 // thread count and any schedule.
 static void gemm_task(void *ctx, int ith, int nth) {
     gemm_job *j = ctx;
-    (void)ith;
     const int mr = j->mr;
     const int n_panels = (j->N + GB_GEMM_NR - 1) / GB_GEMM_NR;
     const int m_tiles = (j->M + mr - 1) / mr;
     const int by_panels = n_panels >= 4 * nth || n_panels >= m_tiles;
     const int span = by_panels ? n_panels : m_tiles;
     int lo, hi;
-    while (gb_pool_take(&j->next_item, span * j->batch, nth, &lo, &hi))
+    while (gb_pool_take(&j->taken, span * j->batch, ith, nth, &lo, &hi))
         for (int i = lo; i < hi;) {   // a run may cross from one GEMM of the batch to the next
             const int b = i / span, i0 = i % span, i1 = hi - b * span < span ? hi - b * span : span;
             const float *A = j->A + b * j->stride_a, *Bp = j->Bp + b * j->stride_b;

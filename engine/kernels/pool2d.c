@@ -23,7 +23,7 @@ typedef struct pool_job {
     const int32_t *argmax_in;
     int32_t *argmax;
     int N, C, HW;
-    atomic_int next;   // the next chunk a thread takes (gb_pool_take)
+    gb_take_counter taken;   // chunks taken so far (gb_pool_take)
 } pool_job;
 
 // max that lets a NaN through, as torch's max pooling does: 4 lanes, 1 lane.
@@ -102,10 +102,9 @@ static inline void maxpool_argmax4(const gb_pool2d_shape *s, const float *x, int
 
 static void maxpool_fwd_task(void *ctx, int ith, int nth) {
     pool_job *j = ctx;
-    (void)ith;
     const gb_pool2d_shape *s = j->s;
     int q0, q1;
-    while (gb_pool_take(&j->next, s->N * s->C, nth, &q0, &q1)) {
+    while (gb_pool_take(&j->taken, s->N * s->C, ith, nth, &q0, &q1)) {
         if (!j->argmax && s->W <= SEPARABLE_MAX_W) {
             for (int q = q0; q < q1; q++)
                 maxpool_fwd_separable(s, j->x + (size_t)q * s->H * s->W, j->y + (size_t)q * s->OH * s->OW);
@@ -151,10 +150,9 @@ void gb_f32_maxpool2d_forward(const gb_pool2d_shape *s, const float *x, float *y
 
 static void maxpool_bwd_task(void *ctx, int ith, int nth) {
     pool_job *j = ctx;
-    (void)ith;
     const gb_pool2d_shape *s = j->s;
     int q0, q1;
-    while (gb_pool_take(&j->next, s->N * s->C, nth, &q0, &q1)) {
+    while (gb_pool_take(&j->taken, s->N * s->C, ith, nth, &q0, &q1)) {
         const int P = s->OH * s->OW;
         for (int q = q0; q < q1; q++) {
             float *dx = j->dx + (size_t)q * s->H * s->W;
@@ -175,9 +173,8 @@ void gb_f32_maxpool2d_backward(const gb_pool2d_shape *s, const int32_t *argmax, 
 // order: shorter dependency chains, same result for any thread count.
 static void avgpool_fwd_task(void *ctx, int ith, int nth) {
     pool_job *j = ctx;
-    (void)ith;
     int q0, q1;
-    while (gb_pool_take(&j->next, j->N * j->C, nth, &q0, &q1)) {
+    while (gb_pool_take(&j->taken, j->N * j->C, ith, nth, &q0, &q1)) {
         for (int q = q0; q < q1; q++) {
             const float *x = j->x + (size_t)q * j->HW;
             float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -196,9 +193,8 @@ void gb_f32_global_avgpool_forward(int N, int C, int HW, const float *x, float *
 
 static void avgpool_bwd_task(void *ctx, int ith, int nth) {
     pool_job *j = ctx;
-    (void)ith;
     int q0, q1;
-    while (gb_pool_take(&j->next, j->N * j->C, nth, &q0, &q1)) {
+    while (gb_pool_take(&j->taken, j->N * j->C, ith, nth, &q0, &q1)) {
         for (int q = q0; q < q1; q++) {
             const float g = j->dy[q] / (float)j->HW;
             float *dx = j->dx + (size_t)q * j->HW;

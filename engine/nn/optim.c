@@ -145,12 +145,11 @@ typedef struct sgd_job {
     float *p, *buf;
     const float *grad;
     int first, n;
-    atomic_int next;   // the next chunk a thread takes (gb_pool_take)
+    gb_take_counter taken;   // chunks taken so far (gb_pool_take)
 } sgd_job;
 
 static void sgd_task(void *ctx, int ith, int nth) {
     sgd_job *j = ctx;
-    (void)ith;
     const gb_optimizer *o = j->o;
     const float wd = (float)o->weight_decay, momentum = (float)o->momentum;
     const float keep = (float)(1 - o->dampening), neg_lr = (float)-o->lr;
@@ -165,7 +164,7 @@ static void sgd_task(void *ctx, int ith, int nth) {
     // same bits, for one of the update's two emulated fmas (the update took
     // ~8 ns a value with both, on this machine's 1 thread; a plain one ~1.2).
     const int keep_is_one = keep == 1.0f;
-    while (gb_pool_take(&j->next, j->n, nth, &lo, &hi)) {
+    while (gb_pool_take(&j->taken, j->n, ith, nth, &lo, &hi)) {
         int i = lo;
         for (; i + 4 <= hi; i += 4) {
             const gb_v4f g = gb_v4f_load(grad + i), pv = gb_v4f_load(p + i);

@@ -150,17 +150,16 @@ void gb_pool_shutdown(void) {}
 
 // --- elementwise ranges (both builds) -----------------------------------------
 
-typedef struct range_job { size_t n; gb_range_fn fn; void *ctx; atomic_int next; } range_job;
+typedef struct range_job { size_t n; gb_range_fn fn; void *ctx; gb_take_counter taken; } range_job;
 
 // Guided chunks from a shared counter (gb_pool_take), counted in blocks of
 // 16 floats, so that every chunk starts on a multiple of 16 and each chunk's
 // vector loop stays whole; at least GB_RANGE_MIN_CHUNK floats but the last.
 static void range_task(void *ctx, int ith, int nth) {
     range_job *j = ctx;
-    (void)ith;
     const int blocks = (int)((j->n + 15) / 16);
     int b0, b1;
-    while (gb_pool_take_min(&j->next, blocks, nth, GB_RANGE_MIN_CHUNK / 16, &b0, &b1)) {
+    while (gb_pool_take_min(&j->taken, blocks, ith, nth, GB_RANGE_MIN_CHUNK / 16, &b0, &b1)) {
         const size_t lo = (size_t)b0 * 16, hi = (size_t)b1 * 16;
         j->fn(j->ctx, lo, hi < j->n ? hi : j->n);
     }

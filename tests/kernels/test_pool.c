@@ -34,7 +34,9 @@ static void task(void *ctx, int ith, int nth) {
 }
 
 // gb_parallel_range: every index in exactly one call, parts in bounds and
-// starting on a multiple of 16 (vector loops stay whole).
+// starting on a multiple of 16 (vector loops stay whole), at most one part
+// (the last taken, where the two ends meet) below GB_RANGE_MIN_CHUNK besides
+// the one that ends at n.
 typedef struct range_ctx { atomic_int *hits; size_t n; atomic_int bad, calls, small; } range_ctx;
 static void mark(void *ctx, size_t lo, size_t hi) {
     range_ctx *r = ctx;
@@ -61,28 +63,50 @@ static void test_range(void) {
             if (!threaded) CHECK(calls == (sizes[k] > 0), "threads %d, n %zu: %d calls", n, sizes[k], calls);
             else CHECK(calls >= 2 && (size_t)calls <= sizes[k] / GB_RANGE_MIN_CHUNK + 1,
                        "threads %d, n %zu: %d calls", n, sizes[k], calls);
-            CHECK(!atomic_load(&r.small), "threads %d, n %zu: a part below GB_RANGE_MIN_CHUNK before the end", n, sizes[k]);
+            CHECK(atomic_load(&r.small) <= 1, "threads %d, n %zu: %d parts below GB_RANGE_MIN_CHUNK before the end", n,
+                  sizes[k], atomic_load(&r.small));
             free(r.hits);
         }
     }
 }
 
 // gb_pool_take: every index of [0, n) in exactly one chunk, chunks non-empty
-// and in bounds, the first about n / (2 nth) (guided), none below `min` but
-// the last; each thread records its chunks' sizes in order, which must not
-// grow (left / (2 nth) only shrinks, except up to `min`).
-typedef struct take_ctx { atomic_int next, *hits, bad, takes; int n, min; } take_ctx;
+// and in bounds, none larger than n / (2 nth) (guided), at most one (the
+// last taken) below `min`; each thread's chunk sizes, in order, must not grow
+// (left / (2 nth) only shrinks, except up to `min`). Two-ended: the last
+// thread's chunks all lie above every other thread's, and each side's come
+// in order (the front's rising, the back's falling).
+static void store_min(atomic_int *a, int v) {
+    int cur = atomic_load(a);
+    while (v < cur && !atomic_compare_exchange_weak(a, &cur, v)) {}
+}
+static void store_max(atomic_int *a, int v) {
+    int cur = atomic_load(a);
+    while (v > cur && !atomic_compare_exchange_weak(a, &cur, v)) {}
+}
+typedef struct take_ctx {
+    gb_take_counter taken;
+    atomic_int *hits, bad, takes, short_chunks, front_hi, back_lo;
+    int n, min;
+} take_ctx;
 static void take_task(void *ctx, int ith, int nth) {
     take_ctx *t = ctx;
-    (void)ith;
-    int lo, hi, last = t->n + 1, first = 1;
-    while (gb_pool_take_min(&t->next, t->n, nth, t->min, &lo, &hi)) {
+    const int back = nth > 1 && ith == nth - 1;
+    int lo, hi, last = t->n + 1, prev_lo = -1, prev_hi = t->n + 1;
+    while (gb_pool_take_min(&t->taken, t->n, ith, nth, t->min, &lo, &hi)) {
         atomic_fetch_add(&t->takes, 1);
         const int size = hi - lo;
-        if (lo < 0 || hi > t->n || size < 1 || (size < t->min && hi != t->n) || size > last) atomic_fetch_add(&t->bad, 1);
         const int guided = t->n / (2 * nth) > t->min ? t->n / (2 * nth) : t->min;
-        if (first && lo == 0 && nth > 1 && size != (guided < t->n ? guided : t->n)) atomic_fetch_add(&t->bad, 1);
-        first = 0;
+        if (lo < 0 || hi > t->n || size < 1 || size > last || (nth > 1 && size > guided)) atomic_fetch_add(&t->bad, 1);
+        if (size < t->min) atomic_fetch_add(&t->short_chunks, 1);   // only the very last may be
+        if (back ? hi > prev_lo && prev_lo >= 0 : lo < prev_hi && prev_hi <= t->n) atomic_fetch_add(&t->bad, 1);
+        if (back) {
+            prev_lo = lo;
+            store_min(&t->back_lo, lo);
+        } else {
+            prev_hi = hi;
+            store_max(&t->front_hi, hi);
+        }
         last = size > t->min ? size : t->min;
         for (int i = lo; i < hi; i++) atomic_fetch_add(&t->hits[i], 1);
     }
@@ -94,12 +118,18 @@ static void test_take(void) {
         gb_pool_init(n);
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
             for (int round = 0; round < 20; round++) {
-                take_ctx t = { .hits = calloc((size_t)sizes[k][0], sizeof(atomic_int)), .n = sizes[k][0], .min = sizes[k][1] };
+                take_ctx t = { .hits = calloc((size_t)sizes[k][0], sizeof(atomic_int)), .n = sizes[k][0],
+                               .min = sizes[k][1], .back_lo = sizes[k][0] };
                 gb_parallel_for(take_task, &t);
+                CHECK(atomic_load(&t.front_hi) <= atomic_load(&t.back_lo),
+                      "threads %d, n %d: a front chunk ends at %d, above the back's start %d", n, t.n,
+                      atomic_load(&t.front_hi), atomic_load(&t.back_lo));
                 int once = 1;
                 for (int i = 0; i < t.n; i++) once &= atomic_load(&t.hits[i]) == 1;
                 CHECK(once, "threads %d, n %d: an index not taken exactly once", n, t.n);
                 CHECK(!atomic_load(&t.bad), "threads %d, n %d, min %d: a bad chunk", n, t.n, t.min);
+                CHECK(atomic_load(&t.short_chunks) <= 1, "threads %d, n %d, min %d: %d chunks below min", n, t.n,
+                      t.min, atomic_load(&t.short_chunks));
                 CHECK(n > 1 || atomic_load(&t.takes) == 1, "one thread: one take of everything");
                 free(t.hits);
             }
