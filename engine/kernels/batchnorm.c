@@ -120,14 +120,22 @@ void gb_f32_batchnorm_forward_train(int N, int C, int HW, const float *x, const 
     gb_parallel_for(train_task, &j);
 }
 
+// Eval mode is plane by plane (no sums over the batch), so the planes go in
+// memory order, image by image: with two-ended takes (gb_pool.h) each core
+// normalises the images it made in the conv before (at batch 1, the
+// channels), not every image's share of the channels.
 static void eval_task(void *ctx, int ith, int nth) {
     bn_job *j = ctx;
-    int c0, c1;
-    while (gb_pool_take(&j->taken, j->C, ith, nth, &c0, &c1)) {
-        for (int c = c0; c < c1; c++) {
+    int q0, q1;
+    while (gb_pool_take(&j->taken, j->N * j->C, ith, nth, &q0, &q1)) {
+        for (int q = q0; q < q1; q++) {
+            const int c = q % j->C;
             const double invstd = 1.0 / sqrt((double)j->rvar_in[c] + j->eps);
             const double g = j->gamma ? j->gamma[c] : 1.0, b = j->beta ? j->beta[c] : 0.0;
-            apply(j, c, (float)(g * invstd), (float)(b - j->rmean_in[c] * g * invstd));
+            const float scale = (float)(g * invstd), shift = (float)(b - j->rmean_in[c] * g * invstd);
+            const float *x = j->x + (size_t)q * j->HW;
+            float *y = j->y + (size_t)q * j->HW;
+            for (int i = 0; i < j->HW; i++) y[i] = x[i] * scale + shift;
         }
     }
 }
