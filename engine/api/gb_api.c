@@ -103,6 +103,12 @@ GB_API const char *gb_build_info(void) {
     return info;
 }
 
+#ifdef GB_PROFILE_PASSES
+// Pass by pass timing (gb_pool.h), in builds made for bench/passes.mjs.
+GB_API void gb_passes_reset(void) { gb_pool_passes_reset(); }
+GB_API const char *gb_passes_json(void) { return gb_pool_passes_json(); }
+#endif
+
 GB_API int gb_set_threads(int n) {
     if (gb_pool_init(n) != GB_OK) return -1;   // the message says why; the pool runs inline
     return gb_pool_threads();

@@ -24,6 +24,10 @@ GB_API int gb_ws_zero_grad(int ws);
 GB_API int gb_ws_gradcheck(int ws, const char *name, const float *gradient, int n, double eps);
 GB_API const char *gb_ws_json(int ws, const char *root);
 GB_API const char *gb_build_info(void);
+#ifdef GB_PROFILE_PASSES
+GB_API void gb_passes_reset(void);
+GB_API const char *gb_passes_json(void);
+#endif
 GB_API const char *gb_error_message(void);
 GB_API int gb_error_pos(void);
 // The Python exception class of the last error: "RuntimeError", "SyntaxError"...

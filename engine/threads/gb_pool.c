@@ -12,6 +12,7 @@
 // a waiter increments its counter *then* re-checks the condition; a waker
 // changes the condition *then* reads the counter. With sequential consistency
 // at least one of them sees the other, so no wake-up is lost.
+#define GB_POOL_IMPL   // gb_parallel_for is this file's own, not the profiling macro
 #include "gb_pool.h"
 
 #ifdef GB_THREADS
@@ -44,6 +45,16 @@ static struct {
 
 static _Thread_local int in_parallel;   // nested parallel_for runs inline
 
+#ifdef GB_PROFILE_PASSES
+static void pass_busy(int ith, double ms);
+static double now_ms(void);
+#define BUSY_START() const double busy_t0 = now_ms()
+#define BUSY_END(ith) pass_busy(ith, now_ms() - busy_t0)
+#else
+#define BUSY_START() (void)0
+#define BUSY_END(ith) (void)0
+#endif
+
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -72,7 +83,9 @@ static void *worker_main(void *arg) {
     for (;;) {
         seen = wait_new_generation(seen);
         if (atomic_load(&P.stop)) break;
+        BUSY_START();
         P.fn(P.ctx, ith, P.n);
+        BUSY_END(ith);
         if (atomic_fetch_sub(&P.pending, 1) == 1 && atomic_load(&P.caller_sleeping)) {
             pthread_mutex_lock(&P.mu);
             pthread_cond_broadcast(&P.done_cv);
@@ -118,7 +131,9 @@ void gb_parallel_for(gb_task_fn fn, void *ctx) {
     atomic_store(&P.pending, P.n - 1);
     wake_workers();
     in_parallel = 1;
+    BUSY_START();
     fn(ctx, 0, P.n);
+    BUSY_END(0);
     in_parallel = 0;
     for (int i = 0; i < SPIN_ITERS; i++) {
         if (atomic_load_explicit(&P.pending, memory_order_acquire) == 0) return;
@@ -139,12 +154,15 @@ void gb_pool_shutdown(void) {
     P.n = 1;
 }
 
+__attribute__((unused)) static int nested(void) { return in_parallel; }   // inside a parallel_for's task
+
 #else  // no threads in this build: everything inline
 
 gb_status gb_pool_init(int n_threads) { (void)n_threads; return GB_OK; }
 int gb_pool_threads(void) { return 1; }
 void gb_parallel_for(gb_task_fn fn, void *ctx) { fn(ctx, 0, 1); }
 void gb_pool_shutdown(void) {}
+__attribute__((unused)) static int nested(void) { return 0; }
 
 #endif
 
@@ -172,3 +190,93 @@ void gb_parallel_range(size_t n, gb_range_fn fn, void *ctx) {
     range_job j = { n, fn, ctx, 0 };
     gb_parallel_for(range_task, &j);
 }
+
+// --- pass by pass timing (GB_PROFILE_PASSES builds only) --------------------
+
+#ifdef GB_PROFILE_PASSES
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+#endif
+
+#define MAX_PASSES 64
+static struct { const char *name; long calls; double ms, busy[GB_POOL_MAX_THREADS]; } passes[MAX_PASSES];
+static int n_passes;
+static int current = -1;              // the pass running (set before the workers wake)
+static _Thread_local int in_pass;     // inside a timed pass: nested ones are part of it
+
+static double now_ms(void) {
+#ifdef __EMSCRIPTEN__
+    return emscripten_get_now();
+#else
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+#endif
+}
+
+#ifdef GB_THREADS
+static void pass_busy(int ith, double ms) {
+    if (current >= 0 && ith < GB_POOL_MAX_THREADS) passes[current].busy[ith] += ms;
+}
+#endif
+
+static int pass_index(const char *name) {
+    for (int i = 0; i < n_passes; i++)
+        if (!strcmp(passes[i].name, name)) return i;
+    if (n_passes == MAX_PASSES) return -1;
+    passes[n_passes].name = name;
+    return n_passes++;
+}
+
+// On the caller's thread, outermost calls only: a nested call (in a task,
+// on any thread) is part of the pass that runs it.
+#define TIMED(name, call, inline_busy)                                     \
+    do {                                                                   \
+        if (in_pass || nested()) { call; break; }                          \
+        const int idx = pass_index(name);                                  \
+        in_pass = 1;                                                       \
+        current = idx;                                                     \
+        const double t0 = now_ms();                                        \
+        call;                                                              \
+        const double ms = now_ms() - t0;                                   \
+        if (idx >= 0) {                                                    \
+            passes[idx].calls++;                                           \
+            passes[idx].ms += ms;                                          \
+            if (inline_busy) passes[idx].busy[0] += ms;                    \
+        }                                                                  \
+        current = -1;                                                      \
+        in_pass = 0;                                                       \
+    } while (0)
+
+void gb_parallel_for_named(gb_task_fn fn, void *ctx, const char *name) {
+    // Run inline (one thread, or nested), fn's time is the caller's busy time.
+    TIMED(name, gb_parallel_for(fn, ctx), gb_pool_threads() == 1);
+}
+
+void gb_parallel_range_named(size_t n, gb_range_fn fn, void *ctx, const char *name) {
+    TIMED(name, gb_parallel_range(n, fn, ctx), gb_pool_threads() == 1 || n < GB_RANGE_GRAIN);
+}
+
+void gb_pool_passes_reset(void) {
+    memset(passes, 0, sizeof passes);
+    n_passes = 0;
+}
+
+const char *gb_pool_passes_json(void) {
+    static char buf[MAX_PASSES * (64 + 24 * (GB_POOL_MAX_THREADS + 3))];
+    size_t len = 0;
+    len += (size_t)snprintf(buf + len, sizeof buf - len, "[");
+    for (int i = 0; i < n_passes && len < sizeof buf; i++) {
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s{\"pass\": \"%s\", \"calls\": %ld, \"ms\": %.4f, \"busy_ms\": [",
+                                i ? ", " : "", passes[i].name, passes[i].calls, passes[i].ms);
+        for (int t = 0; t < gb_pool_threads() && len < sizeof buf; t++)
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%.4f", t ? ", " : "", passes[i].busy[t]);
+        if (len < sizeof buf) len += (size_t)snprintf(buf + len, sizeof buf - len, "]}");
+    }
+    if (len < sizeof buf) snprintf(buf + len, sizeof buf - len, "]");
+    return buf;
+}
+#endif

@@ -99,4 +99,20 @@ static inline int gb_pool_take(gb_take_counter *taken, int n, int ith, int nth, 
     return gb_pool_take_min(taken, n, ith, nth, 1, lo, hi);
 }
 
+// Pass by pass timing, in a build made for it (cmake -DGB_PROFILE_PASSES=ON;
+// bench/passes.mjs), never the shipped one: every outermost parallel_for
+// (and elementwise range) is timed under its task's name, with each
+// thread's busy time inside it. The JSON: [{"pass", "calls", "ms",
+// "busy_ms": [per thread]}], totals since the last reset.
+#ifdef GB_PROFILE_PASSES
+void gb_parallel_for_named(gb_task_fn fn, void *ctx, const char *name);
+void gb_parallel_range_named(size_t n, gb_range_fn fn, void *ctx, const char *name);
+void gb_pool_passes_reset(void);
+const char *gb_pool_passes_json(void);
+#ifndef GB_POOL_IMPL
+#define gb_parallel_for(fn, ctx) gb_parallel_for_named(fn, ctx, #fn)
+#define gb_parallel_range(n, fn, ctx) gb_parallel_range_named(n, fn, ctx, #fn)
+#endif
+#endif
+
 #endif

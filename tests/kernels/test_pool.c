@@ -136,9 +136,59 @@ static void test_take(void) {
     }
 }
 
+#ifdef GB_PROFILE_PASSES
+// Pass by pass timing (gb_pool.h): an outermost pass counted once per call
+// under its task's name with both threads' busy time; what it runs nested
+// (a parallel_for inside the task) is part of it, not a pass of its own; a
+// range under GB_RANGE_GRAIN runs inline, its time the caller's.
+static void spin_task(void *ctx, int ith, int nth) {
+    task(ctx, ith, nth);   // counts, and runs `inner` nested
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do clock_gettime(CLOCK_MONOTONIC, &t);   // 2 ms on each thread
+    while ((t.tv_sec - t0.tv_sec) * 1e3 + (t.tv_nsec - t0.tv_nsec) / 1e6 < 2.0);
+}
+static void nothing(void *ctx, size_t lo, size_t hi) { (void)ctx; (void)lo; (void)hi; }
+
+static double json_number(const char *json, const char *pass, const char *key, int index) {
+    char pat[96];
+    snprintf(pat, sizeof pat, "\"pass\": \"%s\"", pass);
+    const char *p = strstr(json, pat);
+    if (!p) return -1;
+    p = strstr(p, key);
+    if (!p) return -1;
+    p += strlen(key);
+    while (*p == '"' || *p == ':' || *p == ' ' || *p == '[') p++;
+    for (int i = 0; i < index; i++) p = strchr(p, ',') + 1;
+    return strtod(p, NULL);
+}
+
+static void test_passes(void) {
+    gb_pool_init(2);
+    gb_pool_passes_reset();
+    count_ctx c;
+    memset(&c, 0, sizeof c);
+    for (int i = 0; i < 3; i++) gb_parallel_for(spin_task, &c);
+    gb_parallel_range(100, nothing, NULL);
+    const char *json = gb_pool_passes_json();
+    CHECK(json_number(json, "spin_task", "calls", 0) == 3, "spin_task calls: %s", json);
+    CHECK(json_number(json, "spin_task", "ms", 0) >= 6, "spin_task ms: %s", json);
+    CHECK(json_number(json, "spin_task", "busy_ms", 0) >= 6 && json_number(json, "spin_task", "busy_ms", 1) >= 6,
+          "spin_task busy: %s", json);
+    CHECK(!strstr(json, "\"inner\""), "a nested parallel_for counted as a pass: %s", json);
+    CHECK(json_number(json, "nothing", "calls", 0) == 1, "the inline range: %s", json);
+    gb_pool_passes_reset();
+    CHECK(!strcmp(gb_pool_passes_json(), "[]"), "reset: %s", gb_pool_passes_json());
+    gb_pool_init(1);
+}
+#endif
+
 int main(void) {
     test_range();
     test_take();
+#ifdef GB_PROFILE_PASSES
+    test_passes();
+#endif
     for (int n = 1; n <= 4; n++) {
         CHECK(gb_pool_init(n) == GB_OK, "init %d", n);
         CHECK(gb_pool_init(n) == GB_OK, "init %d again (idempotent)", n);
