@@ -231,22 +231,27 @@ static int im2col_fused(const gb_conv2d_shape *s) {
 
 typedef struct im2col_gemm_job {
     const gb_conv2d_shape *s;
-    const float *wp, *x;   // the packed weights, one image
+    const float *wp, *x;   // the packed weights, the batch
     float *y, *scratch;    // one panel per thread: K x 8 floats, round16 apart
     gb_take_counter taken;   // chunks taken so far (gb_pool_take)
 } im2col_gemm_job;
 
+// The items are the panels of every image, image by image, in one
+// parallel_for: with two-ended takes each core makes whole images (at batch
+// 1, a half of the image), as the BatchNorm, ReLU and max pool after it take
+// them, instead of a share of every image.
 static void im2col_gemm_task(void *ctx, int ith, int nth) {
     im2col_gemm_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
     const int K = s->C * s->KH * s->KW, P = s->OH * s->OW, np = (P + GB_GEMM_NR - 1) / GB_GEMM_NR;
     float *panel = j->scratch + (size_t)ith * round16((size_t)K * GB_GEMM_NR);
-    int p0, p1;
-    while (gb_pool_take(&j->taken, np, ith, nth, &p0, &p1))
-        for (int p = p0; p < p1; p++) {
-            im2col_panel(s, j->x, p, panel);
+    int i0, i1;
+    while (gb_pool_take(&j->taken, s->N * np, ith, nth, &i0, &i1))
+        for (int i = i0; i < i1; i++) {
+            const int n = i / np, p = i % np;
+            im2col_panel(s, j->x + (size_t)n * s->C * s->H * s->W, p, panel);
             const int nr = P - p * GB_GEMM_NR < GB_GEMM_NR ? P - p * GB_GEMM_NR : GB_GEMM_NR;
-            gb_f32_gemm_ppacked_panel(s->OC, nr, K, j->wp, panel, j->y + (size_t)p * GB_GEMM_NR, P);
+            gb_f32_gemm_ppacked_panel(s->OC, nr, K, j->wp, panel, j->y + (size_t)n * s->OC * P + (size_t)p * GB_GEMM_NR, P);
         }
 }
 
@@ -258,16 +263,17 @@ size_t gb_conv2d_forward_packed_scratch_bytes(const gb_conv2d_shape *s) {
 
 void gb_conv2d_forward_packed(const gb_conv2d_shape *s, const float *wp, const float *x, float *y,
                               void *scratch) {
-    const int K = s->C * s->KH * s->KW, P = s->OH * s->OW, fused = im2col_fused(s);
+    const int K = s->C * s->KH * s->KW, P = s->OH * s->OW;
     float *packed = scratch;
+    if (im2col_fused(s)) {
+        GB_ASSERT((long long)s->N * ((P + GB_GEMM_NR - 1) / GB_GEMM_NR) < (1LL << 31), "conv2d: %d images", s->N);
+        im2col_gemm_job j = { s, wp, x, y, packed, 0 };
+        gb_parallel_for(im2col_gemm_task, &j);
+        return;
+    }
     for (int n = 0; n < s->N; n++) {
         const float *xn = x + (size_t)n * s->C * s->H * s->W;
         float *yn = y + (size_t)n * s->OC * P;
-        if (fused) {
-            im2col_gemm_job j = { s, wp, xn, yn, packed, 0 };
-            gb_parallel_for(im2col_gemm_task, &j);
-            continue;
-        }
         if (is_pointwise(s)) gb_f32_pack_b(K, P, xn, P, packed);
         else gb_f32_im2col_packed(s, xn, packed);
         gb_f32_gemm_ppacked(s->OC, P, K, wp, packed, yn, P, NULL, 0);

@@ -310,6 +310,7 @@ int main(void) {
     test_conv(1, 6, 10, 10, 7, 1, 1, 1, 0);   // pointwise: no im2col
     test_conv(2, 6, 9, 11, 9, 1, 1, 2, 0);    // downsample 1x1 s2
     test_conv(1, 3, 30, 30, 4, 7, 7, 2, 3);   // ResNet conv1 in small
+    test_conv(3, 3, 30, 30, 4, 7, 7, 2, 3);   // ... at batch 3: im2col fused over the images' panels
     test_conv(1, 2, 5, 5, 3, 5, 3, 1, 2);     // non-square kernel, pad > needed
     test_conv(1, 1, 1, 1, 1, 1, 1, 1, 0);
     test_conv(1, 64, 14, 14, 33, 3, 3, 1, 1); // M tails
