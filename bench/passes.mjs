@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { loadEngine } from '../js/engine.mjs';
-import { makeInput } from './ort/bench-core.mjs';
+import { makeInput, stats } from './ort/bench-core.mjs';
 
 const arg = (name, dflt) => {
 	const i = process.argv.indexOf(`--${name}`);
@@ -77,7 +77,7 @@ for (let r = 0; r < warmup + runs; r++) {
 		}
 	}
 }
-const median = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
+const median = (a) => stats(a, 3).median_ms;
 const [one, two] = engines;
 const names = [...new Set([...one.passes.keys(), ...two.passes.keys()])]
 	.sort((a, b) => (one.passes.get(b)?.ms ?? 0) - (one.passes.get(a)?.ms ?? 0));

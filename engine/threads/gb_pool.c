@@ -206,6 +206,7 @@ static struct { const char *name; long calls; double ms, busy[GB_POOL_MAX_THREAD
 static int n_passes;
 static int current = -1;              // the pass running (set before the workers wake)
 static _Thread_local int in_pass;     // inside a timed pass: nested ones are part of it
+static long dispatched;               // parallel_fors handed to the workers (pass_busy counts them)
 
 static double now_ms(void) {
 #ifdef __EMSCRIPTEN__
@@ -219,6 +220,7 @@ static double now_ms(void) {
 
 #ifdef GB_THREADS
 static void pass_busy(int ith, double ms) {
+    if (ith == 0) dispatched++;   // the caller's part of a parallel_for the workers share
     if (current >= 0 && ith < GB_POOL_MAX_THREADS) passes[current].busy[ith] += ms;
 }
 #endif
@@ -232,11 +234,14 @@ static int pass_index(const char *name) {
 }
 
 // On the caller's thread, outermost calls only: a nested call (in a task,
-// on any thread) is part of the pass that runs it.
-#define TIMED(name, call, inline_busy)                                     \
+// on any thread) is part of the pass that runs it. A call that handed no
+// work to the workers ran inline (one thread, a small range): all its time
+// was the caller's busy time.
+#define TIMED(name, call)                                                  \
     do {                                                                   \
         if (in_pass || nested()) { call; break; }                          \
         const int idx = pass_index(name);                                  \
+        const long dispatched_before = dispatched;                         \
         in_pass = 1;                                                       \
         current = idx;                                                     \
         const double t0 = now_ms();                                        \
@@ -245,19 +250,18 @@ static int pass_index(const char *name) {
         if (idx >= 0) {                                                    \
             passes[idx].calls++;                                           \
             passes[idx].ms += ms;                                          \
-            if (inline_busy) passes[idx].busy[0] += ms;                    \
+            if (dispatched == dispatched_before) passes[idx].busy[0] += ms; \
         }                                                                  \
         current = -1;                                                      \
         in_pass = 0;                                                       \
     } while (0)
 
 void gb_parallel_for_named(gb_task_fn fn, void *ctx, const char *name) {
-    // Run inline (one thread, or nested), fn's time is the caller's busy time.
-    TIMED(name, gb_parallel_for(fn, ctx), gb_pool_threads() == 1);
+    TIMED(name, gb_parallel_for(fn, ctx));
 }
 
 void gb_parallel_range_named(size_t n, gb_range_fn fn, void *ctx, const char *name) {
-    TIMED(name, gb_parallel_range(n, fn, ctx), gb_pool_threads() == 1 || n < GB_RANGE_GRAIN);
+    TIMED(name, gb_parallel_range(n, fn, ctx));
 }
 
 void gb_pool_passes_reset(void) {

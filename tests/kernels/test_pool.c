@@ -179,7 +179,12 @@ static void test_passes(void) {
     CHECK(json_number(json, "nothing", "calls", 0) == 1, "the inline range: %s", json);
     gb_pool_passes_reset();
     CHECK(!strcmp(gb_pool_passes_json(), "[]"), "reset: %s", gb_pool_passes_json());
-    gb_pool_init(1);
+    gb_pool_init(1);   // inline on the caller: all of the pass's time is its busy time
+    gb_parallel_for(spin_task, &c);
+    json = gb_pool_passes_json();
+    CHECK(json_number(json, "spin_task", "busy_ms", 0) >= 2 &&
+          json_number(json, "spin_task", "busy_ms", 0) == json_number(json, "spin_task", "ms", 0),
+          "one thread, spin_task busy: %s", json);
 }
 #endif
 
