@@ -216,9 +216,14 @@ void gb_conv2d_pack_weights(const gb_conv2d_shape *s, const float *w, float *wp)
 // for all OC rows, instead of writing the whole im2col out to memory and
 // reading it back (conv1: 7.4 MB per image). Pays where the packed weights
 // stay in L2 while the panels go past (conv1's are 37 KB; the 1x1 stride-2
-// downsamples' up to 128 KB), and where there are panels enough to share.
-// The GEMM sums as gb_f32_gemm_ppacked does: the same bits either way.
-#define FUSED_IM2COL_A_BYTES ((size_t)160 << 10)
+// downsamples' up to 128 KB; layer2.0.conv1's, 3x3 stride 2, 295 KB), and
+// where there are panels enough to share. The GEMM sums as
+// gb_f32_gemm_ppacked does: the same bits either way.
+// NOTE: 160 -> 320 KB (layer2.0.conv1 fused), alternated in one process: 0.926
+// of a training step (c) at batch 16, 0.936 of a batch-8 forward, 0.99 at
+// batch 1; 1.5 MB (layer3.0.conv1's 1.18 MB too) gave 1.015 with 1 thread at
+// batch 1, 1.000 for the step.
+#define FUSED_IM2COL_A_BYTES ((size_t)320 << 10)
 #define FUSED_IM2COL_MIN_PANELS 24
 
 static int im2col_fused(const gb_conv2d_shape *s) {

@@ -435,11 +435,11 @@ static inline void input_group(const wino_job *j, int c, int t_all, int T_all, f
     }
 }
 
-// V for the tiles [t_blk, t_end) of every channel, into B panels [tiles/8][C][8].
-static void input_block(const wino_job *j, int t_blk, int t_end) {
+// V for the tiles [t_blk, t_end) of channels [c0, c1), into B panels [tiles/8][C][8].
+static void input_block(const wino_job *j, int t_blk, int t_end, int c0, int c1) {
     const gb_conv2d_shape *s = j->s;
     const int T_all = j->TH * j->TW * j->images, nm = members(j->m);
-    for (int c = 0; c < s->C; c++) {
+    for (int c = c0; c < c1; c++) {
         for (int t_all = t_blk; t_all < t_end; t_all += 4) {
             const size_t panel = (size_t)(t_all - j->t_first) / GB_GEMM_NR * s->C * GB_GEMM_NR;
             input_group(j, c, t_all, T_all, j->out + panel + (size_t)c * GB_GEMM_NR + t_all % GB_GEMM_NR, j->stride);
@@ -480,17 +480,29 @@ static void input_block_dw(const wino_job *j, int t_blk, int t_end) {
 // visits far apart.) A block writes 16 streams, one per member; two panels
 // per block (32 streams) measured slower in alternated runs. Threads take
 // the blocks a few at a time (gb_pool_take): border blocks cost more.
+// One image (batch 1: layer3 and layer4 have 2 blocks, layer2 7) is cut by
+// channels too, INPUT_BLOCK_CHANNELS at a time, channels outermost: with 2
+// blocks each thread got one, however much slower its core ran (on this VM
+// one core at times streams at half the other's speed: bench/machine), and
+// 7 split 4 to 3. Alternated in one process: 0.991 of the 2-thread forward at
+// batch 1 (noise level; kept for the balance).
 #define INPUT_BLOCK_TILES 8
+#define INPUT_BLOCK_CHANNELS 16
 static void input_task(void *ctx, int ith, int nth) {
     wino_job *j = ctx;
-    const int T_all = j->TH * j->TW * j->images;
-    int b0, b1;
-    while (gb_pool_take(&j->taken, (T_all + INPUT_BLOCK_TILES - 1) / INPUT_BLOCK_TILES, ith, nth, &b0, &b1))
-        for (int b = b0; b < b1; b++) {
+    const int T_all = j->TH * j->TW * j->images, C = j->s->C;
+    const int blocks = (T_all + INPUT_BLOCK_TILES - 1) / INPUT_BLOCK_TILES;
+    const int by_channels = j->images == 1 && !j->dw_layout;
+    const int channel_parts = by_channels ? (C + INPUT_BLOCK_CHANNELS - 1) / INPUT_BLOCK_CHANNELS : 1;
+    int i0, i1;
+    while (gb_pool_take(&j->taken, blocks * channel_parts, ith, nth, &i0, &i1))
+        for (int i = i0; i < i1; i++) {
+            const int b = i % blocks, part = i / blocks;
             const int t_blk = b * INPUT_BLOCK_TILES;
             const int t_end = t_blk + INPUT_BLOCK_TILES < T_all ? t_blk + INPUT_BLOCK_TILES : T_all;
-            if (j->dw_layout) input_block_dw(j, t_blk, t_end);
-            else input_block(j, t_blk, t_end);
+            if (j->dw_layout) { input_block_dw(j, t_blk, t_end); continue; }
+            const int c0 = part * INPUT_BLOCK_CHANNELS, c1 = by_channels && c0 + INPUT_BLOCK_CHANNELS < C ? c0 + INPUT_BLOCK_CHANNELS : C;
+            input_block(j, t_blk, t_end, c0, c1);
         }
 }
 
@@ -697,7 +709,7 @@ static void fused_task(void *ctx, int ith, int nth) {
             const wino_job in = { .s = s, .in = f->x, .out = v, .TH = TH, .TW = TW, .stride = sv, .images = s->N,
                                   .image = (size_t)s->C * s->H * s->W, .m = m, .t_first = t_lo };
             for (int t = t_lo; t < t_hi; t += INPUT_BLOCK_TILES)
-                input_block(&in, t, t + INPUT_BLOCK_TILES < t_hi ? t + INPUT_BLOCK_TILES : t_hi);
+                input_block(&in, t, t + INPUT_BLOCK_TILES < t_hi ? t + INPUT_BLOCK_TILES : t_hi, 0, s->C);
             // Nested in this parallel_for, the GEMM runs on this thread.
             gb_f32_gemm_ppacked_batched(nm, s->OC, n, s->C, f->u, u_plane(s->OC, s->C), v, sv, mm, n, sm, 0);
             const wino_job out = { .s = s, .in = mm, .out = f->y, .TH = TH, .TW = TW, .stride = sm,
