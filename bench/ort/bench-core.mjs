@@ -115,8 +115,19 @@ export const SCALING_WHAT = 'fwd 2 thr vs 1, alternated';
  * forward with 1 thread took 46 ms back to back, 65 ms right after the other engine's).
  * Each pair gives the ratio t(1 thread) / t(2 threads); the row's speedup is the median of
  * those ratios, its times are the 2-thread forwards'.
+ *
+ * What the two cores can do at that moment: with `c.pair()` (two 1-thread runtimes in two
+ * workers, each timing its own forward while the other runs one too: [ta, tb] ms), each
+ * round also measures the two cores side by side. Work split between them with no
+ * communication and no waiting would take ideal = 1 / (1/ta + 1/tb); `efficiency` is the
+ * median of ideal / t(2 threads) (0.9 on two cores of equal speed is 1.8x), `cores` the
+ * median of the slower core's time over the faster's. On this VM one core is at times ~1.5x
+ * slower than the other for minutes (the same 1-thread forward pinned with taskset: 75 ms on
+ * one CPU, 48 on the other): then no split of one forward can reach 2x, and t(1 thread)
+ * depends on which core the main thread happens to run.
  * @returns {Promise<object>} a row {engine, what: SCALING_WHAT, threads: 2, batch, median_ms, ...,
- *   one_thread_median_ms, speedup, speedup_min, speedup_max}
+ *   one_thread_median_ms, speedup, speedup_min, speedup_max[, efficiency, efficiency_min,
+ *   efficiency_max, ideal_ms, cores]}
  */
 export async function benchScaling(c, { batch, warmup, runs, env = '' }) {
 	const d = defaultRuns(batch);
@@ -124,6 +135,7 @@ export async function benchScaling(c, { batch, warmup, runs, env = '' }) {
 	runs ??= d.runs;
 	await c.setup({ threads: 2, batch });
 	const times = [[], []];
+	const pairs = [];
 	for (let i = 0; i < warmup + runs; i++) {
 		for (const k of [0, 1]) {
 			await c.forward(batch, k + 1);   // untimed: the caches now hold this one's data
@@ -131,14 +143,28 @@ export async function benchScaling(c, { batch, warmup, runs, env = '' }) {
 			await c.forward(batch, k + 1);
 			if (i >= warmup) times[k].push(performance.now() - t);
 		}
+		if (c.pair) {
+			const [ta, tb] = await c.pair();
+			if (i >= warmup) pairs.push([Math.min(ta, tb), Math.max(ta, tb)]);
+		}
 	}
 	const r = stats(times[0].map((t, i) => t / times[1][i]), 3);   // ratios, not ms
 	const s = stats(times[1]);
-	return {
+	const row = {
 		engine: c.engine, what: SCALING_WHAT, threads: 2, batch, ...s, ms_per_image: round(s.median_ms / batch),
 		one_thread_median_ms: stats(times[0]).median_ms, speedup: r.median_ms, speedup_min: r.min_ms, speedup_max: r.max_ms,
 		runs, times_ms: times[1].map((t) => round(t)), one_thread_times_ms: times[0].map((t) => round(t)), env,
 	};
+	if (pairs.length) {
+		const ideal = pairs.map(([fast, slow]) => 1 / (1 / fast + 1 / slow));
+		const e = stats(ideal.map((t, i) => t / times[1][i]), 3);
+		Object.assign(row, {
+			efficiency: e.median_ms, efficiency_min: e.min_ms, efficiency_max: e.max_ms, ideal_ms: stats(ideal).median_ms,
+			cores: stats(pairs.map(([fast, slow]) => slow / fast), 2).median_ms,
+			pair_times_ms: pairs.map(([fast, slow]) => [round(fast), round(slow)]),
+		});
+	}
+	return row;
 }
 
 /**
@@ -160,8 +186,8 @@ export async function bench(contestants, { threads = [1, 2], batches = [1, 8], .
  * a scaling row's speedup (benchScaling).
  */
 export function formatTable(rows) {
-	const cols = ['env', 'engine', 'what', 'threads', 'batch', 'median_ms', 'min_ms', 'max_ms', 'ms_per_image', 'vs_ort', 'speedup', 'peak_mb', 'cpu_per_wall', 'check_max_abs_err'];
-	const head = ['env', 'engine', 'what', 'thr', 'batch', 'median ms', 'min ms', 'max ms', 'ms/img', '÷ ORT', '1t÷2t', 'peak MB', 'cpu/wall', 'max|Δ| vs torch'];
+	const cols = ['env', 'engine', 'what', 'threads', 'batch', 'median_ms', 'min_ms', 'max_ms', 'ms_per_image', 'vs_ort', 'speedup', 'efficiency', 'cores', 'peak_mb', 'cpu_per_wall', 'check_max_abs_err'];
+	const head = ['env', 'engine', 'what', 'thr', 'batch', 'median ms', 'min ms', 'max ms', 'ms/img', '÷ ORT', '1t÷2t', 'ideal÷2t', 'cores', 'peak MB', 'cpu/wall', 'max|Δ| vs torch'];
 	const what = (r) => r.what ?? WHAT;
 	const ort = (r) => rows.find((o) => o.engine === 'onnxruntime-web' && o.env === r.env && what(o) === what(r)
 		&& o.threads === r.threads && o.batch === r.batch && o.median_ms > 0);

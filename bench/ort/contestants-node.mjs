@@ -48,7 +48,7 @@ export function ortWeb({ model = join(BENCH_DIR, 'resnet18.onnx') } = {}) {
 }
 
 /** A Gradbox ResNet-18 in `build` with `threads`, with the fixtures' resnet18.pth loaded. */
-async function gradboxModel(build, threads) {
+export async function gradboxModel(build, threads) {
 	const { loadEngine } = await import('../../js/engine.mjs');
 	const { ensureFixtures, FIXTURES } = await import('../../tests/resnet/fixtures.mjs');
 	ensureFixtures();
@@ -84,11 +84,14 @@ export function gradbox() {
  * Gradbox with 1 and with 2 threads in this one process, for benchScaling: the simd build
  * (1 thread) and the mt build (2 threads), each with its own copy of the model, as the
  * separate rows run them; forward(batch, threads) runs the one with that many threads.
+ * pair() runs a 1-thread forward in each of two worker threads at once (pair-worker.mjs):
+ * what the two cores do side by side, for the row's ideal.
  */
 export function gradboxScaling() {
 	const byThreads = {};
 	let input;
 	let batchShape;
+	let workers = [];
 	return {
 		engine: 'gradbox',
 		async setup({ batch }) {
@@ -96,9 +99,21 @@ export function gradboxScaling() {
 			byThreads[2] = await gradboxModel('mt', 2);
 			input = makeInput(batch);
 			batchShape = [batch, 3, 224, 224];
+			const { Worker } = await import('node:worker_threads');
+			workers = [0, 1].map(() => new Worker(new URL('./pair-worker.mjs', import.meta.url), { workerData: { batch } }));
+			await Promise.all(workers.map((w) => new Promise((resolve, reject) => {
+				w.once('message', resolve);
+				w.once('error', reject);
+			})));
 		},
 		async forward(batch, threads) {
 			return byThreads[threads].forward(input, batchShape, 1000);
+		},
+		async pair() {
+			return Promise.all(workers.map((w) => new Promise((resolve) => {
+				w.once('message', resolve);
+				w.postMessage('go');
+			})));
 		},
 	};
 }

@@ -44,38 +44,50 @@ export function ortWeb({ proxy = false } = {}) {
 }
 
 /**
- * Gradbox in a module Worker (the threaded build must not run on the page's main thread),
- * with the same weights: the fixtures' resnet18.pth. The worker is bench/page/gradbox-worker.mjs.
- * With `train` ('a', 'b' or 'c', see TRAIN_CASES) a "forward" of this contestant is one
- * training step (forward, cross-entropy, backward, SGD) instead, and there is no logits check.
- * With `scaling`, the worker holds two engines and forward(batch, threads) picks one.
+ * A gradbox-worker.mjs, set up with `setupMsg`; resolves to its call(msg) -> Promise of the
+ * result.
  */
-export function gradbox({ train = null, scaling = false } = {}) {
-	const trainCase = train && TRAIN_CASES[train];
-	if (train && !trainCase) throw new Error(`unknown training case '${train}' (use ${Object.keys(TRAIN_CASES).join(', ')})`);
-	let worker;
+async function startWorker(setupMsg) {
+	const worker = new Worker(new URL('./gradbox-worker.mjs', import.meta.url), { type: 'module' });
 	let nextId = 0;
 	const pending = new Map();
+	worker.onmessage = ({ data }) => {
+		const p = pending.get(data.id);
+		pending.delete(data.id);
+		if (data.ok) p.resolve(data.result);
+		else p.reject(new Error(data.error));
+	};
+	worker.onerror = (e) => {   // e.g. the module failed to load: fail every pending call
+		for (const p of pending.values()) p.reject(new Error(`worker: ${e.message ?? 'failed to start'}`));
+		pending.clear();
+	};
 	const call = (msg, transfer = []) => new Promise((resolve, reject) => {
 		const id = nextId++;
 		pending.set(id, { resolve, reject });
 		worker.postMessage({ id, ...msg }, transfer);
 	});
+	await call(setupMsg);
+	return call;
+}
+
+/**
+ * Gradbox in a module Worker (the threaded build must not run on the page's main thread),
+ * with the same weights: the fixtures' resnet18.pth. The worker is bench/page/gradbox-worker.mjs.
+ * With `train` ('a', 'b' or 'c', see TRAIN_CASES) a "forward" of this contestant is one
+ * training step (forward, cross-entropy, backward, SGD) instead, and there is no logits check.
+ * With `scaling`, the worker holds two engines and forward(batch, threads) picks one, and
+ * pair() times a 1-thread forward in each of two more workers at once (benchScaling's ideal).
+ */
+export function gradbox({ train = null, scaling = false } = {}) {
+	const trainCase = train && TRAIN_CASES[train];
+	if (train && !trainCase) throw new Error(`unknown training case '${train}' (use ${Object.keys(TRAIN_CASES).join(', ')})`);
+	let call;
+	let pairCalls = [];
 	const c = {
 		engine: 'gradbox',
 		async setup({ threads, batch }) {
-			worker = new Worker(new URL('./gradbox-worker.mjs', import.meta.url), { type: 'module' });
-			worker.onmessage = ({ data }) => {
-				const p = pending.get(data.id);
-				pending.delete(data.id);
-				if (data.ok) p.resolve(data.result);
-				else p.reject(new Error(data.error));
-			};
-			worker.onerror = (e) => {   // e.g. the module failed to load: fail every pending call
-				for (const p of pending.values()) p.reject(new Error(`worker: ${e.message ?? 'failed to start'}`));
-				pending.clear();
-			};
-			await call({ type: 'setup', threads, batch, input: makeInput(batch), train: trainCase?.paths, scaling });
+			call = await startWorker({ type: 'setup', threads, batch, input: makeInput(batch), train: trainCase?.paths, scaling });
+			if (scaling) pairCalls = await Promise.all([0, 1].map(() => startWorker({ type: 'setup', threads: 1, batch, input: makeInput(batch) })));
 		},
 		async forward(batch, threads) {
 			return call({ type: trainCase ? 'train-step' : 'forward', threads });
@@ -85,7 +97,7 @@ export function gradbox({ train = null, scaling = false } = {}) {
 		},
 	};
 	if (trainCase) return { ...c, what: trainCase.what };
-	if (scaling) return c;   // two engines: no single logits check
+	if (scaling) return { ...c, pair: () => Promise.all(pairCalls.map((p) => p({ type: 'timed-forward' }))) };   // no single logits check
 	return {
 		...c,
 		async check() {

@@ -5,6 +5,8 @@
 //        scaling: two engines, the simd build with 1 thread and the mt build with 2
 //        (benchScaling in bench-core.mjs), each with its own model
 //   {id, type: 'forward', input?, shape?, threads?}       → logits (threads: which, with scaling)
+//   {id, type: 'timed-forward'}                           → ms of a forward after an untimed one,
+//        timed here (the scaling row's pair: two such workers side by side)
 //   {id, type: 'train-step'}                              → the loss before the step
 //   {id, type: 'info'}                                    → {build, wasm_heap_mb, loss?}
 import { loadEngine } from '/js/engine.mjs';
@@ -56,6 +58,11 @@ self.onmessage = async ({ data }) => {
 		} else if (data.type === 'forward') {
 			const m = byThreads ? byThreads[data.threads] : model;
 			result = data.input ? m.forward(data.input, data.shape, 1000) : m.forward(input, shape, 1000);
+		} else if (data.type === 'timed-forward') {
+			model.forward(input, shape, 1000);
+			const t = performance.now();
+			model.forward(input, shape, 1000);
+			result = performance.now() - t;
 		} else if (data.type === 'train-step') {
 			result = loss = model.trainStep(input, shape, targets, TRAIN_SGD);
 		} else if (data.type === 'info') {
