@@ -1,9 +1,10 @@
 // core_speed.c: do CPU 0 and CPU 1 run the same work at the same speed? The same two loops,
 // pinned to one CPU then the other, five times in turn: a compute loop (12 independent
 // multiply-add chains of 4-float vectors) and a stream over 256 KB (in L2: y = 1.5 x + 0.5).
-// On this VM one vCPU runs, at times and for minutes, at 0.5-0.7x the other's speed (the host
-// shares its core with something we cannot see: steal time stays 0): then no split of one
-// job over both CPUs can go 2x faster than one CPU (bench/ort/bench-core.mjs, benchScaling).
+// On this VM one vCPU streams, at times and for minutes, at 0.4-0.7x the other's speed, and
+// computes alike or a little slower (most likely the host runs something else on that core;
+// the guest sees no steal time; run this on an otherwise idle machine): then no split of one job over both CPUs can go 2x faster
+// than one CPU (bench/ort/bench-core.mjs, benchScaling).
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
