@@ -35,7 +35,6 @@ if (!existsSync(join(dir, 'gradbox-mt.mjs'))) {
 const WHAT = {
 	im2col_gemm_task: 'conv: im2col fused with its GEMM (conv1, downsamples)',
 	fused_task: 'conv: Winograd fused per chunk (layer1)',
-	gemm_task: 'GEMM (Winograd layers 2-4, stride-2 convs, fc)',
 	input_task: 'Winograd input transform',
 	output_task: 'Winograd output transform',
 	im2col_packed_task: 'im2col (stride-2 3x3 convs)',
@@ -86,7 +85,7 @@ const rows = names.map((pass) => {
 	const b = two.passes.get(pass) ?? { calls: 0, ms: 0, busy: 0 };
 	const t1 = a.ms / runs, t2 = b.ms / runs;
 	return {
-		pass, what: WHAT[pass] ?? '', calls: a.calls / runs, one_thread_ms: t1, two_threads_ms: t2,
+		pass, what: WHAT[pass] ?? (pass.startsWith('gemm ') ? 'GEMM M x N x K, b GEMMs of that shape' : ''), calls: a.calls / runs, one_thread_ms: t1, two_threads_ms: t2,
 		speedup: t2 ? t1 / t2 : null, excess_ms: t2 - t1 / 2, busy_over_one: t1 ? b.busy / runs / t1 : null,
 	};
 });
@@ -101,17 +100,18 @@ if (asJson) {
 	process.exit(0);
 }
 const f = (v, d = 2) => (v === null || !Number.isFinite(v) ? '-' : v.toFixed(d));
+const w = Math.max(20, ...rows.map((r) => r.pass.length));
 console.log(`ResNet-18 eval forward, batch ${batch}, ${runs} alternated pairs, ms per forward (mean over the runs)`);
-console.log(`${'pass'.padEnd(20)} ${'calls'.padStart(5)} ${'1 thr'.padStart(7)} ${'2 thr'.padStart(7)} ${'1t÷2t'.padStart(6)}` +
+console.log(`${'pass'.padEnd(w)} ${'calls'.padStart(5)} ${'1 thr'.padStart(7)} ${'2 thr'.padStart(7)} ${'1t÷2t'.padStart(6)}` +
 	` ${'2t−1t/2'.padStart(8)} ${'busy÷1t'.padStart(8)}  what`);
 for (const r of rows) {
-	console.log(`${r.pass.padEnd(20)} ${f(r.calls, 0).padStart(5)} ${f(r.one_thread_ms).padStart(7)} ${f(r.two_threads_ms).padStart(7)}` +
+	console.log(`${r.pass.padEnd(w)} ${f(r.calls, 0).padStart(5)} ${f(r.one_thread_ms).padStart(7)} ${f(r.two_threads_ms).padStart(7)}` +
 		` ${f(r.speedup).padStart(6)} ${f(r.excess_ms).padStart(8)} ${f(r.busy_over_one).padStart(8)}  ${r.what}`);
 }
-console.log(`${'all passes'.padEnd(20)} ${''.padStart(5)} ${f(total.passes_one_thread_ms).padStart(7)}` +
+console.log(`${'all passes'.padEnd(w)} ${''.padStart(5)} ${f(total.passes_one_thread_ms).padStart(7)}` +
 	` ${f(total.passes_two_threads_ms).padStart(7)} ${f(total.passes_one_thread_ms / total.passes_two_threads_ms).padStart(6)}` +
 	` ${f(total.passes_two_threads_ms - total.passes_one_thread_ms / 2).padStart(8)}`);
-console.log(`forward (median)     ${''.padStart(5)} ${f(total.one_thread_ms).padStart(7)} ${f(total.two_threads_ms).padStart(7)}` +
+console.log(`${'forward (median)'.padEnd(w)} ${''.padStart(5)} ${f(total.one_thread_ms).padStart(7)} ${f(total.two_threads_ms).padStart(7)}` +
 	` ${f(total.speedup).padStart(6)}   (1t÷2t: median of the per-pair ratios)`);
 for (const e of engines) e.eng.dispose();
 process.exit(0);   // the pthread workers would keep Node alive

@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200112L
 #include "gb_test.h"
 #include "../../engine/threads/gb_pool.h"
+#include "../../engine/kernels/gemm.h"
 
 #include <stdatomic.h>
 #include <time.h>
@@ -185,6 +186,16 @@ static void test_passes(void) {
     CHECK(json_number(json, "spin_task", "busy_ms", 0) >= 2 &&
           json_number(json, "spin_task", "busy_ms", 0) == json_number(json, "spin_task", "ms", 0),
           "one thread, spin_task busy: %s", json);
+    // GEMMs are timed by shape (gemm.c), and a GEMM nested in a task is part of that task
+    gb_pool_init(2);
+    gb_pool_passes_reset();
+    static float a[6 * 4], b[4 * 9], bp[64 * 2], cm[6 * 9];
+    gb_f32_pack_b(4, 9, b, 9, bp);
+    gb_f32_gemm_packed(6, 9, 4, a, 4, bp, cm, 9, NULL, 0);
+    gb_f32_gemm_packed(6, 9, 4, a, 4, bp, cm, 9, NULL, 0);
+    json = gb_pool_passes_json();
+    CHECK(json_number(json, "gemm 6x9x4 b1", "calls", 0) == 2, "a GEMM by shape: %s", json);
+    CHECK(!strstr(json, "gemm_task"), "a GEMM under its task's name: %s", json);
 }
 #endif
 
