@@ -353,22 +353,14 @@ static void gemm_task(void *ctx, int ith, int nth) {
 #ifdef GB_PROFILE_PASSES
 #include <stdio.h>
 // Profiling builds (bench/passes.mjs): each GEMM shape is timed as a pass of
-// its own, "gemm MxNxK bB". Names are kept per thread (a nested GEMM, on a
-// worker, makes one too, but only the caller's outermost calls are timed).
-static const char *gemm_pass_name(const gemm_job *j) {
-    static _Thread_local char names[64][48];
-    static _Thread_local int n_names;
-    char name[48];
-    snprintf(name, sizeof name, "gemm %dx%dx%d b%d", j->M, j->N, j->K, j->batch);
-    for (int i = 0; i < n_names; i++)
-        if (!strcmp(names[i], name)) return names[i];
-    if (n_names == 64) return "gemm (other shapes)";
-    memcpy(names[n_names], name, sizeof name);
-    return names[n_names++];
+// its own, "gemm MxNxK bB" (named only when it is timed: not when nested).
+static void run_gemm(gemm_job *j) {
+    char name[48] = "gemm_task";
+    if (gb_pool_passes_outermost()) snprintf(name, sizeof name, "gemm %dx%dx%d b%d", j->M, j->N, j->K, j->batch);
+    gb_parallel_for_named(gemm_task, j, name);
 }
-#define run_gemm(j) gb_parallel_for_named(gemm_task, &(j), gemm_pass_name(&(j)))
 #else
-#define run_gemm(j) gb_parallel_for(gemm_task, &(j))
+static void run_gemm(gemm_job *j) { gb_parallel_for(gemm_task, j); }
 #endif
 
 void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const float *Bp,
@@ -384,7 +376,7 @@ void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const floa
     const gb_gemm_config *cfg = current();
     GB_ASSERT(!cfg->ppmm || cfg->mr == GB_PPMM_MR, "ppmm tile height %d != %d", cfg->mr, GB_PPMM_MR);
     gemm_job j = { M, N, K, lda, ldc, accumulate, A, Bp, bias, C, cfg->ukernel, cfg->ppmm, cfg->mr, 0, 1, 0, 0, 0, 0 };
-    run_gemm(j);
+    run_gemm(&j);
 }
 
 // The ppmm microkernel of the current configuration, or the scalar twin when
@@ -399,7 +391,7 @@ void gb_f32_gemm_ppacked(int M, int N, int K, const float *Ap, const float *Bp, 
     GB_ASSERT(M > 0 && N > 0 && K > 0 && ldc >= N, "M=%d N=%d K=%d ldc=%d", M, N, K, ldc);
     gemm_job j = { M, N, K, K, ldc, accumulate, Ap, Bp, bias, C, NULL, ppmm_ukernel(current()),
                    GB_PPMM_MR, 1, 1, 0, 0, 0, 0 };
-    run_gemm(j);
+    run_gemm(&j);
 }
 
 void gb_f32_gemm_ppacked_panel(int M, int nr, int K, const float *Ap, const float *bp, float *C, int ldc) {
@@ -415,7 +407,7 @@ void gb_f32_gemm_ppacked_batched(int batch, int M, int N, int K, const float *Ap
     GB_ASSERT(M > 0 && N > 0 && K > 0 && ldc >= N && batch >= 0, "M=%d N=%d K=%d", M, N, K);
     gemm_job j = { M, N, K, K, ldc, accumulate, Ap, Bp, NULL, C, NULL, ppmm_ukernel(current()),
                    GB_PPMM_MR, 1, batch, stride_a, stride_b, stride_c, 0 };
-    run_gemm(j);
+    run_gemm(&j);
 }
 
 // --- unpacked and transposed forms ---------------------------------------------

@@ -202,7 +202,8 @@ void gb_parallel_range(size_t n, gb_range_fn fn, void *ctx) {
 #endif
 
 #define MAX_PASSES 64
-static struct { const char *name; long calls; double ms, busy[GB_POOL_MAX_THREADS]; } passes[MAX_PASSES];
+#define MAX_NAME 48
+static struct { char name[MAX_NAME]; long calls; double ms, busy[GB_POOL_MAX_THREADS]; } passes[MAX_PASSES];
 static int n_passes;
 static int current = -1;              // the pass running (set before the workers wake)
 static _Thread_local int in_pass;     // inside a timed pass: nested ones are part of it
@@ -225,13 +226,16 @@ static void pass_busy(int ith, double ms) {
 }
 #endif
 
+// The pass named `name` (a copy: callers may name passes at run time).
 static int pass_index(const char *name) {
     for (int i = 0; i < n_passes; i++)
-        if (!strcmp(passes[i].name, name)) return i;
+        if (!strncmp(passes[i].name, name, MAX_NAME - 1)) return i;
     if (n_passes == MAX_PASSES) return -1;
-    passes[n_passes].name = name;
+    snprintf(passes[n_passes].name, MAX_NAME, "%s", name);
     return n_passes++;
 }
+
+int gb_pool_passes_outermost(void) { return !in_pass && !nested(); }
 
 // On the caller's thread, outermost calls only: a nested call (in a task,
 // on any thread) is part of the pass that runs it. A call that handed no

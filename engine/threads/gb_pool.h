@@ -105,8 +105,12 @@ static inline int gb_pool_take(gb_take_counter *taken, int n, int ith, int nth, 
 // bench/passes.mjs), never the shipped one: every outermost parallel_for
 // (and elementwise range) is timed under its task's name, with each
 // thread's busy time inside it. The JSON: [{"pass", "calls", "ms",
-// "busy_ms": [per thread]}], totals since the last reset.
+// "busy_ms": [per thread]}], totals since the last reset. A name is copied
+// (up to 47 characters), so a caller may make one at run time; it asks
+// gb_pool_passes_outermost() first, since a nested call is not timed and
+// its name never read.
 #ifdef GB_PROFILE_PASSES
+int gb_pool_passes_outermost(void);
 void gb_parallel_for_named(gb_task_fn fn, void *ctx, const char *name);
 void gb_parallel_range_named(size_t n, gb_range_fn fn, void *ctx, const char *name);
 void gb_pool_passes_reset(void);
