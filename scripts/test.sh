@@ -21,8 +21,13 @@ grep -c "all passed" build/kernels-wasm.log | sed "s/^/  suites passed: /" || tr
 say "libFuzzer: the safetensors and .pth readers, 30 s each under ASan/UBSan"
 timeout 300 sh tests/fuzz/run.sh 30 || status=1
 say "Playwright (headless Chromium)"
-# (tests/e2e/serve.mjs builds the page.) Two free ports in a row for the isolated and the no-COOP servers.
-GB_E2E_PORT="$(node -e 'const n=require("net");(function t(p){const a=n.createServer(),b=n.createServer();a.once("error",()=>t(p+2)).listen(p,"127.0.0.1",()=>b.once("error",()=>{a.close();t(p+2)}).listen(p+1,"127.0.0.1",()=>{a.close();b.close();console.log(p)}))})(40000+Math.floor(Math.random()*20000))')"
+# (tests/e2e/serve.mjs builds the page.) Four free ports in a row: the isolated and the no-COOP
+# pages, the stand-in weights hub and its cdn.
+GB_E2E_PORT="$(node -e '
+const net = require("net");
+const free = (p) => new Promise((ok) => { const s = net.createServer(); s.once("error", () => ok(false)); s.listen(p, "127.0.0.1", () => s.close(() => ok(true))); });
+(async () => { for (;;) { const p = 40000 + Math.floor(Math.random() * 20000); let all = true;
+  for (let i = 0; i < 4 && all; i++) all = await free(p + i); if (all) { console.log(p); return; } } })();')"
 export GB_E2E_PORT
 timeout 1200 npx playwright test --config tests/e2e/playwright.config.mjs || status=1
 if [ "$status" -ne 0 ]; then say "SOME TESTS FAILED"; else say "all suites passed"; fi

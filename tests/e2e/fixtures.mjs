@@ -1,6 +1,8 @@
 // Shared e2e fixture: opens the lesson and records anything that should
 // never happen (console errors, uncaught exceptions, CSP violations,
-// requests to other origins); each test fails if any was seen.
+// requests to other origins); each test fails if any was seen. Part 2 loads
+// itself when a test scrolls near it, so the page is always pointed at the
+// stand-in weights hub (serve.mjs), never at the real one.
 import { test as base, expect } from '@playwright/test';
 
 export const DEFAULT_Q = 'tensor([-12.,  65.], grad_fn=<SubBackward0>)';
@@ -11,13 +13,16 @@ export const test = base.extend({
 	lesson: async ({ page, baseURL }, use) => {
 		const problems = [];
 		const origin = new URL(baseURL).origin;
+		const port = Number(process.env.GB_E2E_PORT || 47311);
+		const hub = `http://127.0.0.1:${port + 2}`;
+		const allowed = [origin, hub, `http://127.0.0.1:${port + 3}`];
 		page.on('console', (m) => {
 			if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
 		});
 		page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
 		page.on('request', (r) => {
 			const u = r.url();
-			if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) problems.push(`external request: ${u}`);
+			if (!allowed.some((o) => u.startsWith(o)) && !u.startsWith('data:') && !u.startsWith('blob:')) problems.push(`external request: ${u}`);
 		});
 		await page.addInitScript(() => {
 			document.addEventListener('securitypolicyviolation', (e) => {
@@ -29,6 +34,7 @@ export const test = base.extend({
 			/** Opens the page with an optional query (e.g. 'build=scalar') and hash. */
 			async open({ query = '', hash = '' } = {}) {
 				const params = new URLSearchParams(query);
+				if (!params.has('weights')) params.set('weights', `${hub}/timm/resnet18.tv_in1k/resolve/main/model.safetensors`);
 				const qs = params.toString();
 				await page.goto(`${baseURL}${qs ? `?${qs}` : ''}${hash}`);
 				await expect(page.getByTestId('engine-badge')).not.toHaveAttribute('data-build', '', { timeout: 15_000 });

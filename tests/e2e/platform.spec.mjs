@@ -69,3 +69,17 @@ test('the lesson downloads only the small lesson module of the engine', async ({
 	expect(wasm.length).toBeGreaterThan(0);
 	for (const f of wasm) expect(f).toMatch(/^gradbox-lesson-(mt|simd|scalar)\.wasm$/);
 });
+
+test('part 1 never fetches the full engine module; part 2 does when it is opened', async ({ page, lesson }) => {
+	const wasm = [];
+	page.on('request', (r) => {
+		const name = r.url().split('/').pop();
+		if (name.endsWith('.wasm')) wasm.push(name);
+	});
+	await lesson.open();
+	await page.waitForLoadState('networkidle');
+	expect(wasm.length).toBeGreaterThan(0);
+	expect(wasm.every((n) => n.startsWith('gradbox-lesson-'))).toBe(true);
+	await expect(page.getByTestId('open-part-two')).toBeAttached();
+	await expect(page.getByTestId('part-two')).toHaveCount(0);
+});

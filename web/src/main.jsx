@@ -1,6 +1,6 @@
-// Entry point: mounts the lesson page.
+// Entry point: mounts the page.
 import { render } from 'preact';
-import { LessonPage } from './lesson-page.jsx';
+import { Page } from './page.jsx';
 import './styles.css';
 
-render(<LessonPage />, document.getElementById('app'));
+render(<Page />, document.getElementById('app'));

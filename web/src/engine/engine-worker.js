@@ -1,30 +1,64 @@
 // The engine worker: the only code that touches the wasm heap. It loads one
-// build of the C engine through the shared wrapper (js/engine.mjs) and answers
-// the RPC described in docs/engine-protocol.md §4:
-//   { id, type: 'init', build?, wasmDir } → { id, ok, info }
-//   { id, type: 'run', steps }          → { id, ok, result }
+// module of the C engine through the shared wrapper (js/engine.mjs) and answers
+// the RPC of docs/engine-protocol.md §4. Every request is { id, type, ... };
+// the answer is { id, ok, result } or { id, ok: false, error, errorName },
+// with { id, progress } messages before it for long requests.
+//   init { build?, module: 'lesson'|'full', wasmDir }   → engine info
+//   run { steps }                                      → { steps } (autograd lesson)
+//   cancel { target }                                  stops request `target` (a download)
+//   model-* / weights-*                                ResNet-18 (model-session.js)
 import { detectBuild, loadEngine } from '../../../js/engine.mjs';
+import { ModelSession } from './model-session.js';
 
 /** @type {Promise<import('../../../js/engine.mjs').Engine> | null} */
 let engine = null;
+/** @type {ModelSession | null} */
+let session = null;
+/** Requests that can be cancelled: id → AbortController. */
+const running = new Map();
+
+async function ready() {
+	if (!engine) throw new Error('engine not initialised: send init first');
+	return engine;
+}
+
+const handlers = {
+	async init({ build, module = 'lesson', wasmDir }) {
+		// `build` forces one (?build=scalar) when this browser can run it.
+		engine ??= loadEngine({ build: detectBuild(build), module, wasmDir });
+		return (await engine).info;
+	},
+	async run({ steps }) {
+		return (await ready()).run(steps);
+	},
+};
+
+async function modelSession() {
+	session ??= new ModelSession(await ready());
+	return session;
+}
 
 self.onmessage = async (event) => {
-	const { id, type } = event.data;
+	const { id, type, ...payload } = event.data;
+	if (type === 'cancel') {
+		running.get(payload.target)?.abort();
+		return;
+	}
+	const abort = new AbortController();
+	running.set(id, abort);
 	try {
-		if (type === 'init') {
-			// `build` forces one (?build=scalar) when this browser can run it.
-			// The autograd lesson needs only the small module (no ResNet-18 kernels).
-			engine ??= loadEngine({ build: detectBuild(event.data.build), module: 'lesson', wasmDir: event.data.wasmDir });
-			const eng = await engine;
-			self.postMessage({ id, ok: true, info: eng.info });
-		} else if (type === 'run') {
-			if (!engine) throw new Error('engine not initialised: send init first');
-			const eng = await engine;
-			self.postMessage({ id, ok: true, result: eng.run(event.data.steps) });
-		} else {
-			throw new Error(`unknown message type ${type}`);
-		}
+		let result;
+		if (handlers[type]) result = await handlers[type](payload);
+		else if (ModelSession.handles(type)) {
+			const progress = (p) => self.postMessage({ id, progress: p });
+			result = await (await modelSession()).handle(type, payload, { signal: abort.signal, progress });
+		} else throw new Error(`unknown message type ${type}`);
+		const transfer = result?.transfer ?? [];
+		if (result?.transfer) delete result.transfer;
+		self.postMessage({ id, ok: true, result }, transfer);
 	} catch (err) {
-		self.postMessage({ id, ok: false, error: String(err?.message ?? err) });
+		self.postMessage({ id, ok: false, error: String(err?.message ?? err), errorName: err?.name });
+	} finally {
+		running.delete(id);
 	}
 };

@@ -1,9 +1,9 @@
 // The frame shared by the semantics cells: a question, a switch that edits
 // the code, the code, and what the engine printed (or raised).
-import { NotebookCell, CellOutput } from './notebook-cell.jsx';
-import { CodeSwitch } from './code-field.jsx';
-import { stale } from '../state/lesson.js';
-import { pythonError } from '../format/python-error.js';
+import { NotebookCell, CellOutput } from '../shared/notebook-cell.jsx';
+import { CodeSwitch } from '../shared/code-field.jsx';
+import { stale } from './state/lesson.js';
+import { pythonError } from '../shared/format/python-error.js';
 
 /**
  * @param {{ id: string, title: string, intro: any, switchLabel: any, checked: boolean,

@@ -1,11 +1,11 @@
 // Two ways to trust a.grad and b.grad: the analytic formulas from the
 // tutorial (for its Q), and central finite differences (for any Q).
-import { good, stale } from '../state/lesson.js';
-import { gradcheckProgram } from '../state/programs.js';
-import { useProgram, firstError, lastState } from '../state/use-program.js';
-import { DEFAULTS } from '../state/url-hash.js';
-import { flat, list, num } from '../format/values.js';
-import { pythonError } from '../format/python-error.js';
+import { good, stale } from './state/lesson.js';
+import { gradcheckProgram } from './state/programs.js';
+import { useProgram, firstError, lastState } from './state/use-program.js';
+import { DEFAULTS } from './state/url-hash.js';
+import { flat, list, num } from '../shared/format/values.js';
+import { pythonError } from '../shared/format/python-error.js';
 
 const close = (x, y) => x !== null && y !== null && Math.abs(x - y) <= 1e-4 * Math.max(1, Math.abs(y));
 

@@ -1,12 +1,12 @@
 // The gradient= argument as a vector–Jacobian product. J is measured, not
 // assumed: one backward per element of Q with a one-hot gradient gives one
 // row of ∂Q/∂a and ∂Q/∂b each.
-import { good, inputs, setInput, stale, problems } from '../state/lesson.js';
-import { jacobianProgram } from '../state/programs.js';
-import { useProgram, firstError } from '../state/use-program.js';
-import { flat, list, num } from '../format/values.js';
-import { CodeField } from './code-field.jsx';
-import { pythonError } from '../format/python-error.js';
+import { good, inputs, setInput, stale, problems } from './state/lesson.js';
+import { jacobianProgram } from './state/programs.js';
+import { useProgram, firstError } from './state/use-program.js';
+import { flat, list, num } from '../shared/format/values.js';
+import { CodeField } from '../shared/code-field.jsx';
+import { pythonError } from '../shared/format/python-error.js';
 
 const MAX_ROWS = 12;
 

@@ -3,20 +3,15 @@
 // When an edit fails, `problems` says where and `good` keeps the last good
 // run, so the page never goes blank.
 import { signal, computed, effect } from '@preact/signals';
-import { EngineClient } from '../engine/client.js';
+import { engineInfo, engineError, runSteps } from '../../engine/lesson-engine.js';
 import { parseLiteral, LiteralError } from './parse-literal.js';
 import { readHash, writeHash, DEFAULTS } from './url-hash.js';
 import { mainProgram, ASSIGN_STEP } from './programs.js';
 
-const params = new URLSearchParams(location.search);
-
 /** The texts in the editable fields: { a, b, v, q }. */
 export const inputs = signal(readHash(location.hash));
 
-/** Engine build info from init ({ build, simd, threads }) or null while loading. */
-export const engineInfo = signal(null);
-/** A message when the engine could not start. */
-export const engineError = signal(null);
+export { engineInfo, engineError, runSteps };
 
 /** Per-field problems: { a?, b?, v?, q? } each { message, type, pos } (type: the Python exception class). */
 export const problems = signal({});
@@ -29,24 +24,6 @@ export const stale = computed(() => Object.values(problems.value).some(Boolean))
  * @type {import('@preact/signals').Signal<null | { inp: object, forward: object, state: object }>}
  */
 export const good = signal(null);
-
-const client = new EngineClient();
-const ready = client
-	.init({ build: params.get('build') })
-	.then((info) => (engineInfo.value = info))
-	.catch((err) => {
-		engineError.value = err.message;
-		throw err;
-	});
-
-/**
- * Runs a steps program once the engine is up.
- * @param {object[]} steps
- */
-export async function runSteps(steps) {
-	await ready;
-	return client.run(steps);
-}
 
 /** True when any field differs from the tutorial's values. */
 export const edited = computed(() => Object.entries(DEFAULTS).some(([k, v]) => inputs.value[k] !== v));

@@ -1,13 +1,13 @@
 // Semantics cells about what enters the graph: a leaf that does not require
 // grad, and computations under torch.no_grad().
 import { useState } from 'preact/hooks';
-import { good, inputs } from '../state/lesson.js';
-import { frozenProgram, noGradProgram } from '../state/semantics-programs.js';
-import { useProgram } from '../state/use-program.js';
-import { tensorIn } from '../format/values.js';
+import { good, inputs } from './state/lesson.js';
+import { frozenProgram, noGradProgram } from './state/semantics-programs.js';
+import { useProgram } from './state/use-program.js';
+import { tensorIn } from '../shared/format/values.js';
 import { SemanticsCell, printedBy } from './semantics-cell.jsx';
 import { ComputationGraph } from './computation-graph.jsx';
-import { Py } from './python-code.jsx';
+import { Py } from '../shared/python-code.jsx';
 
 const tf = (on) => (on ? 'True' : 'False');
 

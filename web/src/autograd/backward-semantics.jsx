@@ -1,12 +1,12 @@
 // Semantics cells about backward itself: calling it twice, zeroing grads,
 // and the implicit gradient of a non-scalar output.
 import { useState } from 'preact/hooks';
-import { good } from '../state/lesson.js';
-import { twiceProgram, zeroGradProgram, implicitProgram } from '../state/semantics-programs.js';
-import { useProgram } from '../state/use-program.js';
-import { tensorIn } from '../format/values.js';
+import { good } from './state/lesson.js';
+import { twiceProgram, zeroGradProgram, implicitProgram } from './state/semantics-programs.js';
+import { useProgram } from './state/use-program.js';
+import { tensorIn } from '../shared/format/values.js';
 import { SemanticsCell, printedBy } from './semantics-cell.jsx';
-import { Py } from './python-code.jsx';
+import { Py } from '../shared/python-code.jsx';
 
 const aGrad = (state) => tensorIn(state, 'a').grad_repr;
 

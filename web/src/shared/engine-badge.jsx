@@ -1,5 +1,5 @@
 // Which engine build is running: threads N · SIMD, SIMD · 1 thread, or scalar.
-import { engineInfo, engineError } from '../state/lesson.js';
+import { engineInfo, engineError } from '../engine/lesson-engine.js';
 
 /**
  * A short description of the build, e.g. "2 threads · SIMD".

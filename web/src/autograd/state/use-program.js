@@ -2,7 +2,7 @@
 // previous result on screen until the new one arrives (no flicker).
 import { useEffect, useState } from 'preact/hooks';
 import { runSteps } from './lesson.js';
-import { pythonError } from '../format/python-error.js';
+import { pythonError } from '../../shared/format/python-error.js';
 
 /**
  * @param {() => object[] | null} build returns the program, or null to skip

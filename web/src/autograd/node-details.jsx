@@ -1,6 +1,6 @@
 // What one backward node keeps for later: its saved tensors, its local
 // derivative, and whether backward has already freed them.
-import { list } from '../format/values.js';
+import { list } from '../shared/format/values.js';
 
 /** A saved value is a tensor when the engine gives its shape (or a list). */
 const isTensor = (s) => 'shape' in s || Array.isArray(s.value);

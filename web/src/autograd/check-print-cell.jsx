@@ -1,13 +1,13 @@
 // In [10]: print(9*a**2 == a.grad, a.grad) and print(-2*b == b.grad, b.grad).
 // Each check runs the tutorial's session, then `check_a = 9*a**2 == a.grad`
 // under no_grad, and prints the two reprs the way print() joins them.
-import { good, stale } from '../state/lesson.js';
-import { checkProgram } from '../state/programs.js';
-import { useProgram, lastState } from '../state/use-program.js';
-import { tensorIn } from '../format/values.js';
-import { NotebookCell } from './notebook-cell.jsx';
-import { Py } from './python-code.jsx';
-import { pythonError } from '../format/python-error.js';
+import { good, stale } from './state/lesson.js';
+import { checkProgram } from './state/programs.js';
+import { useProgram, lastState } from './state/use-program.js';
+import { tensorIn } from '../shared/format/values.js';
+import { NotebookCell } from '../shared/notebook-cell.jsx';
+import { Py } from '../shared/python-code.jsx';
+import { pythonError } from '../shared/format/python-error.js';
 
 const CHECKS = [
 	{ leaf: 'a', name: 'check_a', expr: '9*a**2 == a.grad' },

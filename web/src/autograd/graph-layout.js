@@ -1,7 +1,7 @@
 // Lays out the backward graph with dagre, top to bottom like torchviz:
 // Q's grad_fn on top, AccumulateGrad leaves at the bottom.
 import dagre from '@dagrejs/dagre';
-import { list } from '../format/values.js';
+import { list } from '../shared/format/values.js';
 
 /** Pixel size of one monospace character at the node font size (12px). */
 export const CHAR = 7.4;

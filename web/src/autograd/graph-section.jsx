@@ -1,7 +1,7 @@
 // "Computational Graph": the DAG autograd recorded for Q, with a details
 // panel for the focused node.
 import { useState } from 'preact/hooks';
-import { good, stale } from '../state/lesson.js';
+import { good, stale } from './state/lesson.js';
 import { ComputationGraph } from './computation-graph.jsx';
 import { NodeDetails } from './node-details.jsx';
 

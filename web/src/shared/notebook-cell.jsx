@@ -1,5 +1,5 @@
 // Notebook cells: an "In [n]:" prompt, the code, and what it printed.
-import { pythonError } from '../format/python-error.js';
+import { pythonError } from './format/python-error.js';
 
 /**
  * A code cell as Jupyter shows it. `children` go after the code (outputs).

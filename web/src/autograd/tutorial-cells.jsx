@@ -1,9 +1,9 @@
 // The tutorial's own cells (In [2] to In [10]) with a, b, Q's expression and
 // external_grad editable in place.
-import { inputs, problems, good, setInput, stale } from '../state/lesson.js';
-import { NotebookCell, CellOutput, CaretError } from './notebook-cell.jsx';
-import { CodeField } from './code-field.jsx';
-import { Py } from './python-code.jsx';
+import { inputs, problems, good, setInput, stale } from './state/lesson.js';
+import { NotebookCell, CellOutput, CaretError } from '../shared/notebook-cell.jsx';
+import { CodeField } from '../shared/code-field.jsx';
+import { Py } from '../shared/python-code.jsx';
 import { CheckPrintCell } from './check-print-cell.jsx';
 
 function FieldError({ field }) {

@@ -1,0 +1,201 @@
+// Part 2, frozen parameters, against PyTorch's own printouts and numbers
+// (tests/e2e/frozen/gen_frozen_page_fixtures.py) with the weights downloaded
+// from the stand-in hub, which redirects to a storage origin as the real one does.
+import { test, expect, hubUrl, hubRequests, manifest, fixtureText, fixtureJson, fixturePath } from './frozen-fixtures.mjs';
+import { expectText } from './fixtures.mjs';
+
+const SEED0 = manifest.files['weights/resnet18_seed0.safetensors'];
+const grads = fixtureJson('grads.json');
+const states = fixtureJson('states.json');
+
+/** Checks the weights facts against a fixture file's entry. */
+async function expectWeights(page, entry, source) {
+	await expect(page.getByTestId('weights-source')).toHaveAttribute('data-source', source);
+	await expectText(page.getByTestId('weights-sha256'), entry.sha256);
+	await expect(page.getByTestId('weights-size')).toContainText(`${entry.bytes.toLocaleString('en-US')} bytes`);
+	await expect(page.getByTestId('weights-keys')).toContainText(`${entry.keys} keys`);
+	await expectText(page.getByTestId('weights-report'), '<All keys matched successfully>');
+}
+
+/** The totals line for a states.json entry. */
+function totals(state) {
+	const pct = ((100 * state.trainable) / state.total).toFixed(2);
+	return `trainable parameters: ${state.trainable.toLocaleString('en-US')} of ${state.total.toLocaleString('en-US')} (${pct} %)`;
+}
+
+test('weights from the hub: progress, facts, then Cache Storage on reload with no second request', async ({ page, frozen }) => {
+	const url = hubUrl('model.safetensors', { modes: ['slow'], query: '?slow=4' });
+	const repo = new URL(url).pathname.split('/')[3];
+	await page.goto(`/?weights=${encodeURIComponent(url)}`);
+	await page.getByTestId('open-part-two').click();
+	await expect(page.getByTestId('weights-progress')).toContainText(/MB of 44\.6 MB/, { timeout: 30_000 });
+	await expect(page.getByTestId('part-two')).toHaveAttribute('data-phase', 'ready', { timeout: 60_000 });
+	await expectWeights(page, SEED0, 'network');
+	const first = await hubRequests(repo);
+	expect(first.filter((r) => r.origin === 'hub')).toHaveLength(1);
+	expect(first.filter((r) => r.origin === 'cdn')).toHaveLength(1);
+	await page.reload();
+	await page.getByTestId('open-part-two').click();
+	await expect(page.getByTestId('part-two')).toHaveAttribute('data-phase', 'ready', { timeout: 60_000 });
+	await expectWeights(page, SEED0, 'cache');
+	expect(await hubRequests(repo)).toHaveLength(2);
+});
+
+test('cancelling the download, or a refused one, leaves random weights and a banner; the lesson still works', async ({ page, frozen }) => {
+	await page.goto(`/?weights=${encodeURIComponent(hubUrl('model.safetensors', { modes: ['slow'], query: '?slow=200' }))}`);
+	await page.getByTestId('open-part-two').click();
+	await expect(page.getByTestId('weights-progress')).toBeVisible({ timeout: 30_000 });
+	await page.getByTestId('weights-cancel').click();
+	await expect(page.getByTestId('weights-random-banner')).toContainText('the download was cancelled');
+	await expect(page.getByTestId('trainable-totals')).toHaveText(totals(states.tutorial));
+	// a server that does not allow this origin (no CORS header): the browser refuses the body
+	frozen.expectConsole(/Access-Control-Allow-Origin|Failed to load resource|CORS/);
+	await page.getByTestId('weights-url').fill(hubUrl('model.safetensors', { modes: ['nocors'] }));
+	await page.getByTestId('weights-download').click();
+	await expect(page.getByTestId('weights-random-banner')).toContainText('could not download the weights');
+	await expect(page.getByTestId('out-fc')).toHaveText(fixtureText('fc.txt').trimEnd());
+});
+
+test('the printouts are PyTorch’s: children, dir(model), model.fc', async ({ page, frozen }) => {
+	await frozen.open(hubUrl());
+	const children = page.getByTestId('out-children');
+	await expect(children).toHaveAttribute('data-full', 'false');
+	await page.getByTestId('out-children-toggle').click();
+	await expect(children).toHaveAttribute('data-full', 'true');
+	await expectText(children, fixtureText('children.txt').replace(/\n$/, ''));
+	await page.getByTestId('out-dir-toggle').click();
+	const dir = fixtureJson('dir.json').after_fc;
+	await expectText(page.getByTestId('out-dir'), `[${dir.map((n) => `'${n}'`).join(',\n ')}]`);
+	await expectText(page.getByTestId('out-fc'), fixtureText('fc.txt').trimEnd());
+});
+
+test('trainable totals for four freeze states, and the code that makes them', async ({ page, frozen }) => {
+	await frozen.open(hubUrl());
+	const t = page.getByTestId('trainable-totals');
+	await expect(t).toHaveText(totals(states.tutorial));
+	await expect(t).toHaveText('trainable parameters: 5,130 of 11,181,642 (0.05 %)');
+	await page.getByTestId('preset-layer4').click();
+	await expect(t).toHaveText(totals(states.layer4_fc));
+	await expect(page.getByTestId('freeze-code')).toContainText('for p in model.layer4.parameters():');
+	await page.getByTestId('preset-all').click();
+	await expect(t).toHaveText(totals(states.all));
+	await page.getByTestId('preset-tutorial').click();
+	await expect(t).toHaveText(totals(states.tutorial));
+	// layer2.0.bn1 + fc, from the tree: search, then its checkbox
+	await page.getByTestId('tree-search').fill('layer2.0.bn1');
+	await page.getByTestId('row-layer2.0.bn1').locator('input[type=checkbox]').click();
+	await expect(t).toHaveText(totals(states['layer2.0.bn1_fc']));
+	await expect(page.getByTestId('freeze-code')).toContainText('for p in model.layer2[0].bn1.parameters():');
+	await expect(page.getByTestId('row-layer2.0')).toHaveAttribute('aria-checked', 'mixed');
+	const printed = await page.getByTestId('out-requires-grad').textContent();
+	expect(printed.split('\n').filter((l) => l.endsWith(' True')).map((l) => l.split(' ')[0]).join(' '))
+		.toBe(states['layer2.0.bn1_fc'].requires_grad.slice(0, 3).join(' '));
+});
+
+for (const [id, preset] of [['tutorial', 'preset-tutorial'], ['layer4_fc', 'preset-layer4'], ['all', 'preset-all']]) {
+	test(`who gets a gradient, ${id}: the same .grad set and norms as torch`, async ({ page, frozen }) => {
+		await frozen.open(hubUrl());
+		await page.getByTestId('sample-cat.png').click();
+		await page.getByTestId(preset).click();
+		await expect(page.getByTestId('trainable-totals')).toHaveText(totals(states[id]));
+		await page.getByTestId('input-grad-target').fill(String(grads.target));
+		await page.getByTestId('run-grads').click();
+		const result = page.getByTestId('grad-result');
+		await expect(result).toHaveAttribute('data-current', 'true', { timeout: 60_000 });
+		const want = grads.states[id];
+		expect(Math.abs(Number(await result.getAttribute('data-loss')) - want.loss)).toBeLessThan(1e-4 * Math.max(1, Math.abs(want.loss)));
+		const got = JSON.parse(await result.getAttribute('data-norms'));
+		expect(Object.keys(got)).toEqual(Object.keys(want.grad_norm));
+		for (const [name, norm] of Object.entries(want.grad_norm)) {
+			if (norm === null) expect(got[name], name).toBeNull();
+			else expect(Math.abs(got[name] - norm), name).toBeLessThanOrEqual(1e-3 * norm + 1e-7);
+		}
+		const cost = page.getByTestId('grad-cost');
+		const frozenMs = Number(await cost.getAttribute('data-backward-ms'));
+		const fullMs = Number(await cost.getAttribute('data-everything-backward-ms'));
+		expect(frozenMs).toBeGreaterThan(0);
+		if (id === 'tutorial') expect(frozenMs).toBeLessThan(fullMs);   // timing: only the ordering, never a target
+	});
+}
+
+test('the BatchNorm trap: bn1’s running statistics move in train mode, not in eval mode, as in torch', async ({ page, frozen }) => {
+	await frozen.open(hubUrl());
+	await page.getByTestId('sample-cat.png').click();
+	await page.getByTestId('run-bn').click();
+	const r = JSON.parse(await page.getByTestId('bn-result').getAttribute('data-json'));
+	const bn = fixtureJson('bn.json');
+	const close = (a, b) => a.every((v, i) => Math.abs(v - b[i]) <= 1e-5 + 1e-4 * Math.abs(b[i]));
+	expect(close(r.before.running_mean, bn.before.running_mean)).toBe(true);
+	expect(close(r.afterTrain.running_mean, bn.after_train_forward.running_mean)).toBe(true);
+	expect(close(r.afterTrain.running_var, bn.after_train_forward.running_var)).toBe(true);
+	expect(close(r.afterEval.running_mean, bn.after_eval_forward.running_mean)).toBe(true);
+	expect(r.afterTrain.running_mean).not.toEqual(r.before.running_mean);
+	expect(r.afterEval.running_mean).toEqual(r.before.running_mean);
+});
+
+test('top-5 of the ImageNet head on a PNG sample match torch within 1e-4', async ({ page, frozen }) => {
+	await frozen.open(hubUrl());
+	await page.getByTestId('sample-cat.png').click();
+	const want = fixtureJson('top5.json').samples['cat.png'].top5 ?? fixtureJson('top5.json').samples['cat.png'];
+	const items = page.getByTestId('top5').locator('li');
+	await expect(items).toHaveCount(5, { timeout: 30_000 });
+	for (let i = 0; i < 5; i++) {
+		await expect(items.nth(i)).toHaveAttribute('data-index', String(want[i].index));
+		const p = Number(await items.nth(i).getByTestId('top5-p').getAttribute('data-p'));
+		expect(Math.abs(p - want[i].prob)).toBeLessThanOrEqual(1e-4);
+	}
+});
+
+test('weights from a dropped .pth and .safetensors; four broken files are refused and the model stays', async ({ page, frozen }) => {
+	await frozen.open(hubUrl());
+	const file = page.getByTestId('weights-file');
+	await file.setInputFiles(fixturePath('weights/resnet18_seed1.safetensors'));
+	await expectWeights(page, manifest.files['weights/resnet18_seed1.safetensors'], 'file');
+	await file.setInputFiles(fixturePath('weights/resnet18_seed0.pth'));
+	const pth = manifest.files['weights/resnet18_seed0.pth'];
+	await expectWeights(page, { ...pth, keys: 122 }, 'file');
+	for (const bad of ['broken/png_renamed.pth', 'broken/truncated.safetensors', 'broken/resnet34.pth', 'broken/forbidden_global.pth', 'broken/empty.safetensors']) {
+		await file.setInputFiles(fixturePath(bad));
+		const problem = page.getByTestId('weights-problem');
+		await expect(problem).toContainText(`${bad.split('/')[1]} was not loaded; the model that was loaded is still in place.`);
+		await expectText(page.getByTestId('weights-sha256'), pth.sha256);
+	}
+	await file.setInputFiles(fixturePath('broken/resnet34.pth'));
+	await expect(page.getByTestId('weights-problem')).toContainText('Unexpected key(s) in state_dict: "layer1.2.conv1.weight"');
+	await file.setInputFiles(fixturePath('broken/forbidden_global.pth'));
+	await expect(page.getByTestId('weights-problem')).toContainText('os.system');
+});
+
+test('the layer tree works from the keyboard alone', async ({ page, frozen }) => {
+	await frozen.open(hubUrl());
+	await page.getByTestId('tree-search').focus();
+	await page.keyboard.press('Tab');
+	const root = page.getByTestId('row-(model)');
+	await expect(root).toBeFocused();
+	await expect(root).toHaveAttribute('aria-expanded', 'true');
+	// down to layer4 (conv1, bn1, relu, maxpool, layer1..layer4), open it, toggle it with Space
+	for (let i = 0; i < 8; i++) await page.keyboard.press('ArrowDown');
+	const layer4 = page.getByTestId('row-layer4');
+	await expect(layer4).toBeFocused();
+	await page.keyboard.press('ArrowRight');
+	await expect(layer4).toHaveAttribute('aria-expanded', 'true');
+	await page.keyboard.press(' ');
+	await expect(page.getByTestId('trainable-totals')).toHaveText(totals(states.layer4_fc));
+	await expect(layer4).toHaveAttribute('aria-checked', 'true');
+	await page.keyboard.press('ArrowRight');
+	await expect(page.getByTestId('row-layer4.0')).toBeFocused();
+	await page.keyboard.press('ArrowLeft');
+	await expect(layer4).toBeFocused();
+	await page.keyboard.press('ArrowLeft');
+	await expect(layer4).toHaveAttribute('aria-expanded', 'false');
+	await page.keyboard.press('End');
+	await expect(page.getByTestId('row-fc')).toBeFocused();
+});
+
+test('375 px wide: part 2 has no horizontal scroll', async ({ page, frozen }) => {
+	await page.setViewportSize({ width: 375, height: 800 });
+	await frozen.open(hubUrl());
+	await page.getByTestId('layer-tree').scrollIntoViewIfNeeded();
+	const widths = await page.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
+	expect(widths[0]).toBeLessThanOrEqual(widths[1]);
+});
