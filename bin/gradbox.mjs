@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { loadEngine } from '../js/engine.mjs';
+import { loadEngine, topK } from '../js/engine.mjs';
 import { readNpy, writeNpy } from '../js/npy.mjs';
 
 const USAGE = `usage: gradbox <command> [options]
@@ -179,22 +179,6 @@ function readLabels(path, classes) {
 	}
 	if (labels.length !== classes) throw new UsageError(`--labels: ${labels.length} names for ${classes} classes`);
 	return labels;
-}
-
-/**
- * Each image's k most likely classes: [{index, label, p}], p = softmax(logits)[index]
- * (computed in double, max subtracted first), most likely first; ties keep the lower index.
- */
-function topK(logits, classes, k, labels = null) {
-	const out = [];
-	for (let n = 0; n < logits.length / classes; n++) {
-		const row = logits.subarray(n * classes, (n + 1) * classes);
-		const max = row.reduce((m, v) => (v > m ? v : m), -Infinity);
-		const sum = row.reduce((s, v) => s + Math.exp(v - max), 0);
-		const order = Array.from(row.keys()).sort((a, b) => row[b] - row[a] || a - b).slice(0, k);
-		out.push(order.map((i) => ({ index: i, label: labels ? labels[i] : null, p: Math.exp(row[i] - max) / sum })));
-	}
-	return out;
 }
 
 async function forward(args) {
