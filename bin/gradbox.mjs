@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { loadEngine } from '../js/engine.mjs';
+import { loadEngine, topK } from '../js/engine.mjs';
 import { readNpy, writeNpy } from '../js/npy.mjs';
 import { topK } from '../js/top-k.mjs';
 

@@ -64,6 +64,24 @@ export function tensorData(step) {
 	return { values, shape: step.shape };
 }
 
+/**
+ * Each image's k most likely classes: [{index, label, p}], p = softmax(logits)[index]
+ * (computed in double, max subtracted first), most likely first; ties keep the lower index.
+ * @param {Float32Array} logits (N × classes)
+ * @param {string[] | null} [labels] class names, by index
+ */
+export function topK(logits, classes, k, labels = null) {
+	const out = [];
+	for (let n = 0; n < logits.length / classes; n++) {
+		const row = logits.subarray(n * classes, (n + 1) * classes);
+		const max = row.reduce((m, v) => (v > m ? v : m), -Infinity);
+		const sum = row.reduce((s, v) => s + Math.exp(v - max), 0);
+		const order = Array.from(row.keys()).sort((a, b) => row[b] - row[a] || a - b).slice(0, k);
+		out.push(order.map((i) => ({ index: i, label: labels ? labels[i] : null, p: Math.exp(row[i] - max) / sum })));
+	}
+	return out;
+}
+
 async function defaultWasmDir() {
 	return new URL(/* @vite-ignore */ '../web/public/wasm/', import.meta.url).href;
 }
@@ -231,6 +249,53 @@ export class Engine {
 		return new Model(this, h);
 	}
 
+	/**
+	 * torchvision's ImageNet preprocessing of a picture, as on a PIL image, step by step:
+	 * T.Resize(resize) (Pillow's bilinear resize, byte for byte), T.CenterCrop(crop), then
+	 * T.ToTensor() and T.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]).
+	 * `pixels` holds width × height × channels bytes, row by row: RGBA (a canvas's
+	 * ImageData.data, channels 4; alpha is ignored, as convert('RGB') does) or RGB (3).
+	 * @returns {{ resized: {width: number, height: number, rgb: Uint8Array},
+	 *   cropped: {width: number, height: number, rgb: Uint8Array}, tensor: Float32Array }}
+	 *   rgb: height × width × 3 bytes; tensor: 3 × crop × crop floats (model.forward's x).
+	 */
+	preprocess(pixels, width, height, { channels = 4, resize = 256, crop = 224 } = {}) {
+		const M = this.M;
+		if (!M._gb_image_resize) throw new Error("this is the lesson module, which has no preprocessing: load the engine with module: 'full'");
+		if (pixels.length !== width * height * channels) {
+			throw new Error(`expected ${width}×${height}×${channels} = ${width * height * channels} bytes, got ${pixels.length}`);
+		}
+		const size = this.withInts(2, (p) => this.#check(M._gb_image_resized_size(width, height, resize, p)));
+		const [rw, rh] = size.ints;
+		const ptrs = [rw * rh * 3, crop * crop * 3, 3 * crop * crop * 4].map((n) => M._malloc(n));
+		try {
+			if (ptrs.includes(0)) throw new Error('engine: out of memory');
+			const [resized, cropped, tensor] = ptrs;
+			this.withBytes(pixels, (p) => this.#check(M._gb_image_resize(p, width, height, channels, rw, rh, resized)));
+			this.#check(M._gb_image_center_crop_normalize(resized, rw, rh, crop, cropped, tensor));
+			const mem = this.#memory();
+			return {
+				resized: { width: rw, height: rh, rgb: new Uint8Array(mem, resized, rw * rh * 3).slice() },
+				cropped: { width: crop, height: crop, rgb: new Uint8Array(mem, cropped, crop * crop * 3).slice() },
+				tensor: new Float32Array(mem, tensor, 3 * crop * crop).slice(),
+			};
+		} finally {
+			for (const p of ptrs) if (p) M._free(p);
+		}
+	}
+
+	/** Allocates n int32s for fn(ptr); returns fn's result and a copy of them. */
+	withInts(n, fn) {
+		const p = this.M._malloc(Math.max(4, n * 4));
+		if (!p) throw new Error('engine: out of memory');
+		try {
+			const r = fn(p);
+			return { result: r, ints: new Int32Array(this.#memory(), p, n).slice() };
+		} finally {
+			this.M._free(p);
+		}
+	}
+
 	/** Copies `bytes` into the heap for fn(ptr), then frees them. */
 	withBytes(bytes, fn) {
 		const p = this.M._malloc(Math.max(1, bytes.length));
@@ -354,8 +419,32 @@ export class Model {
 		}
 	}
 
-	/** print(model), the module tree, memory. */
-	info() { return JSON.parse(this.engine.M.UTF8ToString(this.engine.M._gb_model_json(this.h))); }
+	/**
+	 * with torch.no_grad(): model.state_dict()[key].copy_(values): a parameter or a running
+	 * statistic ('conv1.weight', 'bn1.running_var'), values in the tensor's row-major order.
+	 * Throws for an unknown key, a wrong count, or num_batches_tracked (an int64).
+	 */
+	setTensor(key, values) {
+		const { M } = this.engine;
+		const f = values instanceof Float32Array ? values : Float32Array.from(values);
+		this.engine.withStrings([key], (k) => this.engine.withBytes(floatBytes(f), (p) =>
+			this.engine.check(M._gb_model_set_tensor(this.h, k, p, f.length))));
+	}
+
+	#json(fn) {
+		const p = fn(this.h);
+		if (!p) throw new Error(`engine: no JSON for model ${this.h} (disposed, or out of memory)`);
+		return JSON.parse(this.engine.M.UTF8ToString(p));
+	}
+
+	/** print(model), children and fc printouts, the module tree (shapes for 1×3×224×224), memory. */
+	info() { return this.#json(this.engine.M._gb_model_json); }
+
+	/** What the last successful load read: {format, keys, report}; null before any load. */
+	loadInfo() { return this.#json(this.engine.M._gb_model_load_info); }
+
+	/** What the last forward / lossBackward / trainStep did and cost (docs §5); null before any. */
+	stepInfo() { return this.#json(this.engine.M._gb_model_step_info); }
 
 	dispose() { this.engine.M._gb_model_free_handle(this.h); }
 }

@@ -51,7 +51,22 @@ GB_API int gb_model_train_step(int model, const float *x, int N, int H, int W, c
 GB_API int gb_model_loss_backward(int model, const float *x, int N, int H, int W, const int *targets);
 GB_API double gb_model_last_loss(int model);
 GB_API int gb_model_tensor(int model, const char *key, int grad, float **out);
-GB_API const char *gb_model_json(int model);
+// state_dict()[key].copy_(data) for a float tensor (n = its numel); bumps its version.
+GB_API int gb_model_set_tensor(int model, const char *key, const float *data, int n);
+// JSON (model_info.c), valid until the next of these three calls on the model:
+GB_API const char *gb_model_json(int model);        // printouts, the module tree
+GB_API const char *gb_model_load_info(int model);   // the last successful load (null before)
+GB_API const char *gb_model_step_info(int model);   // the last forward/backward/step (null before)
+
+// --- preprocessing (gb_image_api.c): torchvision's transforms on a PIL image --------
+// T.Resize(size)'s output size: out_wh = {width, height}.
+GB_API int gb_image_resized_size(int w, int h, int size, int *out_wh);
+// Pillow's resize(BILINEAR) of RGB/RGBA uint8 pixels to out_rgb (out_h, out_w, 3).
+GB_API int gb_image_resize(const unsigned char *pixels, int w, int h, int channels, int out_w, int out_h,
+                           unsigned char *out_rgb);
+// T.CenterCrop(size), then ToTensor and Normalize(ImageNet mean, std) into chw (3, size, size).
+GB_API int gb_image_center_crop_normalize(const unsigned char *rgb, int w, int h, int size,
+                                          unsigned char *crop_rgb, float *chw);
 
 // Starts the engine's thread pool with n threads (the caller included) and
 // returns how many it runs; 1 in builds without threads.

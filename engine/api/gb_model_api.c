@@ -1,35 +1,45 @@
 // gb_model_api.c: the ResNet-18 lessons' exports: a model handle with its
 // weights, a per-step graph (activations from an arena reset every step), and
 // an SGD optimizer over whatever requires grad. Validate, look up, forward.
+// What a handle holds: gb_model_slot.h; the reports on it: model_info.c.
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+#endif
 
-#include "../nn/gb_optim.h"
-#include "../nn/gb_resnet18.h"
 #include "../nn/gb_state.h"
 #include "../nn/io/gb_state_dict.h"
 #include "gb_api.h"
+#include "gb_model_slot.h"
 
 #define MAX_MODELS 4
 
-typedef struct model_slot {
-    gb_model model;
-    gb_graph step;            // one forward (+ backward); reset at the next
-    gb_optimizer opt;
-    int has_opt;
-    float last_loss;
-    gb_sb json;
-    uint8_t *saved;           // the last gb_model_save output
-} model_slot;
+typedef gb_model_slot model_slot;
 
 static model_slot *models[MAX_MODELS + 1];
 
-static model_slot *lookup_model(int h) {
+gb_model_slot *gb_model_slot_of(int h) {
     if (h <= 0 || h > MAX_MODELS || !models[h]) {
         gb_set_error(GB_ERR_BAD_HANDLE, "no model %d", h);
         return NULL;
     }
     return models[h];
+}
+
+static model_slot *lookup_model(int h) { return gb_model_slot_of(h); }
+
+// Milliseconds on a monotonic clock (performance.now() in the browser).
+static double now_ms(void) {
+#ifdef __EMSCRIPTEN__
+    return emscripten_get_now();
+#else
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+#endif
 }
 
 static void drop_optimizer(model_slot *s) {
@@ -68,8 +78,46 @@ GB_API void gb_model_free_handle(int h) {
     models[h] = NULL;
 }
 
+// The format of a weights file, from its first bytes (magic numbers):
+//   "PK\x03\x04"             a zip: PyTorch's .pth since 1.6
+//   0x80, protocol <= 5       a bare pickle: the legacy (pre-1.6) .pth
+//   byte 8 is '{'             safetensors: a u64 header length, then JSON
+//   "\x89PNG\r\n\x1a\n", "\xff\xd8\xff", "GIF8"    a picture, not weights
+// NOTE: the picture case only makes the message plainer (a learner who
+// drops a photo on the weights box); anything unknown is refused either way.
+typedef enum { FMT_UNKNOWN, FMT_PTH, FMT_LEGACY_PTH, FMT_SAFETENSORS, FMT_PNG, FMT_JPEG, FMT_GIF } weights_format;
+
+static weights_format sniff(const uint8_t *b, size_t n) {
+    if (n >= 4 && memcmp(b, "PK\x03\x04", 4) == 0) return FMT_PTH;
+    if (n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0) return FMT_PNG;
+    if (n >= 3 && memcmp(b, "\xff\xd8\xff", 3) == 0) return FMT_JPEG;
+    if (n >= 4 && memcmp(b, "GIF8", 4) == 0) return FMT_GIF;
+    if (n >= 2 && b[0] == 0x80 && b[1] <= 5) return FMT_LEGACY_PTH;
+    if (n >= 9 && b[8] == '{') return FMT_SAFETENSORS;
+    return FMT_UNKNOWN;
+}
+
+static gb_status read_weights(weights_format f, const uint8_t *buf, size_t n, gb_state_dict *sd) {
+    static const char *const pictures[] = { [FMT_PNG] = "PNG", [FMT_JPEG] = "JPEG", [FMT_GIF] = "GIF" };
+    switch (f) {
+    case FMT_PTH: return gb_pth_read(buf, n, sd);
+    case FMT_SAFETENSORS: return gb_safetensors_read(buf, n, sd);
+    case FMT_LEGACY_PTH:
+        return gb_set_error(GB_ERR_FORMAT, "this .pth is in PyTorch's legacy (pre-1.6) format, which is not "
+                                           "read here: re-save it with torch.save(model.state_dict(), f) in "
+                                           "PyTorch 1.6 or later (the zip format)");
+    case FMT_PNG: case FMT_JPEG: case FMT_GIF:
+        return gb_set_error(GB_ERR_FORMAT, "this is a %s image, not a weights file: expected a PyTorch .pth (zip) "
+                                           "or a .safetensors file", pictures[f]);
+    default:
+        return gb_set_error(GB_ERR_FORMAT, "not a weights file: expected a PyTorch .pth (zip) or a .safetensors file");
+    }
+}
+
 // Reads .safetensors or PyTorch .pth (zip) bytes and loads them with
 // load_state_dict(strict=True) semantics; the message says what did not fit.
+// A failed load changes nothing: not the weights (gb_state.h: all or
+// nothing), not the load info (tests/resnet/frozen.test.mjs, "load report").
 GB_API int gb_model_load(int h, const uint8_t *buf, double len) {
     model_slot *s = lookup_model(h);
     if (!s) return GB_ERR_BAD_HANDLE;
@@ -77,19 +125,14 @@ GB_API int gb_model_load(int h, const uint8_t *buf, double len) {
     gb_state_dict sd;
     memset(&sd, 0, sizeof sd);
     size_t n = (size_t)len;
-    gb_status st;
-    if (n >= 4 && memcmp(buf, "PK\x03\x04", 4) == 0) st = gb_pth_read(buf, n, &sd);
-    else if (n >= 2 && buf[0] == 0x80 && buf[1] <= 5)   // a bare pickle: torch.save before 1.6
-        st = gb_set_error(GB_ERR_FORMAT, "this .pth is in PyTorch's legacy (pre-1.6) format, which is not "
-                                         "read here: re-save it with torch.save(model.state_dict(), f) in "
-                                         "PyTorch 1.6 or later (the zip format)");
-    else if (n >= 9 && buf[8] == '{') st = gb_safetensors_read(buf, n, &sd);
-    else st = gb_set_error(GB_ERR_FORMAT, "not a weights file: expected a PyTorch .pth (zip) or a .safetensors file");
+    weights_format f = sniff(buf, n);
+    gb_status st = read_weights(f, buf, n, &sd);
     if (st == GB_OK) {
-        static char report[4096];
+        static char report[16384];   // as long as an error message may be (core/status.c)
         gb_graph_reset(&s->step);   // no graph may point at the old weights
         st = gb_module_load_state_dict(s->model.root, "ResNet", &sd, report, sizeof report);
     }
+    if (st == GB_OK) s->load = (gb_load_info){ .format = f == FMT_PTH ? "pth" : "safetensors", .keys = sd.n };
     gb_sd_free(&sd);
     return st;
 }
@@ -147,18 +190,57 @@ static gb_status forward(model_slot *s, const float *x, int N, int H, int W, gb_
     return gb_resnet18_forward(&s->model, &s->step, in, logits);
 }
 
+// A new step's info (in s->pending until the step succeeds): what runs, on
+// what; nothing measured yet.
+static void step_begin(model_slot *s, const char *kind, int N, int H, int W) {
+    s->pending = (gb_step_info){ .kind = kind, .shape = { N, 3, H, W }, .training = s->model.root->training,
+                              .forward_ms = -1, .backward_ms = -1, .optimizer_ms = -1, .loss = NAN };
+}
+
+// The forward's part of the step info (after a successful forward).
+static void step_forward_done(model_slot *s, double t0) {
+    s->pending.forward_ms = now_ms() - t0;
+    s->pending.tape_nodes = s->step.n_nodes;
+    s->pending.peak_bytes = (double)gb_graph_peak_bytes(&s->step);
+}
+
+// The step succeeded: its info becomes what gb_model_step_info reports.
+static gb_status step_done(model_slot *s) {
+    gb_step_info_collect(s);
+    s->info = s->pending;
+    return GB_OK;
+}
+
 // logits = model(x) under torch.no_grad(); x (N, 3, H, W) float32, logits_out
 // (N, num_classes).
 GB_API int gb_model_forward(int h, const float *x, int N, int H, int W, float *logits_out) {
     model_slot *s = lookup_model(h);
     if (!s) return GB_ERR_BAD_HANDLE;
     if (!x || !logits_out) return gb_set_error(GB_ERR_ARG, "gb_model_forward: missing buffer");
+    step_begin(s, "forward", N, H, W);
+    double t0 = now_ms();
     s->step.grad_enabled = 0;
     gb_tensor *logits;
     gb_status st = forward(s, x, N, H, W, &logits);
     s->step.grad_enabled = 1;
     if (st != GB_OK) return st;
     memcpy(logits_out, logits->data, (size_t)logits->numel * sizeof(float));
+    step_forward_done(s, t0);
+    return step_done(s);
+}
+
+static gb_status loss_backward(model_slot *s, const float *x, int N, int H, int W, const int *targets) {
+    gb_tensor *logits, *loss;
+    double t0 = now_ms();
+    GB_TRY(forward(s, x, N, H, W, &logits));
+    GB_TRY(gb_cross_entropy(&s->step, logits, targets, &loss));
+    step_forward_done(s, t0);
+    s->pending.loss = s->last_loss = loss->data[0];
+    gb_model_zero_grad(&s->model, 1);
+    t0 = now_ms();
+    GB_TRY(gb_model_backward(&s->model, &s->step, loss));
+    s->pending.backward_ms = now_ms() - t0;
+    s->pending.peak_bytes = (double)gb_graph_peak_bytes(&s->step);
     return GB_OK;
 }
 
@@ -169,12 +251,9 @@ GB_API int gb_model_loss_backward(int h, const float *x, int N, int H, int W, co
     model_slot *s = lookup_model(h);
     if (!s) return GB_ERR_BAD_HANDLE;
     if (!x || !targets) return gb_set_error(GB_ERR_ARG, "gb_model_loss_backward: missing buffer");
-    gb_tensor *logits, *loss;
-    GB_TRY(forward(s, x, N, H, W, &logits));
-    GB_TRY(gb_cross_entropy(&s->step, logits, targets, &loss));
-    s->last_loss = loss->data[0];
-    gb_model_zero_grad(&s->model, 1);
-    return gb_model_backward(&s->model, &s->step, loss);
+    step_begin(s, "loss_backward", N, H, W);
+    GB_TRY(loss_backward(s, x, N, H, W, targets));
+    return step_done(s);
 }
 
 // One training step: gb_model_loss_backward, then optimizer.step() with
@@ -185,6 +264,7 @@ GB_API int gb_model_train_step(int h, const float *x, int N, int H, int W, const
                                double lr, double momentum, double weight_decay) {
     model_slot *s = lookup_model(h);
     if (!s) return GB_ERR_BAD_HANDLE;
+    if (!x || !targets) return gb_set_error(GB_ERR_ARG, "gb_model_train_step: missing buffer");
     if (!s->has_opt) {
         gb_tensor *params[128];
         int n = gb_module_parameters(s->model.root, params, 128), k = 0;
@@ -196,8 +276,25 @@ GB_API int gb_model_train_step(int h, const float *x, int N, int H, int W, const
     s->opt.lr = lr;
     s->opt.momentum = momentum;
     s->opt.weight_decay = weight_decay;
-    GB_TRY(gb_model_loss_backward(h, x, N, H, W, targets));
-    return gb_optim_step(&s->opt);
+    step_begin(s, "train_step", N, H, W);
+    GB_TRY(loss_backward(s, x, N, H, W, targets));
+    double t0 = now_ms();
+    GB_TRY(gb_optim_step(&s->opt));
+    s->pending.optimizer_ms = now_ms() - t0;
+    return step_done(s);
+}
+
+// The state_dict entry called `key`, or GB_ERR_NAME.
+static gb_status find_item(model_slot *s, const char *key, gb_state_item *out) {
+    gb_state_item items[160];
+    int n = gb_module_state_items(s->model.root, 1, items, 160);
+    GB_ASSERT(n <= 160, "resnet18 has 122 state_dict entries, not %d", n);
+    for (int i = 0; key && i < n; i++) {
+        if (strcmp(items[i].key, key) != 0) continue;
+        *out = items[i];
+        return GB_OK;
+    }
+    return gb_set_error(GB_ERR_NAME, "no tensor '%.80s' in the state_dict", key ? key : "(null)");
 }
 
 // A state_dict entry's values (grad 0) or its .grad (grad 1) by key:
@@ -207,37 +304,38 @@ GB_API int gb_model_train_step(int h, const float *x, int N, int H, int W, const
 GB_API int gb_model_tensor(int h, const char *key, int grad, float **out) {
     model_slot *s = lookup_model(h);
     if (!s) return -GB_ERR_BAD_HANDLE;
-    gb_state_item items[160];
-    int n = gb_module_state_items(s->model.root, 0, items, 160);
-    for (int i = 0; i < n; i++) {
-        if (strcmp(items[i].key, key) != 0) continue;
-        *out = grad ? items[i].t->grad : items[i].t->data;
-        return items[i].t->numel;
+    gb_state_item item;
+    gb_status st = find_item(s, key, &item);
+    if (st == GB_OK && !item.t) st = gb_set_error(GB_ERR_NAME, "'%.80s' is an int64 counter: read it from the saved state_dict", key);
+    if (st != GB_OK) return -(int)st;
+    *out = grad ? item.t->grad : item.t->data;
+    return item.t->numel;
+}
+
+// with torch.no_grad(): model.state_dict()[key].copy_(data): a parameter or
+// a running statistic, `n` floats in the tensor's (row-major) order. Bumps
+// the tensor's version, so the layer's cached transformed weights are made
+// again at the next forward (gb_nn_ops.h), and resets the step graph (no
+// backward may run through the old values). Guarded by frozen.test.mjs
+// ("setTensor": logits as torch's after writing conv1 and a Winograd layer).
+GB_API int gb_model_set_tensor(int h, const char *key, const float *data, int n) {
+    model_slot *s = lookup_model(h);
+    if (!s) return GB_ERR_BAD_HANDLE;
+    gb_state_item item;
+    GB_TRY(find_item(s, key, &item));
+    if (!item.t) return gb_set_error(GB_ERR_ARG, "'%.80s' is an int64 counter, not a float tensor: it is not written here", key);
+    if (n != item.t->numel || (!data && n)) {
+        char shape[64];
+        return gb_set_error(GB_ERR_SHAPE, "'%.80s' has shape torch.Size(%s), %d elements: got %d values", key,
+                            gb_shape_str(item.t->ndim, item.t->shape, shape, sizeof shape), item.t->numel, n);
     }
-    return -gb_set_error(GB_ERR_NAME, "no tensor '%.80s' in the state_dict", key);
+    gb_graph_reset(&s->step);
+    memcpy(item.t->data, data, sizeof(float) * (size_t)n);
+    item.t->version++;
+    return GB_OK;
 }
 
 GB_API double gb_model_last_loss(int h) {
     model_slot *s = lookup_model(h);
     return s ? s->last_loss : 0.0 / 0.0;
-}
-
-// {"repr": print(model), "tree": the module tree with shapes and counts}.
-GB_API const char *gb_model_json(int h) {
-    model_slot *s = lookup_model(h);
-    if (!s) return NULL;
-    gb_sb_clear(&s->json);
-    gb_sb repr;
-    gb_sb_init(&repr);
-    gb_module_repr(s->model.root, &repr);
-    gb_sb_puts(&s->json, "{\"repr\": ");
-    gb_sb_json_string(&s->json, gb_sb_str(&repr));
-    gb_sb_free(&repr);
-    gb_sb_puts(&s->json, ", \"tree\": ");
-    gb_module_json(s->model.root, &s->json);
-    gb_sb_printf(&s->json, ", \"arena_bytes\": %.0f, \"step_peak_bytes\": %.0f}",
-                 (double)(gb_arena_capacity(&s->model.arena) + gb_arena_capacity(&s->model.head_arena) +
-                          gb_arena_capacity(&s->model.grad_arena)),
-                 (double)gb_graph_peak_bytes(&s->step));
-    return s->json.failed ? NULL : gb_sb_str(&s->json);
 }

@@ -88,6 +88,7 @@ struct gb_node {
     int n_inputs;
     gb_op_params p;
     int freed;                // a backward without retain_graph went through it
+    int ran;                  // the last backward ran it (a step's cost: api's step info)
     int mark;                 // scratch for graph walks
     const char *text;         // the source text that made it ("3*a**3")
 };
@@ -110,11 +111,12 @@ struct gb_graph {
     int n_nodes, cap_nodes;
     int grad_enabled;         // 0 inside torch.no_grad()
     int out_of_memory;        // a flow could not be allocated during backward
+    int n_backward_run;       // nodes the last backward ran (those with .ran set)
     int lean;                 // outputs and flows in heap buffers, released early
     void **buffers;           // the live heap buffers (a lean graph's outputs and flows)
     size_t *buffer_bytes;
     int n_buffers, cap_buffers;
-    size_t buffer_live, peak; // bytes in live buffers; peak of arena + buffers
+    size_t buffer_live, peak; // bytes in live buffers; peak of arena + buffers since the last reset
     void *scratch;            // one work area, reused by every op (gb_graph_scratch)
     size_t scratch_bytes;
     gb_arena *leaf_arena;     // during a lean backward: where .grad lives
@@ -134,7 +136,7 @@ const char *gb_shape_str(int ndim, const int *shape, char *buf, size_t cap);
 // --- the tape -----------------------------------------------------------------
 
 void gb_graph_init(gb_graph *g);
-void gb_graph_reset(gb_graph *g);   // forget every node and output
+void gb_graph_reset(gb_graph *g);   // forget every node and output (and the peak)
 void gb_graph_free(gb_graph *g);
 
 // Records `out = op(inputs)` if grad mode is on and some input needs a grad
@@ -167,7 +169,8 @@ void gb_graph_release(gb_graph *g, gb_tensor *t);
 // A work area of `bytes` (64-byte aligned, contents undefined) for the op
 // that is running; the next call may reuse or move it. NULL when out of memory.
 void *gb_graph_scratch(gb_graph *g, size_t bytes);
-// High-water mark of the step's memory: the arena, a lean graph's buffers, the scratch.
+// High-water mark of the step's memory since the last reset: the arena, a
+// lean graph's buffers, the scratch (kept across resets, so counted whole).
 size_t gb_graph_peak_bytes(const gb_graph *g);
 
 #endif

@@ -96,6 +96,8 @@ void gb_graph_reset(gb_graph *g) {
     gb_arena_reset(&g->arena);
     buffers_free_all(g);
     g->n_nodes = 0;
+    g->n_backward_run = 0;
+    g->peak = g->arena.peak = 0;   // a step's peak is its own (api's step info)
 }
 
 void gb_graph_free(gb_graph *g) {
@@ -299,6 +301,8 @@ gb_status gb_backward(gb_graph *g, gb_tensor *root, const float *gradient, int n
     }
 
     g->out_of_memory = 0;
+    g->n_backward_run = 0;
+    for (int i = 0; i < g->n_nodes; i++) g->nodes[i]->ran = 0;
     g->leaf_arena = leaf_arena;
     // Seed: dL/droot = gradient (1 for a scalar root).
     float *seed = gb_flow(g, root);
@@ -310,6 +314,8 @@ gb_status gb_backward(gb_graph *g, gb_tensor *root, const float *gradient, int n
         gb_node *node = g->nodes[i];
         if (!node->mark || !node->output->flow) continue;
         node->op->backward(node, g);
+        node->ran = 1;
+        g->n_backward_run++;
         if (!retain_graph) node->freed = 1;
         if (g->lean) {   // the only reader of this flow has run: give it back
             buffer_free(g, node->output->flow);

@@ -22,6 +22,7 @@ set(GB_KERNELS_SOURCES
     ${GB_KERNELS_DIR}/conv2d_winograd.c
     ${GB_KERNELS_DIR}/pool2d.c
     ${GB_KERNELS_DIR}/batchnorm.c
+    ${GB_KERNELS_DIR}/resize.c
     ${GB_KERNELS_DIR}/f32-gemm/gb_f32_gemm_4x8__wasmsimd.c
     ${GB_KERNELS_DIR}/f32-gemm/gb_f32_gemm_4x8__scalar.c
     ${GB_KERNELS_DIR}/f32-gemm/gb_f32_gemm_6x8__wasmsimd.c

@@ -112,8 +112,9 @@ void gb_module_children_repr(const gb_module *m, gb_sb *sb);
 void gb_module_extra_repr(const gb_module *m, gb_sb *sb);   // "64, eps=1e-05, ..."
 // The tree as JSON for the page: per module name, path, type, extra_repr,
 // training, num_params, trainable_params, output_shape (from the last
-// gb_module_infer_shapes), parameters [{name, shape, requires_grad,
-// has_grad}], children [...].
+// gb_module_infer_shapes), parameters [{name, shape, numel, requires_grad,
+// has_grad, grad_norm (‖.grad‖₂ in double; null when .grad is None)}],
+// children [...].
 void gb_module_json(const gb_module *m, gb_sb *sb);
 
 // --- training state -------------------------------------------------------------

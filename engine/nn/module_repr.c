@@ -111,6 +111,13 @@ static void json_shape(gb_sb *sb, int ndim, const int *shape) {
     gb_sb_putc(sb, ']');
 }
 
+// ‖g‖₂ = sqrt(Σ g²), summed in double (torch's g.double().norm()).
+static double l2_norm(const float *g, int n) {
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) sum += (double)g[i] * g[i];
+    return sqrt(sum);
+}
+
 static void count_trainable(gb_module *m, void *ctx) {
     for (int i = 0; i < m->n_params; i++)
         if (m->params[i]->flags & GB_REQUIRES_GRAD) *(int64_t *)ctx += m->params[i]->numel;
@@ -138,8 +145,11 @@ void gb_module_json(const gb_module *m, gb_sb *sb) {
         gb_sb_json_string(sb, p->name);
         gb_sb_puts(sb, ", \"shape\": ");
         json_shape(sb, p->ndim, p->shape);
-        gb_sb_printf(sb, ", \"requires_grad\": %s, \"has_grad\": %s}", (p->flags & GB_REQUIRES_GRAD) ? "true" : "false",
-                     p->grad ? "true" : "false");
+        gb_sb_printf(sb, ", \"numel\": %d, \"requires_grad\": %s, \"has_grad\": %s, \"grad_norm\": ", p->numel,
+                     (p->flags & GB_REQUIRES_GRAD) ? "true" : "false", p->grad ? "true" : "false");
+        if (p->grad) gb_sb_json_number(sb, l2_norm(p->grad, p->numel));
+        else gb_sb_puts(sb, "null");   // .grad is None
+        gb_sb_putc(sb, '}');
     }
     gb_sb_puts(sb, "], \"children\": [");
     for (int i = 0; i < m->n_children; i++) {

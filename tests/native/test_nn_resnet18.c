@@ -178,7 +178,8 @@ static void test_json(void) {
                      "\"training\": true, \"num_params\": 11181642, \"trainable_params\": 5130, "
                      "\"output_shape\": [1, 10]", 150) == 0, "%.200s", j);
     CHECK(strstr(j, "{\"name\": \"downsample\", \"path\": \"layer2.0.downsample\", \"type\": \"Sequential\"") != NULL);
-    CHECK(strstr(j, "{\"name\": \"fc.weight\", \"shape\": [10, 512], \"requires_grad\": true, \"has_grad\": false}") != NULL);
+    CHECK(strstr(j, "{\"name\": \"fc.weight\", \"shape\": [10, 512], \"numel\": 5120, \"requires_grad\": true, "
+                    "\"has_grad\": false, \"grad_norm\": null}") != NULL);
     CHECK(strstr(j, "\"extra_repr\": \"64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True\"") != NULL);
     gb_sb_free(&sb);
 }

@@ -14,17 +14,27 @@ export const PYTHON = process.env.GB_TORCH_PYTHON ?? '/usr/bin/python3';
 const GEN = join(ROOT, 'tests', 'resnet', 'gen_resnet_fixtures.py');
 export const CHECK_WRITTEN = join(ROOT, 'tests', 'resnet', 'check_written.py');
 
-/** Makes sure the fixtures exist and are current; returns the parsed manifest.json. */
-export function ensureFixtures(dir = FIXTURES) {
+/** Runs generators[0] into dir unless dir's manifest.json is newer than every generator
+ * (the first may import the others); returns the parsed manifest.json. */
+function ensureGenerated(generators, dir) {
 	const manifest = join(dir, 'manifest.json');
-	if (!existsSync(manifest) || statSync(manifest).mtimeMs < statSync(GEN).mtimeMs) {
-		const r = spawnSync(PYTHON, [GEN, dir], { encoding: 'utf8', timeout: 300_000 });
-		if (r.status !== 0) throw new Error(`${GEN} failed (${r.status}): ${r.stderr || r.error}`);
+	if (!existsSync(manifest) || generators.some((g) => statSync(manifest).mtimeMs < statSync(g).mtimeMs)) {
+		const r = spawnSync(PYTHON, [generators[0], dir], { encoding: 'utf8', timeout: 300_000 });
+		if (r.status !== 0) throw new Error(`${generators[0]} failed (${r.status}): ${r.stderr || r.error}`);
 	}
 	return JSON.parse(readFileSync(manifest, 'utf8'));
 }
 
-const NPY_DTYPES = { '<f4': Float32Array, '<f8': Float64Array, '<i8': BigInt64Array, '<i4': Int32Array };
+/** Makes sure the fixtures exist and are current; returns the parsed manifest.json. */
+export const ensureFixtures = (dir = FIXTURES) => ensureGenerated([GEN], dir);
+
+// The finetuning lesson's fixtures (gen_frozen_fixtures.py, ~15 s, ~220 MB), which import
+// gen_resnet_fixtures.py's model.   GB_FROZEN_FIXTURES=dir   use (and fill) another folder
+export const FROZEN_FIXTURES = process.env.GB_FROZEN_FIXTURES ?? join(ROOT, 'build', 'frozen-fixtures');
+const FROZEN_GEN = join(ROOT, 'tests', 'resnet', 'gen_frozen_fixtures.py');
+export const ensureFrozenFixtures = (dir = FROZEN_FIXTURES) => ensureGenerated([FROZEN_GEN, GEN], dir);
+
+const NPY_DTYPES = { '<f4': Float32Array, '<f8': Float64Array, '<i8': BigInt64Array, '<i4': Int32Array, '|u1': Uint8Array };
 
 /**
  * Reads a .npy file (format 1.0/2.0, C order, little-endian).

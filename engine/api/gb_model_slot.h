@@ -1,0 +1,60 @@
+// gb_model_slot.h: what engine/api keeps for each model handle. Private to
+// engine/api: gb_model_api.c makes, loads and steps a model; model_info.c
+// reports on it (gb_model_json, gb_model_load_info, gb_model_step_info).
+#ifndef GB_MODEL_SLOT_H
+#define GB_MODEL_SLOT_H
+
+#include <stdint.h>
+
+#include "../core/gb_sb.h"
+#include "../nn/gb_optim.h"
+#include "../nn/gb_resnet18.h"
+
+#define GB_STEP_MAX_OPS 24   // distinct backward node names a step can count (ResNet-18 has 10)
+
+typedef struct gb_step_op { const char *name; int count; } gb_step_op;   // "ReluBackward0", 17
+
+// What the last gb_model_forward / _loss_backward / _train_step did and cost.
+typedef struct gb_step_info {
+    const char *kind;             // "forward", "loss_backward", "train_step"; NULL before any
+    int shape[4];                 // the input (N, 3, H, W)
+    int training;                 // the model was in train() mode
+    double forward_ms, backward_ms, optimizer_ms;   // < 0: that part did not run
+    int tape_nodes;               // nodes the forward recorded (0 under no_grad)
+    int backward_nodes;           // how many of them the backward ran
+    gb_step_op ops[GB_STEP_MAX_OPS];   // backward_nodes by node name, in the order backward met them
+    int n_ops;
+    double peak_bytes;            // the step graph's high-water mark (gb_graph_peak_bytes)
+    char first_grad_module[128];  // "" when the step's backward gave no parameter a .grad
+    int params_with_grad;         // parameter tensors with a .grad after the step
+    int64_t grad_numel;           // their elements
+    float loss;                   // NaN for a forward
+} gb_step_info;
+
+// What the last successful gb_model_load read.
+typedef struct gb_load_info {
+    const char *format;           // "pth" or "safetensors"; NULL before any load
+    int keys;                     // entries in the file's state_dict
+} gb_load_info;
+
+typedef struct gb_model_slot {
+    gb_model model;
+    gb_graph step;                // one forward (+ backward); reset at the next
+    gb_optimizer opt;
+    int has_opt;
+    float last_loss;
+    gb_sb json;
+    uint8_t *saved;               // the last gb_model_save output
+    gb_load_info load;
+    gb_step_info info;            // the last step that succeeded
+    gb_step_info pending;         // the step running
+} gb_model_slot;
+
+// The slot of handle h, or NULL with GB_ERR_BAD_HANDLE set.
+gb_model_slot *gb_model_slot_of(int h);
+
+// Fills the rest of s->pending from s->step and the parameters' .grad
+// (model_info.c): backward nodes by name, the first module with a .grad.
+void gb_step_info_collect(gb_model_slot *s);
+
+#endif
