@@ -8,7 +8,6 @@ import { parseArgs } from 'node:util';
 
 import { loadEngine, topK } from '../js/engine.mjs';
 import { readNpy, writeNpy } from '../js/npy.mjs';
-import { topK } from '../js/top-k.mjs';
 
 const USAGE = `usage: gradbox <command> [options]
 

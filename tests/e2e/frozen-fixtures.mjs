@@ -25,11 +25,17 @@ let serial = 0;
  * counted apart: `file` is 'model.safetensors' or a fixture path; `modes` e.g. ['slow'].
  */
 export function hubUrl(file = 'model.safetensors', { modes = [], query = '' } = {}) {
-	const repo = `test/r${process.pid}-${Date.now()}-${serial++}`;
-	return `${HUB}/${[...modes, repo].join('/')}/resolve/main/${file}${query}`;
+	const token = `r${process.pid}-${Date.now()}-${serial++}`;
+	// the token goes in the repo name (the hub's log) and the query (passed on to the cdn)
+	const q = new URLSearchParams(query);
+	q.set('t', token);
+	return `${HUB}/${[...modes, `test/${token}`].join('/')}/resolve/main/${file}?${q}`;
 }
 
-/** The hub's GET requests whose path contains `part` (the test's repo name). */
+/** The token of a hubUrl, to find its requests. */
+export const tokenOf = (url) => new URL(url).searchParams.get('t');
+
+/** The hub's and cdn's GET requests whose path contains `part` (a hubUrl's token). */
 export async function hubRequests(part) {
 	const log = await (await fetch(`${HUB}/__requests`)).json();
 	return log.filter((r) => r.method === 'GET' && r.path.includes(part));
@@ -57,12 +63,20 @@ export const test = base.extend({
 			problems,
 			/** Console errors matching `re` are expected (a refused download logs one). */
 			expectConsole(re) { expected.push(re); },
+			/**
+			 * Presses "open part 2" (without scrolling to it: coming near part 2
+			 * loads it too, and replaces the button under the pointer).
+			 */
+			async openPartTwo() {
+				await page.getByTestId('open-part-two').waitFor();
+				await page.evaluate(() => document.querySelector('[data-testid=open-part-two]')?.click());
+			},
 			/** Opens the page with ?weights=url, opens part 2 and waits for the model. */
 			async open(url, { query = '' } = {}) {
 				const q = new URLSearchParams(query);
 				q.set('weights', url);
 				await page.goto(`${baseURL}?${q}`);
-				await page.getByTestId('open-part-two').click();
+				await frozen.openPartTwo();
 				await expect(page.getByTestId('part-two')).toHaveAttribute('data-phase', 'ready', { timeout: 60_000 });
 				await expect(page.getByTestId('trainable-totals')).toBeVisible();
 			},

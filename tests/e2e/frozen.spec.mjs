@@ -1,8 +1,11 @@
 // Part 2, frozen parameters, against PyTorch's own printouts and numbers
 // (tests/e2e/frozen/gen_frozen_page_fixtures.py) with the weights downloaded
 // from the stand-in hub, which redirects to a storage origin as the real one does.
-import { test, expect, hubUrl, hubRequests, manifest, fixtureText, fixtureJson, fixturePath } from './frozen-fixtures.mjs';
+import { test, expect, hubUrl, hubRequests, tokenOf, manifest, fixtureText, fixtureJson, fixturePath } from './frozen-fixtures.mjs';
 import { expectText } from './fixtures.mjs';
+
+// Each test loads a 46 MB model into a fresh page: more than the suite's default 30 s on 2 cores.
+test.describe.configure({ timeout: 120_000 });
 
 const SEED0 = manifest.files['weights/resnet18_seed0.safetensors'];
 const grads = fixtureJson('grads.json');
@@ -17,6 +20,12 @@ async function expectWeights(page, entry, source) {
 	await expectText(page.getByTestId('weights-report'), '<All keys matched successfully>');
 }
 
+/** The fixtures' input picture (lossless, so the browser decodes PIL's very pixels). */
+async function chooseCatPng(page) {
+	await page.getByTestId('sample-cat.png').click();
+	await expect(page.getByTestId('sample-cat.png')).toHaveAttribute('aria-pressed', 'true');
+}
+
 /** The totals line for a states.json entry. */
 function totals(state) {
 	const pct = ((100 * state.trainable) / state.total).toFixed(2);
@@ -25,9 +34,9 @@ function totals(state) {
 
 test('weights from the hub: progress, facts, then Cache Storage on reload with no second request', async ({ page, frozen }) => {
 	const url = hubUrl('model.safetensors', { modes: ['slow'], query: '?slow=4' });
-	const repo = new URL(url).pathname.split('/')[3];
+	const repo = tokenOf(url);
 	await page.goto(`/?weights=${encodeURIComponent(url)}`);
-	await page.getByTestId('open-part-two').click();
+	await frozen.openPartTwo();
 	await expect(page.getByTestId('weights-progress')).toContainText(/MB of 44\.6 MB/, { timeout: 30_000 });
 	await expect(page.getByTestId('part-two')).toHaveAttribute('data-phase', 'ready', { timeout: 60_000 });
 	await expectWeights(page, SEED0, 'network');
@@ -35,7 +44,7 @@ test('weights from the hub: progress, facts, then Cache Storage on reload with n
 	expect(first.filter((r) => r.origin === 'hub')).toHaveLength(1);
 	expect(first.filter((r) => r.origin === 'cdn')).toHaveLength(1);
 	await page.reload();
-	await page.getByTestId('open-part-two').click();
+	await frozen.openPartTwo();
 	await expect(page.getByTestId('part-two')).toHaveAttribute('data-phase', 'ready', { timeout: 60_000 });
 	await expectWeights(page, SEED0, 'cache');
 	expect(await hubRequests(repo)).toHaveLength(2);
@@ -43,7 +52,7 @@ test('weights from the hub: progress, facts, then Cache Storage on reload with n
 
 test('cancelling the download, or a refused one, leaves random weights and a banner; the lesson still works', async ({ page, frozen }) => {
 	await page.goto(`/?weights=${encodeURIComponent(hubUrl('model.safetensors', { modes: ['slow'], query: '?slow=200' }))}`);
-	await page.getByTestId('open-part-two').click();
+	await frozen.openPartTwo();
 	await expect(page.getByTestId('weights-progress')).toBeVisible({ timeout: 30_000 });
 	await page.getByTestId('weights-cancel').click();
 	await expect(page.getByTestId('weights-random-banner')).toContainText('the download was cancelled');
@@ -87,15 +96,16 @@ test('trainable totals for four freeze states, and the code that makes them', as
 	await expect(t).toHaveText(totals(states['layer2.0.bn1_fc']));
 	await expect(page.getByTestId('freeze-code')).toContainText('for p in model.layer2[0].bn1.parameters():');
 	await expect(page.getByTestId('row-layer2.0')).toHaveAttribute('aria-checked', 'mixed');
+	await page.getByTestId('out-requires-grad-toggle').click();
 	const printed = await page.getByTestId('out-requires-grad').textContent();
-	expect(printed.split('\n').filter((l) => l.endsWith(' True')).map((l) => l.split(' ')[0]).join(' '))
-		.toBe(states['layer2.0.bn1_fc'].requires_grad.slice(0, 3).join(' '));
+	expect(printed.split('\n').filter((l) => l.endsWith(' True')).map((l) => l.split(' ')[0]))
+		.toEqual(states['layer2.0.bn1_fc'].requires_grad);
 });
 
 for (const [id, preset] of [['tutorial', 'preset-tutorial'], ['layer4_fc', 'preset-layer4'], ['all', 'preset-all']]) {
 	test(`who gets a gradient, ${id}: the same .grad set and norms as torch`, async ({ page, frozen }) => {
 		await frozen.open(hubUrl());
-		await page.getByTestId('sample-cat.png').click();
+		await chooseCatPng(page);
 		await page.getByTestId(preset).click();
 		await expect(page.getByTestId('trainable-totals')).toHaveText(totals(states[id]));
 		await page.getByTestId('input-grad-target').fill(String(grads.target));
@@ -118,9 +128,9 @@ for (const [id, preset] of [['tutorial', 'preset-tutorial'], ['layer4_fc', 'pres
 	});
 }
 
-test('the BatchNorm trap: bn1’s running statistics move in train mode, not in eval mode, as in torch', async ({ page, frozen }) => {
+test('the BatchNorm trap: bn1’s running statistics move in a train-mode forward, not in an eval-mode one, as in torch', async ({ page, frozen }) => {
 	await frozen.open(hubUrl());
-	await page.getByTestId('sample-cat.png').click();
+	await chooseCatPng(page);
 	await page.getByTestId('run-bn').click();
 	const r = JSON.parse(await page.getByTestId('bn-result').getAttribute('data-json'));
 	const bn = fixtureJson('bn.json');
@@ -130,13 +140,16 @@ test('the BatchNorm trap: bn1’s running statistics move in train mode, not in 
 	expect(close(r.afterTrain.running_var, bn.after_train_forward.running_var)).toBe(true);
 	expect(close(r.afterEval.running_mean, bn.after_eval_forward.running_mean)).toBe(true);
 	expect(r.afterTrain.running_mean).not.toEqual(r.before.running_mean);
-	expect(r.afterEval.running_mean).toEqual(r.before.running_mean);
+	expect(r.afterEval).toEqual(r.afterTrain);   // the eval forward changed nothing
+	await expect(page.getByTestId('bn-eval-change')).toHaveText('0.00');
 });
 
 test('top-5 of the ImageNet head on a PNG sample match torch within 1e-4', async ({ page, frozen }) => {
 	await frozen.open(hubUrl());
-	await page.getByTestId('sample-cat.png').click();
+	await chooseCatPng(page);
 	const want = fixtureJson('top5.json').samples['cat.png'].top5 ?? fixtureJson('top5.json').samples['cat.png'];
+	await expect(page.getByTestId('top5')).toHaveAttribute('data-sample', 'cat.png', { timeout: 30_000 });
+	await expect(page.getByTestId('top5')).toHaveAttribute('data-weights', SEED0.sha256);
 	const items = page.getByTestId('top5').locator('li');
 	await expect(items).toHaveCount(5, { timeout: 30_000 });
 	for (let i = 0; i < 5; i++) {

@@ -6,7 +6,7 @@
 //             torch.manual_seed(seed), then the learner's freeze toggles.
 // and the bytes of the last weights file that loaded, so the tutorial model can
 // be rebuilt (a new head size needs the 1000-class file loaded first).
-import { topK } from '../../../js/top-k.mjs';
+import { topK } from '../../../js/engine.mjs';
 import { cachedWeights, downloadWeights, forgetCached, remember, sha256 } from './weights-fetch.js';
 
 const PIXEL_CAP = 40e6;   // decoded RGBA of a larger picture would take > 160 MB
@@ -215,30 +215,32 @@ export class ModelSession {
 		if (this.trainable) this.applyFreeze();
 		else m.setRequiresGrad('fc', true);
 		const loss = m.lossBackward(tensor, shape, [target]);
-		return { loss, target, step: m.stepInfo(), everything, tutorial: m.info() };
+		return { loss, target, step: m.stepInfo(), everything, after: m.info() };
 	}
 
 	/**
-	 * The BatchNorm trap: a train-mode forward updates running_mean/var even with
-	 * every parameter frozen; an eval-mode one does not. The statistics are put
-	 * back afterwards so the lesson's model is unchanged.
+	 * The BatchNorm trap: a train-mode forward updates running_mean/var (and
+	 * num_batches_tracked) even with every parameter frozen; an eval-mode one
+	 * does not. The tutorial model is rebuilt afterwards, so the lesson's model
+	 * is exactly as it was.
 	 */
 	async bnTrap(image, layer) {
 		const { tensor } = await this.prepare(image);
 		const m = this.tutorial;
 		const keys = [`${layer}.running_mean`, `${layer}.running_var`];
 		const read = () => Object.fromEntries(keys.map((k) => [k.split('.').pop(), Array.from(m.tensor(k))]));
-		const before = read();
-		const saved = keys.map((k) => m.tensor(k));
-		m.train(true);
-		m.forward(tensor, [1, 3, 224, 224], this.head.n);
-		const afterTrain = read();
-		keys.forEach((k, i) => m.setTensor(k, saved[i]));
-		m.train(false);
-		m.forward(tensor, [1, 3, 224, 224], this.head.n);
-		const afterEval = read();
-		keys.forEach((k, i) => m.setTensor(k, saved[i]));
-		return { layer, before, afterTrain, afterEval };
+		try {
+			const before = read();
+			m.train(true);
+			m.forward(tensor, [1, 3, 224, 224], this.head.n);
+			const afterTrain = read();
+			m.train(false);
+			m.forward(tensor, [1, 3, 224, 224], this.head.n);
+			const afterEval = read();
+			return { layer, before, afterTrain, afterEval };
+		} finally {
+			this.rebuildTutorial();
+		}
 	}
 }
 

@@ -11,11 +11,12 @@ const CODE = `before = model.bn1.running_mean.clone()
 model.train()
 with torch.no_grad():
     model(x)            # every parameter frozen, no gradient anywhere
-print(model.bn1.running_mean - before)   # not zero: the statistics moved
+after_train = model.bn1.running_mean.clone()
+print((after_train - before).abs().max())   # not zero: the statistics moved
 model.eval()
 with torch.no_grad():
     model(x)
-print(model.bn1.running_mean - before)   # unchanged by the eval forward`;
+print((model.bn1.running_mean - after_train).abs().max())   # tensor(0.): eval() reads them, never updates them`;
 
 const show = (v) => v.toFixed(5);
 
@@ -42,7 +43,7 @@ export function BatchNormTrap() {
 				<div data-testid="bn-result" data-json={JSON.stringify(r)}>
 					<table class="numbers">
 						<thead>
-							<tr><th>bn1 channel</th><th>running_mean before</th><th>after train()</th><th>after eval()</th><th>running_var before</th><th>after train()</th></tr>
+							<tr><th>bn1 channel</th><th>running_mean before</th><th>after train()</th><th>then after eval()</th><th>running_var before</th><th>after train()</th></tr>
 						</thead>
 						<tbody>
 							{[0, 1, 2, 3, 4].map((c) => (
@@ -60,9 +61,10 @@ export function BatchNormTrap() {
 					<p>
 						Largest change over the 64 channels: after <code>train()</code>{' '}
 						<strong data-testid="bn-train-change">{maxChange(r.afterTrain.running_mean, r.before.running_mean).toPrecision(3)}</strong> (mean),
-						after <code>eval()</code> <strong data-testid="bn-eval-change">{maxChange(r.afterEval.running_mean, r.before.running_mean).toPrecision(3)}</strong>.
+						made by the <code>eval()</code> forward after it{' '}
+						<strong data-testid="bn-eval-change">{maxChange(r.afterEval.running_mean, r.afterTrain.running_mean).toPrecision(3)}</strong>.
 						Each train-mode forward moves the statistics 10 % of the way (<code>momentum=0.1</code>) towards this batch’s,
-						so fine-tuning with a frozen backbone in train mode still changes the backbone. The page put the statistics back.
+						so fine-tuning with a frozen backbone in train mode still changes the backbone. (The page then puts the lesson’s model back as it was.)
 					</p>
 				</div>
 			)}

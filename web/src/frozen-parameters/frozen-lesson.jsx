@@ -48,7 +48,7 @@ function FreezeControls() {
 			<LayerTree
 				tree={t}
 				onTrainable={setTrainable}
-				grads={current ? gradNorms(last.result.tutorial.tree) : null}
+				grads={current ? gradNorms(last.result.after.tree) : null}
 				stoppedAt={current ? last.result.step.first_grad_module : null}
 			/>
 			<NotebookCell code={<Py code={'for name, param in model.named_parameters():\n    print(name, param.requires_grad)'} />}>

@@ -82,9 +82,13 @@ export function LayerTree({ tree, onTrainable, grads = null, stoppedAt = null })
 	const isOpen = (r) => (q ? true : open.has(r.id));
 	const setOpenTo = (id, on) => setOpen((s) => { const n = new Set(s); if (on) n.add(id); else n.delete(id); return n; });
 
+	// Focus moves at once (keys can come faster than frames); a row that is not
+	// rendered yet (just revealed) gets it on the next frame.
 	const focusRow = (id) => {
 		setActive(id);
-		requestAnimationFrame(() => listRef.current?.querySelector(`[data-row="${CSS.escape(id)}"]`)?.focus());
+		const find = () => listRef.current?.querySelector(`[data-row="${CSS.escape(id)}"]`);
+		if (find()) find().focus();
+		else requestAnimationFrame(() => find()?.focus());
 	};
 	const onKey = (e, r) => {
 		const i = visible.findIndex((v) => v.id === r.id);

@@ -86,7 +86,7 @@ export function HeadCell() {
 			>
 				{problem && <CellOutput text={problem} error testid="out-head-error" />}
 				{!nOk && <CellOutput text="N must be a whole number from 1 to 100000" error />}
-				{snap && <CellOutput text={snap.tutorial.fc_repr} testid="out-fc" />}
+				{snap && <CellOutput text={snap.tutorial.fc_repr.trimEnd()} testid="out-fc" />}
 			</NotebookCell>
 			<p>
 				The new layer is created with <code>requires_grad=True</code>, like every new parameter, so it is the only part

@@ -57,7 +57,7 @@ export function ModelSees() {
 		if (!img || !snapshot.value) return;
 		let live = true;
 		act('classify', 'model-classify', { image: img.blob })
-			.then((r) => { if (live) { setResult(r); setProblem(null); } })
+			.then((r) => { if (live) { setResult({ ...r, image: img, weights: w }); setProblem(null); } })
 			.catch((err) => { if (live) setProblem(err.message); });
 		return () => { live = false; };
 	}, [img, w, !!snapshot.value]);
@@ -98,7 +98,7 @@ export function ModelSees() {
 						</li>
 					</ol>
 					<h4>top-5 ImageNet classes {w?.source === 'random' && <span class="muted">(random weights: meaningless)</span>}</h4>
-					<ol class="top5" data-testid="top5">
+					<ol class="top5" data-testid="top5" data-sample={result.image.sample ?? ''} data-weights={result.weights?.sha256 ?? result.weights?.source}>
 						{result.top.map((t) => (
 							<li key={t.index} data-index={t.index}>
 								<span class="top5-label">{classes[t.index]} <span class="muted">({t.index})</span></span>

@@ -34,7 +34,7 @@ function CostTable({ step, everything }) {
 	const rows = [
 		['backward time', ms(step.backward_ms), ms(everything.backward_ms)],
 		['forward time', ms(step.forward_ms), ms(everything.forward_ms)],
-		['autograd nodes backward ran', `${step.backward_nodes} of ${step.nodes}`, `${everything.backward_nodes} of ${everything.nodes}`],
+		['autograd nodes backward ran', `${step.backward_nodes} of ${step.tape_nodes}`, `${everything.backward_nodes} of ${everything.tape_nodes}`],
 		['activation memory (peak)', MB(step.peak_bytes), MB(everything.peak_bytes)],
 	];
 	return (
@@ -54,14 +54,14 @@ export function WhoGetsGrad() {
 		if (!image.value || !tOk) return;
 		try {
 			const result = await act('grads', 'model-grads', { image: image.value.blob, target: +target });
-			gradRun.value = { result, key: stateKey(result.tutorial.tree) };
+			gradRun.value = { result, key: stateKey(result.after.tree) };
 		} catch {
 			/* shown by act */
 		}
 	};
 	const last = gradRun.value;
 	const current = last && snap && last.key === stateKey(snap.tutorial.tree);
-	const norms = last ? gradNorms(last.result.tutorial.tree) : null;
+	const norms = last ? gradNorms(last.result.after.tree) : null;
 	const got = norms ? [...norms].filter(([, v]) => v != null) : [];
 	return (
 		<>

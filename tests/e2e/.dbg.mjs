@@ -1,0 +1,15 @@
+import { chromium } from 'playwright-core';
+import { readNpy } from '../resnet/fixtures.mjs';
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox','--disable-gpu','--disable-background-networking'] });
+const p = await b.newPage();
+p.on('pageerror', (e) => console.log('pageerror', e.message));
+await p.goto('http://127.0.0.1:45200/?weights=' + encodeURIComponent('http://127.0.0.1:45202/timm/resnet18.tv_in1k/resolve/main/model.safetensors'));
+await p.evaluate(() => document.querySelector('[data-testid=open-part-two]').click());
+await p.getByTestId('weights-sha256').waitFor({ timeout: 60000 });
+await p.getByTestId('sample-cat.png').click();
+await p.waitForTimeout(3000);
+console.log(await p.getByTestId('tensor-sample').textContent());
+const x = readNpy('build/e2e-frozen-fixtures/samples/cat.png/input.npy');
+console.log(Array.from(x.data.slice(0, 4)));
+console.log(await p.getByTestId('top5').textContent());
+await b.close();
