@@ -65,10 +65,12 @@ export const test = base.extend({
 			expectConsole(re) { expected.push(re); },
 			/**
 			 * Presses "open part 2" (without scrolling to it: coming near part 2
-			 * loads it too, and replaces the button under the pointer).
+			 * loads it too, and replaces the button under the pointer), unless
+			 * part 2 has opened itself.
 			 */
 			async openPartTwo() {
-				await page.getByTestId('open-part-two').waitFor();
+				// a reload keeps the scroll position, which may be near part 2 already
+				await page.getByTestId('open-part-two').or(page.getByTestId('part-two')).first().waitFor({ state: 'attached' });
 				await page.evaluate(() => document.querySelector('[data-testid=open-part-two]')?.click());
 			},
 			/** Opens the page with ?weights=url, opens part 2 and waits for the model. */

@@ -48,6 +48,13 @@ test('weights from the hub: progress, facts, then Cache Storage on reload with n
 	await expect(page.getByTestId('part-two')).toHaveAttribute('data-phase', 'ready', { timeout: 60_000 });
 	await expectWeights(page, SEED0, 'cache');
 	expect(await hubRequests(repo)).toHaveLength(2);
+	// forgetting the cached file: the next visit downloads it again
+	await page.getByTestId('weights-forget').click();
+	await expect(page.getByTestId('weights-facts')).toContainText('forgotten');
+	await page.reload();
+	await frozen.openPartTwo();
+	await expect(page.getByTestId('weights-source')).toHaveAttribute('data-source', 'network', { timeout: 60_000 });
+	expect(await hubRequests(repo)).toHaveLength(4);
 });
 
 test('cancelling the download, or a refused one, leaves random weights and a banner; the lesson still works', async ({ page, frozen }) => {

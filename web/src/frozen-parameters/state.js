@@ -107,6 +107,12 @@ export async function loadFromFile(file) {
 	}
 }
 
+/** Forgets the weights kept in Cache Storage (the next visit downloads them again). */
+export async function forgetCache() {
+	await act('weights', 'weights-forget-cache');
+	if (weights.value) weights.value = { ...weights.value, forgotten: true };
+}
+
 /** Seeded random weights (torchvision's init after torch.manual_seed(seed)). */
 export async function loadRandom(seed = 0) {
 	const result = await act('weights', 'weights-random', { seed });

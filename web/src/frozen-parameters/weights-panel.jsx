@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import {
 	progress, weights, fallbackReason, weightsProblem, busy, phase,
-	initialWeightsUrl, loadFromUrl, loadFromFile, loadRandom, cancelDownload,
+	initialWeightsUrl, loadFromUrl, loadFromFile, loadRandom, cancelDownload, forgetCache,
 } from './state.js';
 
 const MB = 1024 * 1024;
@@ -54,6 +54,15 @@ function WeightsFacts() {
 			<dt>load_state_dict</dt>
 			<dd><code data-testid="weights-report">{w.report}</code></dd>
 			{w.cacheProblem && (<><dt>cache</dt><dd class="muted">{w.cacheProblem}</dd></>)}
+			{(w.source === 'network' || w.source === 'cache') && !w.cacheProblem && (
+				<>
+					<dt>cache</dt>
+					<dd>
+						{w.forgotten ? 'forgotten: the next visit downloads the file again' : 'kept in this browser for the next visit '}
+						{!w.forgotten && <button type="button" class="link-button" data-testid="weights-forget" onClick={forgetCache}>forget it</button>}
+					</dd>
+				</>
+			)}
 		</dl>
 	);
 }
