@@ -38,7 +38,8 @@ function CostTable({ step, everything }) {
 		['activation memory (peak)', MB(step.peak_bytes), MB(everything.peak_bytes)],
 	];
 	return (
-		<table class="numbers cost" data-testid="grad-cost" data-backward-ms={step.backward_ms} data-everything-backward-ms={everything.backward_ms}>
+		<table class="numbers cost" data-testid="grad-cost" data-backward-ms={step.backward_ms} data-everything-backward-ms={everything.backward_ms}
+			data-backward-nodes={step.backward_nodes} data-everything-backward-nodes={everything.backward_nodes}>
 			<thead><tr><th /><th>this freeze state</th><th>everything trainable</th></tr></thead>
 			<tbody>{rows.map(([k, a, b]) => <tr key={k}><th scope="row">{k}</th><td>{a}</td><td>{b}</td></tr>)}</tbody>
 		</table>
