@@ -1,7 +1,7 @@
 // Part 2, frozen parameters, against PyTorch's own printouts and numbers
 // (tests/e2e/frozen/gen_frozen_page_fixtures.py) with the weights downloaded
 // from the stand-in hub, which redirects to a storage origin as the real one does.
-import { test, expect, hubUrl, hubRequests, tokenOf, manifest, fixtureText, fixtureJson, fixturePath } from './frozen-fixtures.mjs';
+import { test, expect, CDN, hubUrl, hubRequests, tokenOf, manifest, fixtureText, fixtureJson, fixturePath } from './frozen-fixtures.mjs';
 import { expectText } from './fixtures.mjs';
 
 // Each test loads a 46 MB model into a fresh page: more than the suite's default 30 s on 2 cores.
@@ -172,7 +172,7 @@ test('top-5 of the ImageNet head on a PNG sample match torch within 1e-4', async
 	}
 });
 
-test('weights from a dropped .pth and .safetensors; four broken files are refused and the model stays', async ({ page, frozen }) => {
+test('weights from a picked .pth and .safetensors; five broken files are refused and the model stays', async ({ page, frozen }) => {
 	await frozen.open(hubUrl());
 	const file = page.getByTestId('weights-file');
 	await file.setInputFiles(fixturePath('weights/resnet18_seed1.safetensors'));
@@ -240,4 +240,23 @@ test('model.fc = nn.Linear(512, N) with N and the seed edited: the printout, the
 	// the seed changes the head's values, not its shape (the values are checked bit for bit in tests/resnet)
 	await page.getByTestId('input-head-seed').fill('7');
 	await expectText(page.getByTestId('out-fc'), fixtureText('fc.txt').trimEnd());
+});
+
+test('a weights file dropped on the page loads; a dropped picture is refused and the model stays', async ({ page, frozen }) => {
+	await frozen.open(hubUrl());
+	/** Drops the file the stand-in cdn serves at `path` on the drop zone, as a file dragged from the desktop. */
+	const drop = (path, name) => page.evaluate(async ({ url, name }) => {
+		const blob = await (await fetch(url)).blob();
+		const data = new DataTransfer();
+		data.items.add(new File([blob], name));
+		const zone = document.querySelector('.dropzone');
+		zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+		zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+	}, { url: `${CDN}/${path}`, name });
+	await drop('weights/resnet18_seed1.safetensors', 'resnet18_seed1.safetensors');
+	await expectWeights(page, manifest.files['weights/resnet18_seed1.safetensors'], 'file');
+	await drop('broken/png_renamed.pth', 'photo.pth');
+	await expect(page.getByTestId('weights-problem')).toContainText('photo.pth was not loaded');
+	await expect(page.getByTestId('weights-problem')).toContainText('this is a PNG image, not a weights file');
+	await expectText(page.getByTestId('weights-sha256'), manifest.files['weights/resnet18_seed1.safetensors'].sha256);
 });
