@@ -72,7 +72,7 @@ async function openPartTwo() {
 
 const rows = [];
 const add = (what, values, unit, note = '') => {
-	const s = stats(values, 3);
+	const s = stats(values, unit === 'ratio' ? 6 : 3);
 	rows.push({ what, unit, median: s.median_ms, min: s.min_ms, max: s.max_ms, n: values.length, note });
 };
 try {
