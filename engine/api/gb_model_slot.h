@@ -39,6 +39,8 @@ typedef struct gb_load_info {
 
 typedef struct gb_model_slot {
     gb_model model;
+    int init_pending;             // torchvision's init not drawn yet (gb_model_api.c: ready_model)
+    uint64_t seed;                // the seed it will be drawn with
     gb_graph step;                // one forward (+ backward); reset at the next
     gb_optimizer opt;
     int has_opt;
