@@ -47,7 +47,7 @@ export class EngineClient {
 	}
 
 	/** @private */
-	settle({ id, ok, error, errorName, progress, result, info }) {
+	settle({ id, ok, error, errorName, progress, result }) {
 		const p = this.pending.get(id);
 		if (!p) return;
 		if (progress) {
@@ -55,7 +55,7 @@ export class EngineClient {
 			return;
 		}
 		this.pending.delete(id);
-		if (ok) p.resolve(info ?? result);
+		if (ok) p.resolve(result);
 		else {
 			const err = new Error(error);
 			if (errorName) err.name = errorName;
@@ -87,11 +87,5 @@ export class EngineClient {
 	 */
 	run(steps) {
 		return this.call('run', { steps });
-	}
-
-	/** Stops the worker (and its threads). */
-	terminate() {
-		this.failAll('the engine was stopped');
-		this.worker.terminate();
 	}
 }

@@ -33,7 +33,7 @@ async function decode(blob) {
 
 export class ModelSession {
 	static TYPES = new Set(['model-start', 'weights-url', 'weights-bytes', 'weights-random', 'weights-forget-cache',
-		'model-snapshot', 'model-freeze', 'model-head', 'model-classify', 'model-grads', 'model-bn-trap']);
+		'model-freeze', 'model-head', 'model-classify', 'model-grads', 'model-bn-trap']);
 
 	static handles(type) {
 		return ModelSession.TYPES.has(type);
@@ -48,6 +48,7 @@ export class ModelSession {
 		this.randomSeed = 0;
 		this.head = { n: 10, seed: 0 };
 		this.trainable = null;        // parameter names that require grad; null = the tutorial's (fc only)
+		this.childrenRepr = null;     // In[21]'s printout: the architecture's, whatever the weights
 	}
 
 	async handle(type, payload, ctx) {
@@ -57,7 +58,6 @@ export class ModelSession {
 		case 'weights-bytes': return this.loadBytes(new Uint8Array(payload.bytes), { source: 'file', name: payload.name });
 		case 'weights-random': return this.loadRandom(payload.seed ?? 0);
 		case 'weights-forget-cache': await forgetCached(); return { forgotten: true };
-		case 'model-snapshot': return this.snapshot();
 		case 'model-freeze': return this.freeze(payload.trainable);
 		case 'model-head': return this.replaceHead(payload.n, payload.seed);
 		case 'model-classify': return this.classify(payload.image);
@@ -67,24 +67,27 @@ export class ModelSession {
 		}
 	}
 
-	/** Both models with torchvision's random init (seed); weights come after. */
+	/**
+	 * Both models with torchvision's random init (seed), which the engine draws
+	 * only when a model is used before weights are loaded into it.
+	 */
 	start({ seed = 0 } = {}) {
 		if (!this.imagenet) {
 			this.randomSeed = seed;
 			this.imagenet = this.eng.model(1000, seed);
+			this.childrenRepr ??= this.imagenet.info().children_repr;
 			this.rebuildTutorial();
 		}
 		return this.snapshot();
 	}
 
-	/** The tutorial's cells on a fresh model: weights, freeze loop, new head, the learner's toggles. */
+	/** The tutorial's cells on a fresh model: weights, new head, then the freeze state (applyFreeze). */
 	rebuildTutorial() {
 		this.tutorial?.dispose();
 		this.tutorial = null;
 		const m = this.eng.model(1000, this.randomSeed);
 		try {
 			if (this.weights) m.load(this.weights.bytes);
-			m.setRequiresGrad('', false);
 			m.replaceFc(this.head.n, this.head.seed);
 			m.train(false);
 		} catch (err) {
@@ -95,14 +98,14 @@ export class ModelSession {
 		this.applyFreeze();
 	}
 
+	/** The learner's freeze state, or the tutorial's (every parameter frozen, then a new fc, which trains). */
 	applyFreeze() {
-		if (!this.trainable) return;   // the tutorial's state: only the new fc (requires_grad by default)
 		this.tutorial.setRequiresGrad('', false);
-		for (const name of this.trainable) this.tutorial.setRequiresGrad(name, true);
+		for (const name of this.trainable ?? ['fc']) this.tutorial.setRequiresGrad(name, true);
 	}
 
-	async loadUrl({ url, useCache = true }, { signal, progress }) {
-		const cached = useCache ? await cachedWeights(url) : null;
+	async loadUrl({ url }, { signal, progress }) {
+		const cached = await cachedWeights(url);
 		const bytes = cached ?? await downloadWeights(url, { signal, progress });
 		const result = await this.loadBytes(bytes, { source: cached ? 'cache' : 'network', url });
 		if (!cached) result.weights.cacheProblem = await remember(url, bytes);
@@ -142,11 +145,9 @@ export class ModelSession {
 
 	/** The tutorial model as the page shows it: printouts, tree, totals, weights. */
 	snapshot() {
-		const info = this.tutorial.info();
-		const imagenetInfo = this.imagenet.info();
 		return {
-			tutorial: info,
-			children_repr: imagenetInfo.children_repr,   // In[21] prints the model before its head is replaced
+			tutorial: this.tutorial.info(),
+			children_repr: this.childrenRepr,   // In[21] prints the model before its head is replaced
 			head: this.head,
 			trainable: this.trainable,
 			weights: this.weightsInfo ?? { source: 'random', seed: this.randomSeed },
@@ -155,14 +156,13 @@ export class ModelSession {
 
 	freeze(trainable) {
 		this.trainable = trainable ?? null;
-		if (trainable) this.applyFreeze();
-		else this.rebuildTutorial();
+		this.applyFreeze();
 		return this.snapshot();
 	}
 
 	replaceHead(n, seed) {
 		if (!Number.isInteger(n) || n < 1 || n > 100000) throw new Error(`out_features must be a whole number from 1 to 100000, not ${n}`);
-		if (!Number.isInteger(seed) || seed < 0) throw new Error(`the seed must be a whole number ≥ 0, not ${seed}`);
+		if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`the seed must be a whole number from 0 to 2^53 − 1, not ${seed}`);
 		const before = this.head;
 		this.head = { n, seed };
 		// names of the old head stay valid (fc.weight, fc.bias)
@@ -211,9 +211,7 @@ export class ModelSession {
 		m.setRequiresGrad('', true);
 		m.lossBackward(tensor, shape, [target]);
 		const everything = m.stepInfo();
-		m.setRequiresGrad('', false);
-		if (this.trainable) this.applyFreeze();
-		else m.setRequiresGrad('fc', true);
+		this.applyFreeze();
 		const loss = m.lossBackward(tensor, shape, [target]);
 		return { loss, target, step: m.stepInfo(), everything, after: m.info() };
 	}

@@ -1,15 +1,15 @@
 // The freeze state as data: which parameters require grad, derived from the
 // engine's module tree, and the PyTorch code that produces it. No DOM here
-// (tests/node/freeze-state.test.mjs runs it under Node).
+// (tests/node/freeze-code.test.mjs runs it under Node).
 
-/** numel of a shape. */
-const numel = (shape) => shape.reduce((a, b) => a * b, 1);
-
-/** Every parameter in named_parameters() order: { name, numel, requiresGrad, module }. */
+/**
+ * Every parameter in named_parameters() order: { name, numel, requiresGrad,
+ * gradNorm (‖.grad‖₂, null when .grad is None), module }.
+ */
 export function parameters(tree) {
 	const out = [];
 	const walk = (m) => {
-		for (const p of m.parameters) out.push({ name: p.name, numel: p.numel ?? numel(p.shape), requiresGrad: p.requires_grad, module: m.path });
+		for (const p of m.parameters) out.push({ name: p.name, numel: p.numel, requiresGrad: p.requires_grad, gradNorm: p.grad_norm, module: m.path });
 		m.children.forEach(walk);
 	};
 	walk(tree);

@@ -10,7 +10,7 @@ import { startPartTwo, snapshot, tree, phase, actionProblem, setTrainable, model
 import { LoadCell, ChildrenCell, DirCell, HeadCell } from './model-cells.jsx';
 import { WeightsPanel } from './weights-panel.jsx';
 import { LayerTree } from './layer-tree.jsx';
-import { freezeCode, presetNames, presetOf, totalsText } from './freeze-state.js';
+import { freezeCode, parameters, presetNames, presetOf, totalsText } from './freeze-state.js';
 import { WhoGetsGrad, gradRun, gradNorms, stateKey } from './who-gets-grad.jsx';
 import { BatchNormTrap } from './bn-trap.jsx';
 import { ImagePicker, ModelSees } from './model-sees.jsx';
@@ -60,13 +60,7 @@ function FreezeControls() {
 
 /** The printout of named_parameters() with requires_grad, in order. */
 function requiresGradPrint(t) {
-	const lines = [];
-	const walk = (m) => {
-		for (const p of m.parameters) lines.push(`${p.name} ${p.requires_grad ? 'True' : 'False'}`);
-		m.children.forEach(walk);
-	};
-	walk(t);
-	return lines.join('\n');
+	return parameters(t).map((p) => `${p.name} ${p.requiresGrad ? 'True' : 'False'}`).join('\n');
 }
 
 export function FrozenLesson() {

@@ -9,13 +9,13 @@ import { moduleState, toggled } from './freeze-state.js';
 const fmt = (n) => n.toLocaleString('en-US');
 const shapeText = (s) => (s?.length ? `[${s.join(', ')}]` : '');
 
-/** Every row of the tree in display order: { id, kind, level, node, parent, owner }. */
+/** Every row of the tree in display order: { id, index, kind, level, node, parent }. */
 function allRows(tree) {
 	const rows = [];
 	const walk = (m, level, parent) => {
-		rows.push({ id: m.path || '(model)', kind: 'module', level, node: m, parent });
 		const me = m.path || '(model)';
-		for (const p of m.parameters) rows.push({ id: p.name, kind: 'param', level: level + 1, node: p, parent: me, owner: m });
+		rows.push({ id: me, index: rows.length, kind: 'module', level, node: m, parent });
+		for (const p of m.parameters) rows.push({ id: p.name, index: rows.length, kind: 'param', level: level + 1, node: p, parent: me });
 		for (const c of m.children) walk(c, level + 1, me);
 	};
 	walk(tree, 1, null);
@@ -123,7 +123,7 @@ export function LayerTree({ tree, onTrainable, grads = null, stoppedAt = null })
 		}
 	};
 
-	const stopIndex = stoppedAt ? rows.findIndex((r) => r.id === stoppedAt) : -1;
+	const stopIndex = stoppedAt ? byId.get(stoppedAt)?.index ?? -1 : -1;
 	return (
 		<div class="layer-tree">
 			<input type="search" class="tree-search" placeholder="Search: layer4, bn, Conv2d, fc.weight…" aria-label="search the layers"
@@ -136,7 +136,7 @@ export function LayerTree({ tree, onTrainable, grads = null, stoppedAt = null })
 					const isModule = r.kind === 'module';
 					const state = isModule ? moduleState(r.node) : r.node.requires_grad ? 'on' : 'off';
 					const grad = !isModule && grads ? grads.get(r.id) : undefined;
-					const notEntered = stopIndex >= 0 && rows.findIndex((x) => x.id === r.id) < stopIndex && grads;
+					const notEntered = grads && r.index < stopIndex;
 					return (
 						<li
 							key={r.id}
@@ -165,8 +165,8 @@ export function LayerTree({ tree, onTrainable, grads = null, stoppedAt = null })
 								{stoppedAt === r.id && grads && <span class="stop-mark">backward stops here</span>}
 							</span>
 							<span class="tree-shape">{isModule ? shapeText(r.node.output_shape) : shapeText(r.node.shape)}</span>
-							<span class="tree-count">{fmt(isModule ? r.node.num_params : r.node.numel ?? r.node.shape.reduce((a, b) => a * b, 1))}</span>
-							<span class="tree-count">{fmt(isModule ? r.node.trainable_params : r.node.requires_grad ? r.node.numel ?? r.node.shape.reduce((a, b) => a * b, 1) : 0)}</span>
+							<span class="tree-count">{fmt(isModule ? r.node.num_params : r.node.numel)}</span>
+							<span class="tree-count">{fmt(isModule ? r.node.trainable_params : r.node.requires_grad ? r.node.numel : 0)}</span>
 						</li>
 					);
 				})}

@@ -54,6 +54,11 @@ export function DirCell() {
 	);
 }
 
+/** out_features: a whole number from 1 to 100000 (the engine's limit). */
+const validN = (t) => /^\d+$/.test(t) && +t >= 1 && +t <= 100000;
+/** A seed this page can pass on exactly: a whole number up to 2^53 − 1. */
+const validSeed = (t) => /^\d+$/.test(t) && +t <= Number.MAX_SAFE_INTEGER;
+
 /** In[23]: model.fc = nn.Linear(512, N) after torch.manual_seed(seed); print(model.fc); the optimizer. */
 export function HeadCell() {
 	const snap = snapshot.value;
@@ -62,10 +67,10 @@ export function HeadCell() {
 	const [seed, setSeed] = useState(null);
 	const nText = n ?? String(head.n);
 	const seedText = seed ?? String(head.seed);
-	const nOk = /^\d+$/.test(nText) && +nText >= 1 && +nText <= 100000;
-	const seedOk = /^\d+$/.test(seedText) && +seedText <= Number.MAX_SAFE_INTEGER;
+	const nOk = validN(nText);
+	const seedOk = validSeed(seedText);
 	const apply = (nt, st) => {
-		if (/^\d+$/.test(nt) && +nt >= 1 && +nt <= 100000 && /^\d+$/.test(st)) replaceHead(+nt, +st).catch(() => {});
+		if (validN(nt) && validSeed(st)) replaceHead(+nt, +st).catch(() => {});
 	};
 	const problem = actionProblem.value?.what === 'head' ? actionProblem.value.message : null;
 	return (

@@ -8,24 +8,16 @@ import { Py } from '../shared/python-code.jsx';
 import { CodeField } from '../shared/code-field.jsx';
 import { act, busy, snapshot } from './state.js';
 import { image } from './image-choice.js';
-import { parameters } from './freeze-state.js';
+import { parameters, trainableNames } from './freeze-state.js';
 
-/** The last run: { result, trainable (names at the time) }. */
+/** The last run: { result, key: stateKey of the freeze state it ran with }. */
 export const gradRun = signal(null);
 
 /** Each parameter's .grad norm (null = None) from a tree after backward. */
-export function gradNorms(tree) {
-	const out = new Map();
-	const walk = (m) => {
-		for (const p of m.parameters) out.set(p.name, p.has_grad ? p.grad_norm : null);
-		m.children.forEach(walk);
-	};
-	walk(tree);
-	return out;
-}
+export const gradNorms = (tree) => new Map(parameters(tree).map((p) => [p.name, p.gradNorm]));
 
 /** The names that require grad now, to tell a stale run from a current one. */
-export const stateKey = (tree) => parameters(tree).filter((p) => p.requiresGrad).map((p) => p.name).join(',');
+export const stateKey = (tree) => trainableNames(tree).join(',');
 
 const MB = (b) => `${(b / (1024 * 1024)).toFixed(1)} MB`;
 const ms = (v) => `${v.toFixed(1)} ms`;
