@@ -4,7 +4,7 @@
 //   GB_RESNET_FIXTURES=dir   use (and fill) another folder
 //   GB_TORCH_PYTHON=path     the Python that has torch 1.13 (default /usr/bin/python3)
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,15 +14,37 @@ export const PYTHON = process.env.GB_TORCH_PYTHON ?? '/usr/bin/python3';
 const GEN = join(ROOT, 'tests', 'resnet', 'gen_resnet_fixtures.py');
 export const CHECK_WRITTEN = join(ROOT, 'tests', 'resnet', 'check_written.py');
 
-/** Runs generators[0] into dir unless dir's manifest.json is newer than every generator
- * (the first may import the others); returns the parsed manifest.json. */
-function ensureGenerated(generators, dir) {
+/** Whether dir's manifest.json is newer than every file in `sources`. */
+function isCurrent(dir, sources) {
 	const manifest = join(dir, 'manifest.json');
-	if (!existsSync(manifest) || generators.some((g) => statSync(manifest).mtimeMs < statSync(g).mtimeMs)) {
-		const r = spawnSync(PYTHON, [generators[0], dir], { encoding: 'utf8', timeout: 300_000 });
-		if (r.status !== 0) throw new Error(`${generators[0]} failed (${r.status}): ${r.stderr || r.error}`);
+	if (!existsSync(manifest)) return false;
+	const made = statSync(manifest).mtimeMs;
+	return sources.every((f) => statSync(f).mtimeMs <= made);
+}
+
+/**
+ * Runs the generator sources[0] (`python sources[0] DIR`) unless dir's manifest.json is newer
+ * than every file in `sources` (the generator, what it imports, the data it reads); returns
+ * the parsed manifest.json.
+ * NOTE: the generator writes a sibling folder that is renamed into place, so a reader never
+ * sees a half-written set, and of two processes generating at once the second keeps the first's.
+ */
+export function ensureGenerated(sources, dir) {
+	if (!isCurrent(dir, sources)) {
+		const tmp = `${dir}.tmp-${process.pid}`;
+		rmSync(tmp, { recursive: true, force: true });
+		const r = spawnSync(PYTHON, [sources[0], tmp], { encoding: 'utf8', timeout: 300_000 });
+		if (r.status !== 0) {
+			rmSync(tmp, { recursive: true, force: true });
+			throw new Error(`${sources[0]} failed (${r.status}): ${r.stderr || r.error}`);
+		}
+		if (isCurrent(dir, sources)) rmSync(tmp, { recursive: true, force: true });
+		else {
+			rmSync(dir, { recursive: true, force: true });
+			renameSync(tmp, dir);
+		}
 	}
-	return JSON.parse(readFileSync(manifest, 'utf8'));
+	return JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
 }
 
 /** Makes sure the fixtures exist and are current; returns the parsed manifest.json. */
