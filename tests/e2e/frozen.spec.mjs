@@ -138,6 +138,17 @@ for (const [id, preset] of [['tutorial', 'preset-tutorial'], ['layer4_fc', 'pres
 		if (id === 'all') expect(nodes).toBe(allNodes);
 		else expect(nodes).toBeLessThan(allNodes);
 		if (id === 'tutorial') expect(nodes).toBe(3);   // AddmmBackward0, LogSoftmaxBackward0, NllLossBackward0
+		if (id === 'layer4_fc') {
+			// the tree marks where backward stopped and dims what came before it, not what contains it
+			await expect(page.getByTestId('grad-stop')).toHaveText('layer4.0.conv1');
+			await expect(page.getByTestId('row-layer3')).toHaveClass(/is-not-entered/);
+			await expect(page.getByTestId('row-layer4')).not.toHaveClass(/is-not-entered/);
+			await page.getByTestId('tree-search').fill('layer4.0.conv1');
+			await expect(page.getByTestId('row-layer4.0.conv1')).toHaveClass(/is-stop/);
+			await expect(page.getByTestId('row-layer4.0')).not.toHaveClass(/is-not-entered/);
+			await expect(page.getByTestId('row-(model)')).not.toHaveClass(/is-not-entered/);
+			await expect(page.getByTestId('grad-layer4.0.conv1.weight')).toContainText('.grad ‖·‖');
+		}
 	});
 }
 

@@ -4,7 +4,7 @@
 // tabindex), arrows move and open, Space toggles, Home/End jump; the search
 // field filters by name or type and opens what matches.
 import { useMemo, useRef, useState } from 'preact/hooks';
-import { moduleState, toggled } from './freeze-state.js';
+import { moduleState, toggled, under } from './freeze-state.js';
 
 const fmt = (n) => n.toLocaleString('en-US');
 const shapeText = (s) => (s?.length ? `[${s.join(', ')}]` : '');
@@ -136,7 +136,8 @@ export function LayerTree({ tree, onTrainable, grads = null, stoppedAt = null })
 					const isModule = r.kind === 'module';
 					const state = isModule ? moduleState(r.node) : r.node.requires_grad ? 'on' : 'off';
 					const grad = !isModule && grads ? grads.get(r.id) : undefined;
-					const notEntered = grads && r.index < stopIndex;
+					// before the stop in forward order, and not one of the modules that contain it
+					const notEntered = grads && r.index < stopIndex && !under(stoppedAt, r.id === '(model)' ? '' : r.id);
 					return (
 						<li
 							key={r.id}

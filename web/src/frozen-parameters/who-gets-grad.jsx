@@ -6,6 +6,7 @@ import { signal } from '@preact/signals';
 import { NotebookCell, CellOutput } from '../shared/notebook-cell.jsx';
 import { Py } from '../shared/python-code.jsx';
 import { CodeField } from '../shared/code-field.jsx';
+import { LongOutput } from '../shared/long-output.jsx';
 import { act, busy, snapshot } from './state.js';
 import { image } from './image-choice.js';
 import { parameters, trainableNames } from './freeze-state.js';
@@ -83,8 +84,9 @@ export function WhoGetsGrad() {
 							other {norms.size - got.length} stayed <code>None</code>. Backward stopped at{' '}
 							<code data-testid="grad-stop">{last.result.step.first_grad_module || '—'}</code>: nothing before it was entered.
 						</p>
-						<CellOutput
+						<LongOutput
 							testid="grad-print"
+							preview={8}
 							text={[...norms].map(([k, v]) => `${k} ${v == null ? 'None' : `tensor(${v.toFixed(4)})`}`).join('\n')}
 						/>
 						<h4>what freezing saves</h4>

@@ -1,7 +1,7 @@
 // Light Python syntax colouring for static code, built from text nodes and
 // spans (never innerHTML).
 
-const TOKENS = /(#.*$)|("[^"]*"|'[^']*')|\b(import|from|with|as|print|True|False|None|def|return|for|in|is|not|lambda)\b|(\b\d+(?:\.\d*)?)/gm;
+const TOKENS = /(#.*$)|("[^"]*"|'[^']*')|\b(import|from|with|as|print|True|False|None|def|return|for|in|is|not|lambda|if|else)\b|(\b\d+(?:\.\d*)?)/gm;
 const CLASS = ['py-comment', 'py-string', 'py-keyword', 'py-number'];
 
 /**
