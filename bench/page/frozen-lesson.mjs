@@ -115,7 +115,7 @@ try {
 	if (asJson) console.log(JSON.stringify(rows));
 	else {
 		console.log(`part 2 in Chromium (${info}), ${runs} cached visits`);
-		console.table(rows.map(({ what, median, min, max, unit, note }) => ({ what, median: +median.toFixed(3), min: +min.toFixed(3), max: +max.toFixed(3), unit, note })));
+		console.table(rows.map(({ what, median, min, max, unit, note }) => ({ what, median: +median.toPrecision(3), min: +min.toPrecision(3), max: +max.toPrecision(3), unit, note })));
 	}
 } finally {
 	await browser.close();

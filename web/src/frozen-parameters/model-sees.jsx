@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import classes from '../../../assets/imagenet_classes.json';
 import { SAMPLES, image, chooseSample, chooseFile } from './image-choice.js';
-import { act, weights, snapshot } from './state.js';
+import { act, weights, phase } from './state.js';
 
 /** Draws packed RGB bytes on a canvas. */
 function RgbCanvas({ img, label }) {
@@ -53,14 +53,18 @@ export function ModelSees() {
 	const [problem, setProblem] = useState(null);
 	const img = image.value;
 	const w = weights.value;
+	// Once the weights are settled (loaded, or random after a failed download):
+	// a picture classified during the download would be classified twice, and
+	// would draw the random init the file replaces (engine/api: ready_model).
+	const settled = phase.value === 'ready';
 	useEffect(() => {
-		if (!img || !snapshot.value) return;
+		if (!img || !settled) return;
 		let live = true;
 		act('classify', 'model-classify', { image: img.blob })
 			.then((r) => { if (live) { setResult({ ...r, image: img, weights: w }); setProblem(null); } })
 			.catch((err) => { if (live) setProblem(err.message); });
 		return () => { live = false; };
-	}, [img, w, !!snapshot.value]);
+	}, [img, w, settled]);
 	if (!img) return null;
 	return (
 		<div class="sees">
