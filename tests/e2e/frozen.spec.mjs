@@ -130,9 +130,11 @@ for (const [id, preset] of [['tutorial', 'preset-tutorial'], ['layer4_fc', 'pres
 		const cost = page.getByTestId('grad-cost');
 		const frozenMs = Number(await cost.getAttribute('data-backward-ms'));
 		const fullMs = Number(await cost.getAttribute('data-everything-backward-ms'));
-		// timings only as an ordering, never a target (and a page that is not cross-origin
-		// isolated gets a coarse clock: a 20-µs backward may read 0)
-		expect(frozenMs).toBeLessThanOrEqual(fullMs);
+		// times are shown, not compared: two runs of the same work ('all') can come in either
+		// order, and a page that is not cross-origin isolated reads a 20-µs backward as 0.
+		// What freezing saves is checked by the backward nodes, which are exact.
+		expect(frozenMs).toBeGreaterThanOrEqual(0);
+		expect(fullMs).toBeGreaterThan(0);
 		const nodes = Number(await cost.getAttribute('data-backward-nodes'));
 		const allNodes = Number(await cost.getAttribute('data-everything-backward-nodes'));
 		if (id === 'all') expect(nodes).toBe(allNodes);
