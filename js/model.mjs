@@ -9,6 +9,15 @@ export function floatBytes(x) {
 	return new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
 }
 
+/** Throws unless x holds the N·3·H·W values of shape [N, 3, H, W] (N, H, W ≥ 1). */
+function checkImages(x, shape) {
+	const [N, C, H, W] = shape;
+	if (shape.length !== 4 || C !== 3 || ![N, H, W].every((d) => Number.isInteger(d) && d >= 1)) {
+		throw new Error(`images have shape [N, 3, H, W], not [${shape}]`);
+	}
+	if (x.length !== N * 3 * H * W) throw new Error(`shape [${shape}] needs ${N * 3 * H * W} values, not ${x.length}`);
+}
+
 /** A ResNet-18 held by the engine: weights in, logits and training steps out. */
 export class Model {
 	constructor(engine, handle) {
@@ -91,6 +100,7 @@ export class Model {
 	 */
 	features(x, [N, , H, W]) {
 		const { M } = this.engine;
+		checkImages(x, [N, 3, H, W]);
 		return this.engine.withFloats(null, N * 512, (out) => this.engine.withBytes(floatBytes(x), (xp) =>
 			this.engine.check(M._gb_model_features(this.h, xp, N, H, W, out)))).floats;
 	}
@@ -98,6 +108,7 @@ export class Model {
 	/** Logits (N × classes) = model.fc(feats) under no_grad; feats N × 512. */
 	headForward(feats, N, numClasses = this.#fcOut()) {
 		const { M } = this.engine;
+		if (feats.length !== N * 512) throw new Error(`headForward: ${N} feature rows need ${N * 512} values, not ${feats.length}`);
 		return this.engine.withFloats(null, N * numClasses, (out) => this.engine.withBytes(floatBytes(feats), (fp) =>
 			this.engine.check(M._gb_model_head_forward(this.h, fp, N, out)))).floats;
 	}
@@ -168,8 +179,11 @@ export class Model {
 			this.engine.M._gb_model_loss_backward(this.h, xp, N, H, W, t));
 	}
 
+	// The C calls read N·3·H·W floats and N targets: check the lengths here, where they are known.
 	#withBatch(x, shape, targets, call) {
 		const { M } = this.engine;
+		checkImages(x, shape);
+		if (targets.length !== shape[0]) throw new Error(`${shape[0]} images need ${shape[0]} targets, not ${targets.length}`);
 		const t = M._malloc(targets.length * 4);
 		try {
 			new Int32Array(this.engine.heap(), t, targets.length).set(targets);
