@@ -40,7 +40,8 @@ export function prepareModel(model, settings, numClasses) {
 
 /**
  * The state_dict keys a checkpoint keeps (prefixes for model.save's keys): what trains, plus
- * every BatchNorm's running statistics when BatchNorm is in train mode (they move then).
+ * every BatchNorm when BatchNorm is in train mode (its running statistics move then; its frozen
+ * weight and bias come along, a few KB, so the list stays short: the engine takes 32 prefixes).
  */
 export function checkpointKeys(model, settings) {
 	if (settings.unfreeze === 'all') return [''];
@@ -48,7 +49,7 @@ export function checkpointKeys(model, settings) {
 	if (settings.bnMode === 'train') {
 		const walk = (m) => {
 			if (m.type === 'BatchNorm2d' && !keys.some((k) => m.path.startsWith(k))) {
-				keys.push(`${m.path}.running_mean`, `${m.path}.running_var`, `${m.path}.num_batches_tracked`);
+				keys.push(`${m.path}.`);
 			}
 			m.children?.forEach(walk);
 		};
