@@ -157,7 +157,7 @@ export async function train({ engine, model, settings: s, numClasses, train: ite
 				correct += sc.correct; scored += idx.length;
 				loss = model.headStep(x, idx.length, targets);
 			} else {
-				const x = await stackInputs(idx.map((i) => items[i]), (k) => ({ epoch, rng: seededRandom(((s.seed * 1009 + epoch) * 100003 + idx[k]) % 2 ** 32) }));
+				const x = await stackInputs(idx.map((i) => items[i]), (k) => (s.augment ? { epoch, rng: seededRandom(((s.seed * 1009 + epoch) * 100003 + idx[k]) % 2 ** 32) } : { epoch }));
 				loss = model.step(x, [idx.length, ...INPUT], targets);
 			}
 			const bad = !Number.isFinite(loss) ? { what: 'loss', value: String(loss) } : !model.finite() ? { what: 'weights', value: 'NaN or infinite' } : null;
