@@ -9,7 +9,7 @@
 //   node --test tests/resnet/finetune-cli.test.mjs
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -49,10 +49,10 @@ function unzipTo(zip, dir) {
 }
 
 /** Trains with the CLI (+ script and zip), then the script on the zip; returns both results. */
-function trainBoth(name, args) {
+function trainBoth(name, args, data = dataPath('data')) {
 	const dir = join(tmp, name);
 	mkdirSync(dir);
-	const r = gradbox('finetune', '--data', dataPath('data'), '--weights', weights, '--build', 'simd', '--out', join(dir, 'head.safetensors'),
+	const r = gradbox('finetune', '--data', data, '--weights', weights, '--build', 'simd', '--out', join(dir, 'head.safetensors'),
 		'--script', join(dir, 'finetune.py'), '--zip', join(dir, 'dataset.zip'), ...args);
 	assert.equal(r.code, 0, r.err);
 	unzipTo(join(dir, 'dataset.zip'), join(dir, 'ds'));
@@ -102,6 +102,27 @@ describe('gradbox finetune against PyTorch', () => {
 			assert.equal(r.json.featureCache.on, name !== 'bn-train');
 		});
 	}
+
+	test('a class without held-out images: the script still numbers val/\'s classes as train/\'s', () => {
+		const data = join(tmp, 'uneven-data');
+		for (const c of ['a_red disc', 'b_green bar', 'c_blue frame']) mkdirSync(join(data, c), { recursive: true });
+		copyFileSync(dataPath('data', 'a_red disc', 'img_0.png'), join(data, 'a_red disc', 'img_0.png'));
+		for (const c of ['b_green bar', 'c_blue frame']) for (let i = 0; i < 8; i++) copyFileSync(dataPath('data', c, `img_${i}.png`), join(data, c, `img_${i}.png`));
+		const { r, py, diff } = trainBoth('uneven', ['--epochs', '2', '--batch-size', '4'], data);
+		assert.deepEqual(r.json.evaluation.perClass.map((c) => c.total), [0, 2, 2]);
+		for (const k of ['fc.weight', 'fc.bias']) assert.ok(diff.max[k] <= TOL_HEAD, `${k}: ${diff.max[k]}`);
+		r.json.history.forEach((h, i) => {
+			assert.ok(Math.abs(h.valLoss - py.history[i].valLoss) <= TOL_LOSS, `epoch ${i + 1} valLoss ${h.valLoss} vs ${py.history[i].valLoss}`);
+			assert.equal(h.valAcc, py.history[i].valAcc);
+		});
+	});
+
+	test('the mt build with 2 threads gives the simd build\'s head, bit for bit', () => {
+		const run = (build, out) => gradbox('finetune', '--data', dataPath('data'), '--weights', weights, '--build', build, '--threads', '2',
+			'--epochs', '2', '--out', join(tmp, out));
+		for (const r of [run('mt', 'mt.safetensors'), run('simd', 'simd.safetensors')]) assert.equal(r.code, 0, r.err);
+		assert.deepEqual(readFileSync(join(tmp, 'mt.safetensors')), readFileSync(join(tmp, 'simd.safetensors')));
+	});
 
 	test('--augment: the cache is off and says why; seeded, so a run repeats', () => {
 		const run = (seed, out) => gradbox('finetune', '--data', dataPath('data'), '--weights', weights, '--build', 'simd', '--augment', '--epochs', '1',
