@@ -160,7 +160,12 @@ export async function train({ engine, model, settings: s, numClasses, train: ite
 				const x = await stackInputs(idx.map((i) => items[i]), (k) => (s.augment ? { epoch, rng: seededRandom(((s.seed * 1009 + epoch) * 100003 + idx[k]) % 2 ** 32) } : { epoch }));
 				loss = model.step(x, [idx.length, ...INPUT], targets);
 			}
-			const bad = !Number.isFinite(loss) ? { what: 'loss', value: String(loss) } : !model.finite() ? { what: 'weights', value: 'NaN or infinite' } : null;
+			// The guard: a non-finite loss now, or a non-finite weight after the step. With the cache a
+			// head step costs less than model.finite(), and a non-finite fc makes the next loss
+			// non-finite: there the weights are checked once an epoch, before the checkpoint.
+			const last = b === batches - 1;
+			const bad = !Number.isFinite(loss) ? { what: 'loss', value: String(loss) }
+				: (!feats || last) && !model.finite() ? { what: 'weights', value: 'NaN or infinite' } : null;
 			if (bad) {
 				restore(model, good.checkpoint);
 				const ev = { type: 'diverged', epoch: epoch + 1, batch: b + 1, ...bad, restoredEpoch: good.epoch };
