@@ -64,7 +64,7 @@ function trainBoth(name, args, data = dataPath('data')) {
 }
 
 describe('gradbox finetune against PyTorch', () => {
-	test('head only: the script gives the same head, losses and accuracies', (t) => {
+	test('head only: the script gives the same head, losses and accuracies', async (t) => {
 		const { r, py, diff, dir } = trainBoth('fc', ['--epochs', '3', '--batch-size', '4', '--seed', '5', '--head-seed', '2']);
 		const s = r.json;
 		assert.equal(s.status, 'done');
@@ -83,12 +83,30 @@ describe('gradbox finetune against PyTorch', () => {
 		});
 		assert.ok(s.evaluation.accuracy >= 0.8, `validation accuracy ${s.evaluation.accuracy}`);
 		assert.equal(s.evaluation.confusion.flat().reduce((a, b) => a + b, 0), s.val);
+		// the unzipped dataset (train/ and val/ given) trains the very same head
+		const again = gradbox('finetune', '--data', join(dir, 'ds'), '--weights', weights, '--build', 'simd', '--epochs', '3', '--batch-size', '4',
+			'--seed', '5', '--head-seed', '2', '--out', join(dir, 'again.safetensors'));
+		assert.equal(again.code, 0, again.err);
+		assert.deepEqual([again.json.train, again.json.val], [s.train, s.val]);
+		assert.deepEqual(readFileSync(join(dir, 'again.safetensors')), readFileSync(join(dir, 'head.safetensors')));
 		// the head loads into nn.Linear(512, 3) (strict) and gives the engine's logits
 		const feats = Float32Array.from({ length: 2 * 512 }, (_, i) => Math.sin(i));
 		writeFileSync(join(dir, 'f.npy'), writeNpy(feats, [2, 512]));
 		const torchLogits = check('head', join(dir, 'head.safetensors'), '3', join(dir, 'f.npy')).logits;
+		const eng = await loadEngine({ build: 'simd' });
+		try {
+			const model = eng.model(1000, 0);
+			model.replaceFc(3, 0);
+			model.load(readFileSync(join(dir, 'head.safetensors')), { strict: false });
+			const mine = model.headForward(feats, 2, 3);
+			torchLogits.forEach((v, i) => assert.ok(Math.abs(v - mine[i]) <= TOL_LOGITS, `logit ${i}: ${mine[i]} vs torch ${v}`));
+			model.dispose();
+		} finally {
+			eng.dispose();
+		}
+		// and the .pth head the script wrote loads the same way
 		const w = check('head', join(dir, 'py', 'finetuned_head.pth'), '3', join(dir, 'f.npy')).logits;
-		torchLogits.forEach((v, i) => assert.ok(Math.abs(v - w[i]) <= TOL_LOGITS * 10, 'the two heads agree on logits'));
+		torchLogits.forEach((v, i) => assert.ok(Math.abs(v - w[i]) <= TOL_LOGITS, 'the two heads agree on logits'));
 	});
 
 	for (const [name, args] of [['adam', ['--optimizer', 'adam', '--lr', '1e-3', '--weight-decay', '1e-4', '--epochs', '2', '--seed', '7']],
@@ -180,6 +198,9 @@ describe('gradbox finetune on bad input', () => {
 			assert.ok(r.err.includes(`skipped ${name}: `), `stderr names ${name}`);
 		}
 		assert.equal(r.json.train + r.json.val, 24);
+		// the head as .pth loads strict in torch (fc.weight, fc.bias)
+		writeFileSync(join(tmp, 'f1.npy'), writeNpy(new Float32Array(512).fill(0.5), [1, 512]));
+		assert.equal(check('head', join(tmp, 'b.pth'), '3', join(tmp, 'f1.npy')).logits.length, 3);
 	});
 
 	test('bad settings: exit 2 naming the flag', () => {
