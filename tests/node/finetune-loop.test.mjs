@@ -148,6 +148,16 @@ describe('the training loop', () => {
 		assert.equal(r.epoch, 1, 'the last finished epoch');
 	});
 
+	test('a stop ends a pause at once', async () => {
+		const ctl = new AbortController();
+		let batches = 0;
+		const forever = () => new Promise(() => {});
+		const onEvent = (e) => { if (e.type === 'batch' && ++batches === 2) setTimeout(() => ctl.abort(), 20); };
+		const { r } = await run({ signal: ctl.signal, pause: async () => (batches >= 2 ? forever() : undefined), onEvent });
+		assert.equal(r.status, 'stopped');
+		assert.equal(batches, 2);
+	});
+
 	test('a non-finite weight restores the last good checkpoint and says what to try', async () => {
 		const model = fakeModel({ poisonAt: 6 });
 		const clean = (await run({}, fakeModel())).r;
