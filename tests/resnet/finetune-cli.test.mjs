@@ -214,6 +214,9 @@ describe('gradbox finetune on bad input', () => {
 		const r = gradbox('finetune', '--data', dataPath('data'), '--weights', weights, '--out', join(tmp, 'x.onnx'));
 		assert.equal(r.code, 2);
 		assert.match(r.err, /must end in .safetensors or .pth/);
+		const help = spawnSync(process.execPath, [join(ROOT, 'bin', 'gradbox.mjs'), 'finetune', '--help'], { encoding: 'utf8' });
+		assert.equal(help.status, 0);
+		assert.match(help.stdout, /--unfreeze fc\|layer4,fc\|all/);
 	});
 
 	test('no such directory, one class, a wrong weights file: exit 1 with a message', () => {
