@@ -135,6 +135,28 @@ describe('gradbox finetune against PyTorch', () => {
 		});
 	});
 
+	test('.safetensors weights (the page\'s format): the same head, and the script reads them too', async () => {
+		const st = join(tmp, 'resnet18.safetensors');
+		const eng = await loadEngine({ build: 'simd' });
+		try {
+			const m = eng.model(1000, 0);
+			m.load(readFileSync(weights));
+			writeFileSync(st, m.save('safetensors'));
+			m.dispose();
+		} finally {
+			eng.dispose();
+		}
+		const args = ['--data', dataPath('data'), '--build', 'simd', '--epochs', '2'];
+		const a = gradbox('finetune', ...args, '--weights', weights, '--out', join(tmp, 'w-pth.safetensors'));
+		const b = gradbox('finetune', ...args, '--weights', st, '--out', join(tmp, 'w-st.safetensors'), '--zip', join(tmp, 'w-st.zip'));
+		for (const r of [a, b]) assert.equal(r.code, 0, r.err);
+		assert.deepEqual(readFileSync(join(tmp, 'w-st.safetensors')), readFileSync(join(tmp, 'w-pth.safetensors')));
+		unzipTo(join(tmp, 'w-st.zip'), join(tmp, 'w-st'));
+		python(join(tmp, 'w-st', 'finetune.py'), '--weights', st, '--out', join(tmp, 'w-st', 'py'));
+		const diff = check('diff', join(tmp, 'w-st.safetensors'), join(tmp, 'w-st', 'py', 'finetuned_head.pth'));
+		for (const k of ['fc.weight', 'fc.bias']) assert.ok(diff.max[k] <= TOL_HEAD, `${k}: ${diff.max[k]}`);
+	});
+
 	test('the mt build with 2 threads gives the simd build\'s head, bit for bit', () => {
 		const run = (build, out) => gradbox('finetune', '--data', dataPath('data'), '--weights', weights, '--build', build, '--threads', '2',
 			'--epochs', '2', '--out', join(tmp, out));
