@@ -245,6 +245,14 @@ for (const build of BUILDS) describe(`${build} build`, () => {
 			model.setRequiresGrad('', false);
 			assert.throws(() => model.setOptimizer({ type: 'sgd', lr: 0.01 }), /optimizer got an empty parameter list/);
 			assert.throws(() => model.headStep(f, 2, [0, 1, 2]), /2 rows need 2 targets, not 3/);
+			model.setRequiresGrad('fc', true);
+			model.setOptimizer({ type: 'sgd', lr: 0.01 });
+			const one = X.subarray(0, 3 * 64 * 64);
+			assert.throws(() => model.step(one, [2, 3, 64, 64], [0, 1]), /shape \[2,3,64,64\] needs 24576 values, not 12288/);
+			assert.throws(() => model.features(one, [1, 3, 64, 63]), /needs 12096 values, not 12288/);
+			assert.throws(() => model.step(one, [1, 3, 64, 64], [0, 1]), /1 images need 1 targets, not 2/);
+			assert.throws(() => model.step(one, [1, 3, 64, 64], [3]), /Target 3 is out of bounds\./);
+			assert.throws(() => model.headStep(f, 2, [0, -1]), /Target -1 is out of bounds\./);
 			assert.equal(model.finite(), true);
 		} finally {
 			model.dispose();
