@@ -126,6 +126,7 @@ test('drops: loose files into a class, and an ImageFolder tree that fills the cl
 		'data/cats/c1.png': png(20, 20, BLUE, RED, 1), 'data/cats/c2.png': png(20, 20, BLUE, RED, 2),
 		'data/dogs/d1.png': png(20, 20, GREEN, RED, 1), 'data/dogs/sub/d2.png': png(20, 20, GREEN, RED, 2),
 		'data/dogs/notes.txt': Buffer.from('not an image'),
+		'more/m1.png': png(20, 20, RED, GREEN, 1), 'more/m2.png': png(20, 20, RED, GREEN, 2),
 	};
 	const asB64 = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v.toString('base64')]));
 	// NOTE: Playwright cannot drag real folders, and a DataTransfer made in the page has no
@@ -152,24 +153,29 @@ test('drops: loose files into a class, and an ImageFolder tree that fills the cl
 		const dt = new DataTransfer();
 		for (const [n, b] of Object.entries(loose)) dt.items.add(file(n, b));
 		drop(document.querySelectorAll('[data-testid=class-card]')[1], dt);
-		window.__dropTree = () => {
+		window.__dropTree = (folder, target) => {
 			const t = new DataTransfer();
-			t.items.add(new File(['x'], 'data'));
+			t.items.add(new File(['x'], folder));
 			const proto = Object.getPrototypeOf(t.items[0]);
 			const orig = proto.webkitGetAsEntry;
-			proto.webkitGetAsEntry = function () { proto.webkitGetAsEntry = orig; return dirEntry('data', 'data'); };
-			drop(document.querySelector('[data-testid=folder-drop]'), t);
+			proto.webkitGetAsEntry = function () { proto.webkitGetAsEntry = orig; return dirEntry(folder, folder); };
+			drop(document.querySelector(target), t);
 		};
 	}, { loose: asB64(files), tree: asB64(tree) });
 	await expect(page.getByTestId('intake-report')).toContainText('2 images added to Class 2.');
 	await expect(card(page, 1).getByTestId('class-count')).toContainText('2 images');
-	await page.evaluate(() => window.__dropTree());
+	await page.evaluate(() => window.__dropTree('data', '[data-testid=folder-drop]'));
 	await expect(page.getByTestId('intake-report')).toContainText('4 images added to 2 folders (one class each); 1 file was not added:');
 	await expect(page.getByTestId('rejected')).toHaveText(/^dogs\/notes\.txt: not an image/);
 	await expect(page.getByTestId('class-card')).toHaveCount(4);
 	await expect(page.getByRole('textbox', { name: 'Name of class 3' })).toHaveValue('cats');
 	await expect(page.getByRole('textbox', { name: 'Name of class 4' })).toHaveValue('dogs');
 	await expect(card(page, 3).getByTestId('class-count')).toContainText('2 images');
+	// a folder of images (no subfolders) dropped on a class goes into that class
+	await page.evaluate(() => window.__dropTree('more', '[data-testid=class-card]'));
+	await expect(page.getByTestId('intake-report')).toContainText('2 images added to Class 1.');
+	await expect(page.getByTestId('class-card')).toHaveCount(4);
+	await expect(card(page, 0).getByTestId('class-count')).toContainText('2 images');
 });
 
 test('paste adds to the class last used', async ({ page, lesson }) => {
