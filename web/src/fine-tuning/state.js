@@ -61,7 +61,9 @@ export function loadStudio() {
 				const settings = safeSettings(saved.project.settings);
 				project.value = { ...saved.project, settings };
 				images.value = sortImages(saved.images, saved.project.classes);
-				runs.value = saved.runs;
+				// a run saved as running or paused lost its worker with the page: it is interrupted
+				// (in memory only; ft-train resumes it from its checkpoint or saves it as it ends)
+				runs.value = saved.runs.map((r) => (r.status === 'running' || r.status === 'paused' ? { ...r, status: 'interrupted' } : r));
 				lastAddedAt = Math.max(0, ...saved.images.map((m) => m.addedAt));
 				return;
 			}

@@ -18,7 +18,7 @@ function Thumb({ meta, isVal, classes, onRemove, onMove, style }) {
 	}, [meta.id]);
 	return (
 		<li class="studio-thumb" style={style} data-testid="thumb" data-image-id={meta.id} data-split={isVal ? 'val' : 'train'}>
-			{url ? <img src={url} alt={meta.name} title={`${meta.name} · ${meta.width}×${meta.height}`} draggable={false} /> : <span class="studio-thumb-wait" aria-label={meta.name} />}
+			{url ? <img src={url} decoding="async" alt={meta.name} title={`${meta.name} · ${meta.width}×${meta.height}`} draggable={false} /> : <span class="studio-thumb-wait" aria-label={meta.name} />}
 			{isVal && <span class="studio-val-mark" title="held out for validation">val</span>}
 			<div class="studio-thumb-actions">
 				<button type="button" class="studio-icon" aria-label={`Remove ${meta.name}`} onClick={() => onRemove(meta.id)}>×</button>
