@@ -44,6 +44,9 @@ test('classes: add, rename with markup (shown as text), duplicates refused, remo
 	await page.getByRole('alertdialog').getByRole('button', { name: 'Remove' }).click();
 	await expect(page.getByTestId('class-card')).toHaveCount(2);
 	await expect(page.getByTestId('class-summary')).toHaveText('2 classes · 0 images');
+	await card(page, 1).getByRole('button', { name: 'Remove class Class 2' }).click();
+	await expect(page.getByTestId('class-summary')).toHaveText('1 class · 0 images · training needs at least 2 classes');
+	await expect(page.getByRole('button', { name: /^Remove class/ })).toHaveCount(0);
 	await page.reload();
 	await page.getByRole('navigation', { name: 'Contents' }).getByRole('link', { name: 'Your classes and images' }).click();
 	await expect(page.getByRole('textbox', { name: 'Name of class 1' })).toHaveValue(markup);
@@ -380,4 +383,22 @@ test('webcam: no camera, and a camera in use, each get their sentence', async ({
 	await page.keyboard.down(' ');
 	await expect(card(page, 0).getByTestId('camera-message')).toHaveText(/^The camera is in use by another application/);
 	await page.keyboard.up(' ');
+});
+
+test('375 px wide: the studio fits without horizontal scroll, its controls reachable by keyboard', async ({ page, lesson }) => {
+	await page.setViewportSize({ width: 375, height: 800 });
+	await openStudio(page, lesson);
+	await card(page, 0).getByLabel('Add images to Class 1').setInputFiles(pngFiles(12, 'narrow', GREEN));
+	await expect(card(page, 0).getByTestId('thumb')).toHaveCount(12);
+	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+	const name = page.getByRole('textbox', { name: 'Name of class 1' });
+	await name.focus();
+	const reached = [];
+	for (let i = 0; i < 6; i++) {
+		await page.keyboard.press('Tab');
+		reached.push(await page.evaluate(() => document.activeElement.getAttribute('aria-label') ?? document.activeElement.textContent));
+	}
+	expect(reached).toContain('Add images to Class 1');
+	expect(reached).toContain('Hold to record from the webcam into Class 1');
+	expect(reached.some((r) => /^Remove narrow-\d+\.png$/.test(r))).toBe(true);
 });

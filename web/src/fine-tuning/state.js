@@ -176,6 +176,7 @@ export function renameClass(id, label) {
 /** Removes a class and its images (the UI asks first when it has images). */
 export function removeClass(id) {
 	return serial(async () => {
+		if (project.value.classes.length <= 1) throw new Error('A project keeps at least one class.');
 		const gone = images.value.filter((m) => m.classId === id).map((m) => m.id);
 		const classes = project.value.classes.filter((c) => c.id !== id);
 		await saveProject({ classes }, 'the removal', (tx) => Promise.all(gone.map((k) => tx.objectStore('images').delete(k))));
