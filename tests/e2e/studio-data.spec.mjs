@@ -94,7 +94,10 @@ test('hostile files are listed by name with a reason, the good ones kept; reload
 	const thumb = card(page, 0).getByTestId('thumb').first();
 	const moved = await thumb.getAttribute('data-image-id');
 	const movedName = await thumb.locator('img').getAttribute('alt');
-	await thumb.getByRole('combobox', { name: `Move ${movedName} to class` }).selectOption({ label: 'Class 2' });
+	const move = thumb.getByRole('combobox', { name: `Move ${movedName} to class` });
+	await expect(move.locator('option')).toHaveCount(1);   // filled when focus or the pointer comes
+	await move.focus();
+	await move.selectOption({ label: 'Class 2' });
 	await expect(card(page, 1).locator(`[data-image-id="${moved}"]`)).toHaveCount(1);
 	await expect(card(page, 0).getByTestId('class-count')).toContainText('5 images');
 	await card(page, 0).getByRole('button', { name: 'Remove red-0002.png' }).click();
