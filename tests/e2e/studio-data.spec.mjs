@@ -89,6 +89,7 @@ test('hostile files are listed by name with a reason, the good ones kept; reload
 	await expect(page.getByTestId('class-summary')).toHaveText('2 classes · 9 images');
 	// default split: 20 % per class, rounded: 1 of 6 and 1 of 3
 	await expect(page.getByTestId('split-summary')).toHaveText('7 for training · 2 for validation');
+	await expect(page.getByTestId('storage-use')).toHaveText(/^This page uses \d+\.\d MB of the \d+\.\d GB the browser allows it\.$/);
 	await expect(page.locator('[data-testid=thumb][data-split=val]')).toHaveCount(2);
 
 	const thumb = card(page, 0).getByTestId('thumb').first();

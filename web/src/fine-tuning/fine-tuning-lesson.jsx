@@ -37,6 +37,26 @@ function AddClass() {
 	);
 }
 
+/** Its own component: a progress tick re-renders this line only, not the classes and grids. */
+function IntakeProgress() {
+	const progress = intakeProgress.value;
+	return progress && <p class="note" role="status" data-testid="intake-progress">Checking images: {progress.done} / {progress.total}</p>;
+}
+
+/** What the project takes in this browser's storage (navigator.storage.estimate), after each change. */
+function StorageUse() {
+	const [text, setText] = useState('');
+	const n = images.value.length;
+	useEffect(() => {
+		let live = true;
+		navigator.storage?.estimate?.().then(({ usage, quota }) => {
+			if (live && quota) setText(`This page uses ${(usage / 1e6).toFixed(1)} MB of the ${(quota / 1e9).toFixed(1)} GB the browser allows it.`);
+		}, () => {});
+		return () => { live = false; };
+	}, [n]);
+	return text ? <p class="note muted" data-testid="storage-use">{text}</p> : null;
+}
+
 function FolderDrop() {
 	const [over, setOver] = useState(false);
 	return (
@@ -92,7 +112,6 @@ export function FineTuningLesson() {
 	}, []);
 	const p = project.value;
 	const problem = storageProblem.value;
-	const progress = intakeProgress.value;
 	const n = p?.classes.length ?? 0;
 	return (
 		<>
@@ -121,10 +140,11 @@ export function FineTuningLesson() {
 						</p>
 						<AddClass />
 						<FolderDrop />
-						{progress && <p class="note" role="status" data-testid="intake-progress">Checking images: {progress.done} / {progress.total}</p>}
+						<IntakeProgress />
 						<IntakeReport report={lastReport.value} />
 						<Classes />
 						<SplitSettings />
+						<StorageUse />
 					</>
 				)}
 			</section>

@@ -55,6 +55,8 @@ async function persist(stores, body, what) {
 /** Loads the project from IndexedDB (or makes a new one): once; later calls return the same promise. */
 export function loadStudio() {
 	loading ??= (async () => {
+		// ask the browser not to evict the project under storage pressure (granted or not, silently)
+		globalThis.navigator?.storage?.persist?.().catch(() => {});
 		try {
 			const saved = await loadProject(PROJECT_ID);
 			if (saved) {
