@@ -282,7 +282,7 @@ test('project file: save, start over, open it again (classes, images, settings, 
 		await window.gradboxStudio.saveRun({
 			id: 'r-1', settings: window.gradboxStudio.settings(), classes, status: 'done', startedAt: 1000,
 			history: [{ epoch: 0, trainLoss: 0.9, trainAcc: 0.5, valLoss: 0.8, valAcc: 0.5, ms: 10 }, { epoch: 1, trainLoss: 0.4, trainAcc: 1, valLoss: 0.5, valAcc: 1, ms: 9 }],
-			checkpoint: { epoch: 1, bytes: new Uint8Array(4096).map((_, i) => i % 251) }, evaluation: { confusion: [[1, 0], [0, 1]] },
+			checkpoint: { epoch: 1, bytes: new Uint8Array(4096).map((_, i) => i % 251), optimizer: new Uint8Array(512).fill(3) }, evaluation: { confusion: [[1, 0], [0, 1]] },
 		});
 	});
 	const before = await page.evaluate(() => ({ c: window.gradboxStudio.classes(), i: window.gradboxStudio.images(), s: window.gradboxStudio.settings(), r: window.gradboxStudio.runs() }));
@@ -336,6 +336,7 @@ test('project file: save, start over, open it again (classes, images, settings, 
 	expect(after.s).toEqual(before.s);
 	expect(after.i).toEqual(before.i);
 	expect(after.r.map(({ projectId, ...r }) => r)).toEqual(before.r.map(({ projectId, ...r }) => r));
+	expect(after.r[0].checkpoint).toEqual({ epoch: 1, bytes: 4096, optimizer: 512 });
 	await expect(page.getByTestId('split-summary')).toHaveText('6 for training · 2 for validation');
 	await expect(page.getByRole('textbox', { name: 'Name of class 1' })).toHaveValue('<i>red</i> things');
 });
