@@ -407,3 +407,23 @@ test('375 px wide: the studio fits without horizontal scroll, its controls reach
 	expect(reached).toContain('Hold to record from the webcam into Class 1');
 	expect(reached.some((r) => /^Remove narrow-\d+\.png$/.test(r))).toBe(true);
 });
+
+test('two tabs: what one saves, the other shows, and neither overwrites the other', async ({ page, lesson }) => {
+	await openStudio(page, lesson);
+	const other = await page.context().newPage();
+	await other.goto(page.url());
+	await other.getByRole('navigation', { name: 'Contents' }).getByRole('link', { name: 'Your classes and images' }).click();
+	await expect(other.getByTestId('studio')).toHaveAttribute('data-ready', 'yes');
+	await card(page, 0).getByLabel('Add images to Class 1').setInputFiles(pngFiles(3, 'tab-a', RED));
+	await expect(other.getByTestId('class-summary')).toHaveText('2 classes · 3 images');
+	// the other tab renames a class: it must not bring back a project without tab A's images
+	const name = other.getByRole('textbox', { name: 'Name of class 2' });
+	await name.fill('from tab B');
+	await name.press('Enter');
+	await expect(page.getByRole('textbox', { name: 'Name of class 2' })).toHaveValue('from tab B');
+	await page.reload();
+	await page.getByRole('navigation', { name: 'Contents' }).getByRole('link', { name: 'Your classes and images' }).click();
+	await expect(page.getByTestId('class-summary')).toHaveText('2 classes · 3 images');
+	await expect(page.getByRole('textbox', { name: 'Name of class 2' })).toHaveValue('from tab B');
+	await other.close();
+});
