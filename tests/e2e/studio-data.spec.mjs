@@ -44,6 +44,16 @@ test('classes: add, rename with markup (shown as text), duplicates refused, remo
 	await page.getByRole('alertdialog').getByRole('button', { name: 'Remove' }).click();
 	await expect(page.getByTestId('class-card')).toHaveCount(2);
 	await expect(page.getByTestId('class-summary')).toHaveText('2 classes · 0 images');
+	// an empty name adds "Class N" with an N no class uses
+	await page.getByRole('button', { name: 'Add class' }).click();
+	await expect(page.getByRole('textbox', { name: 'Name of class 3' })).toHaveValue('Class 3');
+	await page.getByRole('button', { name: 'Remove class Class 2' }).click();
+	await page.getByRole('button', { name: 'Add class' }).click();
+	await expect(page.getByRole('textbox', { name: 'Name of class 3' })).toHaveValue('Class 4');
+	await page.getByRole('button', { name: 'Remove class Class 4' }).click();
+	await page.getByRole('button', { name: 'Remove class Class 3' }).click();
+	await page.getByRole('button', { name: 'Add class' }).click();
+	await expect(page.getByTestId('class-summary')).toHaveText('2 classes · 0 images');
 	await card(page, 1).getByRole('button', { name: 'Remove class Class 2' }).click();
 	await expect(page.getByTestId('class-summary')).toHaveText('1 class · 0 images · training needs at least 2 classes');
 	await expect(page.getByRole('button', { name: /^Remove class/ })).toHaveCount(0);

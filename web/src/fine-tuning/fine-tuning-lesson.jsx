@@ -13,6 +13,14 @@ import { GalleryDialog } from './gallery-dialog.jsx';
 import { installStudioApi } from './studio-api.js';
 import './studio.css';
 
+/** "Class N" with the first N no class uses yet. */
+function freeName(classes) {
+	const used = new Set(classes.map((c) => c.label));
+	let n = classes.length + 1;
+	while (used.has(`Class ${n}`)) n++;
+	return `Class ${n}`;
+}
+
 function AddClass() {
 	const [draft, setDraft] = useState('');
 	const [error, setError] = useState('');
@@ -20,7 +28,7 @@ function AddClass() {
 	const submit = async (e) => {
 		e.preventDefault();
 		try {
-			await addClass(draft || `Class ${project.value.classes.length + 1}`);
+			await addClass(draft || freeName(project.value.classes));
 			setDraft('');
 			setError('');
 		} catch (err) {
