@@ -156,7 +156,7 @@ export async function train({ engine, model, settings: s, numClasses, train: ite
 		const started = Date.now();
 		model.train(s.bnMode === 'train');
 		const order = engine.randperm(s.seed, n, epoch);
-		let lossSum = 0, correct = 0, scored = 0;
+		let lossSum = 0, correct = 0;
 		for (let b = 0; b < batches; b++) {
 			await paused(pause, signal);
 			if (signal?.aborted) return end('stopped');
@@ -164,14 +164,12 @@ export async function train({ engine, model, settings: s, numClasses, train: ite
 			const targets = Int32Array.from(idx, (i) => items[i].label);
 			let loss;
 			if (feats) {
-				const x = gather(feats, idx);
-				const sc = scoreLogits(model.headForward(x, idx.length, numClasses), targets, numClasses);
-				correct += sc.correct; scored += idx.length;
-				loss = model.headStep(x, idx.length, targets);
+				loss = model.headStep(gather(feats, idx), idx.length, targets);
 			} else {
 				const x = await stackInputs(idx.map((i) => items[i]), (k) => (s.augment ? { epoch, rng: seededRandom(((s.seed * 1009 + epoch) * 100003 + idx[k]) % 2 ** 32) } : { epoch }));
 				loss = model.step(x, [idx.length, ...INPUT], targets);
 			}
+			correct += model.lastCorrect();   // the batch's accuracy before its update, as a PyTorch loop counts it
 			// The guard: a non-finite loss now, or a non-finite weight after the step. With the cache a
 			// head step costs less than model.finite(), and a non-finite fc makes the next loss
 			// non-finite: there the weights are checked once an epoch, before the checkpoint.
@@ -192,7 +190,7 @@ export async function train({ engine, model, settings: s, numClasses, train: ite
 		const valLogits = val.length ? await logitsOf({ model, items: val, numClasses, batchSize: bs, cache: valFeats && { feats: async (a, z) => gather(valFeats, range(a, z)) } }) : null;
 		const v = valLogits ? scoreLogits(valLogits, Int32Array.from(val, (it) => it.label), numClasses) : null;
 		const row = {
-			epoch: epoch + 1, trainLoss: lossSum / n, trainAcc: scored ? correct / scored : null,
+			epoch: epoch + 1, trainLoss: lossSum / n, trainAcc: correct / n,
 			valLoss: v ? v.lossSum / val.length : null, valAcc: v ? v.correct / val.length : null, ms: Date.now() - started,
 		};
 		good = { epoch: epoch + 1, checkpoint: snapshot(model, keys) };

@@ -134,6 +134,16 @@ export class Model {
 		return M._gb_model_last_loss(this.h);
 	}
 
+	/**
+	 * How many images of the last step (step, headStep, trainStep, lossBackward) had their target
+	 * as the highest logit: (logits.argmax(1) == targets).sum(), before the update.
+	 */
+	lastCorrect() {
+		const r = this.engine.M._gb_model_last_correct(this.h);
+		if (r < 0) this.engine.check(-r);
+		return r;
+	}
+
 	/** Whether every parameter that requires grad and every running statistic is finite. */
 	finite() {
 		const r = this.engine.M._gb_model_finite(this.h);

@@ -50,6 +50,7 @@ GB_API int gb_model_train_step(int model, const float *x, int N, int H, int W, c
                                double lr, double momentum, double weight_decay);
 GB_API int gb_model_loss_backward(int model, const float *x, int N, int H, int W, const int *targets);
 GB_API double gb_model_last_loss(int model);
+GB_API int gb_model_last_correct(int model);   // argmax == target rows of the last step
 GB_API int gb_model_tensor(int model, const char *key, int grad, float **out);
 // state_dict()[key].copy_(data) for a float tensor (n = its numel); bumps its version.
 GB_API int gb_model_set_tensor(int model, const char *key, const float *data, int n);

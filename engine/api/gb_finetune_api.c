@@ -63,7 +63,7 @@ GB_API int gb_model_head_step(int h, const float *feats, int N, const int *targe
                                                      "after requires_grad or the head changes");
     GB_TRY(gb_model_check_head_only(&s->model));
     gb_graph_reset(&s->step);
-    return gb_resnet18_head_step(&s->model, &s->step, &s->opt, feats, N, targets, &s->last_loss);
+    return gb_resnet18_head_step(&s->model, &s->step, &s->opt, feats, N, targets, &s->last_loss, &s->last_correct);
 }
 
 // Writes `sd` as safetensors (format 0) or .pth (1) into the slot's saved

@@ -238,6 +238,13 @@ GB_API int gb_model_set_tensor(int h, const char *key, const float *data, int n)
     return GB_OK;
 }
 
+// How many rows of the last loss_backward / step / head step had the target
+// as their highest logit (the batch's training accuracy, before the update).
+GB_API int gb_model_last_correct(int h) {
+    model_slot *s = gb_model_slot_of(h);
+    return s ? s->last_correct : -GB_ERR_BAD_HANDLE;
+}
+
 GB_API double gb_model_last_loss(int h) {
     model_slot *s = gb_model_slot_of(h);
     return s ? s->last_loss : 0.0 / 0.0;

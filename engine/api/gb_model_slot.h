@@ -46,6 +46,7 @@ typedef struct gb_model_slot {
     gb_optimizer opt;
     int has_opt;
     float last_loss;
+    int last_correct;             // rows of the last step whose argmax was the target
     gb_sb json;
     uint8_t *saved;               // the last gb_model_save output
     gb_load_info load;

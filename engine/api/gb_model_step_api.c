@@ -83,6 +83,7 @@ static gb_status loss_backward(model_slot *s, const float *x, int N, int H, int 
     GB_TRY(gb_cross_entropy(&s->step, logits, targets, &loss));
     step_forward_done(s, t0);
     s->pending.loss = s->last_loss = loss->data[0];
+    s->last_correct = gb_count_correct(logits, targets);
     gb_model_zero_grad(&s->model, 1);
     t0 = now_ms();
     GB_TRY(gb_model_backward(&s->model, &s->step, loss));

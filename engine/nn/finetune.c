@@ -31,22 +31,36 @@ gb_status gb_resnet18_head(gb_model *m, gb_graph *g, const float *feats, int N, 
     return st;
 }
 
+int gb_count_correct(const gb_tensor *logits, const int *targets) {
+    GB_ASSERT(logits->ndim == 2, "logits are (N, C)");
+    int N = logits->shape[0], C = logits->shape[1], correct = 0;
+    for (int i = 0; i < N; i++) {
+        const float *row = logits->data + (size_t)i * C;
+        int best = 0;
+        for (int c = 1; c < C; c++)
+            if (row[c] > row[best]) best = c;
+        correct += best == targets[i];
+    }
+    return correct;
+}
+
 static gb_status head_step(gb_model *m, gb_graph *g, gb_optimizer *o, const float *feats, int N,
-                           const int *targets, float *loss) {
+                           const int *targets, float *loss, int *correct) {
     gb_tensor *logits, *l;
     GB_TRY(gb_resnet18_head(m, g, feats, N, &logits));
     GB_TRY(gb_cross_entropy(g, logits, targets, &l));
     *loss = l->data[0];
+    *correct = gb_count_correct(logits, targets);
     gb_model_zero_grad(m, 1);
     GB_TRY(gb_model_backward(m, g, l));
     return gb_optim_step(o);
 }
 
 gb_status gb_resnet18_head_step(gb_model *m, gb_graph *g, gb_optimizer *o, const float *feats, int N,
-                                const int *targets, float *loss) {
+                                const int *targets, float *loss, int *correct) {
     gb_module *fc = gb_resnet18_fc(m);
     int serial = (double)N * fc->in_ch * fc->out_ch < HEAD_SERIAL_MACS, prev = serial ? gb_pool_serial_begin() : 0;
-    gb_status st = head_step(m, g, o, feats, N, targets, loss);
+    gb_status st = head_step(m, g, o, feats, N, targets, loss, correct);
     if (serial) gb_pool_serial_end(prev);
     return st;
 }

@@ -20,9 +20,15 @@ gb_status gb_resnet18_head(gb_model *m, gb_graph *g, const float *feats, int N, 
 
 // One training step of fc on cached features: zero_grad(set_to_none);
 // loss = cross_entropy(fc(feats), targets); backward; o's step. The caller
-// has checked that only fc trains (gb_model_check_head_only). *loss: the loss.
+// has checked that only fc trains (gb_model_check_head_only). *loss: the
+// loss; *correct: the rows whose prediction was the target.
 gb_status gb_resnet18_head_step(gb_model *m, gb_graph *g, gb_optimizer *o, const float *feats, int N,
-                                const int *targets, float *loss);
+                                const int *targets, float *loss, int *correct);
+
+// (logits.argmax(1) == targets).sum() for logits (N, C): a step's training
+// accuracy, from the logits it computed anyway. Ties go to the first
+// class, as torch.argmax's do.
+int gb_count_correct(const gb_tensor *logits, const int *targets);
 
 // filter(lambda p: p.requires_grad, model.parameters()): up to `cap` tensors
 // into `out`, in named_parameters() order; returns how many there are.

@@ -48,6 +48,7 @@ function fakeModel({ poisonAt = -1 } = {}) {
 		},
 		headStep(feats, N, t) {
 			this.steps++;
+			this.correct = 0;
 			const z = this.headForward(feats, N);
 			const g = new Array(this.W.length + this.n).fill(0);
 			let loss = 0;
@@ -55,6 +56,7 @@ function fakeModel({ poisonAt = -1 } = {}) {
 				const row = Array.from(z.subarray(k * this.n, (k + 1) * this.n));
 				const mx = Math.max(...row); const e = row.map((v) => Math.exp(v - mx)); const s = e.reduce((a, v) => a + v, 0);
 				loss += (mx + Math.log(s) - row[t[k]]) / N;
+				this.correct += row.indexOf(mx) === t[k] ? 1 : 0;
 				for (let c = 0; c < this.n; c++) {
 					const d = (e[c] / s - (c === t[k] ? 1 : 0)) / N;
 					for (let j = 0; j < F; j++) g[c * F + j] += d * feats[k * F + j];
@@ -70,6 +72,7 @@ function fakeModel({ poisonAt = -1 } = {}) {
 		},
 		step(x, [N], t) { return this.headStep(this.features(x, [N]), N, t); },
 		forward(x, [N]) { return this.headForward(this.features(x, [N]), N); },
+		lastCorrect() { return this.correct; },
 		finite() { return this.W.every(Number.isFinite) && this.b.every(Number.isFinite); },
 		save(fmt, { keys }) { assert.deepEqual(keys, ['fc.']); return enc({ W: this.W, b: this.b }); },
 		load(bytes, { strict }) { assert.equal(strict, false); const o = dec(bytes); this.W = o.W; this.b = o.b; },

@@ -183,6 +183,8 @@ describe('gradbox finetune against PyTorch', () => {
 		t.diagnostic(`head vs PyTorch (layer4+fc): ${JSON.stringify(diff.max)}`);
 		for (const k of ['fc.weight', 'fc.bias']) assert.ok(diff.max[k] <= TOL_HEAD, `${k}: ${diff.max[k]}`);
 		assert.ok(Math.abs(r.json.history[0].trainLoss - py.history[0].trainLoss) <= TOL_LOSS);
+		// without the cache the accuracy comes from each step's own logits (model.lastCorrect)
+		assert.equal(r.json.history[0].trainAcc, py.history[0].trainAcc);
 		const m = gradbox('finetune', '--data', dataPath('data'), '--weights', weights, '--build', 'simd', '--unfreeze', 'layer4,fc',
 			'--epochs', '1', '--batch-size', '8', '--lr', '0.005', '--save', 'model', '--out', join(dir, 'model.pth'));
 		assert.equal(m.code, 0, m.err);
