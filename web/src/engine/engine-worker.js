@@ -7,13 +7,17 @@
 //   run { steps }                                      → { steps } (autograd lesson)
 //   cancel { target }                                  stops request `target` (a download)
 //   model-* / weights-*                                ResNet-18 (model-session.js)
+//   studio-*                                           fine-tuning studio (studio-session.js)
 import { detectBuild, loadEngine } from '../../../js/engine.mjs';
 import { ModelSession } from './model-session.js';
+import { StudioSession } from './studio-session.js';
 
 /** @type {Promise<import('../../../js/engine.mjs').Engine> | null} */
 let engine = null;
 /** @type {ModelSession | null} */
 let session = null;
+/** @type {StudioSession | null} */
+let studio = null;
 /** Requests that can be cancelled: id → AbortController. */
 const running = new Map();
 
@@ -38,6 +42,12 @@ async function modelSession() {
 	return session;
 }
 
+/** The studio shares part 2's session: its model is built from the weights part 2 loaded. */
+async function studioSession() {
+	studio ??= new StudioSession(await ready(), await modelSession());
+	return studio;
+}
+
 self.onmessage = async (event) => {
 	const { id, type, ...payload } = event.data;
 	if (type === 'cancel') {
@@ -52,6 +62,9 @@ self.onmessage = async (event) => {
 		else if (ModelSession.handles(type)) {
 			const progress = (p) => self.postMessage({ id, progress: p });
 			result = await (await modelSession()).handle(type, payload, { signal: abort.signal, progress });
+		} else if (StudioSession.handles(type)) {
+			const progress = (p) => self.postMessage({ id, progress: p });
+			result = await (await studioSession()).handle(type, payload, { signal: abort.signal, progress });
 		} else throw new Error(`unknown message type ${type}`);
 		const transfer = result?.transfer ?? [];
 		if (result?.transfer) delete result.transfer;
