@@ -1,0 +1,93 @@
+// Take the work to PyTorch: the trained head (fc.weight, fc.bias) or the whole model as
+// .safetensors or .pth (both load with load_state_dict(strict=True)), finetune.py that reproduces
+// the session, and the images as an ImageFolder zip in the current split. Everything is made on
+// this device; nothing is uploaded.
+import { useState } from 'preact/hooks';
+import { finetuneScript } from '../../../js/finetune-script.mjs';
+import { imageFolderZip } from '../../../js/imagefolder.mjs';
+import { project, images, imageBlob, currentSplit } from './state.js';
+import { exportWeights, headReady, latestRun } from './training-state.js';
+import { exportName } from './run-record.js';
+
+/** Saves bytes as a download named `name`. */
+export function download(bytes, name, type = 'application/octet-stream') {
+	const url = URL.createObjectURL(new Blob([bytes], { type }));
+	const a = document.createElement('a');
+	a.href = url;
+	a.download = name;
+	document.body.append(a);
+	a.click();
+	a.remove();
+	setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+const WEIGHTS = [
+	['head', 'safetensors', 'head (fc) .safetensors'],
+	['head', 'pth', 'head (fc) .pth'],
+	['model', 'safetensors', 'whole model .safetensors'],
+	['model', 'pth', 'whole model .pth'],
+];
+
+async function datasetZip() {
+	const { train, val } = currentSplit();
+	const classes = project.value.classes;
+	const labelOf = new Map(classes.map((k) => [k.id, k.label]));
+	const entries = [];
+	for (const [split, list] of [['train', train], ['val', val]]) {
+		for (const meta of list) {
+			const blob = await imageBlob(meta.id);
+			entries.push({ split, label: labelOf.get(meta.classId), name: meta.name, bytes: new Uint8Array(await blob.arrayBuffer()) });
+		}
+	}
+	return imageFolderZip(entries, { classes: classes.map((k) => k.label) });
+}
+
+/** The export buttons; weights need a trained head, the script and the data do not. */
+export function ExportPanel() {
+	const [busy, setBusy] = useState(null);
+	const [problem, setProblem] = useState(null);
+	const p = project.value;
+	const ready = headReady.value;
+	const run = latestRun();
+	const act = async (what, fn) => {
+		setBusy(what);
+		setProblem(null);
+		try {
+			await fn();
+		} catch (err) {
+			setProblem(`${what}: ${err.message}`);
+		} finally {
+			setBusy(null);
+		}
+	};
+	return (
+		<section class="export" aria-labelledby="h-export" data-testid="export">
+			<h3 id="h-export">Take it to PyTorch</h3>
+			<p class="muted">Everything below is made in this tab: your images never leave this device.</p>
+			<div class="buttons" role="group" aria-label="export weights">
+				{WEIGHTS.map(([what, format, label]) => (
+					<button key={`${what}-${format}`} type="button" data-testid={`export-${what}-${format}`} disabled={!ready || busy}
+						onClick={() => act(label, async () => download(await exportWeights(what, format), exportName(p.name, what, format)))}>
+						{label}
+					</button>
+				))}
+			</div>
+			{!ready && <p class="muted">Train a head to export its weights.</p>}
+			<div class="buttons" role="group" aria-label="export script and data">
+				<button type="button" data-testid="export-script" disabled={!!busy || images.value.length === 0}
+					onClick={() => act('finetune.py', async () => {
+						const text = finetuneScript({ settings: run?.settings ?? p.settings, classes: p.classes.map((k) => k.label), weights: 'resnet18.safetensors', data: 'data' });
+						download(new TextEncoder().encode(text), 'finetune.py', 'text/x-python');
+					})}>
+					finetune.py
+				</button>
+				<button type="button" data-testid="export-dataset" disabled={!!busy || images.value.length === 0}
+					onClick={() => act('dataset zip', async () => download(await datasetZip(), exportName(p.name, 'imagefolder', 'zip'), 'application/zip'))}>
+					dataset (ImageFolder .zip)
+				</button>
+			</div>
+			{busy && <p role="status">Preparing {busy}…</p>}
+			{problem && <p class="banner is-error" role="alert" data-testid="export-problem">{problem}</p>}
+		</section>
+	);
+}

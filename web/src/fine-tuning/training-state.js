@@ -1,0 +1,197 @@
+// The training UI's state: one run at a time in the engine worker (the one part 2 started, shared
+// through engineClient), its live progress, the run persisted with saveRun at every epoch, the
+// features the worker computes stored with putFeatures, and the trained head kept in the worker
+// for predictions and export (restored from the last run's checkpoint after a reload or after the
+// worker died). Data comes from state.js only.
+import { signal } from '@preact/signals';
+import { checkSettings, featureCache } from '../../../js/finetune-settings.mjs';
+import { engineClient, onEngineRestart, startPartTwo, weights as backbone } from '../frozen-parameters/state.js';
+import { project, runs, saveRun, imageBlob, classIndex, currentSplit, getFeatures, putFeatures } from './state.js';
+import { newRun, applyEvent, markInterrupted, resumeFrom } from './run-record.js';
+
+/** The run in progress: { runId, status, epoch, batch, batches, loss, etaMs, features } or null. */
+export const live = signal(null);
+/** Why training could not start or stopped with an error: { message, field? } or null. */
+export const trainProblem = signal(null);
+/** The run whose head the worker holds (predictions, export): { runId, epoch } or null. */
+export const headReady = signal(null);
+
+let call = null;              // the studio-train request in flight
+let current = null;           // the Run it trains, as last saved
+let saving = Promise.resolve();
+
+/** Saves run snapshots one after another, so an older one never lands after a newer one. */
+function persist(run) {
+	saving = saving.then(() => saveRun(run)).catch(() => {});   // state.js reports storage problems
+	return saving;
+}
+
+/** The engine client once part 2's engine runs with its weights. */
+async function client() {
+	await startPartTwo();
+	const c = engineClient();
+	if (!c) throw new Error('the engine did not start');
+	return c;
+}
+
+/** The features cache key: weights / image / preprocessing (docs/fine-tuning.md §2). */
+export function featureKey(meta, settings) {
+	const w = backbone.value;
+	const weightsId = w?.sha256 ?? `random-${w?.seed ?? 0}`;
+	return `${weightsId}/${meta.sha256}/${settings.keepWhole ? 'resize224' : 'resize256-crop224'}`;
+}
+
+/** The latest run of the project, or null. */
+export function latestRun() {
+	const all = runs.value ?? [];
+	return all.length ? all[all.length - 1] : null;
+}
+
+/** After a reload: runs that were training are 'interrupted' (saved so), and the last head is loaded. */
+export async function reopen() {
+	const all = runs.value ?? [];
+	const fixed = markInterrupted(all);
+	for (let i = 0; i < all.length; i++) if (fixed[i] !== all[i]) await persist(fixed[i]);
+	await restoreHead();
+}
+
+/** Loads the latest run's checkpoint into the worker's model, for predictions and export. */
+export async function restoreHead() {
+	const run = latestRun();
+	if (!run?.checkpoint || call) return;
+	try {
+		const c = await client();
+		await c.call('studio-restore', { settings: run.settings, classes: run.classes.map((k) => k.label), checkpoint: run.checkpoint });
+		headReady.value = { runId: run.id, epoch: run.checkpoint.epoch };
+	} catch (err) {
+		trainProblem.value = { message: `The last run's weights could not be loaded: ${err.message}` };
+	}
+}
+
+onEngineRestart(async () => {
+	headReady.value = null;
+	await restoreHead();
+});
+
+async function itemsOf(list, settings, cacheOn, features) {
+	const out = [];
+	for (const meta of list) {
+		const key = featureKey(meta, settings);
+		if (cacheOn && !(key in features)) {
+			const f = await getFeatures(key);
+			if (f) features[key] = f;
+		}
+		out.push({ blob: await imageBlob(meta.id), label: classIndex(meta.classId), key });
+	}
+	return out;
+}
+
+/**
+ * Trains a new head with the project's settings (or continues `from`, an interrupted run).
+ * An invalid setting or too little data leaves everything as it was and says why.
+ */
+export async function startTraining(from = null) {
+	if (call) return;
+	trainProblem.value = null;
+	const p = project.value;
+	let settings;
+	try {
+		settings = checkSettings(from?.settings ?? p.settings ?? {});
+	} catch (err) {
+		trainProblem.value = { message: err.message, field: err.field };
+		return;
+	}
+	const classes = from?.classes ?? p.classes;
+	if (classes.length < 2) {
+		trainProblem.value = { message: 'Add at least two classes to train a classifier.' };
+		return;
+	}
+	const split = currentSplit();
+	const empty = classes.filter((k) => !split.train.some((m) => m.classId === k.id));
+	if (empty.length) {
+		trainProblem.value = { message: `Every class needs training images; these have none: ${empty.map((k) => k.label).join(', ')}.` };
+		return;
+	}
+	const resume = from ? resumeFrom(from) : null;
+	current = newRun({ projectId: p.id, settings, classes, from: resume ? from : null });
+	const cacheOn = featureCache(settings).on;
+	const features = {};
+	live.value = { runId: current.id, status: 'preparing', epoch: resume?.epoch ?? 0, batch: 0, batches: 0, etaMs: null, features: null };
+	const c = await client();
+	const payload = {
+		settings, classes: classes.map((k) => k.label), resume,
+		train: await itemsOf(split.train, settings, cacheOn, features),
+		val: await itemsOf(split.val, settings, cacheOn, features),
+		features,
+	};
+	const evalIds = (split.val.length ? split.val : split.train).map((m) => m.id);
+	persist(current);
+	headReady.value = null;
+	const onProgress = (ev) => {
+		for (const [key, f] of ev.newFeatures ?? []) putFeatures(key, f).catch(() => {});
+		const now = live.value ?? {};
+		if (ev.type === 'batch') live.value = { ...now, status: now.status === 'paused' ? 'paused' : 'running', epoch: ev.epoch, batch: ev.batch, batches: ev.batches, loss: ev.loss, etaMs: ev.etaMs };
+		else if (ev.type === 'features') live.value = { ...now, status: 'features', features: { done: ev.done, total: ev.total, cached: ev.cached } };
+		else if (ev.type === 'epoch' || ev.type === 'diverged') {
+			current = applyEvent(current, ev);
+			persist(current);
+		}
+	};
+	call = c.call('studio-train', payload, { onProgress });
+	try {
+		const result = await call;
+		const status = current.status === 'diverged' ? 'diverged' : result.status;
+		const evaluation = result.evaluation ? { ...result.evaluation, ids: evalIds } : null;
+		current = { ...current, status, evaluation };
+		headReady.value = { runId: current.id, epoch: current.checkpoint?.epoch ?? null };
+	} catch (err) {
+		// the worker died (it is restarted; the run resumes from its last epoch) or refused the run
+		current = { ...current, status: current.history.length ? 'interrupted' : 'stopped', message: err.message };
+		trainProblem.value = { message: `Training stopped: ${err.message}` };
+	} finally {
+		call = null;
+		live.value = null;
+		await persist(current);
+	}
+}
+
+async function control(action) {
+	if (!call) return;
+	const c = await client();
+	await c.call('studio-control', { action });
+	const paused = action === 'pause';
+	if (live.value) live.value = { ...live.value, status: paused ? 'paused' : 'running' };
+	if (current && (current.status === 'running' || current.status === 'paused')) {
+		current = { ...current, status: paused ? 'paused' : 'running' };
+		persist(current);
+	}
+}
+
+/** Pauses between two batches (the worker keeps the run). */
+export const pauseTraining = () => control('pause');
+/** Continues a paused run. */
+export const resumeTraining = () => control('resume');
+
+/** Stops the run at the next batch; the weights of the last finished epoch stay. */
+export async function stopTraining() {
+	if (!call) return;
+	const c = await client();
+	await c.call('studio-control', { action: 'resume' });   // a paused loop must wake to see the stop
+	c.cancel(call.id);
+}
+
+/** True while a run is in the worker. */
+export const isTraining = () => call !== null;
+
+/** Class probabilities for an image (Blob or ImageBitmap) with the last trained head. */
+export async function predict(image, opts = {}) {
+	const c = await client();
+	return c.call('studio-predict', { image }, opts);
+}
+
+/** The trained head or whole model as bytes PyTorch loads. */
+export async function exportWeights(what, format) {
+	const c = await client();
+	const { bytes } = await c.call('studio-export', { what, format });
+	return bytes;
+}
