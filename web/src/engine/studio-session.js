@@ -11,7 +11,7 @@
 // page stores it with putFeatures. The worker stays the only user of the wasm heap.
 import { topK } from '../../../js/engine.mjs';
 import { prepareModel, train, evaluate } from '../../../js/finetune.mjs';
-import { preprocess } from '../../../js/preprocess.mjs';
+import { prepareImage } from '../../../js/preprocess.mjs';
 import { decode } from './decode.js';
 
 const BATCH_EVENT_MS = 100;
@@ -71,14 +71,18 @@ export class StudioSession {
 		return m;
 	}
 
-	/** Decodes and preprocesses an image for evaluation (the run's crop, or the whole picture). */
+	/**
+	 * Decodes and preprocesses an image: the run's crop or the whole picture; augmented only when
+	 * the loop asks for it (`opts` { augment, rng } from js/finetune.mjs).
+	 */
 	async tensorOf(image, settings, opts = {}) {
 		const { rgba, width, height } = await decode(image);
-		return { width, height, tensor: preprocess(this.eng, rgba, width, height, { ...settings, ...opts }) };
+		const tensor = prepareImage(this.eng, rgba, width, height, { channels: 4, keepWhole: !!settings.keepWhole, augment: false, ...opts });
+		return { width, height, tensor };
 	}
 
 	async prepare({ image, keepWhole = false }) {
-		const { width, height, tensor } = await this.tensorOf(image, { keepWhole, augment: false });
+		const { width, height, tensor } = await this.tensorOf(image, { keepWhole });
 		return { width, height, tensor, transfer: [tensor.buffer] };
 	}
 
@@ -175,7 +179,7 @@ export class StudioSession {
 	async predict(image) {
 		const m = this.ready();
 		const { classes, settings } = this.head;
-		const { tensor } = await this.tensorOf(image, { ...settings, augment: false });
+		const { tensor } = await this.tensorOf(image, settings);
 		const t0 = performance.now();
 		const logits = m.forward(tensor, [1, 3, 224, 224], classes.length);
 		const ms = performance.now() - t0;

@@ -4,8 +4,8 @@
 // this device; nothing is uploaded.
 import { useState } from 'preact/hooks';
 import { finetuneScript } from '../../../js/finetune-script.mjs';
-import { imageFolderZip } from '../../../js/imagefolder.mjs';
-import { project, images, imageBlob, currentSplit } from './state.js';
+import { datasetZip } from '../../../js/imagefolder.mjs';
+import { project, images, imageBlob, currentSplit, classIndex } from './state.js';
 import { exportWeights, headReady, latestRun } from './training-state.js';
 import { exportName } from './run-record.js';
 
@@ -28,18 +28,24 @@ const WEIGHTS = [
 	['model', 'pth', 'whole model .pth'],
 ];
 
-async function datasetZip() {
+/** The script that reproduces the session in PyTorch, for these settings and classes. */
+function script(settings, labels) {
+	return finetuneScript({ settings, labels });
+}
+
+/** The project's images as an ImageFolder zip (train/ and val/ as currently split), finetune.py inside. */
+async function projectZip(settings) {
 	const { train, val } = currentSplit();
-	const classes = project.value.classes;
-	const labelOf = new Map(classes.map((k) => [k.id, k.label]));
-	const entries = [];
-	for (const [split, list] of [['train', train], ['val', val]]) {
+	const labels = project.value.classes.map((k) => k.label);
+	const items = async (list) => {
+		const out = [];
 		for (const meta of list) {
 			const blob = await imageBlob(meta.id);
-			entries.push({ split, label: labelOf.get(meta.classId), name: meta.name, bytes: new Uint8Array(await blob.arrayBuffer()) });
+			out.push({ label: classIndex(meta.classId), name: meta.name, bytes: new Uint8Array(await blob.arrayBuffer()) });
 		}
-	}
-	return imageFolderZip(entries, { classes: classes.map((k) => k.label) });
+		return out;
+	};
+	return datasetZip({ labels, train: await items(train), val: await items(val), script: script(settings, labels) });
 }
 
 /** The export buttons; weights need a trained head, the script and the data do not. */
@@ -76,13 +82,13 @@ export function ExportPanel() {
 			<div class="buttons" role="group" aria-label="export script and data">
 				<button type="button" data-testid="export-script" disabled={!!busy || images.value.length === 0}
 					onClick={() => act('finetune.py', async () => {
-						const text = finetuneScript({ settings: run?.settings ?? p.settings, classes: p.classes.map((k) => k.label), weights: 'resnet18.safetensors', data: 'data' });
+						const text = script(run?.settings ?? p.settings, p.classes.map((k) => k.label));
 						download(new TextEncoder().encode(text), 'finetune.py', 'text/x-python');
 					})}>
 					finetune.py
 				</button>
 				<button type="button" data-testid="export-dataset" disabled={!!busy || images.value.length === 0}
-					onClick={() => act('dataset zip', async () => download(await datasetZip(), exportName(p.name, 'imagefolder', 'zip'), 'application/zip'))}>
+					onClick={() => act('dataset zip', async () => download(await projectZip(run?.settings ?? p.settings), exportName(p.name, 'imagefolder', 'zip'), 'application/zip'))}>
 					dataset (ImageFolder .zip)
 				</button>
 			</div>
