@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
 	newRun, applyEvent, markInterrupted, resumeFrom, chartSeries, formatEta, cellImages,
-	confusionOf, confidentlyWrong, exportName, divergedMessage, checkpointParts,
+	confusionOf, confidentlyWrong, exportName, checkpointParts,
 } from '../../web/src/fine-tuning/run-record.js';
 
 const settings = { lr: 0.01, epochs: 3 };
@@ -25,43 +25,44 @@ test('a new run copies the classes it trains on and starts empty', () => {
 
 test('epoch events grow the history in order, a repeated epoch replaces its row, checkpoints follow', () => {
 	let r = newRun({ projectId: 'p', settings, classes });
-	const w0 = new Uint8Array([1]);
-	r = applyEvent(r, epoch(0, { checkpoint: w0 }));
-	r = applyEvent(r, { type: 'batch', epoch: 1, batch: 1, batches: 4, loss: 0.3 });
-	r = applyEvent(r, epoch(1));
-	assert.deepEqual(r.history.map((h) => h.epoch), [0, 1]);
-	assert.deepEqual(r.checkpoint, { epoch: 0, bytes: w0 });   // epoch 1 had none: the last good stays
-	r = applyEvent(r, epoch(1, { trainLoss: 9, checkpoint: { weights: new Uint8Array([2]), optimizer: new Uint8Array([3]) } }));
+	const w1 = new Uint8Array([1]), o1 = new Uint8Array([9]);
+	r = applyEvent(r, epoch(1, { checkpoint: { weights: w1, optimizer: o1 } }));
+	r = applyEvent(r, { type: 'batch', epoch: 2, batch: 1, batches: 4, loss: 0.3 });
+	r = applyEvent(r, epoch(2));
+	assert.deepEqual(r.history.map((h) => h.epoch), [1, 2]);
+	assert.deepEqual(r.checkpoint, { epoch: 1, bytes: w1, optimizer: o1 });   // epoch 2 had none: the last good stays
+	r = applyEvent(r, epoch(2, { trainLoss: 9, checkpoint: { weights: new Uint8Array([2]), optimizer: new Uint8Array([3]) } }));
 	assert.equal(r.history.length, 2);
 	assert.equal(r.history[1].trainLoss, 9);
-	assert.equal(r.checkpoint.epoch, 1);
+	assert.equal(r.checkpoint.epoch, 2);
 	assert.deepEqual([...r.checkpoint.bytes, ...r.checkpoint.optimizer], [2, 3]);
-	assert.deepEqual(checkpointParts({ bytes: w0 }), { bytes: w0 });
+	assert.deepEqual(checkpointParts({ weights: w1 }), { bytes: w1, optimizer: null });
 });
 
-test('divergence ends the run and says what happened and what to try', () => {
-	let r = applyEvent(newRun({ projectId: 'p', settings: { lr: 1e6 }, classes }), epoch(0));
-	r = applyEvent(r, { type: 'diverged', epoch: 1, batch: 2, what: 'loss', value: NaN, restoredEpoch: 0 });
+test('divergence ends the run with finetune.mjs\'s message: what happened, what to try', () => {
+	let r = applyEvent(newRun({ projectId: 'p', settings: { lr: 1e6, optimizer: 'sgd', momentum: 0.9, unfreeze: 'fc' }, classes }), epoch(1));
+	r = applyEvent(r, { type: 'diverged', epoch: 2, batch: 2, what: 'loss', value: 'NaN', restoredEpoch: 1 });
 	assert.equal(r.status, 'diverged');
-	assert.match(r.message, /epoch 2, batch 2: the loss became NaN/);
-	assert.match(r.message, /back to those after epoch 1/);
-	assert.match(r.message, /learning rate 10 times smaller \(it is 1000000\)/);
-	assert.match(divergedMessage({ epoch: 0, what: 'weights', value: Infinity, restoredEpoch: -1 }), /a weight became Infinity.*before training/);
+	assert.match(r.message, /loss became NaN in epoch 2, batch 2/);
+	assert.match(r.message, /weights of epoch 1 are back/);
+	assert.match(r.message, /smaller learning rate \(lr 1000000 → 100000\)/);
 });
 
 test('after a reload, running and paused runs are interrupted and resume after their last checkpoint', () => {
 	const runs = [{ id: 1, status: 'running' }, { id: 2, status: 'paused' }, { id: 3, status: 'done' }, { id: 4, status: 'diverged' }];
 	assert.deepEqual(markInterrupted(runs).map((r) => r.status), ['interrupted', 'interrupted', 'done', 'diverged']);
-	const run = { history: [{ epoch: 0 }, { epoch: 1 }, { epoch: 2 }], checkpoint: { epoch: 1, bytes: new Uint8Array(1) } };
+	const w = new Uint8Array(1), o = new Uint8Array(2);
+	const run = { history: [{ epoch: 1 }, { epoch: 2 }, { epoch: 3 }], checkpoint: { epoch: 2, bytes: w, optimizer: o } };
 	const from = resumeFrom(run);
 	assert.equal(from.epoch, 2);
-	assert.deepEqual(from.history.map((h) => h.epoch), [0, 1]);
+	assert.deepEqual(from.checkpoint, { weights: w, optimizer: o });
+	assert.deepEqual(from.history.map((h) => h.epoch), [1, 2]);
 	assert.equal(resumeFrom({ history: [], checkpoint: null }), null);
 });
 
 test('chart series: one train and one val series per run, the current run last, gaps as null', () => {
-	const old = { id: 'old', history: [{ epoch: 0, trainLoss: 1, valLoss: 2 }, { epoch: 1, trainLoss: NaN, valLoss: 1.5 }] };
-	const cur = { id: 'cur', history: [{ epoch: 0, trainLoss: 0.5, valLoss: 0.7, trainAcc: 0.9, valAcc: 0.8 }] };
+	const old = { id: 'old', history: [{ epoch: 1, trainLoss: 1, valLoss: 2 }, { epoch: 2, trainLoss: NaN, valLoss: 1.5 }] };
+	const cur = { id: 'cur', history: [{ epoch: 1, trainLoss: 0.5, valLoss: 0.7, trainAcc: 0.9, valAcc: 0.8 }] };
 	const { x, series } = chartSeries([cur, old], 'cur', 'loss');
 	assert.deepEqual(x, [1, 2]);
 	assert.deepEqual(series.map((s) => `${s.runId}:${s.split}:${s.current}`), ['old:train:false', 'old:val:false', 'cur:train:true', 'cur:val:true']);

@@ -10,7 +10,7 @@
 // the run and sends each new one back with the next progress message (`newFeatures`), where the
 // page stores it with putFeatures. The worker stays the only user of the wasm heap.
 import { topK } from '../../../js/engine.mjs';
-import { prepareModel, train, evaluate } from '../../../js/finetune.mjs';
+import { prepareModel, train, evaluate, restore } from '../../../js/finetune.mjs';
 import { prepareImage } from '../../../js/preprocess.mjs';
 import { decode } from './decode.js';
 
@@ -132,7 +132,7 @@ export class StudioSession {
 			}
 			post(event);
 		};
-		let outcome = { status: 'done' };
+		let outcome;
 		try {
 			const model = this.build(settings, classes);
 			const trainSet = items(trainItems), valSet = items(valItems ?? []);
@@ -140,11 +140,18 @@ export class StudioSession {
 				engine: this.eng, model, settings, numClasses: classes.length, train: trainSet, val: valSet,
 				features: store, resume, signal, pause: () => this.pause(), onEvent,
 			});
-			outcome = { status: result?.status ?? (signal.aborted ? 'stopped' : 'done'), ...result };
+			// a stop mid-epoch goes back to the last finished epoch: the head the run saved
+			if (result.status === 'stopped') restore(model, result.checkpoint);
 			model.train(false);   // predictions and evaluation use the running statistics
 			const evalSet = valSet.length ? valSet : trainSet;
-			outcome.evaluation = await evaluate({ engine: this.eng, model, settings, numClasses: classes.length, items: evalSet, features: store });
-			outcome.evaluation.on = valSet.length ? 'val' : 'train';
+			const ev = await evaluate({ model, settings, numClasses: classes.length, items: evalSet, features: store });
+			outcome = {
+				status: result.status, epoch: result.epoch, message: result.message,
+				evaluation: {
+					on: valSet.length ? 'val' : 'train', perClass: ev.perClass, confusion: ev.confusion, accuracy: ev.accuracy,
+					predictions: ev.predictions.map(({ label, predicted, p }) => ({ label, predicted, p })),
+				},
+			};
 		} catch (err) {
 			if (err?.name !== 'AbortError' || !this.model) throw err;
 			this.model.train(false);

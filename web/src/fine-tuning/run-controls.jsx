@@ -15,7 +15,7 @@ const STATUS_TEXT = {
 function Progress({ now, epochs }) {
 	const f = now.features;
 	const total = now.batches ? epochs * now.batches : 0;
-	const done = now.batches ? now.epoch * now.batches + now.batch : 0;
+	const done = now.batches ? (now.epoch - 1) * now.batches + now.batch : 0;   // epochs count from 1
 	return (
 		<div class="run-progress" data-testid="run-progress" data-status={now.status}>
 			{f && (
@@ -29,7 +29,7 @@ function Progress({ now, epochs }) {
 				{now.status === 'features' && 'computing the features…'}
 				{(now.status === 'running' || now.status === 'paused') && now.batches > 0 && (
 					<>
-						epoch <span data-testid="run-epoch">{now.epoch + 1}</span> / {epochs}, batch {now.batch} / {now.batches}
+						epoch <span data-testid="run-epoch">{now.epoch}</span> / {epochs}, batch {now.batch} / {now.batches}
 						{now.loss != null && <> · loss {Number(now.loss).toFixed(4)}</>}
 						{' '}· {now.status === 'paused' ? 'paused' : <>ETA <span data-testid="run-eta">{formatEta(now.etaMs)}</span></>}
 					</>
@@ -49,12 +49,12 @@ function LastRun({ run }) {
 				: (
 					<p>
 						Last run {STATUS_TEXT[run.status] ?? run.status}
-						{last && <> after epoch {last.epoch + 1}: validation accuracy {pct(last.valAcc)}, training accuracy {pct(last.trainAcc)}</>}.
+						{last && <> after epoch {last.epoch}: validation accuracy {pct(last.valAcc)}, training accuracy {pct(last.trainAcc)}</>}.
 					</p>
 				)}
 			{run.status === 'interrupted' && run.checkpoint && (
 				<button type="button" data-testid="run-resume-interrupted" onClick={() => startTraining(run)}>
-					Resume from epoch {run.checkpoint.epoch + 2}
+					Resume from epoch {run.checkpoint.epoch + 1}
 				</button>
 			)}
 		</div>

@@ -1,6 +1,7 @@
 // A training run as the page keeps it (state.js's Run), and what the training UI derives from it:
 // the run after each event of js/finetune.mjs, runs a reload interrupted, the chart's series and
 // the evaluation's lookups. Pure functions (no DOM, no engine): tests/node/run-record.test.mjs.
+import { divergedMessage } from '../../../js/finetune.mjs';
 
 /** Statuses of a run that was still going when the page went away. */
 const LIVE = new Set(['running', 'paused']);
@@ -19,9 +20,11 @@ export function newRun({ projectId, settings, classes, now = Date.now(), from = 
 }
 
 /**
- * The run after one training event. An epoch event adds its row to the history (replacing a row
- * of the same epoch, so a resumed run never counts an epoch twice) and, with a checkpoint, keeps
- * it as the last good weights; a diverged event ends the run with a message saying what to try.
+ * The run after one training event of js/finetune.mjs (epochs count from 1: an epoch event's
+ * `epoch` is the number of finished epochs). An epoch event adds its row to the history
+ * (replacing a row of the same epoch, so a resumed run never counts an epoch twice) and keeps its
+ * checkpoint as the last good weights; a diverged event ends the run with finetune.mjs's message
+ * (what happened, what to try).
  */
 export function applyEvent(run, event) {
 	if (event.type === 'epoch') {
@@ -34,22 +37,9 @@ export function applyEvent(run, event) {
 	return run;
 }
 
-/** A checkpoint event field as stored: { bytes, optimizer? } (bytes: what model.load reads back). */
+/** A checkpoint of js/finetune.mjs ({ weights, optimizer }) as a Run keeps it: { bytes, optimizer }. */
 export function checkpointParts(cp) {
-	if (cp instanceof Uint8Array) return { bytes: cp };
-	return { bytes: cp.bytes ?? cp.weights, ...(cp.optimizer ? { optimizer: cp.optimizer } : {}) };
-}
-
-/** What happened and what to try, in one sentence the page shows. */
-export function divergedMessage({ epoch, batch, what, value, restoredEpoch }, settings = {}) {
-	const where = `in epoch ${epoch + 1}${batch != null ? `, batch ${batch}` : ''}`;
-	const thing = what === 'weights' ? 'a weight became' : 'the loss became';
-	const back = restoredEpoch == null || restoredEpoch < 0
-		? 'the head is back to its weights before training'
-		: `the weights are back to those after epoch ${restoredEpoch + 1}`;
-	const lr = settings.lr != null ? ` (it is ${settings.lr})` : '';
-	return `Training diverged ${where}: ${thing} ${String(value)}. Training stopped and ${back}. `
-		+ `Try a learning rate 10 times smaller${lr}, or Adam, or a smaller batch.`;
+	return { bytes: cp.weights ?? cp.bytes, optimizer: cp.optimizer ?? null };
 }
 
 /** The project's runs after a reload: one that was running or paused is now 'interrupted'. */
@@ -57,20 +47,20 @@ export function markInterrupted(runs) {
 	return runs.map((r) => (LIVE.has(r.status) ? { ...r, status: 'interrupted' } : r));
 }
 
-/** The epoch a resumed run starts at: the one after its last finished (checkpointed) epoch. */
+/** js/finetune.mjs's `resume` for a run: after its last checkpointed epoch, its optimizer state as it was. */
 export function resumeFrom(run) {
 	if (!run?.checkpoint) return null;
-	const history = run.history.filter((h) => h.epoch <= run.checkpoint.epoch);
-	return { epoch: run.checkpoint.epoch + 1, checkpoint: run.checkpoint, history };
+	const { epoch, bytes, optimizer } = run.checkpoint;
+	return { epoch, checkpoint: { weights: bytes, optimizer }, history: run.history.filter((h) => h.epoch <= epoch) };
 }
 
 /**
- * The chart's series for one metric ('loss' | 'acc'): x is the epoch (1-based); for every run, a
+ * The chart's series for one metric ('loss' | 'acc'): x is the epoch (from 1); for every run, a
  * train and a validation series (null where that run has no value), the current run last.
  * @returns {{ x: number[], series: Array<{ runId, split: 'train'|'val', current: boolean, values: (number|null)[] }> }}
  */
 export function chartSeries(runs, currentId, metric) {
-	const maxEpoch = runs.reduce((m, r) => Math.max(m, ...r.history.map((h) => h.epoch + 1)), 0);
+	const maxEpoch = runs.reduce((m, r) => Math.max(m, ...r.history.map((h) => h.epoch)), 0);
 	const x = Array.from({ length: maxEpoch }, (_, i) => i + 1);
 	const ordered = runs.filter((r) => r.id !== currentId).concat(runs.filter((r) => r.id === currentId));
 	const series = [];
@@ -80,7 +70,7 @@ export function chartSeries(runs, currentId, metric) {
 			const values = x.map(() => null);
 			for (const h of r.history) {
 				const v = h[key];
-				values[h.epoch] = typeof v === 'number' && Number.isFinite(v) ? v : null;
+				values[h.epoch - 1] = typeof v === 'number' && Number.isFinite(v) ? v : null;
 			}
 			series.push({ runId: r.id, split, current: r.id === currentId, values });
 		}
