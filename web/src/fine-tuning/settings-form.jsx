@@ -6,6 +6,7 @@
 import { signal } from '@preact/signals';
 import { DEFAULT_SETTINGS, featureCache } from '../../../js/finetune-settings.mjs';
 import { project, updateSettings } from './state.js';
+import { featureCount } from './training-state.js';
 
 /** Settings whose typed value was refused: field → { text, message }. */
 export const settingErrors = signal({});
@@ -107,7 +108,12 @@ export function SettingsForm({ disabled }) {
 				<Toggle field="keepWhole" label="keep the whole image: Resize((224, 224)), no crop" settings={settings} />
 			</fieldset>
 			<p class="muted"><code data-testid="optimizer-code">{optimizerCode}</code></p>
-			<p class="cache-note" data-testid="cache-note" data-on={String(featureCache(settings).on)}>{cacheNote(settings)}</p>
+			<p class="cache-note" data-testid="cache-note" data-on={String(featureCache(settings).on)}>
+				{cacheNote(settings)}
+				{featureCache(settings).on && featureCount.value && (
+					<> <span data-testid="cache-count">features: {featureCount.value.cached} / {featureCount.value.total}</span> cached.</>
+				)}
+			</p>
 		</form>
 	);
 }

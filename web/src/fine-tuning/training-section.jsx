@@ -4,9 +4,9 @@
 // On mount it marks runs a reload interrupted and loads the last run's head into the worker.
 import { useEffect } from 'preact/hooks';
 import { DEFAULT_SETTINGS } from '../../../js/finetune-settings.mjs';
-import { engineRestart } from '../frozen-parameters/state.js';
-import { project, runs } from './state.js';
-import { live, reopen, latestRun } from './training-state.js';
+import { engineRestart, weights } from '../frozen-parameters/state.js';
+import { project, runs, images } from './state.js';
+import { live, reopen, latestRun, refreshFeatureCount } from './training-state.js';
 import { SettingsForm } from './settings-form.jsx';
 import { RunControls } from './run-controls.jsx';
 import { TrainingCurves } from './training-curves.jsx';
@@ -23,8 +23,12 @@ export function TrainingSection() {
 	useEffect(() => {
 		if (p && !reopened) reopened = reopen();
 	}, [p?.id]);
+	const settings = { ...DEFAULT_SETTINGS, ...(p?.settings ?? {}) };
+	const cacheKey = `${images.value.length}/${settings.keepWhole}/${settings.unfreeze}/${settings.bnMode}/${settings.augment}/${weights.value?.sha256}`;
+	useEffect(() => {
+		if (p && !live.value) refreshFeatureCount().catch(() => {});
+	}, [cacheKey]);
 	if (!p) return null;
-	const settings = { ...DEFAULT_SETTINGS, ...(p.settings ?? {}) };
 	const all = (runs.value ?? []).filter((r) => r.projectId === p.id);
 	const run = latestRun();
 	const restart = engineRestart.value;

@@ -6,7 +6,7 @@
 import { signal } from '@preact/signals';
 import { checkSettings, featureCache } from '../../../js/finetune-settings.mjs';
 import { engineClient, onEngineRestart, startPartTwo, weights as backbone } from '../frozen-parameters/state.js';
-import { project, runs, saveRun, imageBlob, classIndex, currentSplit, getFeatures, putFeatures } from './state.js';
+import { project, images, runs, saveRun, imageBlob, classIndex, currentSplit, getFeatures, putFeatures } from './state.js';
 import { newRun, applyEvent, markInterrupted, resumeFrom } from './run-record.js';
 
 /** The run in progress: { runId, status, epoch, batch, batches, loss, etaMs, features } or null. */
@@ -15,6 +15,8 @@ export const live = signal(null);
 export const trainProblem = signal(null);
 /** The run whose head the worker holds (predictions, export): { runId, epoch } or null. */
 export const headReady = signal(null);
+/** How many of the project's images have cached features for the current settings: { cached, total }. */
+export const featureCount = signal(null);
 
 let call = null;              // the studio-train request in flight
 let current = null;           // the Run it trains, as last saved
@@ -47,12 +49,28 @@ export function latestRun() {
 	return all.length ? all[all.length - 1] : null;
 }
 
+/** Counts the images whose features are cached for `settings` (the "features: 187 / 200" line). */
+export async function refreshFeatureCount() {
+	const p = project.value;
+	if (!p) return;
+	const settings = checkSettings(p.settings ?? {});
+	if (!featureCache(settings).on) {
+		featureCount.value = null;
+		return;
+	}
+	const list = images.value;
+	let cached = 0;
+	for (const meta of list) if (await getFeatures(featureKey(meta, settings))) cached += 1;
+	featureCount.value = { cached, total: list.length };
+}
+
 /** After a reload: runs that were training are 'interrupted' (saved so), and the last head is loaded. */
 export async function reopen() {
 	const all = runs.value ?? [];
 	const fixed = markInterrupted(all);
 	for (let i = 0; i < all.length; i++) if (fixed[i] !== all[i]) await persist(fixed[i]);
 	await restoreHead();
+	await refreshFeatureCount().catch(() => {});
 }
 
 /** Loads the latest run's checkpoint into the worker's model, for predictions and export. */
@@ -152,6 +170,7 @@ export async function startTraining(from = null) {
 		call = null;
 		live.value = null;
 		await persist(current);
+		refreshFeatureCount().catch(() => {});
 	}
 }
 
