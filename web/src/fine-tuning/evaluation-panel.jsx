@@ -73,7 +73,7 @@ function ConfidentlyWrong({ labels, predictions, ids }) {
 	if (!wrong.length) return <p data-testid="no-wrong">No held-out image was misclassified.</p>;
 	return (
 		<div>
-			<h4>Most confidently wrong</h4>
+			<h5>Most confidently wrong</h5>
 			<ul class="wrong-list" data-testid="confident-wrong">
 				{wrong.map((w) => (
 					<li key={w.id}>
@@ -99,7 +99,7 @@ export function EvaluationPanel({ run }) {
 	const correct = matrix.reduce((a, row, i) => a + row[i], 0);
 	return (
 		<section class="evaluation" aria-labelledby="h-eval" data-testid="evaluation">
-			<h3 id="h-eval">How the head does</h3>
+			<h4 id="h-eval">How the head does</h4>
 			<p>
 				On the {ev.on === 'train' ? 'training images (none are held out)' : 'held-out validation images'}:{' '}
 				<strong data-testid="eval-accuracy" data-value={total ? correct / total : ''}>{total ? pct(correct / total) : '—'}</strong>{' '}

@@ -68,7 +68,7 @@ export function ExportPanel() {
 	};
 	return (
 		<section class="export" aria-labelledby="h-export" data-testid="export">
-			<h3 id="h-export">Take it to PyTorch</h3>
+			<h4 id="h-export">Take it to PyTorch</h4>
 			<p class="muted">Everything below is made in this tab: your images never leave this device.</p>
 			<div class="buttons" role="group" aria-label="export weights">
 				{WEIGHTS.map(([what, format, label]) => (

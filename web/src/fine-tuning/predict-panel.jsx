@@ -44,7 +44,7 @@ export function PredictPanel() {
 	if (!ready) return <p class="muted" data-testid="predict-waiting">Train a head to try it on new images.</p>;
 	return (
 		<section class="predict" aria-labelledby="h-predict" data-testid="predict">
-			<h3 id="h-predict">Try it on new images</h3>
+			<h4 id="h-predict">Try it on new images</h4>
 			<div class={`drop-zone${over ? ' is-over' : ''}`} data-testid="predict-drop"
 				onDragOver={(e) => { e.preventDefault(); setOver(true); }}
 				onDragLeave={() => setOver(false)}

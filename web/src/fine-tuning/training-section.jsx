@@ -33,8 +33,8 @@ export function TrainingSection() {
 	const run = latestRun();
 	const restart = engineRestart.value;
 	return (
-		<section id="h-train" aria-labelledby="h-train-title" class="training" data-testid="training" data-live={live.value?.status ?? 'idle'}>
-			<h2 id="h-train-title" tabIndex={-1}>Train the new head</h2>
+		<section id="h-train" tabIndex={-1} aria-labelledby="h-train-title" class="training" data-testid="training" data-live={live.value?.status ?? 'idle'}>
+			<h3 id="h-train-title">Train the new head</h3>
 			{restart && (
 				<p class={`banner ${restart.state === 'failed' ? 'is-error' : 'is-warning'}`} role="alert" data-testid="engine-restart" data-state={restart.state}>
 					{restart.message}
