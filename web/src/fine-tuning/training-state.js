@@ -130,21 +130,23 @@ export async function startTraining(from = null) {
 		trainProblem.value = { message: `Every class needs training images; these have none: ${empty.map((k) => k.label).join(', ')}.` };
 		return;
 	}
+	call = 'starting';   // a second click while the images are read does nothing
+	try {
+		await run(from, settings, classes, split);
+	} finally {
+		call = null;
+		live.value = null;
+		refreshFeatureCount().catch(() => {});
+	}
+}
+
+/** One run in the worker: the images, the events saved as they come, the outcome saved. */
+async function run(from, settings, classes, split) {
 	const resume = from ? resumeFrom(from) : null;
-	current = newRun({ projectId: p.id, settings, classes, from: resume ? from : null });
+	current = newRun({ projectId: project.value.id, settings, classes, from: resume ? from : null });
 	const cacheOn = featureCache(settings).on;
 	const features = {};
 	live.value = { runId: current.id, status: 'preparing', epoch: resume?.epoch ?? 0, batch: 0, batches: 0, etaMs: null, features: null };
-	const c = await client();
-	const payload = {
-		settings, classes: classes.map((k) => k.label), resume,
-		train: await itemsOf(split.train, settings, cacheOn, features),
-		val: await itemsOf(split.val, settings, cacheOn, features),
-		features,
-	};
-	const evalIds = (split.val.length ? split.val : split.train).map((m) => m.id);
-	persist(current);
-	headReady.value = null;
 	const onProgress = (ev) => {
 		for (const [key, f] of ev.newFeatures ?? []) putFeatures(key, f).catch(() => {});
 		const now = live.value ?? {};
@@ -155,27 +157,34 @@ export async function startTraining(from = null) {
 			persist(current);
 		}
 	};
-	call = c.call('studio-train', payload, { onProgress });
 	try {
+		const c = await client();
+		const payload = {
+			settings, classes: classes.map((k) => k.label), resume,
+			train: await itemsOf(split.train, settings, cacheOn, features),
+			val: await itemsOf(split.val, settings, cacheOn, features),
+			features,
+		};
+		const evalIds = (split.val.length ? split.val : split.train).map((m) => m.id);
+		persist(current);
+		headReady.value = null;
+		call = c.call('studio-train', payload, { onProgress });
 		const result = await call;
 		const status = current.status === 'diverged' ? 'diverged' : result.status;
 		const evaluation = result.evaluation ? { ...result.evaluation, ids: evalIds } : null;
 		current = { ...current, status, evaluation };
 		headReady.value = { runId: current.id, epoch: current.checkpoint?.epoch ?? null };
 	} catch (err) {
-		// the worker died (it is restarted; the run resumes from its last epoch) or refused the run
+		// the worker died (it is restarted; the run can resume from its last epoch) or refused the run
 		current = { ...current, status: current.history.length ? 'interrupted' : 'stopped', message: err.message };
 		trainProblem.value = { message: `Training stopped: ${err.message}` };
 	} finally {
-		call = null;
-		live.value = null;
 		await persist(current);
-		refreshFeatureCount().catch(() => {});
 	}
 }
 
 async function control(action) {
-	if (!call) return;
+	if (!call?.id) return;
 	const c = await client();
 	await c.call('studio-control', { action });
 	const paused = action === 'pause';
@@ -193,7 +202,7 @@ export const resumeTraining = () => control('resume');
 
 /** Stops the run at the next batch; the weights of the last finished epoch stay. */
 export async function stopTraining() {
-	if (!call) return;
+	if (!call?.id) return;
 	const c = await client();
 	await c.call('studio-control', { action: 'resume' });   // a paused loop must wake to see the stop
 	c.cancel(call.id);
