@@ -65,7 +65,7 @@ export function PredictPanel() {
 			{p?.pending && <p role="status">Classifying <span>{p.name}</span>…</p>}
 			{p?.error && <p class="banner is-error" role="alert" data-testid="predict-error"><span>{p.name}</span>: {p.error}</p>}
 			{p?.top && (
-				<div data-testid="predict-result" data-top={p.top[0].index}>
+				<div data-testid="predict-result" data-top={p.top[0].index} data-logits={JSON.stringify(p.logits)}>
 					<p><span class="file-name">{p.name}</span>: <strong data-testid="predict-top">{p.top[0].label}</strong> ({p.ms.toFixed(0)} ms)</p>
 					<ConfidenceBars top={p.top} />
 				</div>

@@ -1,0 +1,263 @@
+// The studio's training section end to end, on the real engine with a seeded random ResNet-18
+// made by python3-torch (the stand-in hub of frozen-fixtures.mjs): generated colour classes, a
+// full fine-tune through the UI (curves grow, validation accuracy above a measured floor, the
+// right class predicted on a new picture), pause/resume, stop, the divergence guard, a reload
+// mid-training, the worker dying, and the exports loaded by PyTorch (strict) giving the page's
+// logits. Guards training-section.jsx and web/src/engine/studio-session.js.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { unzipSync } from 'fflate';
+
+import { test, expect, hubUrl, fixturePath } from './frozen-fixtures.mjs';
+import { COLOURS, colourPng } from './studio/images.mjs';
+
+const PY = process.env.GB_TORCH_PYTHON ?? '/usr/bin/python3';
+const CHECK = fileURLToPath(new URL('./studio/check_export.py', import.meta.url));
+const BACKBONE = () => fixturePath('weights/resnet18_seed0.safetensors');
+const NAMES = ['red', 'green', 'blue'];
+// Measured on this machine with the seed-0 random backbone, 10 images per class, 3 epochs, fc
+// only: 6/6 held-out images right in every run. The floor leaves room for any seed.
+const ACCURACY_FLOOR = 0.8;
+
+test.describe.configure({ mode: 'serial' });
+test.setTimeout(240_000);
+
+/** Opens the page (weights from the stand-in hub), then part 3, and waits for the project. */
+async function openStudio(page, frozen) {
+	await frozen.open(hubUrl());
+	await page.evaluate(() => document.getElementById('h-studio')?.scrollIntoView());
+	await expect(page.getByTestId('studio')).toHaveAttribute('data-ready', 'yes', { timeout: 30_000 });
+	await expect(page.getByTestId('training')).toBeVisible();
+}
+
+/** Three colour classes of `perClass` PNGs: the first class through the file picker, the rest through window.gradboxStudio. */
+async function fillClasses(page, { perClass = 10, seed = 1 } = {}) {
+	const files = {};
+	for (const [k, name] of NAMES.entries()) {
+		files[name] = [];
+		for (let i = 0; i < perClass; i++) files[name].push({ name: `${name}-${i}.png`, mimeType: 'image/png', buffer: await colourPng(COLOURS[name], seed * 7919 + k * 1000 + i) });
+	}
+	await page.evaluate(async (names) => {
+		const s = window.gradboxStudio;
+		await s.ready();
+		const have = s.classes();
+		for (let i = 0; i < names.length; i++) {
+			if (have[i]) await s.renameClass(have[i].id, names[i]);
+			else await s.addClass(names[i]);
+		}
+	}, NAMES);
+	const first = page.getByTestId('class-card').first().locator('input[type=file]:not([webkitdirectory])').first();
+	await first.setInputFiles(files.red);
+	for (const name of NAMES.slice(1)) {
+		const list = files[name].map((f) => ({ name: f.name, type: f.mimeType, bytes: [...f.buffer] }));
+		await page.evaluate(([n, l]) => window.gradboxStudio.addFiles(n, l), [name, list]);
+	}
+	await expect(page.getByTestId('class-summary')).toContainText(`${NAMES.length * perClass} images`);
+}
+
+/** Types a setting into its field (committed on change). */
+async function setSetting(page, field, value) {
+	const input = page.getByTestId(`set-${field}`);
+	await input.fill(String(value));
+	await input.press('Tab');
+	await expect(page.getByTestId(`set-${field}-note`)).not.toHaveAttribute('role', 'alert');
+}
+
+async function chooseUnfreeze(page, value) {
+	await page.getByTestId('set-unfreeze').locator(`input[value="${value}"]`).check();
+}
+
+async function train(page) {
+	await page.getByTestId('train').click();
+	await expect(page.getByTestId('training')).not.toHaveAttribute('data-live', 'idle');
+}
+
+async function waitDone(page, status = 'done', timeout = 180_000) {
+	await expect(page.getByTestId('training')).toHaveAttribute('data-live', 'idle', { timeout });
+	await expect(page.getByTestId('last-run')).toHaveAttribute('data-status', status);
+}
+
+/** Predicts on a new PNG of `colour` through the file picker; returns { top, logits, file }. */
+async function predictColour(page, colour, seed = 99) {
+	const buffer = await colourPng(COLOURS[colour], seed);
+	await page.getByTestId('predict-file').setInputFiles({ name: `new-${colour}.png`, mimeType: 'image/png', buffer });
+	const result = page.getByTestId('predict-result');
+	await expect(result).toBeVisible({ timeout: 30_000 });
+	await expect(result.locator('.file-name')).toHaveText(`new-${colour}.png`);
+	const file = join(mkdtempSync(join(tmpdir(), 'gb-studio-')), `new-${colour}.png`);
+	writeFileSync(file, buffer);
+	return { top: Number(await result.getAttribute('data-top')), logits: JSON.parse(await result.getAttribute('data-logits')), file };
+}
+
+test('full fine-tune: curves grow, accuracy above the floor, the right class predicted, exports load in PyTorch', async ({ page, frozen }) => {
+	await openStudio(page, frozen);
+	await fillClasses(page);
+	await setSetting(page, 'epochs', 3);
+	await setSetting(page, 'batchSize', 8);
+	await expect(page.getByTestId('cache-note')).toHaveAttribute('data-on', 'true');
+	await train(page);
+	// the chart's data grows epoch by epoch while the run goes on
+	const points = page.getByTestId('curve-loss');
+	await expect(points).toHaveAttribute('data-points', /^[1-3]$/, { timeout: 120_000 });
+	await waitDone(page);
+	await expect(points).toHaveAttribute('data-points', '3');
+	await expect(page.getByTestId('curve-acc')).toHaveAttribute('data-points', '3');
+	const acc = Number(await page.getByTestId('eval-accuracy').getAttribute('data-value'));
+	expect(acc).toBeGreaterThanOrEqual(ACCURACY_FLOOR);
+	await expect(page.getByTestId('cache-count')).toHaveText('features: 30 / 30');
+	// the confusion matrix's diagonal holds the right answers; a cell opens its images
+	await expect(page.getByTestId('confusion')).toBeVisible();
+	for (const [i, colour] of NAMES.entries()) {
+		const p = await predictColour(page, colour, 500 + i);
+		expect(p.top, `a new ${colour} picture`).toBe(i);
+		expect(p.logits).toHaveLength(3);
+	}
+	// exports: head and whole model, both formats, loaded strictly by PyTorch, same logits
+	const { file, logits } = await predictColour(page, 'green', 777);
+	const dir = mkdtempSync(join(tmpdir(), 'gb-export-'));
+	const saved = {};
+	for (const [what, format] of [['head', 'safetensors'], ['head', 'pth'], ['model', 'safetensors'], ['model', 'pth']]) {
+		const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`export-${what}-${format}`).click()]);
+		expect(download.suggestedFilename()).toMatch(new RegExp(`-${what}\\.${format}$`));
+		saved[`${what}.${format}`] = join(dir, `${what}.${format}`);
+		await download.saveAs(saved[`${what}.${format}`]);
+	}
+	for (const format of ['safetensors', 'pth']) {
+		const out = JSON.parse(execFileSync(PY, [CHECK, '--backbone', BACKBONE(), '--image', file, '--logits', JSON.stringify(logits),
+			'--head', saved[`head.${format}`], '--model', saved[`model.${format}`]], { encoding: 'utf8' }));
+		expect(out.ok, JSON.stringify(out)).toBe(true);
+		expect(out.checks.map((c) => c.what)).toEqual(['head', 'model']);
+	}
+});
+
+test('pause holds the run between batches, resume and stop finish it', async ({ page, frozen }) => {
+	await openStudio(page, frozen);
+	await fillClasses(page, { perClass: 8 });
+	await chooseUnfreeze(page, 'layer4,fc');   // no cache: each batch is a real step, slow enough to catch
+	await expect(page.getByTestId('cache-note')).toHaveAttribute('data-on', 'false');
+	await expect(page.getByTestId('cache-note')).toContainText('layer4 trains');
+	await setSetting(page, 'epochs', 4);
+	await setSetting(page, 'batchSize', 4);
+	await train(page);
+	await expect(page.getByTestId('run-progress')).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
+	await page.getByTestId('pause').click();
+	await expect(page.getByTestId('run-progress')).toHaveAttribute('data-status', 'paused');
+	const at = await page.getByTestId('run-progress').getByRole('status').textContent();
+	await page.waitForTimeout(2500);
+	// paused: the same batch after 2.5 s (one batch in flight may land, then nothing moves)
+	const later = await page.getByTestId('run-progress').getByRole('status').textContent();
+	await page.waitForTimeout(2500);
+	expect(await page.getByTestId('run-progress').getByRole('status').textContent()).toBe(later);
+	expect(at.split(' · ')[0].length).toBeGreaterThan(0);
+	await page.getByTestId('resume').click();
+	await expect(page.getByTestId('run-progress')).toHaveAttribute('data-status', 'running');
+	await page.getByTestId('stop').click();
+	await waitDone(page, 'stopped', 60_000);
+	// the stopped run keeps its finished epochs' head: predictions work
+	await expect(page.getByTestId('predict')).toBeVisible();
+	const p = await predictColour(page, 'red');
+	expect(p.logits.every(Number.isFinite)).toBe(true);
+});
+
+test('divergence guard: lr 1e6 stops with what happened and what to try, the weights restored', async ({ page, frozen }) => {
+	await openStudio(page, frozen);
+	await fillClasses(page, { perClass: 6 });
+	await setSetting(page, 'lr', 1e6);
+	await setSetting(page, 'epochs', 5);
+	await train(page);
+	await waitDone(page, 'diverged', 120_000);
+	const message = page.getByTestId('diverged-message');
+	await expect(message).toContainText(/became (NaN|inf|-inf|Infinity)/);
+	await expect(message).toContainText('smaller learning rate');
+	const p = await predictColour(page, 'blue');
+	expect(p.logits.every(Number.isFinite), JSON.stringify(p.logits)).toBe(true);
+});
+
+test('an invalid setting is shown next to its field and training does not start', async ({ page, frozen }) => {
+	await openStudio(page, frozen);
+	const input = page.getByTestId('set-lr');
+	await input.fill('-1');
+	await input.press('Tab');
+	await expect(page.getByTestId('set-lr-note')).toContainText('lr: must be a number from 0 to 1000000');
+	await expect(page.getByTestId('train')).toBeDisabled();
+	await input.fill('0.01');
+	await input.press('Tab');
+	await expect(page.getByTestId('train')).toBeEnabled();
+});
+
+test('reload mid-training: the run shows its finished epochs, resumes, predictions use its checkpoint', async ({ page, frozen }) => {
+	await openStudio(page, frozen);
+	await fillClasses(page, { perClass: 6 });
+	await chooseUnfreeze(page, 'layer4,fc');
+	await setSetting(page, 'epochs', 4);
+	await setSetting(page, 'batchSize', 4);
+	await train(page);
+	await expect(page.getByTestId('curve-loss')).toHaveAttribute('data-points', /^[12]$/, { timeout: 120_000 });
+	await page.reload();
+	await frozen.openPartTwo();
+	await page.evaluate(() => document.getElementById('h-studio')?.scrollIntoView());
+	await expect(page.getByTestId('last-run')).toHaveAttribute('data-status', 'interrupted', { timeout: 60_000 });
+	const finished = Number(await page.getByTestId('curve-loss').getAttribute('data-points'));
+	expect(finished).toBeGreaterThanOrEqual(1);
+	await expect(page.getByTestId('predict')).toBeVisible({ timeout: 60_000 });   // the checkpoint is loaded
+	const p = await predictColour(page, 'green');
+	expect(p.logits.every(Number.isFinite)).toBe(true);
+	await page.getByTestId('run-resume-interrupted').click();
+	await waitDone(page, 'done', 180_000);
+	await expect(page.getByTestId('curve-loss')).toHaveAttribute('data-points', '4');
+});
+
+test('a worker that dies is restarted, the weights and the last head reloaded, with a message', async ({ page, frozen }) => {
+	frozen.expectConsole(/test: the engine worker crashed/);
+	await openStudio(page, frozen);
+	await fillClasses(page, { perClass: 4 });
+	await setSetting(page, 'epochs', 2);
+	await train(page);
+	await waitDone(page);
+	await expect(page.getByTestId('predict')).toBeVisible();
+	const worker = page.workers().find((w) => w.url().includes('engine-worker'));
+	expect(worker, 'the full engine worker').toBeTruthy();
+	await worker.evaluate(() => setTimeout(() => { throw new Error('test: the engine worker crashed'); }, 0));
+	await expect(page.getByTestId('engine-restart')).toHaveAttribute('data-state', 'restarted', { timeout: 60_000 });
+	await expect(page.getByTestId('engine-restart')).toContainText('Nothing you saved was lost');
+	await expect(page.getByTestId('predict')).toBeVisible({ timeout: 60_000 });
+	const p = await predictColour(page, 'red', 4242);
+	expect(p.logits.every(Number.isFinite)).toBe(true);
+	await expect(page.getByTestId('class-summary')).toContainText('12 images');
+});
+
+test('finetune.py run by PyTorch on the exported dataset gives the page\'s head', async ({ page, frozen }) => {
+	await openStudio(page, frozen);
+	await fillClasses(page, { perClass: 6 });
+	await setSetting(page, 'epochs', 2);
+	await setSetting(page, 'batchSize', 4);
+	await train(page);
+	await waitDone(page);
+	const dir = mkdtempSync(join(tmpdir(), 'gb-script-'));
+	const [zipDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-dataset').click()]);
+	const [headDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-head-pth').click()]);
+	const zipPath = join(dir, 'data.zip');
+	await zipDl.saveAs(zipPath);
+	await headDl.saveAs(join(dir, 'page-head.pth'));
+	const files = unzipSync(new Uint8Array(readFileSync(zipPath)));
+	const data = join(dir, 'data');
+	for (const [name, bytes] of Object.entries(files)) {
+		const path = join(data, name);
+		mkdirSync(join(path, '..'), { recursive: true });
+		writeFileSync(path, bytes);
+	}
+	execFileSync(PY, [join(data, 'finetune.py'), '--data', data, '--weights', BACKBONE(), '--out', dir], { encoding: 'utf8', timeout: 200_000 });
+	const diff = execFileSync(PY, ['-c', `
+import torch, json
+a = torch.load(${JSON.stringify(join(dir, 'finetuned_head.pth'))}, weights_only=True)
+b = torch.load(${JSON.stringify(join(dir, 'page-head.pth'))}, weights_only=True)
+assert sorted(a) == sorted(b) == ['fc.bias', 'fc.weight'], (sorted(a), sorted(b))
+print(json.dumps({k: float((a[k] - b[k]).abs().max()) for k in a}))
+`], { encoding: 'utf8' });
+	const d = JSON.parse(diff);
+	expect(d['fc.weight']).toBeLessThan(1e-4);
+	expect(d['fc.bias']).toBeLessThan(1e-4);
+});
