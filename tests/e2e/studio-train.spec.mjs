@@ -218,7 +218,8 @@ test('a worker that dies is restarted, the weights and the last head reloaded, w
 	await train(page);
 	await waitDone(page);
 	await expect(page.getByTestId('predict')).toBeVisible();
-	const worker = page.workers().find((w) => w.url().includes('engine-worker'));
+	let worker = null;
+	for (const w of page.workers()) if (await w.evaluate(() => self.engineModule).catch(() => null) === 'full') worker = w;
 	expect(worker, 'the full engine worker').toBeTruthy();
 	await worker.evaluate(() => setTimeout(() => { throw new Error('test: the engine worker crashed'); }, 0));
 	await expect(page.getByTestId('engine-restart')).toHaveAttribute('data-state', 'restarted', { timeout: 60_000 });

@@ -30,6 +30,7 @@ const handlers = {
 	async init({ build, module = 'lesson', wasmDir }) {
 		// `build` forces one (?build=scalar) when this browser can run it.
 		engine ??= loadEngine({ build: detectBuild(build), module, wasmDir });
+		self.engineModule = module;   // which worker this is, for tests that pick one (studio-train.spec.mjs)
 		return (await engine).info;
 	},
 	async run({ steps }) {

@@ -63,7 +63,10 @@ function Chart({ runs, currentId, metric, title }) {
 }
 
 /** The two charts; nothing before the first epoch of the first run. */
-export function TrainingCurves({ runs, currentId }) {
+export function TrainingCurves({ runs: all, currentId }) {
+	// the current run and the five before it: older ones would only crowd the legend
+	const drawn = all.filter((r) => r.history.length || r.id === currentId);
+	const runs = drawn.slice(-6).concat(drawn.slice(0, -6).filter((r) => r.id === currentId));
 	if (!runs.length || !runs.some((r) => r.history.length)) {
 		return <p class="muted" data-testid="curves-empty">The loss and accuracy curves appear after the first epoch.</p>;
 	}
