@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { loadEngine, topK } from '../js/engine.mjs';
+import { FINETUNE_USAGE, UsageError as FinetuneUsageError, finetuneCommand } from '../js/finetune-cli.mjs';
 import { readNpy, writeNpy } from '../js/npy.mjs';
 
 const USAGE = `usage: gradbox <command> [options]
@@ -42,14 +43,17 @@ commands:
           --out-weights W.pth|W.safetensors   save the state_dict after the steps
           prints {"losses": [...], "logits": [...]} (logits after the last step, eval mode)
 
+${FINETUNE_USAGE}
+
   bench       ResNet-18 forward, Gradbox and ONNX Runtime Web side by side (same weights),
           Gradbox's 2 threads against 1 alternated in one process (the scaling rows),
           then training steps at batch 16 (fc / layer4+fc / everything)
           --threads 1,2  --batches 1,8  --runs N  --json   (bench/ort/ort-node.mjs,
           bench/train-step.mjs; the Chromium page: node bench/page/run.mjs)
 
-exit status: 0 on success, 1 when the engine reports an error (message on stderr),
-2 for bad usage.`;
+exit status: 0 on success, 1 when the engine reports an error (message on stderr) or,
+for finetune, the data or weights cannot be used or training diverged; 2 for bad usage
+(including a setting out of range, named by its flag).`;
 
 class UsageError extends Error {}
 
@@ -251,6 +255,7 @@ async function main(argv) {
 	if (cmd === 'grad') return grad(rest);
 	if (cmd === 'forward') return forward(rest);
 	if (cmd === 'train-step') return trainStep(rest);
+	if (cmd === 'finetune') return finetuneCommand(rest);
 	if (cmd === 'bench') {
 		// Forward: Gradbox and ONNX Runtime Web side by side; then Gradbox's training steps.
 		const forwardRunner = fileURLToPath(new URL('../bench/ort/ort-node.mjs', import.meta.url));
@@ -281,7 +286,7 @@ async function main(argv) {
 try {
 	process.exitCode = await main(process.argv.slice(2));
 } catch (e) {
-	if (e instanceof UsageError || e.code?.startsWith?.('ERR_PARSE_ARGS')) {
+	if (e instanceof UsageError || e instanceof FinetuneUsageError || e.code?.startsWith?.('ERR_PARSE_ARGS')) {
 		process.stderr.write(`gradbox: ${e.message}\n\n${USAGE}\n`);
 		process.exitCode = 2;
 	} else {

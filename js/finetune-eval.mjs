@@ -51,7 +51,7 @@ export async function logitsOf({ model, items, numClasses, batchSize = 16, cache
 		if (signal?.aborted) throw signal.reason ?? new Error('stopped');
 		const part = items.slice(b, b + batchSize);
 		let logits;
-		if (cache) logits = model.headForward(await cache.feats(b, b + part.length), part.length);
+		if (cache) logits = model.headForward(await cache.feats(b, b + part.length), part.length, numClasses);
 		else {
 			const x = await stackInputs(part, () => ({}));
 			logits = model.forward(x, [part.length, 3, 224, 224], numClasses);

@@ -152,7 +152,7 @@ export async function train({ engine, model, settings: s, numClasses, train: ite
 			let loss;
 			if (feats) {
 				const x = gather(feats, idx);
-				const sc = scoreLogits(model.headForward(x, idx.length), targets, numClasses);
+				const sc = scoreLogits(model.headForward(x, idx.length, numClasses), targets, numClasses);
 				correct += sc.correct; scored += idx.length;
 				loss = model.headStep(x, idx.length, targets);
 			} else {
