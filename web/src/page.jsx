@@ -1,7 +1,8 @@
 // The page: one notebook in two parts, with a table of contents. Part 1 (the
 // autograd lesson) loads at once on the small engine module; part 2 (frozen
 // parameters, ResNet-18) is a separate chunk with the full engine, fetched only
-// when the learner scrolls near it or opens it from the contents.
+// when the learner scrolls near it or opens it from the contents; part 3 (the
+// fine-tuning studio) is a third chunk, loaded the same way.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { signal } from '@preact/signals';
 import { EngineBadge } from './shared/engine-badge.jsx';
@@ -19,6 +20,10 @@ const CONTENTS = [
 	{ part: 2, id: 'h-grads', title: 'Who gets a gradient' },
 	{ part: 2, id: 'h-bn', title: 'The BatchNorm trap' },
 	{ part: 2, id: 'h-sees', title: 'What the model sees' },
+	{ part: 3, id: 'h-studio', title: 'Fine-tuning on your own images' },
+	{ part: 3, id: 'h-classes', title: 'Your classes and images' },
+	{ part: 3, id: 'h-train', title: 'Train the new head' },
+	{ part: 3, id: 'h-project-file', title: 'Keep your project' },
 ];
 
 /** Part 2's module once it is loaded (or the error that stopped it). */
@@ -34,9 +39,23 @@ function openPartTwo() {
 	return partTwoLoading;
 }
 
+/** Part 3's module once it is loaded (or the error that stopped it). */
+const partThree = signal(null);
+let partThreeLoading = null;
+
+/** Loads part 3's chunk (once). */
+function openPartThree() {
+	partThreeLoading ??= import('./fine-tuning/fine-tuning-lesson.jsx').then(
+		(mod) => (partThree.value = { Lesson: mod.FineTuningLesson }),
+		(err) => (partThree.value = { error: err.message }),
+	);
+	return partThreeLoading;
+}
+
 /** Scrolls to a heading without touching the URL hash (part 1 keeps its inputs there). */
 async function goTo(item) {
 	if (item.part === 2) await openPartTwo();
+	if (item.part === 3) await openPartThree();
 	for (let i = 0; i < 20 && !document.getElementById(item.id); i++) await new Promise(requestAnimationFrame);
 	const el = document.getElementById(item.id);
 	el?.scrollIntoView({ behavior: 'smooth', block: 'start' });
@@ -62,6 +81,10 @@ function Contents() {
 				<li>
 					Frozen parameters (ResNet-18)
 					<ol>{CONTENTS.filter((c) => c.part === 2 && c.id !== 'h-frozen').map(link)}</ol>
+				</li>
+				<li>
+					Fine-tuning on your own images
+					<ol>{CONTENTS.filter((c) => c.part === 3 && c.id !== 'h-studio').map(link)}</ol>
 				</li>
 			</ol>
 		</nav>
@@ -99,6 +122,33 @@ function PartTwo() {
 	);
 }
 
+/** Part 3's place: loads the studio when the learner comes within a screen of it. */
+function PartThree() {
+	const ref = useRef(null);
+	useEffect(() => {
+		if (partThree.value || !ref.current) return undefined;
+		const seen = new IntersectionObserver((entries) => {
+			if (entries.some((e) => e.isIntersecting)) openPartThree();
+		}, { rootMargin: '800px 0px' });
+		seen.observe(ref.current);
+		return () => seen.disconnect();
+	}, []);
+	const loaded = partThree.value;
+	if (loaded?.Lesson) return <loaded.Lesson />;
+	return (
+		<section ref={ref} aria-labelledby="h-studio" class="part-placeholder">
+			<h2 id="h-studio" tabIndex={-1}>Fine-tuning on your own images</h2>
+			{loaded?.error ? (
+				<p class="banner is-error" role="alert">Part 3 could not load: {loaded.error}</p>
+			) : (
+				<button type="button" class="reset-button" onClick={openPartThree} data-testid="open-part-three">
+					Open part 3: fine-tune on your own images
+				</button>
+			)}
+		</section>
+	);
+}
+
 /** The whole page. */
 export function Page() {
 	return (
@@ -122,6 +172,7 @@ export function Page() {
 				<Contents />
 				<AutogradLesson />
 				<PartTwo />
+				<PartThree />
 			</main>
 			<footer class="site-footer">
 				<p>
