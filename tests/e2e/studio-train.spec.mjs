@@ -262,3 +262,42 @@ print(json.dumps({k: float((a[k] - b[k]).abs().max()) for k in a}))
 	expect(d['fc.weight']).toBeLessThan(1e-4);
 	expect(d['fc.bias']).toBeLessThan(1e-4);
 });
+
+test('no camera: the webcam toggle says why and stays off', async ({ page, frozen }) => {
+	await openStudio(page, frozen);
+	await fillClasses(page, { perClass: 3 });
+	await setSetting(page, 'epochs', 1);
+	await train(page);
+	await waitDone(page);
+	await page.getByTestId('webcam-toggle').check();
+	await expect(page.getByTestId('webcam-problem')).toContainText(/No camera was found|permission was denied|could not start|offers no camera/);
+	await expect(page.getByTestId('webcam')).toHaveAttribute('data-on', 'false');
+});
+
+test.describe('with a fake camera', () => {
+	test.use({
+		launchOptions: {
+			executablePath: '/usr/bin/chromium',
+			args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+				'--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+		},
+	});
+
+	test('webcam live: bars update, one frame at a time, the stream stops when toggled off', async ({ page, frozen }) => {
+		await openStudio(page, frozen);
+		await fillClasses(page, { perClass: 3 });
+		await setSetting(page, 'epochs', 1);
+		await train(page);
+		await waitDone(page);
+		await page.getByTestId('webcam-toggle').check();
+		const result = page.getByTestId('webcam-result');
+		await expect(result).toBeVisible({ timeout: 30_000 });
+		await expect(page.getByTestId('webcam-bars').locator('li')).toHaveCount(3);
+		await page.waitForTimeout(5000);
+		const fps = Number(await result.getAttribute('data-fps'));
+		console.log(`webcam predictions per second (${test.info().project.name}): ${fps}`);
+		expect(fps).toBeGreaterThan(0);
+		await page.getByTestId('webcam-toggle').uncheck();
+		await expect.poll(() => page.evaluate(() => document.querySelector('[data-testid=webcam] video').srcObject)).toBeNull();
+	});
+});
