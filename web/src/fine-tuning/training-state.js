@@ -204,8 +204,8 @@ export const resumeTraining = () => control('resume');
 export async function stopTraining() {
 	if (!call?.id) return;
 	const c = await client();
-	await c.call('studio-control', { action: 'resume' });   // a paused loop must wake to see the stop
 	c.cancel(call.id);
+	await c.call('studio-control', { action: 'resume' });   // a paused loop wakes and sees the stop
 }
 
 /** True while a run is in the worker. */
