@@ -284,6 +284,18 @@ export class Engine {
 		}
 	}
 
+	/**
+	 * The order `DataLoader(ds, batch_size=B, shuffle=True, generator=torch.Generator().manual_seed(seed))`
+	 * visits ds (n items) in epoch `epoch` (0-based, num_workers=0), as torch 1.13 draws it; the
+	 * batch size plays no part. Full module only.
+	 * @param {number} seed 0..2^53 (torch keeps the low 32 bits)
+	 * @returns {Int32Array}
+	 */
+	randperm(seed, n, epoch = 0) {
+		if (!this.M._gb_randperm) throw new Error("this is the lesson module, which has no randperm: load the engine with module: 'full'");
+		return this.withInts(n, (p) => this.#check(this.M._gb_randperm(seed, n, epoch, p))).ints;
+	}
+
 	/** Allocates n int32s for fn(ptr); returns fn's result and a copy of them. */
 	withInts(n, fn) {
 		const p = this.M._malloc(Math.max(4, n * 4));
@@ -344,18 +356,39 @@ export class Model {
 		this.h = handle;
 	}
 
-	/** Loads .safetensors or .pth bytes (load_state_dict strict). */
-	load(bytes) {
+	/**
+	 * Loads .safetensors or .pth bytes: load_state_dict(strict=True), or with `strict: false`
+	 * only the keys the file has (the others keep their values); unknown keys and shape
+	 * mismatches are refused either way, with PyTorch's report, and a refused file changes nothing.
+	 */
+	load(bytes, { strict = true } = {}) {
 		const { M } = this.engine;
-		this.engine.withBytes(bytes, (p) => this.engine.check(M._gb_model_load(this.h, p, bytes.length)));
+		const fn = strict ? M._gb_model_load : M._gb_model_load_partial;
+		this.engine.withBytes(bytes, (p) => this.engine.check(fn(this.h, p, bytes.length)));
 	}
 
-	/** The state_dict as 'safetensors' or 'pth' bytes. */
-	save(format = 'safetensors') {
+	/**
+	 * The state_dict as 'safetensors' or 'pth' bytes; `keys` (prefixes, e.g. ['fc.']) keeps only
+	 * the entries whose key starts with one of them.
+	 * @param {'safetensors' | 'pth'} format
+	 * @param {{ keys?: string[] }} [opts]
+	 */
+	save(format = 'safetensors', { keys = null } = {}) {
+		const { M } = this.engine;
+		const f = format === 'pth' ? 1 : 0;
+		if (keys && (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string' || !k || k.includes('\n')))) {
+			throw new Error('save: keys must be non-empty key prefixes, e.g. [\'fc.\']');
+		}
+		return this.#bytesOut((pp) => (keys ? this.engine.withStrings([keys.join('\n')], (k) =>
+			M._gb_model_save_keys(this.h, f, k, pp)) : M._gb_model_save(this.h, f, pp)));
+	}
+
+	// Bytes a C call wrote into a buffer it returned through *pp (len = call(pp), < 0: -status).
+	#bytesOut(call) {
 		const { M } = this.engine;
 		const pp = M._malloc(4);
 		try {
-			const len = M._gb_model_save(this.h, format === 'pth' ? 1 : 0, pp);
+			const len = call(pp);
 			if (len < 0) this.engine.check(-len);
 			const ptr = new Uint32Array(this.engine.heap(), pp, 1)[0];
 			return new Uint8Array(this.engine.heap(), ptr, len).slice();
@@ -363,6 +396,88 @@ export class Model {
 			M._free(pp);
 		}
 	}
+
+	/**
+	 * A new optimizer over the parameters that require grad now, in model.parameters() order:
+	 * `optim.SGD(params, lr, momentum, dampening, weight_decay, nesterov)` or
+	 * `optim.Adam(params, lr, betas, eps, weight_decay)`, with torch's defaults and its ValueError
+	 * texts. Set it again after setRequiresGrad or replaceFc (they drop it).
+	 * @param {{ type?: 'sgd' | 'adam', lr?: number, momentum?: number, dampening?: number,
+	 *   weightDecay?: number, nesterov?: boolean, betas?: [number, number], eps?: number }} opts
+	 */
+	setOptimizer({ type = 'sgd', lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false,
+		betas = [0.9, 0.999], eps = 1e-8 } = {}) {
+		if (type !== 'sgd' && type !== 'adam') throw new Error(`unknown optimizer '${type}' (use sgd or adam)`);
+		const rate = lr ?? (type === 'adam' ? 1e-3 : undefined);
+		if (typeof rate !== 'number') throw new Error('SGD needs a learning rate (lr)');
+		this.engine.check(this.engine.M._gb_model_set_optimizer(this.h, type === 'sgd' ? 0 : 1, rate, momentum,
+			dampening, weightDecay, nesterov ? 1 : 0, betas[0], betas[1], eps));
+	}
+
+	/**
+	 * One training step with the optimizer of setOptimizer: zero_grad(set_to_none);
+	 * loss = cross_entropy(model(x), targets); loss.backward(); optimizer.step().
+	 * @returns {number} the loss (before the step)
+	 */
+	step(x, shape, targets) {
+		return this.#withBatch(x, shape, targets, (xp, [N, , H, W], t) =>
+			this.engine.M._gb_model_step(this.h, xp, N, H, W, t));
+	}
+
+	/**
+	 * fc's input for x (N, 3, H, W): torch.flatten(avgpool(...), 1) under no_grad, in the
+	 * model's mode; the very bits the full forward feeds fc.
+	 * @returns {Float32Array} N × 512
+	 */
+	features(x, [N, , H, W]) {
+		const { M } = this.engine;
+		return this.engine.withFloats(null, N * 512, (out) => this.engine.withBytes(floatBytes(x), (xp) =>
+			this.engine.check(M._gb_model_features(this.h, xp, N, H, W, out)))).floats;
+	}
+
+	/** Logits (N × classes) = model.fc(feats) under no_grad; feats N × 512. */
+	headForward(feats, N, numClasses = this.#fcOut()) {
+		const { M } = this.engine;
+		return this.engine.withFloats(null, N * numClasses, (out) => this.engine.withBytes(floatBytes(feats), (fp) =>
+			this.engine.check(M._gb_model_head_forward(this.h, fp, N, out)))).floats;
+	}
+
+	/**
+	 * step() on cached features (N × 512): only when exactly fc.weight and fc.bias require
+	 * grad; then the same bits as step() on the images with the backbone frozen in eval mode.
+	 * @returns {number} the loss (before the step)
+	 */
+	headStep(feats, N, targets) {
+		const { M } = this.engine;
+		if (feats.length !== N * 512) throw new Error(`headStep: ${N} feature rows need ${N * 512} values, not ${feats.length}`);
+		if (targets.length !== N) throw new Error(`headStep: ${N} rows need ${N} targets, not ${targets.length}`);
+		const t = M._malloc(N * 4);
+		try {
+			new Int32Array(this.engine.heap(), t, N).set(targets);
+			this.engine.withBytes(floatBytes(feats), (fp) => this.engine.check(M._gb_model_head_step(this.h, fp, N, t)));
+		} finally {
+			M._free(t);
+		}
+		return M._gb_model_last_loss(this.h);
+	}
+
+	/** Whether every parameter that requires grad and every running statistic is finite. */
+	finite() {
+		const r = this.engine.M._gb_model_finite(this.h);
+		if (r < 0) this.engine.check(-r);
+		return r === 1;
+	}
+
+	/** optimizer.state_dict()['state'] as safetensors bytes ('<param key>.momentum_buffer', …). */
+	optimizerState() { return this.#bytesOut((pp) => this.engine.M._gb_model_optimizer_state(this.h, pp)); }
+
+	/** Puts back optimizerState() bytes into the optimizer set now (same kind and parameters). */
+	setOptimizerState(bytes) {
+		const { M } = this.engine;
+		this.engine.withBytes(bytes, (p) => this.engine.check(M._gb_model_set_optimizer_state(this.h, p, bytes.length)));
+	}
+
+	#fcOut() { return this.tensor('fc.bias').length; }
 
 	/** requires_grad for a module path ("" = everything, "layer4", "fc"). */
 	setRequiresGrad(path, on) {

@@ -116,7 +116,8 @@ export async function finetuneCommand(args, { stdout = process.stdout, stderr = 
 		label: s.label, name: s.name, featureKey: `${s.sha256}/${prep}`,
 		input: async ({ rng } = {}) => {
 			const img = await decodeImageFile(s.path);
-			return prepareImage(eng, img.rgb, img.width, img.height, { channels: 3, keepWhole: settings.keepWhole, augment: settings.augment, rng });
+			// a training step passes rng when augmenting; validation and evaluation never do
+			return prepareImage(eng, img.rgb, img.width, img.height, { channels: 3, keepWhole: settings.keepWhole, augment: settings.augment && !!rng, rng });
 		},
 	});
 	const threads = o.threads === undefined ? undefined : Number(o.threads);

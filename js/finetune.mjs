@@ -40,7 +40,8 @@ export function prepareModel(model, settings, numClasses) {
 
 /**
  * The state_dict keys a checkpoint keeps (prefixes for model.save's keys): what trains, plus
- * every BatchNorm's running statistics when BatchNorm is in train mode (they move then).
+ * every BatchNorm when BatchNorm is in train mode (its running statistics move then; its frozen
+ * weight and bias come along, a few KB, so the list stays short: the engine takes 32 prefixes).
  */
 export function checkpointKeys(model, settings) {
 	if (settings.unfreeze === 'all') return [''];
@@ -48,7 +49,7 @@ export function checkpointKeys(model, settings) {
 	if (settings.bnMode === 'train') {
 		const walk = (m) => {
 			if (m.type === 'BatchNorm2d' && !keys.some((k) => m.path.startsWith(k))) {
-				keys.push(`${m.path}.running_mean`, `${m.path}.running_var`, `${m.path}.num_batches_tracked`);
+				keys.push(`${m.path}.`);
 			}
 			m.children?.forEach(walk);
 		};
@@ -156,7 +157,7 @@ export async function train({ engine, model, settings: s, numClasses, train: ite
 				correct += sc.correct; scored += idx.length;
 				loss = model.headStep(x, idx.length, targets);
 			} else {
-				const x = await stackInputs(idx.map((i) => items[i]), (k) => ({ epoch, rng: seededRandom(((s.seed * 1009 + epoch) * 100003 + idx[k]) % 2 ** 32) }));
+				const x = await stackInputs(idx.map((i) => items[i]), (k) => (s.augment ? { epoch, rng: seededRandom(((s.seed * 1009 + epoch) * 100003 + idx[k]) % 2 ** 32) } : { epoch }));
 				loss = model.step(x, [idx.length, ...INPUT], targets);
 			}
 			const bad = !Number.isFinite(loss) ? { what: 'loss', value: String(loss) } : !model.finite() ? { what: 'weights', value: 'NaN or infinite' } : null;

@@ -58,6 +58,31 @@ GB_API const char *gb_model_json(int model);        // printouts, the module tre
 GB_API const char *gb_model_load_info(int model);   // the last successful load (null before)
 GB_API const char *gb_model_step_info(int model);   // the last forward/backward/step (null before)
 
+// --- training steps (gb_model_step_api.c) and fine-tuning (gb_finetune_api.c) ------
+// A fresh optimizer over what requires grad now: kind 0 SGD(lr, momentum, dampening,
+// weight_decay, nesterov), 1 Adam(lr, (beta1, beta2), eps, weight_decay).
+GB_API int gb_model_set_optimizer(int model, int kind, double lr, double momentum, double dampening,
+                                  double weight_decay, int nesterov, double beta1, double beta2, double eps);
+// zero_grad; cross_entropy(model(x), targets).backward(); optimizer.step(). Loss: gb_model_last_loss.
+GB_API int gb_model_step(int model, const float *x, int N, int H, int W, const int *targets);
+// feats (N, 512): flatten(avgpool(...)) under no_grad, what the forward feeds fc.
+GB_API int gb_model_features(int model, const float *x, int N, int H, int W, float *feats);
+// logits (N, classes) = fc(feats) under no_grad.
+GB_API int gb_model_head_forward(int model, const float *feats, int N, float *logits);
+// gb_model_step on cached features (only fc.weight and fc.bias may require grad).
+GB_API int gb_model_head_step(int model, const float *feats, int N, const int *targets);
+// The state_dict entries whose keys start with one of the newline-separated prefixes.
+GB_API double gb_model_save_keys(int model, int format, const char *prefixes, unsigned char **out);
+// load_state_dict(strict=False), refusing unexpected keys and size mismatches.
+GB_API int gb_model_load_partial(int model, const unsigned char *buf, double len);
+// 1: every parameter that requires grad and every running statistic is finite; 0: not.
+GB_API int gb_model_finite(int model);
+// optimizer.state_dict()['state'] as safetensors bytes, and back.
+GB_API double gb_model_optimizer_state(int model, unsigned char **out);
+GB_API int gb_model_set_optimizer_state(int model, const unsigned char *buf, double len);
+// The order DataLoader(shuffle=True, generator=manual_seed(seed)) yields in epoch `epoch`.
+GB_API int gb_randperm(double seed, int n, int epoch, int *out);
+
 // --- preprocessing (gb_image_api.c): torchvision's transforms on a PIL image --------
 // T.Resize(size)'s output size: out_wh = {width, height}.
 GB_API int gb_image_resized_size(int w, int h, int size, int *out_wh);

@@ -1,14 +1,11 @@
 // gb_model_api.c: the ResNet-18 lessons' exports: a model handle with its
-// weights, a per-step graph (activations from an arena reset every step), and
-// an SGD optimizer over whatever requires grad. Validate, look up, forward.
-// What a handle holds: gb_model_slot.h; the reports on it: model_info.c.
+// weights, its modes and its tensors. Validate, look up, forward.
+// What a handle holds: gb_model_slot.h; forward and training steps:
+// gb_model_step_api.c; fine-tuning's extras: gb_finetune_api.c; the reports
+// on it: model_info.c.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#ifdef __EMSCRIPTEN__
-#include <emscripten.h>
-#endif
 
 #include "../nn/gb_state.h"
 #include "../nn/io/gb_state_dict.h"
@@ -34,7 +31,7 @@ gb_model_slot *gb_model_slot_of(int h) {
 // reads or changes the model, and skipped when that call is a gb_model_load
 // that succeeds: the file replaces every value. The seed is kept, so the
 // numbers are the same either way (tests/resnet/lazy-init.test.mjs).
-static model_slot *ready_model(int h) {
+gb_model_slot *gb_model_slot_ready(int h) {
     model_slot *s = gb_model_slot_of(h);
     if (s && s->init_pending) {
         gb_status st = gb_resnet18_init(&s->model, NULL, s->seed);
@@ -44,18 +41,7 @@ static model_slot *ready_model(int h) {
     return s;
 }
 
-// Milliseconds on a monotonic clock (performance.now() in the browser).
-static double now_ms(void) {
-#ifdef __EMSCRIPTEN__
-    return emscripten_get_now();
-#else
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-#endif
-}
-
-static void drop_optimizer(model_slot *s) {
+void gb_model_slot_drop_optimizer(gb_model_slot *s) {
     if (s->has_opt) gb_optim_free(&s->opt);
     s->has_opt = 0;
 }
@@ -68,7 +54,7 @@ GB_API int gb_model_new(int num_classes, double seed) {
         if (!s) return -gb_set_error(GB_ERR_NOMEM, "out of memory for a model");
         gb_status st = gb_resnet18_new(&s->model, num_classes);
         if (st != GB_OK) { free(s); return -st; }
-        s->init_pending = 1;   // drawn by ready_model, unless weights are loaded first
+        s->init_pending = 1;   // drawn by gb_model_slot_ready, unless weights are loaded first
         s->seed = (uint64_t)seed;
         gb_graph_init(&s->step);
         s->step.lean = 1;   // a step keeps only what its backward reads
@@ -83,7 +69,7 @@ GB_API int gb_model_new(int num_classes, double seed) {
 GB_API void gb_model_free_handle(int h) {
     model_slot *s = gb_model_slot_of(h);
     if (!s) return;
-    drop_optimizer(s);
+    gb_model_slot_drop_optimizer(s);
     gb_graph_free(&s->step);
     gb_model_free(&s->model);
     gb_sb_free(&s->json);
@@ -128,6 +114,12 @@ static gb_status read_weights(weights_format f, const uint8_t *buf, size_t n, gb
     }
 }
 
+gb_status gb_weights_read(const uint8_t *buf, size_t n, gb_state_dict *sd, const char **format) {
+    weights_format f = sniff(buf, n);
+    if (format) *format = f == FMT_PTH ? "pth" : "safetensors";
+    return read_weights(f, buf, n, sd);
+}
+
 // Reads .safetensors or PyTorch .pth (zip) bytes and loads them with
 // load_state_dict(strict=True) semantics; the message says what did not fit.
 // A failed load changes nothing: not the weights (gb_state.h: all or
@@ -138,16 +130,15 @@ GB_API int gb_model_load(int h, const uint8_t *buf, double len) {
     if (!buf || len < 0) return gb_set_error(GB_ERR_ARG, "no weights given");
     gb_state_dict sd;
     memset(&sd, 0, sizeof sd);
-    size_t n = (size_t)len;
-    weights_format f = sniff(buf, n);
-    gb_status st = read_weights(f, buf, n, &sd);
+    const char *format;
+    gb_status st = gb_weights_read(buf, (size_t)len, &sd, &format);
     if (st == GB_OK) {
         static char report[16384];   // as long as an error message may be (core/status.c)
         gb_graph_reset(&s->step);   // no graph may point at the old weights
         st = gb_module_load_state_dict(s->model.root, "ResNet", &sd, report, sizeof report);
     }
     if (st == GB_OK) {
-        s->load = (gb_load_info){ .format = f == FMT_PTH ? "pth" : "safetensors", .keys = sd.n };
+        s->load = (gb_load_info){ .format = format, .keys = sd.n };
         s->init_pending = 0;
     }
     gb_sd_free(&sd);
@@ -157,7 +148,7 @@ GB_API int gb_model_load(int h, const uint8_t *buf, double len) {
 // model.state_dict() written as safetensors (format 0) or .pth (format 1);
 // the bytes stay valid until the next save. Returns the length, or -status.
 GB_API double gb_model_save(int h, int format, uint8_t **out) {
-    model_slot *s = ready_model(h);
+    model_slot *s = gb_model_slot_ready(h);
     if (!s) return -GB_ERR_BAD_HANDLE;
     gb_state_dict sd;
     memset(&sd, 0, sizeof sd);
@@ -174,131 +165,26 @@ GB_API double gb_model_save(int h, int format, uint8_t **out) {
 }
 
 GB_API int gb_model_set_requires_grad(int h, const char *path, int on) {
-    model_slot *s = ready_model(h);
+    model_slot *s = gb_model_slot_ready(h);
     if (!s) return GB_ERR_BAD_HANDLE;
-    drop_optimizer(s);   // its parameter list follows requires_grad
+    gb_model_slot_drop_optimizer(s);   // its parameter list follows requires_grad
     return gb_module_set_requires_grad(s->model.root, path ? path : "", on != 0);
 }
 
 GB_API int gb_model_train_mode(int h, int on) {
-    model_slot *s = ready_model(h);
+    model_slot *s = gb_model_slot_ready(h);
     if (!s) return GB_ERR_BAD_HANDLE;
     gb_module_train(s->model.root, on != 0);
     return GB_OK;
 }
 
 GB_API int gb_model_replace_fc(int h, int num_classes, double seed) {
-    model_slot *s = ready_model(h);
+    model_slot *s = gb_model_slot_ready(h);
     if (!s) return GB_ERR_BAD_HANDLE;
     if (num_classes < 1 || num_classes > 100000) return gb_set_error(GB_ERR_ARG, "num_classes must be 1..100000, not %d", num_classes);
-    drop_optimizer(s);
+    gb_model_slot_drop_optimizer(s);
     gb_graph_reset(&s->step);
     return gb_resnet18_replace_fc(&s->model, num_classes, NULL, (uint64_t)seed);
-}
-
-static gb_status forward(model_slot *s, const float *x, int N, int H, int W, gb_tensor **logits) {
-    if (N < 1 || H < 1 || W < 1 || (double)N * 3 * H * W > (1 << 28))
-        return gb_set_error(GB_ERR_SHAPE, "bad input shape (%d, 3, %d, %d)", N, H, W);
-    gb_graph_reset(&s->step);
-    int shape[4] = { N, 3, H, W };
-    gb_tensor *in = gb_graph_tensor(&s->step, 4, shape);
-    if (!in) return GB_ERR_NOMEM;
-    memcpy(in->data, x, (size_t)in->numel * sizeof(float));
-    return gb_resnet18_forward(&s->model, &s->step, in, logits);
-}
-
-// A new step's info (in s->pending until the step succeeds): what runs, on
-// what; nothing measured yet.
-static void step_begin(model_slot *s, const char *kind, int N, int H, int W) {
-    s->pending = (gb_step_info){ .kind = kind, .shape = { N, 3, H, W }, .training = s->model.root->training,
-                              .forward_ms = -1, .backward_ms = -1, .optimizer_ms = -1, .loss = NAN };
-}
-
-// The forward's part of the step info (after a successful forward).
-static void step_forward_done(model_slot *s, double t0) {
-    s->pending.forward_ms = now_ms() - t0;
-    s->pending.tape_nodes = s->step.n_nodes;
-    s->pending.peak_bytes = (double)gb_graph_peak_bytes(&s->step);
-}
-
-// The step succeeded: its info becomes what gb_model_step_info reports.
-static gb_status step_done(model_slot *s) {
-    gb_step_info_collect(s);
-    s->info = s->pending;
-    return GB_OK;
-}
-
-// logits = model(x) under torch.no_grad(); x (N, 3, H, W) float32, logits_out
-// (N, num_classes).
-GB_API int gb_model_forward(int h, const float *x, int N, int H, int W, float *logits_out) {
-    model_slot *s = ready_model(h);
-    if (!s) return GB_ERR_BAD_HANDLE;
-    if (!x || !logits_out) return gb_set_error(GB_ERR_ARG, "gb_model_forward: missing buffer");
-    step_begin(s, "forward", N, H, W);
-    double t0 = now_ms();
-    s->step.grad_enabled = 0;
-    gb_tensor *logits;
-    gb_status st = forward(s, x, N, H, W, &logits);
-    s->step.grad_enabled = 1;
-    if (st != GB_OK) return st;
-    memcpy(logits_out, logits->data, (size_t)logits->numel * sizeof(float));
-    step_forward_done(s, t0);
-    return step_done(s);
-}
-
-static gb_status loss_backward(model_slot *s, const float *x, int N, int H, int W, const int *targets) {
-    gb_tensor *logits, *loss;
-    double t0 = now_ms();
-    GB_TRY(forward(s, x, N, H, W, &logits));
-    GB_TRY(gb_cross_entropy(&s->step, logits, targets, &loss));
-    step_forward_done(s, t0);
-    s->pending.loss = s->last_loss = loss->data[0];
-    gb_model_zero_grad(&s->model, 1);
-    t0 = now_ms();
-    GB_TRY(gb_model_backward(&s->model, &s->step, loss));
-    s->pending.backward_ms = now_ms() - t0;
-    s->pending.peak_bytes = (double)gb_graph_peak_bytes(&s->step);
-    return GB_OK;
-}
-
-// loss = cross_entropy(model(x), targets); model.zero_grad(set_to_none=True);
-// loss.backward(). The .grad of every parameter that requires grad is then
-// readable with gb_model_tensor; the rest have none.
-GB_API int gb_model_loss_backward(int h, const float *x, int N, int H, int W, const int *targets) {
-    model_slot *s = ready_model(h);
-    if (!s) return GB_ERR_BAD_HANDLE;
-    if (!x || !targets) return gb_set_error(GB_ERR_ARG, "gb_model_loss_backward: missing buffer");
-    step_begin(s, "loss_backward", N, H, W);
-    GB_TRY(loss_backward(s, x, N, H, W, targets));
-    return step_done(s);
-}
-
-// One training step: gb_model_loss_backward, then optimizer.step() with
-// SGD(lr, momentum, weight_decay) over the parameters that require grad (the
-// optimizer is made on the first step and kept, with its momentum, until
-// requires_grad or the head changes).
-GB_API int gb_model_train_step(int h, const float *x, int N, int H, int W, const int *targets,
-                               double lr, double momentum, double weight_decay) {
-    model_slot *s = ready_model(h);
-    if (!s) return GB_ERR_BAD_HANDLE;
-    if (!x || !targets) return gb_set_error(GB_ERR_ARG, "gb_model_train_step: missing buffer");
-    if (!s->has_opt) {
-        gb_tensor *params[128];
-        int n = gb_module_parameters(s->model.root, params, 128), k = 0;
-        for (int i = 0; i < n; i++)
-            if (params[i]->flags & GB_REQUIRES_GRAD) params[k++] = params[i];
-        GB_TRY(gb_sgd_init(&s->opt, params, k, lr, momentum, 0, weight_decay, 0));
-        s->has_opt = 1;
-    }
-    s->opt.lr = lr;
-    s->opt.momentum = momentum;
-    s->opt.weight_decay = weight_decay;
-    step_begin(s, "train_step", N, H, W);
-    GB_TRY(loss_backward(s, x, N, H, W, targets));
-    double t0 = now_ms();
-    GB_TRY(gb_optim_step(&s->opt));
-    s->pending.optimizer_ms = now_ms() - t0;
-    return step_done(s);
 }
 
 // The state_dict entry called `key`, or GB_ERR_NAME.
@@ -319,7 +205,7 @@ static gb_status find_item(model_slot *s, const char *key, gb_state_item *out) {
 // count, or -status for an unknown key. num_batches_tracked is not a float
 // tensor: read it from gb_model_save.
 GB_API int gb_model_tensor(int h, const char *key, int grad, float **out) {
-    model_slot *s = ready_model(h);
+    model_slot *s = gb_model_slot_ready(h);
     if (!s) return -GB_ERR_BAD_HANDLE;
     gb_state_item item;
     gb_status st = find_item(s, key, &item);
@@ -336,7 +222,7 @@ GB_API int gb_model_tensor(int h, const char *key, int grad, float **out) {
 // backward may run through the old values). Guarded by frozen.test.mjs
 // ("setTensor": logits as torch's after writing conv1 and a Winograd layer).
 GB_API int gb_model_set_tensor(int h, const char *key, const float *data, int n) {
-    model_slot *s = ready_model(h);
+    model_slot *s = gb_model_slot_ready(h);
     if (!s) return GB_ERR_BAD_HANDLE;
     gb_state_item item;
     GB_TRY(find_item(s, key, &item));

@@ -9,6 +9,7 @@
 #include "../core/gb_sb.h"
 #include "../nn/gb_optim.h"
 #include "../nn/gb_resnet18.h"
+#include "../nn/io/gb_state_dict.h"
 
 #define GB_STEP_MAX_OPS 24   // distinct backward node names a step can count (ResNet-18 has 10)
 
@@ -54,6 +55,14 @@ typedef struct gb_model_slot {
 
 // The slot of handle h, or NULL with GB_ERR_BAD_HANDLE set.
 gb_model_slot *gb_model_slot_of(int h);
+// The same, with torchvision's init drawn if it was still pending.
+gb_model_slot *gb_model_slot_ready(int h);
+// Reads .pth (zip) or .safetensors bytes, told apart by their magic numbers
+// (a picture or a legacy .pth gets a message saying so); *format (may be
+// NULL) becomes "pth" or "safetensors".
+gb_status gb_weights_read(const uint8_t *buf, size_t n, gb_state_dict *sd, const char **format);
+// Frees the optimizer (requires_grad or the head changed).
+void gb_model_slot_drop_optimizer(gb_model_slot *s);
 
 // Fills the rest of s->pending from s->step and the parameters' .grad
 // (model_info.c): backward nodes by name, the first module with a .grad.

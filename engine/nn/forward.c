@@ -87,7 +87,8 @@ static void set_small_tiles(gb_module *m, void *gated) {
     if (m->kind == GB_MOD_CONV2D) m->winograd.small_tiles = m->training || *(const int *)gated;
 }
 
-gb_status gb_resnet18_forward(gb_model *m, gb_graph *g, gb_tensor *x, gb_tensor **logits) {
+// Checks x and sets each convolution's tile for this forward.
+static gb_status prepare(gb_model *m, gb_graph *g, gb_tensor *x) {
     if (x->ndim != 4 || x->shape[1] != 3) {
         char buf[64];
         return gb_set_error(GB_ERR_SHAPE, "resnet18 expects images of shape (N, 3, H, W), got %s",
@@ -98,5 +99,35 @@ gb_status gb_resnet18_forward(gb_model *m, gb_graph *g, gb_tensor *x, gb_tensor 
     gb_module_walk(m->root, find_gated, &gated);
     gated &= g->grad_enabled;
     gb_module_walk(m->root, set_small_tiles, &gated);
-    return run(m->root, g, x, logits);
+    return GB_OK;
+}
+
+// The children before fc (conv1 ... avgpool), then torch.flatten(x, 1):
+// fc's input. The one code path of both exports below, so the features a
+// cache keeps are the very bits the full forward feeds fc
+// (tests/resnet/finetune-engine.test.mjs, "features").
+static gb_status backbone(gb_model *m, gb_graph *g, gb_tensor *x, gb_tensor **feats) {
+    gb_module *root = m->root;
+    GB_ASSERT(root->n_children == 10 && root->children[9]->kind == GB_MOD_LINEAR, "resnet18 ends with fc");
+    gb_tensor *cur = x;
+    for (int i = 0; i < 9; i++) {
+        gb_tensor *in = cur;
+        GB_TRY(run(root->children[i], g, in, &cur));
+        if (in != x && in != cur) gb_graph_release(g, in);
+    }
+    return gb_flatten(g, cur, feats);
+}
+
+gb_status gb_resnet18_forward(gb_model *m, gb_graph *g, gb_tensor *x, gb_tensor **logits) {
+    GB_TRY(prepare(m, g, x));
+    gb_tensor *feats;
+    GB_TRY(backbone(m, g, x, &feats));
+    GB_TRY(run(m->root->children[9], g, feats, logits));
+    if (feats != x && feats != *logits) gb_graph_release(g, feats);
+    return GB_OK;
+}
+
+gb_status gb_resnet18_features(gb_model *m, gb_graph *g, gb_tensor *x, gb_tensor **feats) {
+    GB_TRY(prepare(m, g, x));
+    return backbone(m, g, x, feats);
 }

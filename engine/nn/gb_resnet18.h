@@ -51,6 +51,10 @@ void gb_conv2d_reset_parameters(gb_module *conv, gb_generator *gen);
 // batch statistics and updates its running stats in training mode, the
 // running stats in eval mode. Everything is recorded on `g`.
 gb_status gb_resnet18_forward(gb_model *m, gb_graph *g, gb_tensor *x, gb_tensor **logits);
+// feats = torch.flatten(model.avgpool(...model.conv1(x)...), 1), (N, 512):
+// the forward without fc, by the same code, so fc(feats) is forward's logits
+// bit for bit.
+gb_status gb_resnet18_features(gb_model *m, gb_graph *g, gb_tensor *x, gb_tensor **feats);
 
 // loss.backward() into the parameters' .grad. Allocates .grad from the
 // model's grad arena, which is recycled when no parameter holds a .grad

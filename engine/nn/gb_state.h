@@ -21,6 +21,18 @@ int gb_module_expected_keys(gb_module *root, gb_sd_expect *out, int cap);
 gb_status gb_module_load_state_dict(gb_module *root, const char *model_name, const gb_state_dict *sd,
                                     char *report, size_t cap);
 
+// model.load_state_dict(sd, strict=False), but stricter than torch where a
+// file can be wrong: keys the file lacks keep their values (torch's
+// missing_keys), while unexpected keys and size mismatches are refused with
+// the strict message, changing nothing.
+gb_status gb_module_load_state_dict_partial(gb_module *root, const char *model_name, const gb_state_dict *sd,
+                                            char *report, size_t cap);
+
+// The entries of model.state_dict() whose keys start with one of the
+// `n_prefixes` prefixes ("fc." keeps the head), appended to `out`.
+gb_status gb_module_state_dict_keys(gb_module *root, const char *const *prefixes, int n_prefixes,
+                                    gb_state_dict *out);
+
 // model.state_dict() into `out` (appended; float32, num_batches_tracked as
 // int64), ready for gb_safetensors_write / gb_pth_write.
 gb_status gb_module_state_dict(gb_module *root, gb_state_dict *out);

@@ -3,7 +3,8 @@
 (tests/resnet/finetune-cli.test.mjs). Prints one JSON object.
 
     finetune_check.py diff A B              max |a - b| per key present in both (.pth / .safetensors)
-    finetune_check.py head FILE N X.npy     nn.Linear(512, N).load_state_dict(strict=True); fc(X) logits
+    finetune_check.py head FILE N X.npy     a module whose one child is fc = nn.Linear(512, N):
+                                            load_state_dict(strict=True) of fc.weight, fc.bias; fc(X)
     finetune_check.py model FILE N X.npy    resnet18 with fc = Linear(512, N), load_state_dict(strict=True),
                                             eval(); logits of X (N, 3, 224, 224)
 """
@@ -42,7 +43,9 @@ def main(cmd, *args):
     else:
         n, x = int(args[1]), torch.from_numpy(np.load(args[2]))
         if cmd == "head":
-            m = nn.Linear(512, n)
+            m = nn.Module()
+            m.fc = nn.Linear(512, n)
+            m.forward = lambda x: m.fc(x)
         else:
             m = torchvision.models.resnet18()
             m.fc = nn.Linear(512, n)

@@ -122,3 +122,9 @@ export const caseOf = (manifest, id) => {
 	if (!c) throw new Error(`no case ${id} in the manifest`);
 	return c;
 };
+
+// The fine-tuning engine calls' fixtures (gen_finetune_fixtures.py, ~6 s, ~70 MB), which import
+// gen_resnet_fixtures.py's backbone.   GB_FINETUNE_FIXTURES=dir   use (and fill) another folder
+export const FINETUNE_FIXTURES = process.env.GB_FINETUNE_FIXTURES ?? join(ROOT, 'build', 'finetune-fixtures');
+const FINETUNE_GEN = join(ROOT, 'tests', 'resnet', 'gen_finetune_fixtures.py');
+export const ensureFinetuneFixtures = (dir = FINETUNE_FIXTURES) => ensureGenerated([FINETUNE_GEN, GEN], dir);

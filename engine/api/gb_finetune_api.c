@@ -1,0 +1,180 @@
+// gb_finetune_api.c: the exports a fine-tuning loop adds to a model handle
+// (docs/fine-tuning.md §1): features and the head on them, a step on cached
+// features, parts of the state_dict, the divergence guard's check, the
+// optimizer's state, and the DataLoader's order. Validate, look up, forward:
+// the logic is engine/nn's (gb_finetune.h, gb_state.h).
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../nn/gb_finetune.h"
+#include "../nn/gb_state.h"
+#include "gb_api.h"
+#include "gb_model_slot.h"
+
+typedef gb_model_slot model_slot;
+
+// feats (N, 512) = torch.flatten(avgpool(...(x)), 1) under torch.no_grad(),
+// in the model's mode (train mode uses and updates the batch statistics, as
+// torch's forward does): the bits the full forward feeds fc.
+GB_API int gb_model_features(int h, const float *x, int N, int H, int W, float *feats_out) {
+    model_slot *s = gb_model_slot_ready(h);
+    if (!s) return GB_ERR_BAD_HANDLE;
+    if (!x || !feats_out) return gb_set_error(GB_ERR_ARG, "gb_model_features: missing buffer");
+    if (N < 1 || H < 1 || W < 1 || (double)N * 3 * H * W > (1 << 28))
+        return gb_set_error(GB_ERR_SHAPE, "bad input shape (%d, 3, %d, %d)", N, H, W);
+    gb_graph_reset(&s->step);
+    int shape[4] = { N, 3, H, W };
+    gb_tensor *in = gb_graph_tensor(&s->step, 4, shape), *feats;
+    if (!in) return gb_set_error(GB_ERR_NOMEM, "out of memory for the input");
+    memcpy(in->data, x, (size_t)in->numel * sizeof(float));
+    s->step.grad_enabled = 0;
+    gb_status st = gb_resnet18_features(&s->model, &s->step, in, &feats);
+    s->step.grad_enabled = 1;
+    if (st == GB_OK) memcpy(feats_out, feats->data, (size_t)feats->numel * sizeof(float));
+    gb_graph_reset(&s->step);
+    return st;
+}
+
+// logits (N, classes) = model.fc(feats) under torch.no_grad().
+GB_API int gb_model_head_forward(int h, const float *feats, int N, float *logits_out) {
+    model_slot *s = gb_model_slot_ready(h);
+    if (!s) return GB_ERR_BAD_HANDLE;
+    if (!feats || !logits_out) return gb_set_error(GB_ERR_ARG, "gb_model_head_forward: missing buffer");
+    gb_graph_reset(&s->step);
+    s->step.grad_enabled = 0;
+    gb_tensor *logits;
+    gb_status st = gb_resnet18_head(&s->model, &s->step, feats, N, &logits);
+    s->step.grad_enabled = 1;
+    if (st == GB_OK) memcpy(logits_out, logits->data, (size_t)logits->numel * sizeof(float));
+    gb_graph_reset(&s->step);
+    return st;
+}
+
+// gb_model_step on cached features: zero_grad; loss = cross_entropy(fc(feats),
+// targets); backward; optimizer.step(). Only when exactly fc's parameters
+// require grad; then the same bits as gb_model_step on the images with the
+// backbone frozen in eval mode (finetune-engine.test.mjs, "headStep").
+GB_API int gb_model_head_step(int h, const float *feats, int N, const int *targets) {
+    model_slot *s = gb_model_slot_ready(h);
+    if (!s) return GB_ERR_BAD_HANDLE;
+    if (!feats || !targets) return gb_set_error(GB_ERR_ARG, "gb_model_head_step: missing buffer");
+    if (!s->has_opt) return gb_set_error(GB_ERR_ARG, "no optimizer: set one first (model.setOptimizer), and again "
+                                                     "after requires_grad or the head changes");
+    GB_TRY(gb_model_check_head_only(&s->model));
+    gb_graph_reset(&s->step);
+    gb_tensor *logits, *loss;
+    GB_TRY(gb_resnet18_head(&s->model, &s->step, feats, N, &logits));
+    GB_TRY(gb_cross_entropy(&s->step, logits, targets, &loss));
+    s->last_loss = loss->data[0];
+    gb_model_zero_grad(&s->model, 1);
+    GB_TRY(gb_model_backward(&s->model, &s->step, loss));
+    return gb_optim_step(&s->opt);
+}
+
+// Writes `sd` as safetensors (format 0) or .pth (1) into the slot's saved
+// buffer; returns the length, or -status.
+static double write_sd(model_slot *s, gb_state_dict *sd, int format, uint8_t **out) {
+    size_t len = 0;
+    uint8_t *bytes = NULL;
+    gb_status st = format == 1 ? gb_pth_write(sd, &bytes, &len) : gb_safetensors_write(sd, &bytes, &len);
+    gb_sd_free(sd);
+    if (st != GB_OK) return -(double)st;
+    free(s->saved);
+    s->saved = bytes;
+    *out = bytes;
+    return (double)len;
+}
+
+// The state_dict entries whose keys start with one of the prefixes in
+// `prefixes` (separated by newlines; "fc." is the head), as gb_model_save
+// writes them. Returns the length, or -status (none matched: GB_ERR_ARG).
+GB_API double gb_model_save_keys(int h, int format, const char *prefixes, uint8_t **out) {
+    model_slot *s = gb_model_slot_ready(h);
+    if (!s) return -GB_ERR_BAD_HANDLE;
+    if (!prefixes || !out) return -gb_set_error(GB_ERR_ARG, "gb_model_save_keys: missing argument");
+    char buf[1024];
+    const char *list[32];
+    int n = 0;
+    if (strlen(prefixes) >= sizeof buf) return -gb_set_error(GB_ERR_ARG, "key prefixes: too long");
+    strcpy(buf, prefixes);
+    for (char *p = strtok(buf, "\n"); p && n < 32; p = strtok(NULL, "\n")) list[n++] = p;
+    if (n == 0) return -gb_set_error(GB_ERR_ARG, "no key prefixes given (e.g. 'fc.')");
+    gb_state_dict sd;
+    memset(&sd, 0, sizeof sd);
+    gb_status st = gb_module_state_dict_keys(s->model.root, list, n, &sd);
+    if (st == GB_OK && sd.n == 0) st = gb_set_error(GB_ERR_ARG, "no state_dict key starts with '%.80s'", list[0]);
+    if (st != GB_OK) {
+        gb_sd_free(&sd);
+        return -(double)st;
+    }
+    return write_sd(s, &sd, format, out);
+}
+
+// load_state_dict(strict=False) of .safetensors or .pth bytes, except that
+// unexpected keys and size mismatches are refused (torch's strict message):
+// the keys the file lacks keep their values. A refused file changes nothing.
+GB_API int gb_model_load_partial(int h, const uint8_t *buf, double len) {
+    model_slot *s = gb_model_slot_ready(h);
+    if (!s) return GB_ERR_BAD_HANDLE;
+    if (!buf || len < 0) return gb_set_error(GB_ERR_ARG, "no weights given");
+    gb_state_dict sd;
+    memset(&sd, 0, sizeof sd);
+    GB_TRY(gb_weights_read(buf, (size_t)len, &sd, NULL));
+    static char report[16384];
+    gb_graph_reset(&s->step);   // no graph may point at the old weights
+    gb_status st = gb_module_load_state_dict_partial(s->model.root, "ResNet", &sd, report, sizeof report);
+    gb_sd_free(&sd);
+    return st;
+}
+
+// 1 when every parameter that requires grad and every BatchNorm running
+// statistic is finite, 0 when one is not, -status for a bad handle.
+GB_API int gb_model_finite(int h) {
+    model_slot *s = gb_model_slot_ready(h);
+    if (!s) return -GB_ERR_BAD_HANDLE;
+    return gb_model_all_finite(&s->model);
+}
+
+// optimizer.state_dict()['state'] as safetensors bytes (gb_finetune.h's
+// names). Returns the length, or -status (no optimizer: GB_ERR_ARG).
+GB_API double gb_model_optimizer_state(int h, uint8_t **out) {
+    model_slot *s = gb_model_slot_ready(h);
+    if (!s) return -GB_ERR_BAD_HANDLE;
+    if (!s->has_opt) return -gb_set_error(GB_ERR_ARG, "no optimizer: set one first (model.setOptimizer)");
+    gb_state_dict sd;
+    memset(&sd, 0, sizeof sd);
+    gb_status st = gb_optim_state_save(&s->opt, &sd);
+    if (st != GB_OK) {
+        gb_sd_free(&sd);
+        return -(double)st;
+    }
+    return write_sd(s, &sd, 0, out);
+}
+
+// Puts back what gb_model_optimizer_state wrote, into the optimizer set now
+// (the same kind, over the same parameters). All or nothing.
+GB_API int gb_model_set_optimizer_state(int h, const uint8_t *buf, double len) {
+    model_slot *s = gb_model_slot_ready(h);
+    if (!s) return GB_ERR_BAD_HANDLE;
+    if (!buf || len < 0) return gb_set_error(GB_ERR_ARG, "no optimizer state given");
+    if (!s->has_opt) return gb_set_error(GB_ERR_ARG, "no optimizer: set one first (model.setOptimizer)");
+    gb_state_dict sd;
+    memset(&sd, 0, sizeof sd);
+    GB_TRY(gb_safetensors_read(buf, (size_t)len, &sd));
+    gb_status st = gb_optim_state_load(&s->opt, &sd);
+    gb_sd_free(&sd);
+    return st;
+}
+
+// out (n) = the order DataLoader(ds, shuffle=True, generator=
+// torch.Generator().manual_seed(seed)) visits ds in epoch `epoch`.
+GB_API int gb_randperm(double seed, int n, int epoch, int *out) {
+    if (!out) return gb_set_error(GB_ERR_ARG, "gb_randperm: missing buffer");
+    if (n < 1 || n > 100000000) return gb_set_error(GB_ERR_ARG, "randperm: n must be 1..100000000, not %d", n);
+    if (epoch < 0) return gb_set_error(GB_ERR_ARG, "randperm: epoch must be >= 0, not %d", epoch);
+    if (!(seed >= 0 && seed < 18446744073709551616.0))
+        return gb_set_error(GB_ERR_ARG, "randperm: the seed must be 0..2^64-1, not %g", seed);
+    gb_dataloader_order((uint64_t)seed, n, epoch, out);
+    return GB_OK;
+}

@@ -1,0 +1,64 @@
+// finetune-recipe.mjs: gen_finetune_fixtures.py's training recipe, run on the engine: the same
+// model, head, freezing, mode, optimizer and DataLoader order, by images (model.step) or on cached
+// features (model.headStep). Shared by finetune-engine.test.mjs's cases.
+
+export const headKeys = ['fc.weight', 'fc.bias'];
+
+/** The recipe's optimizer settings as model.setOptimizer takes them. */
+export function optimizerOf(o) {
+	return o.type === 'sgd'
+		? { type: 'sgd', lr: o.lr, momentum: o.momentum, weightDecay: o.weight_decay, nesterov: !!o.nesterov }
+		: { type: 'adam', lr: o.lr, weightDecay: o.weight_decay };
+}
+
+/** load; freeze all; manual_seed(head_seed); fc = Linear(512, C); unfreeze; mode; optimizer. */
+export function makeModel({ eng, manifest, weights }, c) {
+	const model = eng.model(1000, 0);
+	model.load(weights);
+	model.setRequiresGrad('', false);
+	model.replaceFc(manifest.C, manifest.head_seed);
+	for (const u of c.unfreeze) model.setRequiresGrad(u, true);
+	model.train(c.mode === 'train');
+	model.setOptimizer(optimizerOf(c.optim));
+	return model;
+}
+
+/** Rows `idx` of a row-major array with `per` values a row. */
+export function gather(data, idx, per, Ctor = Float32Array) {
+	const out = new Ctor(idx.length * per);
+	idx.forEach((r, i) => out.set(data.subarray(r * per, (r + 1) * per), i * per));
+	return out;
+}
+
+/**
+ * Epochs `from`..`to - 1` of the recipe on `model`: for each epoch DataLoader's order, in
+ * batches of manifest.batch, one step each. `feats` (the cache, N × 512) selects headStep on
+ * its rows; 'batch' selects headStep on features(x) of each batch.
+ * @returns {Float32Array} the loss of every batch
+ */
+export function trainEpochs({ eng, manifest, X, Y }, model, from, to, feats = null) {
+	const { N, size: S, batch, loader_seed: seed } = manifest;
+	const losses = [];
+	for (let e = from; e < to; e++) {
+		const order = eng.randperm(seed, N, e);
+		for (let b = 0; b < N; b += batch) {
+			const idx = order.subarray(b, Math.min(N, b + batch));
+			const y = gather(Y, idx, 1, Int32Array);
+			const shape = [idx.length, 3, S, S];
+			const f = feats === 'batch' ? model.features(gather(X, idx, 3 * S * S), shape)
+				: feats && gather(feats, idx, 512);
+			losses.push(f ? model.headStep(f, idx.length, y) : model.step(gather(X, idx, 3 * S * S), shape, y));
+		}
+	}
+	return Float32Array.from(losses);
+}
+
+/** The whole recipe for case `c`; `cached` true: features of all N images computed once, then
+ * headStep on their rows; 'batch': headStep on each batch's features; false: step(). */
+export function runRecipe(ctx, c, { cached }) {
+	const { N, size: S } = ctx.manifest;
+	const model = makeModel(ctx, c);
+	const feats = cached === 'batch' ? 'batch' : cached ? model.features(ctx.X, [N, 3, S, S]) : null;
+	const losses = trainEpochs(ctx, model, 0, c.epochs, feats);
+	return { model, losses };
+}
