@@ -30,6 +30,7 @@ export function png(w, h, bg, fg = bg, seed = 0) {
 			raw.set(inside ? fg : bg, y * (w * 3 + 1) + 1 + x * 3);
 		}
 	}
+	raw.set([seed & 255, (seed >> 8) & 255, 7], 1);   // the top-left pixel numbers the image
 	const ihdr = Buffer.alloc(13);
 	ihdr.writeUInt32BE(w, 0);
 	ihdr.writeUInt32BE(h, 4);

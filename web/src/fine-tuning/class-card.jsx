@@ -17,7 +17,8 @@ function LabelField({ cls, index }) {
 			setDraft(null);
 			setError('');
 		} catch (err) {
-			setError(err.message);
+			// a storage failure is already said by the banner (state.js storageProblem)
+			setError(err.name === 'StorageError' ? 'Not saved: see the message above.' : err.message);
 		}
 	};
 	const errId = `class-name-error-${cls.id}`;

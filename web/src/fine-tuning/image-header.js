@@ -132,10 +132,10 @@ function endsWithin(b, marker, within) {
 }
 
 /**
- * Whether a whole file ends as its format requires. Chromium paints the missing part of a
- * truncated JPEG or PNG grey and reports success; torchvision's PIL raises "image file is
- * truncated", so the studio refuses such files too (a JPEG ends with its EOI marker FF D9, a PNG
- * with its IEND chunk; trailing bytes after them are tolerated, as both decoders do).
+ * Whether a whole file ends as its format requires: torchvision's PIL raises "image file is
+ * truncated" without them (so would the exported dataset in PyTorch), and the studio says so
+ * plainly (a JPEG ends with its EOI marker FF D9, a PNG with its IEND chunk, a GIF with 3B;
+ * trailing bytes after them are tolerated, as both decoders do).
  * @param {Uint8Array} b the whole file
  * @param {string} format from sniffImage
  * @returns {string | null}

@@ -1,9 +1,11 @@
 // intake.js: turns the files a learner gives (picker, drop, paste, webcam) into image records, or
 // into a reason each one is refused. Checks, in order, before anything is stored:
 //   zero bytes → header sniff (not an image) → pixel size from the header against PIXEL_CAP (no
-//   decoding) → the end of the file (a JPEG without its end marker, a PNG without IEND: truncated,
-//   which torchvision's PIL refuses while Chromium would paint the missing part grey) → a real
-//   decode with createImageBitmap (corrupt data fails here) → a thumbnail → sha256.
+//   decoding) → the end of the file (a JPEG without its end marker, a PNG without IEND: truncated;
+//   PIL raises "image file is truncated", and Chromium's createImageBitmap refuses them too, as
+//   checked in Chromium 156, though an <img> would paint the missing part grey: the early check
+//   gives the precise reason) → a real decode with createImageBitmap (corrupt data fails here) →
+//   a thumbnail → sha256.
 // Guarded by tests/node/image-header.test.mjs (pure checks) and tests/e2e/studio-data.spec.mjs.
 import { HEADER_BYTES, PIXEL_CAP, headerProblem, trailerProblem, sniffImage } from './image-header.js';
 

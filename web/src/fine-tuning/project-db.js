@@ -25,7 +25,7 @@ export class StorageError extends Error {
 export function storageMessage(err, what) {
 	const name = err?.name ?? '';
 	if (name === 'QuotaExceededError' || /quota/i.test(String(err?.message))) {
-		return `The browser's storage for this page is full, so ${what} was not saved. Everything saved before is kept: free some space (remove images or old runs, or other sites' data) and try again.`;
+		return `The browser's storage for this page is full, so ${what} could not be saved. Everything saved before is kept: free some space (remove images or old runs, or other sites' data) and try again.`;
 	}
 	return `The browser refused to save ${what} (${name || 'error'}: ${err?.message ?? err}). Everything saved before is kept.`;
 }

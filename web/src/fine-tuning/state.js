@@ -121,6 +121,7 @@ export function classIndex(classId) {
 
 /** The held-out split of the current images, with the settings' valFraction and seed. */
 export function currentSplit() {
+	if (!project.value) return { train: [], val: [] };
 	const list = images.value;
 	const s = project.value.settings;
 	const { train, val } = splitStratified(list.map((m) => classIndex(m.classId)), s.valFraction, s.seed);

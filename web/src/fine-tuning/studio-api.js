@@ -49,6 +49,9 @@ export function installStudioApi() {
 		removeImage: (id) => s.removeImage(id),
 		updateSettings: (patch) => s.updateSettings(patch),
 		openImagesById: (ids, title) => s.openImagesById(ids, title),
+		/** Run[] with checkpoints as byte counts (ft-train's runs; saveRun is the one it uses) */
+		runs: () => s.runs.value.map((r) => ({ ...copy({ ...r, checkpoint: null }), checkpoint: r.checkpoint ? { epoch: r.checkpoint.epoch, bytes: r.checkpoint.bytes.length } : null })),
+		saveRun: (run) => s.saveRun(run),
 		storageProblem: () => s.storageProblem.value?.message ?? null,
 	});
 }
