@@ -8,89 +8,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
 
-import { test, expect, hubUrl, fixturePath } from './frozen-fixtures.mjs';
-import { COLOURS, colourPng } from './studio/images.mjs';
-
-const PY = process.env.GB_TORCH_PYTHON ?? '/usr/bin/python3';
-const CHECK = fileURLToPath(new URL('./studio/check_export.py', import.meta.url));
-const BACKBONE = () => fixturePath('weights/resnet18_seed0.safetensors');
-const NAMES = ['red', 'green', 'blue'];
-// Measured on this machine with the seed-0 random backbone, 10 images per class, 3 epochs, fc
-// only: 6/6 held-out images right in every run. The floor leaves room for any seed.
-const ACCURACY_FLOOR = 0.8;
+import { test, expect } from './frozen-fixtures.mjs';
+import {
+	PY, CHECK, BACKBONE, NAMES, ACCURACY_FLOOR,
+	openStudio, fillClasses, setSetting, chooseUnfreeze, train, waitDone, predictColour,
+} from './studio/train-helpers.mjs';
 
 test.describe.configure({ mode: 'serial' });
 test.setTimeout(240_000);
-
-/** Opens the page (weights from the stand-in hub), then part 3, and waits for the project. */
-async function openStudio(page, frozen) {
-	await frozen.open(hubUrl());
-	await page.evaluate(() => document.getElementById('h-studio')?.scrollIntoView());
-	await expect(page.getByTestId('studio')).toHaveAttribute('data-ready', 'yes', { timeout: 30_000 });
-	await expect(page.getByTestId('training')).toBeVisible();
-}
-
-/** Three colour classes of `perClass` PNGs: the first class through the file picker, the rest through window.gradboxStudio. */
-async function fillClasses(page, { perClass = 10, seed = 1 } = {}) {
-	const files = {};
-	for (const [k, name] of NAMES.entries()) {
-		files[name] = [];
-		for (let i = 0; i < perClass; i++) files[name].push({ name: `${name}-${i}.png`, mimeType: 'image/png', buffer: await colourPng(COLOURS[name], seed * 7919 + k * 1000 + i) });
-	}
-	await page.evaluate(async (names) => {
-		const s = window.gradboxStudio;
-		await s.ready();
-		const have = s.classes();
-		for (let i = 0; i < names.length; i++) {
-			if (have[i]) await s.renameClass(have[i].id, names[i]);
-			else await s.addClass(names[i]);
-		}
-	}, NAMES);
-	const first = page.getByTestId('class-card').first().locator('input[type=file]:not([webkitdirectory])').first();
-	await first.setInputFiles(files.red);
-	for (const name of NAMES.slice(1)) {
-		const list = files[name].map((f) => ({ name: f.name, type: f.mimeType, bytes: [...f.buffer] }));
-		await page.evaluate(([n, l]) => window.gradboxStudio.addFiles(n, l), [name, list]);
-	}
-	await expect(page.getByTestId('class-summary')).toContainText(`${NAMES.length * perClass} images`);
-}
-
-/** Types a setting into its field (committed on change). */
-async function setSetting(page, field, value) {
-	const input = page.getByTestId(`set-${field}`);
-	await input.fill(String(value));
-	await input.press('Tab');
-	await expect(page.getByTestId(`set-${field}-note`)).not.toHaveAttribute('role', 'alert');
-}
-
-async function chooseUnfreeze(page, value) {
-	await page.getByTestId('set-unfreeze').locator(`input[value="${value}"]`).check();
-}
-
-async function train(page) {
-	await page.getByTestId('train').click();
-	await expect(page.getByTestId('training')).not.toHaveAttribute('data-live', 'idle');
-}
-
-async function waitDone(page, status = 'done', timeout = 180_000) {
-	await expect(page.getByTestId('training')).toHaveAttribute('data-live', 'idle', { timeout });
-	await expect(page.getByTestId('last-run')).toHaveAttribute('data-status', status);
-}
-
-/** Predicts on a new PNG of `colour` through the file picker; returns { top, logits, file }. */
-async function predictColour(page, colour, seed = 99) {
-	const buffer = await colourPng(COLOURS[colour], seed);
-	await page.getByTestId('predict-file').setInputFiles({ name: `new-${colour}.png`, mimeType: 'image/png', buffer });
-	const result = page.getByTestId('predict-result');
-	await expect(result).toBeVisible({ timeout: 30_000 });
-	await expect(result.locator('.file-name')).toHaveText(`new-${colour}.png`);
-	const file = join(mkdtempSync(join(tmpdir(), 'gb-studio-')), `new-${colour}.png`);
-	writeFileSync(file, buffer);
-	return { top: Number(await result.getAttribute('data-top')), logits: JSON.parse(await result.getAttribute('data-logits')), file };
-}
 
 test('full fine-tune: curves grow, accuracy above the floor, the right class predicted, exports load in PyTorch', async ({ page, frozen }) => {
 	await openStudio(page, frozen);
@@ -272,32 +199,4 @@ test('no camera: the webcam toggle says why and stays off', async ({ page, froze
 	await page.getByTestId('webcam-toggle').check();
 	await expect(page.getByTestId('webcam-problem')).toContainText(/No camera was found|permission was denied|could not start|offers no camera/);
 	await expect(page.getByTestId('webcam')).toHaveAttribute('data-on', 'false');
-});
-
-test.describe('with a fake camera', () => {
-	test.use({
-		launchOptions: {
-			executablePath: '/usr/bin/chromium',
-			args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-				'--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
-		},
-	});
-
-	test('webcam live: bars update, one frame at a time, the stream stops when toggled off', async ({ page, frozen }) => {
-		await openStudio(page, frozen);
-		await fillClasses(page, { perClass: 3 });
-		await setSetting(page, 'epochs', 1);
-		await train(page);
-		await waitDone(page);
-		await page.getByTestId('webcam-toggle').check();
-		const result = page.getByTestId('webcam-result');
-		await expect(result).toBeVisible({ timeout: 30_000 });
-		await expect(page.getByTestId('webcam-bars').locator('li')).toHaveCount(3);
-		await page.waitForTimeout(5000);
-		const fps = Number(await result.getAttribute('data-fps'));
-		console.log(`webcam predictions per second (${test.info().project.name}): ${fps}`);
-		expect(fps).toBeGreaterThan(0);
-		await page.getByTestId('webcam-toggle').uncheck();
-		await expect.poll(() => page.evaluate(() => document.querySelector('[data-testid=webcam] video').srcObject)).toBeNull();
-	});
 });
