@@ -1,6 +1,8 @@
 // Live webcam predictions with Chromium's fake camera (a launch flag, so its own file): the bars
 // update, frames go one at a time, the stream stops when toggled off. The rate is printed (a
 // figure for the bench table, not a timed assertion). Guards webcam-predict.jsx.
+import { loadavg } from 'node:os';
+
 import { test, expect } from './frozen-fixtures.mjs';
 import { openStudio, fillClasses, setSetting, train, waitDone } from './studio/train-helpers.mjs';
 
@@ -25,7 +27,8 @@ test('webcam live: bars update, one frame at a time, the stream stops when toggl
 	await expect(page.getByTestId('webcam-bars').locator('li')).toHaveCount(3);
 	await page.waitForTimeout(5000);
 	const fps = Number(await result.getAttribute('data-fps'));
-	console.log(`webcam predictions per second (${test.info().project.name}): ${fps}`);
+	const status = await result.getByRole('status').textContent();
+	console.log(`webcam (${test.info().project.name}): ${status}; load average ${loadavg()[0].toFixed(2)}`);
 	expect(fps).toBeGreaterThan(0);
 	await page.getByTestId('webcam-toggle').uncheck();
 	await expect.poll(() => page.evaluate(() => document.querySelector('[data-testid=webcam] video').srcObject)).toBeNull();
