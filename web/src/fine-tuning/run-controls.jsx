@@ -2,7 +2,7 @@
 // and what became of the last run: finished, stopped, diverged (what happened, what to try) or
 // interrupted by a reload (its finished epochs kept, Resume continues after the last one).
 import { live, trainProblem, startTraining, pauseTraining, resumeTraining, stopTraining, latestRun } from './training-state.js';
-import { settingErrors } from './settings-form.jsx';
+import { settingErrors, settingsSettled } from './settings-form.jsx';
 import { formatEta } from './run-record.js';
 
 const STATUS_TEXT = {
@@ -76,7 +76,10 @@ export function RunControls({ settings }) {
 		<div class="run-controls">
 			<div class="buttons" role="group" aria-label="training">
 				{!now && (
-					<button type="button" class="primary" data-testid="train" disabled={invalid} onClick={() => startTraining()}>
+					<button type="button" class="primary" data-testid="train" disabled={invalid} onClick={async () => {
+						await settingsSettled();   // the value typed just before this click
+						if (!Object.keys(settingErrors.value).length) startTraining();
+					}}>
 						Train
 					</button>
 				)}

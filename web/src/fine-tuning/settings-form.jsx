@@ -25,14 +25,27 @@ const NUMBERS = [
 
 const UNFREEZE = [['fc', 'fc only (backbone frozen)'], ['layer4,fc', 'layer4 + fc'], ['all', 'everything']];
 
-async function save(field, value, text) {
+let pending = Promise.resolve();
+
+/**
+ * Resolves once every setting typed so far is saved or refused. Train awaits it: a field is
+ * committed on change, which fires when the click on Train takes the focus away from it.
+ */
+export const settingsSettled = () => pending;
+
+function save(field, value, text) {
+	pending = pending.then(() => saveNow(field, value, text));
+	return pending;
+}
+
+async function saveNow(field, value, text) {
 	try {
 		await updateSettings({ [field]: value });
 		const { [field]: _, ...rest } = settingErrors.value;
 		settingErrors.value = rest;
 	} catch (err) {
-		if (err.name !== 'SettingsError') throw err;
-		settingErrors.value = { ...settingErrors.value, [field]: { text, message: err.message } };
+		const message = err.name === 'SettingsError' ? err.message : `${field}: not saved (${err.message})`;
+		settingErrors.value = { ...settingErrors.value, [field]: { text, message } };
 	}
 }
 
