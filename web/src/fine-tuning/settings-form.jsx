@@ -3,6 +3,7 @@
 // value is saved (updateSettings) when it passes checkSettings; a refused one keeps its text in the
 // field with the SettingsError next to it, and Train refuses to start while any is shown
 // (studio-train.spec.mjs "an invalid setting").
+import { useState } from 'preact/hooks';
 import { signal } from '@preact/signals';
 import { DEFAULT_SETTINGS, featureCache } from '../../../js/finetune-settings.mjs';
 import { project, updateSettings } from './state.js';
@@ -52,14 +53,18 @@ async function saveNow(field, value, text) {
 function NumberField({ field, name, hint, settings }) {
 	const error = settingErrors.value[field];
 	const id = `set-${field}`;
+	// what is being typed survives re-renders (progress, counts) until it is committed
+	const [draft, setDraft] = useState(null);
 	return (
 		<div class="setting">
 			<label for={id}><code>{name}</code></label>
 			<input id={id} type="text" inputMode="decimal" data-testid={id} aria-invalid={error ? 'true' : 'false'}
-				aria-describedby={`${id}-note`} value={error ? error.text : String(settings[field])}
+				aria-describedby={`${id}-note`} value={draft ?? (error ? error.text : String(settings[field]))}
+				onInput={(e) => setDraft(e.currentTarget.value)}
 				onChange={(e) => {
-					const text = e.currentTarget.value.trim();
-					save(field, text === '' ? NaN : Number(text), e.currentTarget.value);
+					const raw = e.currentTarget.value;
+					const text = raw.trim();
+					save(field, text === '' ? NaN : Number(text), raw).then(() => setDraft(null));
 				}} />
 			<span id={`${id}-note`} class={error ? 'setting-error' : 'muted'} role={error ? 'alert' : undefined} data-testid={`${id}-note`}>
 				{error ? error.message : `${hint}${settings[field] === DEFAULT_SETTINGS[field] ? ' (default)' : ''}`}
