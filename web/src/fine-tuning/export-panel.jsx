@@ -72,7 +72,7 @@ export function ExportPanel() {
 			<p class="muted">Everything below is made in this tab: your images never leave this device.</p>
 			<div class="buttons" role="group" aria-label="export weights">
 				{WEIGHTS.map(([what, format, label]) => (
-					<button key={`${what}-${format}`} type="button" data-testid={`export-${what}-${format}`} disabled={!ready || busy}
+					<button key={`${what}-${format}`} type="button" class="chip" data-testid={`export-${what}-${format}`} disabled={!ready || busy}
 						onClick={() => act(label, async () => download(await exportWeights(what, format), exportName(p.name, what, format)))}>
 						{label}
 					</button>
@@ -80,14 +80,14 @@ export function ExportPanel() {
 			</div>
 			{!ready && <p class="muted">Train a head to export its weights.</p>}
 			<div class="buttons" role="group" aria-label="export script and data">
-				<button type="button" data-testid="export-script" disabled={!!busy || images.value.length === 0}
+				<button type="button" class="chip" data-testid="export-script" disabled={!!busy || images.value.length === 0}
 					onClick={() => act('finetune.py', async () => {
 						const text = script(run?.settings ?? p.settings, p.classes.map((k) => k.label));
 						download(new TextEncoder().encode(text), 'finetune.py', 'text/x-python');
 					})}>
 					finetune.py
 				</button>
-				<button type="button" data-testid="export-dataset" disabled={!!busy || images.value.length === 0}
+				<button type="button" class="chip" data-testid="export-dataset" disabled={!!busy || images.value.length === 0}
 					onClick={() => act('dataset zip', async () => download(await projectZip(run?.settings ?? p.settings), exportName(p.name, 'imagefolder', 'zip'), 'application/zip'))}>
 					dataset (ImageFolder .zip)
 				</button>

@@ -53,7 +53,7 @@ function LastRun({ run }) {
 					</p>
 				)}
 			{run.status === 'interrupted' && run.checkpoint && (
-				<button type="button" data-testid="run-resume-interrupted" onClick={() => startTraining(run)}>
+				<button type="button" class="button" data-testid="run-resume-interrupted" onClick={() => startTraining(run)}>
 					Resume from epoch {run.checkpoint.epoch + 1}
 				</button>
 			)}
@@ -76,16 +76,16 @@ export function RunControls({ settings }) {
 		<div class="run-controls">
 			<div class="buttons" role="group" aria-label="training">
 				{!now && (
-					<button type="button" class="primary" data-testid="train" disabled={invalid} onClick={async () => {
+					<button type="button" class="button" data-testid="train" disabled={invalid} onClick={async () => {
 						await settingsSettled();   // the value typed just before this click
 						if (!Object.keys(settingErrors.value).length) startTraining();
 					}}>
 						Train
 					</button>
 				)}
-				{now && now.status !== 'paused' && <button type="button" data-testid="pause" onClick={pauseTraining}>Pause</button>}
-				{now?.status === 'paused' && <button type="button" data-testid="resume" onClick={resumeTraining}>Resume</button>}
-				{now && <button type="button" data-testid="stop" onClick={stopTraining}>Stop</button>}
+				{now && now.status !== 'paused' && <button type="button" class="button" data-testid="pause" onClick={pauseTraining}>Pause</button>}
+				{now?.status === 'paused' && <button type="button" class="button" data-testid="resume" onClick={resumeTraining}>Resume</button>}
+				{now && <button type="button" class="button" data-testid="stop" onClick={stopTraining}>Stop</button>}
 			</div>
 			{invalid && <p class="setting-error" role="alert" data-testid="train-blocked">Fix the settings marked above to train.</p>}
 			{problem && <p class="banner is-error" role="alert" data-testid="train-problem">{problem.message}</p>}
