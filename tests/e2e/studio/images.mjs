@@ -46,3 +46,10 @@ export async function writeColourClasses(dir, { perClass = 10, names = Object.ke
 	}
 	return { classes: names, files };
 }
+
+/** The k-th of n colours spread around the hue circle (full saturation, value 0.85), as RGB. */
+export function hueColour(k, n) {
+	const h = (6 * k) / n, v = 217, x = Math.round(v * (1 - Math.abs((h % 2) - 1)));
+	const table = [[v, x, 0], [x, v, 0], [0, v, x], [0, x, v], [x, 0, v], [v, 0, x]];
+	return table[Math.floor(h) % 6];
+}
