@@ -82,6 +82,10 @@ function epochLine(e, epochs) {
 
 /** Runs `gradbox finetune ARGS`; returns the exit status (throws UsageError for status 2). */
 export async function finetuneCommand(args, { stdout = process.stdout, stderr = process.stderr } = {}) {
+	if (args.includes('--help') || args.includes('-h')) {
+		stdout.write(`usage: gradbox finetune --data DIR --weights W --out FILE [options]\n\n${FINETUNE_USAGE}\n`);
+		return 0;
+	}
 	const { values: o } = parseArgs({
 		args,
 		options: {

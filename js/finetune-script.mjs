@@ -132,6 +132,11 @@ def main():
     val_dir = os.path.join(args.data, "val")
     val_set = ImageFolder(val_dir, eval_transform, is_valid_file=is_image) if os.path.isdir(val_dir) and any(
         os.scandir(val_dir)) else None
+    if val_set:
+        # NOTE: a class with no held-out image has no folder in val/, and ImageFolder numbers the
+        # folders it finds: give each validation image its class number from train/.
+        val_set.samples = [(p, train_set.class_to_idx[val_set.classes[t]]) for p, t in val_set.samples]
+        val_set.targets = [t for _, t in val_set.samples]
 
     model = torchvision.models.resnet18()
     model.load_state_dict(load_weights(args.weights))

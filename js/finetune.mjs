@@ -67,6 +67,18 @@ export function restore(model, checkpoint) {
 	model.setOptimizerState(checkpoint.optimizer);
 }
 
+/** Awaits pause(), or the abort of signal: a stop ends a pause at once. */
+function paused(pause, signal) {
+	if (!pause) return undefined;
+	if (!signal) return pause();
+	if (signal.aborted) return undefined;
+	return new Promise((resolve, reject) => {
+		const stop = () => resolve();
+		signal.addEventListener('abort', stop, { once: true });
+		Promise.resolve(pause()).then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+	});
+}
+
 /**
  * Each item's 512-d features (eval mode, under no_grad), from the cache when it has them, else
  * computed `batch` images at a time and stored. Emits { type: 'features', done, total, cached }.
@@ -82,7 +94,7 @@ export async function computeFeatures({ model, items, features, batch = 8, onEve
 	const cached = items.length - missing.length;
 	onEvent({ type: 'features', done: cached, total: items.length, cached });
 	for (let b = 0; b < missing.length; b += batch) {
-		await pause?.();
+		await paused(pause, signal);
 		if (signal?.aborted) return null;
 		const idx = missing.slice(b, b + batch);
 		const x = await stackInputs(idx.map((i) => items[i]), () => ({}));
@@ -146,7 +158,7 @@ export async function train({ engine, model, settings: s, numClasses, train: ite
 		const order = engine.randperm(s.seed, n, epoch);
 		let lossSum = 0, correct = 0, scored = 0;
 		for (let b = 0; b < batches; b++) {
-			await pause?.();
+			await paused(pause, signal);
 			if (signal?.aborted) return end('stopped');
 			const idx = Array.from(order.subarray(b * bs, Math.min(n, (b + 1) * bs)));
 			const targets = Int32Array.from(idx, (i) => items[i].label);
@@ -160,7 +172,12 @@ export async function train({ engine, model, settings: s, numClasses, train: ite
 				const x = await stackInputs(idx.map((i) => items[i]), (k) => (s.augment ? { epoch, rng: seededRandom(((s.seed * 1009 + epoch) * 100003 + idx[k]) % 2 ** 32) } : { epoch }));
 				loss = model.step(x, [idx.length, ...INPUT], targets);
 			}
-			const bad = !Number.isFinite(loss) ? { what: 'loss', value: String(loss) } : !model.finite() ? { what: 'weights', value: 'NaN or infinite' } : null;
+			// The guard: a non-finite loss now, or a non-finite weight after the step. With the cache a
+			// head step costs less than model.finite(), and a non-finite fc makes the next loss
+			// non-finite: there the weights are checked once an epoch, before the checkpoint.
+			const last = b === batches - 1;
+			const bad = !Number.isFinite(loss) ? { what: 'loss', value: String(loss) }
+				: (!feats || last) && !model.finite() ? { what: 'weights', value: 'NaN or infinite' } : null;
 			if (bad) {
 				restore(model, good.checkpoint);
 				const ev = { type: 'diverged', epoch: epoch + 1, batch: b + 1, ...bad, restoredEpoch: good.epoch };

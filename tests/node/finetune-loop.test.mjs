@@ -148,13 +148,28 @@ describe('the training loop', () => {
 		assert.equal(r.epoch, 1, 'the last finished epoch');
 	});
 
+	test('a stop ends a pause at once', async () => {
+		const ctl = new AbortController();
+		let batches = 0;
+		const forever = () => new Promise(() => {});
+		const onEvent = (e) => { if (e.type === 'batch' && ++batches === 2) setTimeout(() => ctl.abort(), 20); };
+		const { r } = await run({ signal: ctl.signal, pause: async () => (batches >= 2 ? forever() : undefined), onEvent });
+		assert.equal(r.status, 'stopped');
+		assert.equal(batches, 2);
+	});
+
 	test('a non-finite weight restores the last good checkpoint and says what to try', async () => {
 		const model = fakeModel({ poisonAt: 6 });
 		const clean = (await run({}, fakeModel())).r;
 		const { r, events } = await run({}, model);
 		assert.equal(r.status, 'diverged');
-		assert.deepEqual(events.at(-1), { type: 'diverged', epoch: 2, batch: 2, what: 'weights', value: 'NaN or infinite', restoredEpoch: 1 });
-		assert.match(r.message, /A weight became NaN or infinite in epoch 2, batch 2.*weights of epoch 1 are back.*lr 0.05 → 0.005/);
+		// poisoned in batch 2: with the cache, the next batch's loss is NaN
+		assert.deepEqual(events.at(-1), { type: 'diverged', epoch: 2, batch: 3, what: 'loss', value: 'NaN', restoredEpoch: 1 });
+		assert.match(r.message, /The loss became NaN in epoch 2, batch 3.*weights of epoch 1 are back.*lr 0.05 → 0.005/);
+		// poisoned in an epoch's last batch: the weights are checked before the checkpoint
+		const last = await run({}, fakeModel({ poisonAt: 8 }));
+		assert.deepEqual(last.events.at(-1), { type: 'diverged', epoch: 2, batch: 4, what: 'weights', value: 'NaN or infinite', restoredEpoch: 1 });
+		assert.match(last.r.message, /A weight became NaN or infinite in epoch 2, batch 4/);
 		assert.ok(model.finite());
 		// the weights are epoch 1's: the same as a clean run's first checkpoint
 		assert.deepEqual(dec(r.checkpoint.weights), dec(clean.history.length && (await run({ settings: { ...settings, epochs: 1 } }, fakeModel())).r.checkpoint.weights));
