@@ -243,7 +243,7 @@ export class Engine {
 		if (!this.M._gb_model_new) throw new Error("this is the lesson module, which has no ResNet-18: load the engine with module: 'full'");
 		const h = this.M._gb_model_new(numClasses, seed);
 		if (h <= 0) throw new Error(this.#message());
-		return new Model(this, h);
+		return new Model(this, h, numClasses);
 	}
 
 	/**

@@ -20,9 +20,11 @@ function checkImages(x, shape) {
 
 /** A ResNet-18 held by the engine: weights in, logits and training steps out. */
 export class Model {
-	constructor(engine, handle) {
+	constructor(engine, handle, numClasses = 1000) {
 		this.engine = engine;
 		this.h = handle;
+		/** fc's out_features (changed by replaceFc; a load cannot change it: shapes must fit). */
+		this.numClasses = numClasses;
 	}
 
 	/**
@@ -106,7 +108,7 @@ export class Model {
 	}
 
 	/** Logits (N × classes) = model.fc(feats) under no_grad; feats N × 512. */
-	headForward(feats, N, numClasses = this.#fcOut()) {
+	headForward(feats, N, numClasses = this.numClasses) {
 		const { M } = this.engine;
 		if (feats.length !== N * 512) throw new Error(`headForward: ${N} feature rows need ${N * 512} values, not ${feats.length}`);
 		return this.engine.withFloats(null, N * numClasses, (out) => this.engine.withBytes(floatBytes(feats), (fp) =>
@@ -148,8 +150,6 @@ export class Model {
 		this.engine.withBytes(bytes, (p) => this.engine.check(M._gb_model_set_optimizer_state(this.h, p, bytes.length)));
 	}
 
-	#fcOut() { return this.tensor('fc.bias').length; }
-
 	/** requires_grad for a module path ("" = everything, "layer4", "fc"). */
 	setRequiresGrad(path, on) {
 		this.engine.withStrings([path], (p) => this.engine.check(this.engine.M._gb_model_set_requires_grad(this.h, p, on ? 1 : 0)));
@@ -158,7 +158,10 @@ export class Model {
 	train(on = true) { this.engine.check(this.engine.M._gb_model_train_mode(this.h, on ? 1 : 0)); }
 
 	/** model.fc = nn.Linear(512, n) after torch.manual_seed(seed). */
-	replaceFc(n, seed = 0) { this.engine.check(this.engine.M._gb_model_replace_fc(this.h, n, seed)); }
+	replaceFc(n, seed = 0) {
+		this.engine.check(this.engine.M._gb_model_replace_fc(this.h, n, seed));
+		this.numClasses = n;
+	}
 
 	/** Logits (N × classes) for x (N, 3, H, W) as a Float32Array, under no_grad. */
 	forward(x, [N, , H, W], numClasses) {

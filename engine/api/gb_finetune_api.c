@@ -63,13 +63,7 @@ GB_API int gb_model_head_step(int h, const float *feats, int N, const int *targe
                                                      "after requires_grad or the head changes");
     GB_TRY(gb_model_check_head_only(&s->model));
     gb_graph_reset(&s->step);
-    gb_tensor *logits, *loss;
-    GB_TRY(gb_resnet18_head(&s->model, &s->step, feats, N, &logits));
-    GB_TRY(gb_cross_entropy(&s->step, logits, targets, &loss));
-    s->last_loss = loss->data[0];
-    gb_model_zero_grad(&s->model, 1);
-    GB_TRY(gb_model_backward(&s->model, &s->step, loss));
-    return gb_optim_step(&s->opt);
+    return gb_resnet18_head_step(&s->model, &s->step, &s->opt, feats, N, targets, &s->last_loss);
 }
 
 // Writes `sd` as safetensors (format 0) or .pth (1) into the slot's saved

@@ -18,6 +18,12 @@ gb_module *gb_resnet18_fc(gb_model *m);
 // Records a node when fc's parameters need a gradient (and g allows it).
 gb_status gb_resnet18_head(gb_model *m, gb_graph *g, const float *feats, int N, gb_tensor **logits);
 
+// One training step of fc on cached features: zero_grad(set_to_none);
+// loss = cross_entropy(fc(feats), targets); backward; o's step. The caller
+// has checked that only fc trains (gb_model_check_head_only). *loss: the loss.
+gb_status gb_resnet18_head_step(gb_model *m, gb_graph *g, gb_optimizer *o, const float *feats, int N,
+                                const int *targets, float *loss);
+
 // filter(lambda p: p.requires_grad, model.parameters()): up to `cap` tensors
 // into `out`, in named_parameters() order; returns how many there are.
 int gb_model_trainable(gb_model *m, gb_tensor **out, int cap);

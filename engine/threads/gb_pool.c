@@ -156,12 +156,22 @@ void gb_pool_shutdown(void) {
 
 __attribute__((unused)) static int nested(void) { return in_parallel; }   // inside a parallel_for's task
 
+int gb_pool_serial_begin(void) {
+    int prev = in_parallel;
+    in_parallel = 1;   // as inside a task: nested parallel_fors run inline
+    return prev;
+}
+
+void gb_pool_serial_end(int prev) { in_parallel = prev; }
+
 #else  // no threads in this build: everything inline
 
 gb_status gb_pool_init(int n_threads) { (void)n_threads; return GB_OK; }
 int gb_pool_threads(void) { return 1; }
 void gb_parallel_for(gb_task_fn fn, void *ctx) { fn(ctx, 0, 1); }
 void gb_pool_shutdown(void) {}
+int gb_pool_serial_begin(void) { return 0; }
+void gb_pool_serial_end(int prev) { (void)prev; }
 __attribute__((unused)) static int nested(void) { return 0; }
 
 #endif

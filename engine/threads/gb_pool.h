@@ -39,6 +39,12 @@ gb_status gb_pool_init(int n_threads);
 int gb_pool_threads(void);
 void gb_parallel_for(gb_task_fn fn, void *ctx);
 void gb_pool_shutdown(void);
+// Until gb_pool_serial_end(prev), every parallel_for the calling thread
+// issues runs inline (nth = 1): for work too small to pay for waking the
+// workers (a head step on cached features takes ~0.1 ms, and waking a worker
+// on a busy machine can take ms). The same bits (the determinism contract).
+int gb_pool_serial_begin(void);   // returns prev
+void gb_pool_serial_end(int prev);
 
 // Elementwise loops: fn(ctx, lo, hi) over [0, n) cut into contiguous chunks
 // the threads take in turn, or inline in one call when n is below GB_RANGE_GRAIN (waking

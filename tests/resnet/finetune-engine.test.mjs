@@ -1,8 +1,8 @@
 // finetune-engine.test.mjs: the engine calls of fine-tuning (docs/fine-tuning.md §1) against
 // real PyTorch 1.13 (fixtures from gen_finetune_fixtures.py, made at test time into
 // build/finetune-fixtures): DataLoader's order, features, training runs of the head alone (SGD,
-// nesterov, Adam) and of layer4 + fc (BatchNorm in eval and train mode), the head saved and
-// loaded alone, the divergence guard's check, the optimizer state of a resumed run.
+// nesterov, Adam; with the optimizer's state) and of layer4 + fc (BatchNorm in eval and train
+// mode). Saving, loading, finite() and resuming: finetune-state.test.mjs.
 //   node --test tests/resnet/finetune-engine.test.mjs     (GB_FINETUNE_BUILDS=simd to skip mt)
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { loadEngine } from '../../js/engine.mjs';
 import { FINETUNE_FIXTURES, allclose, ensureFinetuneFixtures, readNpy } from './fixtures.mjs';
-import { headKeys, runRecipe } from './finetune-recipe.mjs';
+import { headKeys, readSafetensors, runRecipe } from './finetune-recipe.mjs';
 
 const BUILDS = (process.env.GB_FINETUNE_BUILDS ?? 'simd,mt').split(',');
 
@@ -19,7 +19,8 @@ const BUILDS = (process.env.GB_FINETUNE_BUILDS ?? 'simd,mt').split(',');
 // The engine's convolutions sum in another order than torch's (Winograd, im2col tiles), so
 // features differ by float32 rounding: measured 1.8e-5 on values up to ~5. A run carries that
 // through its steps: after 9 head steps the weights (~0.07) differ by ≤ 7e-7 and the losses (~1)
-// by ≤ 4e-6; layer4 + fc in eval mode, ≤ 2e-7 on layer4 and ≤ 6e-7 on the losses. Torch's own
+// by ≤ 4e-6, the optimizer's state (momentum buffers, Adam's moments) by < 1e-5 of its largest
+// value; layer4 + fc in eval mode, ≤ 2e-7 on layer4 and ≤ 6e-7 on the losses. Torch's own
 // float32 error (its float32 run against the same run in float64) is of the same size (≤ 3e-7).
 // Each bound is a few times the largest difference measured, far below what a wrong step gives
 // (one SGD step moves fc by lr·grad ~1e-3; another data order or momentum rule, by more).
@@ -31,7 +32,7 @@ const BUILDS = (process.env.GB_FINETUNE_BUILDS ?? 'simd,mt').split(',');
 // train mode from eval mode: the two modes' runs differ by ≥ 10× each bound.
 const TOL_FEATURES = { rtol: 1e-5, atol: 1e-5 };
 const TOL = {
-	eval: { head: { rtol: 0, atol: 5e-6 }, layer4: { rtol: 0, atol: 2e-6 }, stats: { rtol: 0, atol: 2e-6 },
+	eval: { optim: { rtol: 5e-5, atol: 0 }, head: { rtol: 0, atol: 5e-6 }, layer4: { rtol: 0, atol: 2e-6 }, stats: { rtol: 0, atol: 2e-6 },
 		loss: { rtol: 0, atol: 2e-5 } },
 	train: { head: { rtol: 0, atol: 5e-5 }, layer4: { rtol: 0, atol: 2e-4 }, stats: { rtol: 0, atol: 2e-3 },
 		loss: { rtol: 0, atol: 2e-4 } },
@@ -107,6 +108,10 @@ for (const build of BUILDS) describe(`${build} build`, () => {
 			try {
 				close(losses, fx(c.losses).data, TOL.eval.loss, `${id} losses`);
 				for (const key of c.final) close(model.tensor(key), fx(`${id}/final/${key}.npy`).data, TOL.eval.head, `${id} ${key}`);
+				// optimizer.state_dict()['state'], as torch's optimizer holds it after the run.
+				const state = readSafetensors(model.optimizerState());
+				assert.deepEqual(Object.keys(state).sort(), [...c.optim_state].sort());
+				for (const key of c.optim_state) close(state[key], fx(`${id}/optim/${key}.npy`).data, TOL.eval.optim, `${id} optimizer state`);
 			} finally {
 				model.dispose();
 			}

@@ -62,3 +62,18 @@ export function runRecipe(ctx, c, { cached }) {
 	const losses = trainEpochs(ctx, model, 0, c.epochs, feats);
 	return { model, losses };
 }
+
+/** The float32 tensors of a safetensors file: {key: Float32Array} (0-d as one value). */
+export function readSafetensors(bytes) {
+	const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	const n = Number(view.getBigUint64(0, true));
+	const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+	const out = {};
+	for (const [key, entry] of Object.entries(header)) {
+		if (key === '__metadata__') continue;
+		const { dtype, data_offsets: [b, e] } = entry;
+		if (dtype !== 'F32') throw new Error(`${key}: ${dtype}, expected F32`);
+		out[key] = new Float32Array(bytes.slice(8 + n + b, 8 + n + e).buffer);
+	}
+	return out;
+}

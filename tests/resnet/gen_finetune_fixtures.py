@@ -21,6 +21,8 @@ Deterministic (fixed seeds, one intra-op thread). ~10 s, ~50 MB (the .pth is mos
                           generator=torch.Generator().manual_seed(LOADER_SEED))
       for epoch in range(epochs): for xb, yb in loader:
           opt.zero_grad(); loss = F.cross_entropy(model(xb), yb); loss.backward(); opt.step()
+  For the head-only cases also the optimizer's state: <case>/optim/<param>.<buffer>.npy
+  (optimizer.state_dict()['state'] by parameter name; Adam's step as a 0-d float32).
 - randperm/<n>_<seed>.npy (5, n) int32: [list(DataLoader order) for epoch in range(5)].
 """
 
@@ -110,7 +112,15 @@ def train(sd, case, x, y):
     final = {k: v for k, v in m.state_dict().items()
              if any(k.startswith(u + ".") for u in case["unfreeze"]) and not k.endswith("num_batches_tracked")
              and (v.numel() < 300_000 or k == "layer4.1.conv2.weight")}
-    return np.array(losses, dtype=np.float32), final
+    # The head's optimizer.state_dict()['state'] by parameter name: momentum_buffer (SGD);
+    # exp_avg, exp_avg_sq, step (Adam). Not for layer4 (its buffers are as big as its weights).
+    optim = {}
+    if case["unfreeze"] == ["fc"]:
+        names = [n for n, p in m.named_parameters() if p.requires_grad]
+        for i, state in opt.state_dict()["state"].items():
+            for buf, t in state.items():
+                optim[f"{names[i]}.{buf}"] = t
+    return np.array(losses, dtype=np.float32), final, optim
 
 
 def main(outdir):
@@ -130,13 +140,17 @@ def main(outdir):
     np.save(os.path.join(outdir, "features.npy"), feats.numpy())
     cases = []
     for case in CASES:
-        losses, final = train(sd, case, x, y)
+        losses, final, optim = train(sd, case, x, y)
         d = os.path.join(outdir, case["id"])
         os.makedirs(os.path.join(d, "final"), exist_ok=True)
+        os.makedirs(os.path.join(d, "optim"), exist_ok=True)
         np.save(os.path.join(d, "losses.npy"), losses)
         for k, v in final.items():
             np.save(os.path.join(d, "final", f"{k}.npy"), v.numpy())
-        cases.append({**case, "losses": f"{case['id']}/losses.npy", "final": list(final.keys())})
+        for k, v in optim.items():
+            np.save(os.path.join(d, "optim", f"{k}.npy"), v.numpy().astype(np.float32))
+        cases.append({**case, "losses": f"{case['id']}/losses.npy", "final": list(final.keys()),
+                      "optim_state": list(optim.keys())})
     os.makedirs(os.path.join(outdir, "randperm"), exist_ok=True)
     for n in RANDPERM_N:
         for seed in RANDPERM_SEEDS:
