@@ -44,6 +44,9 @@ test('classes: add, rename with markup (shown as text), duplicates refused, remo
 	await page.getByRole('alertdialog').getByRole('button', { name: 'Remove' }).click();
 	await expect(page.getByTestId('class-card')).toHaveCount(2);
 	await expect(page.getByTestId('class-summary')).toHaveText('2 classes · 0 images');
+	await card(page, 1).getByRole('button', { name: 'Remove class Class 2' }).click();
+	await expect(page.getByTestId('class-summary')).toHaveText('1 class · 0 images · training needs at least 2 classes');
+	await expect(page.getByRole('button', { name: /^Remove class/ })).toHaveCount(0);
 	await page.reload();
 	await page.getByRole('navigation', { name: 'Contents' }).getByRole('link', { name: 'Your classes and images' }).click();
 	await expect(page.getByRole('textbox', { name: 'Name of class 1' })).toHaveValue(markup);
@@ -91,7 +94,10 @@ test('hostile files are listed by name with a reason, the good ones kept; reload
 	const thumb = card(page, 0).getByTestId('thumb').first();
 	const moved = await thumb.getAttribute('data-image-id');
 	const movedName = await thumb.locator('img').getAttribute('alt');
-	await thumb.getByRole('combobox', { name: `Move ${movedName} to class` }).selectOption({ label: 'Class 2' });
+	const move = thumb.getByRole('combobox', { name: `Move ${movedName} to class` });
+	await expect(move.locator('option')).toHaveCount(1);   // filled when focus or the pointer comes
+	await move.focus();
+	await move.selectOption({ label: 'Class 2' });
 	await expect(card(page, 1).locator(`[data-image-id="${moved}"]`)).toHaveCount(1);
 	await expect(card(page, 0).getByTestId('class-count')).toContainText('5 images');
 	await card(page, 0).getByRole('button', { name: 'Remove red-0002.png' }).click();
@@ -126,6 +132,7 @@ test('drops: loose files into a class, and an ImageFolder tree that fills the cl
 		'data/cats/c1.png': png(20, 20, BLUE, RED, 1), 'data/cats/c2.png': png(20, 20, BLUE, RED, 2),
 		'data/dogs/d1.png': png(20, 20, GREEN, RED, 1), 'data/dogs/sub/d2.png': png(20, 20, GREEN, RED, 2),
 		'data/dogs/notes.txt': Buffer.from('not an image'),
+		'more/m1.png': png(20, 20, RED, GREEN, 1), 'more/m2.png': png(20, 20, RED, GREEN, 2),
 	};
 	const asB64 = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v.toString('base64')]));
 	// NOTE: Playwright cannot drag real folders, and a DataTransfer made in the page has no
@@ -152,24 +159,29 @@ test('drops: loose files into a class, and an ImageFolder tree that fills the cl
 		const dt = new DataTransfer();
 		for (const [n, b] of Object.entries(loose)) dt.items.add(file(n, b));
 		drop(document.querySelectorAll('[data-testid=class-card]')[1], dt);
-		window.__dropTree = () => {
+		window.__dropTree = (folder, target) => {
 			const t = new DataTransfer();
-			t.items.add(new File(['x'], 'data'));
+			t.items.add(new File(['x'], folder));
 			const proto = Object.getPrototypeOf(t.items[0]);
 			const orig = proto.webkitGetAsEntry;
-			proto.webkitGetAsEntry = function () { proto.webkitGetAsEntry = orig; return dirEntry('data', 'data'); };
-			drop(document.querySelector('[data-testid=folder-drop]'), t);
+			proto.webkitGetAsEntry = function () { proto.webkitGetAsEntry = orig; return dirEntry(folder, folder); };
+			drop(document.querySelector(target), t);
 		};
 	}, { loose: asB64(files), tree: asB64(tree) });
 	await expect(page.getByTestId('intake-report')).toContainText('2 images added to Class 2.');
 	await expect(card(page, 1).getByTestId('class-count')).toContainText('2 images');
-	await page.evaluate(() => window.__dropTree());
+	await page.evaluate(() => window.__dropTree('data', '[data-testid=folder-drop]'));
 	await expect(page.getByTestId('intake-report')).toContainText('4 images added to 2 folders (one class each); 1 file was not added:');
 	await expect(page.getByTestId('rejected')).toHaveText(/^dogs\/notes\.txt: not an image/);
 	await expect(page.getByTestId('class-card')).toHaveCount(4);
 	await expect(page.getByRole('textbox', { name: 'Name of class 3' })).toHaveValue('cats');
 	await expect(page.getByRole('textbox', { name: 'Name of class 4' })).toHaveValue('dogs');
 	await expect(card(page, 3).getByTestId('class-count')).toContainText('2 images');
+	// a folder of images (no subfolders) dropped on a class goes into that class
+	await page.evaluate(() => window.__dropTree('more', '[data-testid=class-card]'));
+	await expect(page.getByTestId('intake-report')).toContainText('2 images added to Class 1.');
+	await expect(page.getByTestId('class-card')).toHaveCount(4);
+	await expect(card(page, 0).getByTestId('class-count')).toContainText('2 images');
 });
 
 test('paste adds to the class last used', async ({ page, lesson }) => {
@@ -374,4 +386,22 @@ test('webcam: no camera, and a camera in use, each get their sentence', async ({
 	await page.keyboard.down(' ');
 	await expect(card(page, 0).getByTestId('camera-message')).toHaveText(/^The camera is in use by another application/);
 	await page.keyboard.up(' ');
+});
+
+test('375 px wide: the studio fits without horizontal scroll, its controls reachable by keyboard', async ({ page, lesson }) => {
+	await page.setViewportSize({ width: 375, height: 800 });
+	await openStudio(page, lesson);
+	await card(page, 0).getByLabel('Add images to Class 1').setInputFiles(pngFiles(12, 'narrow', GREEN));
+	await expect(card(page, 0).getByTestId('thumb')).toHaveCount(12);
+	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+	const name = page.getByRole('textbox', { name: 'Name of class 1' });
+	await name.focus();
+	const reached = [];
+	for (let i = 0; i < 6; i++) {
+		await page.keyboard.press('Tab');
+		reached.push(await page.evaluate(() => document.activeElement.getAttribute('aria-label') ?? document.activeElement.textContent));
+	}
+	expect(reached).toContain('Add images to Class 1');
+	expect(reached).toContain('Hold to record from the webcam into Class 1');
+	expect(reached.some((r) => /^Remove narrow-\d+\.png$/.test(r))).toBe(true);
 });

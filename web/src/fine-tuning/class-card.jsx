@@ -88,10 +88,9 @@ export function ClassCard({ cls, index, items, valIds, classes, valCount }) {
 					{items.length} image{items.length === 1 ? '' : 's'}
 					{items.length > 0 && <span class="muted"> · {items.length - valCount} train · {valCount} val</span>}
 				</span>
-				<RemoveClass cls={cls} count={items.length} />
+				{classes.length > 1 && <RemoveClass cls={cls} count={items.length} />}
 			</div>
 			<div class="studio-add-row">
-				<label class="chip" for={pickId}>Add images…</label>
 				<input
 					id={pickId}
 					class="visually-hidden"
@@ -105,6 +104,7 @@ export function ClassCard({ cls, index, items, valIds, classes, valCount }) {
 						input.value = '';
 					}}
 				/>
+				<label class="chip" for={pickId}>Add images…</label>
 				<WebcamButton label={cls.label} onFrames={(files) => addToClass(cls.id, files)} />
 				<span class="muted studio-hint">or drop files / folders here{active ? ', or paste (Ctrl+V)' : ''}</span>
 			</div>

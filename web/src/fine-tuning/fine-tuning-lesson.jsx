@@ -76,7 +76,12 @@ export function FineTuningLesson() {
 		loadStudio();
 		installStudioApi();
 		const onPaste = (e) => {
-			if (e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement) return;
+			if (e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement || e.target.isContentEditable) return;
+			// a paste goes to the studio when it happens inside it, or on the page while the studio is in view
+			const studio = document.querySelector('.studio');
+			const box = studio?.getBoundingClientRect();
+			const inView = box && box.bottom > 0 && box.top < innerHeight;
+			if (!studio || !(studio.contains(e.target) || (e.target === document.body && inView))) return;
 			const files = filesFromPaste(e);
 			const target = activeClassId.value ?? project.value?.classes[0]?.id;
 			if (!files.length || !target) return;

@@ -59,12 +59,14 @@ export async function inspectFile(file, name = file.name || 'image') {
 		const info = sniffImage(head);
 		const late = trailerProblem(bytes, info.format);
 		if (late) return { ok: false, reason: late };
-		const blob = new Blob([bytes], { type: file.type || `image/${info.format}` });
+		const sha256 = hex(await crypto.subtle.digest('SHA-256', bytes));
+		// NOTE: the File itself is stored (IndexedDB copies it when the transaction commits), not a
+		// copy of its bytes: adding 1,000 photos holds one file's bytes at a time in this tab.
+		const blob = file.type ? file : new Blob([bytes], { type: `image/${info.format}` });
 		const bitmap = await decode(blob);
 		try {
 			if (bitmap.width * bitmap.height > PIXEL_CAP) return { ok: false, reason: `${bitmap.width}×${bitmap.height} pixels is over the limit of ${PIXEL_CAP / 1e6} megapixels` };
 			const thumb = await thumbnail(bitmap);
-			const sha256 = hex(await crypto.subtle.digest('SHA-256', bytes));
 			return { ok: true, rec: { name, type: blob.type, bytes: file.size, width: bitmap.width, height: bitmap.height, sha256, blob, thumb } };
 		} finally {
 			bitmap.close();
@@ -78,13 +80,16 @@ export async function inspectFile(file, name = file.name || 'image') {
  * Files from a drop: plain files, and folders read recursively through webkitGetAsEntry. A folder
  * whose subfolders hold the images is an ImageFolder dataset: each subfolder names a class.
  * @param {DataTransfer} dt
- * @returns {Promise<{ loose: File[], folders: Map<string, File[]> }>} folders: class name → files
+ * @returns {Promise<{ loose: File[], folders: Map<string, File[]>, leaves: Map<string, File[]> }>}
+ *   folders: class name → files (from a folder of class folders); leaves: a dropped folder with no
+ *   subfolders → its files (the caller puts them in the class they were dropped on, or names one)
  */
 export async function filesFromDrop(dt) {
 	const entries = [...(dt.items ?? [])].map((it) => it.webkitGetAsEntry?.()).filter(Boolean);
 	const loose = [];
 	const folders = new Map();
-	if (!entries.length) return { loose: [...(dt.files ?? [])], folders };
+	const leaves = new Map();
+	if (!entries.length) return { loose: [...(dt.files ?? [])], folders, leaves };
 	for (const e of entries) {
 		if (e.isFile) loose.push(await fileOf(e));
 		else if (e.isDirectory) {
@@ -94,11 +99,11 @@ export async function filesFromDrop(dt) {
 				for (const d of subdirs) folders.set(d.name, await allFiles(d));
 				for (const f of children.filter((c) => c.isFile)) loose.push(await fileOf(f));
 			} else {
-				folders.set(e.name, await allFiles(e));
+				leaves.set(e.name, await allFiles(e));
 			}
 		}
 	}
-	return { loose, folders };
+	return { loose, folders, leaves };
 }
 
 const fileOf = (entry) => new Promise((res, rej) => entry.file(res, rej));
@@ -120,5 +125,26 @@ async function allFiles(dir) {
 		if (c.isFile) out.push(await fileOf(c));
 		else if (c.isDirectory) out.push(...await allFiles(c));
 	}
+	return out;
+}
+
+/**
+ * inspectFile over many files, a few at a time (decoding runs off the main thread, so two or three
+ * in flight keep it busy), results in the files' order.
+ * @param {File[]} files
+ * @param {(done: number, total: number) => void} onProgress
+ */
+export async function inspectAll(files, onProgress = () => {}, width = 3) {
+	const out = new Array(files.length);
+	let next = 0;
+	let done = 0;
+	const worker = async () => {
+		while (next < files.length) {
+			const i = next++;
+			out[i] = await inspectFile(files[i], files[i].name || 'pasted image');
+			onProgress(++done, files.length);
+		}
+	};
+	await Promise.all(Array.from({ length: Math.min(width, files.length) }, worker));
 	return out;
 }

@@ -62,8 +62,8 @@ export function ProjectFilePanel() {
 			</p>
 			<div class="studio-settings-row">
 				<button type="button" class="button" onClick={save} disabled={!!busy}>Save project file</button>
-				<label class="chip" for="open-project-file">Open project file…</label>
 				<input id="open-project-file" class="visually-hidden" type="file" accept=".zip,application/zip" aria-label="Open project file" onChange={open} />
+				<label class="chip" for="open-project-file">Open project file…</label>
 				<button type="button" class="link-button" onClick={() => setClearing(true)}>Start over…</button>
 			</div>
 			{busy && <p class="note" role="status">{busy}</p>}

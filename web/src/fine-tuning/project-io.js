@@ -6,7 +6,7 @@
 import { packProject, unpackProject, ProjectFileError } from './project-file.js';
 import { readProjectRecords } from './project-db.js';
 import { imageMeta } from './project-db.js';
-import { inspectFile } from './intake.js';
+import { inspectAll } from './intake.js';
 import { project, runs, replaceProjectRecords } from './state.js';
 import { sortImages } from './project-model.js';
 
@@ -44,14 +44,15 @@ export async function downloadProjectFile() {
 export async function readProjectFile(file, onProgress = () => {}) {
 	if (file.size > 4 * 1024 ** 3) throw new ProjectFileError('This file is larger than 4 GB, too large to open here.');
 	const doc = unpackProject(new Uint8Array(await file.arrayBuffer()));
-	const recs = [];
-	for (const im of doc.images) {
-		const res = await inspectFile(new Blob([im.bytes], { type: im.type }), im.name);
+	// every image is checked as if it were added (three at a time), then against its checksum
+	const blobs = doc.images.map((im) => new File([im.bytes], im.name, { type: im.type }));
+	const checked = await inspectAll(blobs, onProgress);
+	const recs = doc.images.map((im, i) => {
+		const res = checked[i];
 		if (!res.ok) throw new ProjectFileError(`The image “${im.name}” in this file is refused: ${res.reason}.`);
 		if (res.rec.sha256 !== im.sha256) throw new ProjectFileError(`The image “${im.name}” in this file does not match its recorded checksum.`);
-		recs.push({ ...res.rec, name: im.name, id: im.id, classId: im.classId, addedAt: im.addedAt });
-		onProgress(recs.length, doc.images.length);
-	}
+		return { ...res.rec, name: im.name, id: im.id, classId: im.classId, addedAt: im.addedAt };
+	});
 	const next = { id: 'default', name: doc.project.name, classes: doc.project.classes, settings: doc.project.settings };
 	return {
 		name: doc.project.name,

@@ -6,7 +6,10 @@
 import { signal } from '@preact/signals';
 import { checkSettings, splitStratified } from '../../../js/finetune-settings.mjs';
 import { StorageError, loadProject, readImageField, readFeatures, writeFeatures, writeTx, replaceProject, imageMeta } from './project-db.js';
-import { inspectFile } from './intake.js';
+import { inspectAll } from './intake.js';
+import { thumbUrl, forgetThumbs } from './thumbs.js';
+
+export { thumbUrl };
 import { checkLabel, freshProject, newId, sortImages } from './project-model.js';
 
 export { checkLabel, LabelError } from './project-model.js';
@@ -58,7 +61,9 @@ export function loadStudio() {
 				const settings = safeSettings(saved.project.settings);
 				project.value = { ...saved.project, settings };
 				images.value = sortImages(saved.images, saved.project.classes);
-				runs.value = saved.runs;
+				// a run saved as running or paused lost its worker with the page: it is interrupted
+				// (in memory only; ft-train resumes it from its checkpoint or saves it as it ends)
+				runs.value = saved.runs.map((r) => (r.status === 'running' || r.status === 'paused' ? { ...r, status: 'interrupted' } : r));
 				lastAddedAt = Math.max(0, ...saved.images.map((m) => m.addedAt));
 				return;
 			}
@@ -94,24 +99,6 @@ export async function imageBlob(id) {
 	const blob = await readImageField(id, 'blob');
 	if (!blob) throw new Error(`no image ${id} in this project`);
 	return blob;
-}
-
-const thumbs = new Map();   // id → Promise<object URL>
-
-/** An object URL of the image's thumbnail (cached; revoked when the image goes). */
-export function thumbUrl(id) {
-	if (!thumbs.has(id)) {
-		thumbs.set(id, readImageField(id, 'thumb').then((b) => (b ? URL.createObjectURL(b) : '')));
-	}
-	return thumbs.get(id);
-}
-
-function forgetThumbs(ids) {
-	for (const id of ids) {
-		const p = thumbs.get(id);
-		thumbs.delete(id);
-		p?.then((u) => u && URL.revokeObjectURL(u));
-	}
 }
 
 /** The index of a class in project.classes: the label the engine trains on. -1 if unknown. */
@@ -189,6 +176,7 @@ export function renameClass(id, label) {
 /** Removes a class and its images (the UI asks first when it has images). */
 export function removeClass(id) {
 	return serial(async () => {
+		if (project.value.classes.length <= 1) throw new Error('A project keeps at least one class.');
 		const gone = images.value.filter((m) => m.classId === id).map((m) => m.id);
 		const classes = project.value.classes.filter((c) => c.id !== id);
 		await saveProject({ classes }, 'the removal', (tx) => Promise.all(gone.map((k) => tx.objectStore('images').delete(k))));
@@ -205,16 +193,14 @@ export function removeClass(id) {
  */
 export async function addFiles(classId, files) {
 	const list = [...files];
-	const checked = [];
 	intakeProgress.value = { done: 0, total: list.length };
+	let results;
 	try {
-		for (const f of list) {
-			checked.push({ name: f.name || 'pasted image', result: await inspectFile(f) });
-			intakeProgress.value = { done: checked.length, total: list.length };
-		}
+		results = await inspectAll(list, (done, total) => (intakeProgress.value = { done, total }));
 	} finally {
 		intakeProgress.value = null;
 	}
+	const checked = list.map((f, i) => ({ name: f.name || 'pasted image', result: results[i] }));
 	return serial(async () => {
 		if (classIndex(classId) < 0) throw new Error('That class was removed.');
 		const rejected = [];
@@ -285,7 +271,7 @@ async function replaceAll(next, recs, runList, clearFeatures, what) {
 		storageProblem.value = { message: err.message };
 		throw err;
 	}
-	forgetThumbs([...thumbs.keys()]);
+	forgetThumbs();
 	project.value = p;
 	images.value = sortImages(imgs.map(imageMeta), p.classes);
 	runs.value = rs.sort((a, b) => a.startedAt - b.startedAt);

@@ -43,7 +43,10 @@ async function classFor(label) {
  * of its name, made if needed. Reports every file refused, and folders that could not be used.
  */
 export async function dropInto(dt, classId = null) {
-	const { loose, folders } = await filesFromDrop(dt);
+	const { loose, folders, leaves } = await filesFromDrop(dt);
+	// a folder of images dropped on a class goes into that class; dropped elsewhere it names one
+	if (classId) for (const files of leaves.values()) loose.push(...files);
+	else for (const [name, files] of leaves) folders.set(name, files);
 	let added = 0;
 	const rejected = [];
 	const target = classId ?? activeClassId.value ?? project.value.classes[0]?.id;

@@ -8,6 +8,21 @@ import { thumbUrl } from './state.js';
 export const CELL = 96;        // px per cell, gap included (styles: .studio-thumb)
 const VIEW_ROWS = 3.5;         // the grid's height in rows before it scrolls
 
+/**
+ * Move-to-class. NOTE: with 100 classes, 40 thumbnails in view would hold 4,000 <option>s,
+ * rebuilt as rows scroll in; the list is filled only when the pointer or focus comes to it.
+ */
+function MoveSelect({ meta, classes, onMove }) {
+	const [open, setOpen] = useState(false);
+	const list = open ? classes : classes.filter((c) => c.id === meta.classId);
+	return (
+		<select aria-label={`Move ${meta.name} to class`} value={meta.classId} onFocus={() => setOpen(true)} onPointerEnter={() => setOpen(true)}
+			onChange={(e) => onMove(meta.id, e.currentTarget.value)}>
+			{list.map((c) => <option key={c.id} value={c.id}>{c.label}</option>)}
+		</select>
+	);
+}
+
 /** One thumbnail: the picture, a validation mark, remove and move-to-class. */
 function Thumb({ meta, isVal, classes, onRemove, onMove, style }) {
 	const [url, setUrl] = useState('');
@@ -18,13 +33,11 @@ function Thumb({ meta, isVal, classes, onRemove, onMove, style }) {
 	}, [meta.id]);
 	return (
 		<li class="studio-thumb" style={style} data-testid="thumb" data-image-id={meta.id} data-split={isVal ? 'val' : 'train'}>
-			{url ? <img src={url} alt={meta.name} title={`${meta.name} · ${meta.width}×${meta.height}`} draggable={false} /> : <span class="studio-thumb-wait" aria-label={meta.name} />}
+			{url ? <img src={url} decoding="async" alt={meta.name} title={`${meta.name} · ${meta.width}×${meta.height}`} draggable={false} /> : <span class="studio-thumb-wait" aria-label={meta.name} />}
 			{isVal && <span class="studio-val-mark" title="held out for validation">val</span>}
 			<div class="studio-thumb-actions">
 				<button type="button" class="studio-icon" aria-label={`Remove ${meta.name}`} onClick={() => onRemove(meta.id)}>×</button>
-				<select aria-label={`Move ${meta.name} to class`} value={meta.classId} onChange={(e) => onMove(meta.id, e.currentTarget.value)}>
-					{classes.map((c) => <option key={c.id} value={c.id}>{c.label}</option>)}
-				</select>
+				<MoveSelect meta={meta} classes={classes} onMove={onMove} />
 			</div>
 		</li>
 	);
