@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 
 import { test, expect } from './frozen-fixtures.mjs';
+import { COLOURS, colourPng } from './studio/images.mjs';
 import {
 	PY, CHECK, BACKBONE, NAMES, ACCURACY_FLOOR,
 	openStudio, fillClasses, setSetting, chooseUnfreeze, train, waitDone, predictColour,
@@ -55,6 +56,22 @@ test('full fine-tune: curves grow, accuracy above the floor, the right class pre
 		expect(p.top, `a new ${colour} picture`).toBe(i);
 		expect(p.logits).toHaveLength(3);
 	}
+	// a paste on the focused drop zone is classified, not added to a class
+	await page.getByTestId('predict-drop').focus();
+	await page.evaluate(async (bytes) => {
+		const dt = new DataTransfer();
+		dt.items.add(new File([new Uint8Array(bytes)], 'pasted-blue.png', { type: 'image/png' }));
+		document.querySelector('[data-testid=predict-drop]').dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+	}, [...await colourPng(COLOURS.blue, 31337)]);
+	await expect(page.getByTestId('predict-result').locator('.file-name')).toHaveText('pasted-blue.png');
+	await expect(page.getByTestId('predict-result')).toHaveAttribute('data-top', '2');
+	await expect(page.getByTestId('class-summary')).toContainText('30 images');
+	// evaluated again on demand, on the images as they are now: 5 more red ones, 7 held out
+	const more = [];
+	for (let i = 0; i < 5; i++) more.push({ name: `red-more-${i}.png`, type: 'image/png', bytes: [...await colourPng(COLOURS.red, 4000 + i)] });
+	await page.evaluate((l) => window.gradboxStudio.addFiles('red', l), more);
+	await page.getByTestId('evaluate').click();
+	await expect(page.getByTestId('evaluation')).toContainText(/of 7 right/, { timeout: 60_000 });
 	// exports: head and whole model, both formats, loaded strictly by PyTorch, same logits
 	const { file, logits } = await predictColour(page, 'green', 777);
 	const dir = mkdtempSync(join(tmpdir(), 'gb-export-'));
@@ -218,6 +235,7 @@ assert sorted(a) == sorted(b) == ['fc.bias', 'fc.weight'], (sorted(a), sorted(b)
 print(json.dumps({k: float((a[k] - b[k]).abs().max()) for k in a}))
 `], { encoding: 'utf8' });
 	const d = JSON.parse(diff);
+	console.log(`finetune.py against the page's head: max |Δ| ${JSON.stringify(d)}`);
 	expect(d['fc.weight']).toBeLessThan(1e-4);
 	expect(d['fc.bias']).toBeLessThan(1e-4);
 });

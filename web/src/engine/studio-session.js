@@ -20,7 +20,7 @@ const BATCH_EVENT_MS = 100;
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 export class StudioSession {
-	static TYPES = new Set(['studio-prepare', 'studio-train', 'studio-control', 'studio-predict', 'studio-export', 'studio-restore']);
+	static TYPES = new Set(['studio-prepare', 'studio-train', 'studio-control', 'studio-predict', 'studio-export', 'studio-restore', 'studio-evaluate']);
 
 	static handles(type) {
 		return StudioSession.TYPES.has(type);
@@ -48,6 +48,7 @@ export class StudioSession {
 		case 'studio-predict': return this.predict(payload.image);
 		case 'studio-export': return this.export(payload);
 		case 'studio-restore': return this.restore(payload);
+		case 'studio-evaluate': return this.evaluateNow(payload);
 		default: throw new Error(`unknown message type ${type}`);
 		}
 	}
@@ -114,10 +115,7 @@ export class StudioSession {
 		const cache = new Map(Object.entries(features));
 		let fresh = [];
 		const store = { get: (key) => cache.get(key), set: (key, f) => { cache.set(key, f); fresh.push([key, f]); } };
-		const items = (list) => list.map(({ blob, label, key }) => ({
-			label, featureKey: key,
-			input: async (opts) => (await this.tensorOf(blob, settings, opts)).tensor,
-		}));
+		const items = (list) => this.items(list, settings);
 		let lastBatch = 0;
 		const post = (event) => {
 			const newFeatures = fresh;
@@ -143,15 +141,8 @@ export class StudioSession {
 			// a stop mid-epoch goes back to the last finished epoch: the head the run saved
 			if (result.status === 'stopped') restore(model, result.checkpoint);
 			model.train(false);   // predictions and evaluation use the running statistics
-			const evalSet = valSet.length ? valSet : trainSet;
-			const ev = await evaluate({ model, settings, numClasses: classes.length, items: evalSet, features: store });
-			outcome = {
-				status: result.status, epoch: result.epoch, message: result.message,
-				evaluation: {
-					on: valSet.length ? 'val' : 'train', perClass: ev.perClass, confusion: ev.confusion, accuracy: ev.accuracy,
-					predictions: ev.predictions.map(({ label, predicted, p }) => ({ label, predicted, p })),
-				},
-			};
+			const evaluation = await this.evaluation(valSet.length ? valSet : trainSet, store, valSet.length ? 'val' : 'train');
+			outcome = { status: result.status, epoch: result.epoch, message: result.message, evaluation };
 		} catch (err) {
 			if (err?.name !== 'AbortError' || !this.model) throw err;
 			this.model.train(false);
@@ -162,6 +153,35 @@ export class StudioSession {
 			if (fresh.length) post({ type: 'features-flush' });
 		}
 		return outcome;
+	}
+
+	/** The loop's items for [{ blob, label, key }]: decoded and preprocessed when the loop asks. */
+	items(list, settings) {
+		return list.map(({ blob, label, key }) => ({
+			label, featureKey: key,
+			input: async (opts) => (await this.tensorOf(blob, settings, opts)).tensor,
+		}));
+	}
+
+	/** finetune.mjs's evaluate() on items, kept small for IndexedDB (no logits, no probabilities). */
+	async evaluation(items, features, on) {
+		const { classes, settings } = this.head;
+		const ev = await evaluate({ model: this.model, settings, numClasses: classes.length, items, features });
+		return {
+			on, perClass: ev.perClass, confusion: ev.confusion, accuracy: ev.accuracy,
+			predictions: ev.predictions.map(({ label, predicted, p }) => ({ label, predicted, p })),
+		};
+	}
+
+	/** Evaluates the trained head on demand (the images as they are now), features from the cache when allowed. */
+	async evaluateNow({ items, on = 'val', features = {} }) {
+		this.ready();
+		if (!items?.length) throw new Error('there are no images to evaluate');
+		const cache = new Map(Object.entries(features));
+		const fresh = [];
+		const store = { get: (key) => cache.get(key), set: (key, f) => { cache.set(key, f); fresh.push([key, f]); } };
+		const evaluation = await this.evaluation(this.items(items, this.head.settings), store, on);
+		return { evaluation, newFeatures: fresh };
 	}
 
 	/**

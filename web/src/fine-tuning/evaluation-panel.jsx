@@ -5,6 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { thumbUrl, openImagesById } from './state.js';
 import { cellImages, confusionOf, confidentlyWrong } from './run-record.js';
 import { pct } from './run-controls.jsx';
+import { headReady, live, evaluateNow } from './training-state.js';
 
 function PerClass({ labels, matrix }) {
 	return (
@@ -91,7 +92,12 @@ function ConfidentlyWrong({ labels, predictions, ids }) {
 /** The evaluation of `run` (null until a run finished an evaluation). */
 export function EvaluationPanel({ run }) {
 	const ev = run?.evaluation;
-	if (!ev) return null;
+	const again = headReady.value && !live.value && (
+		<button type="button" class="chip" data-testid="evaluate" onClick={evaluateNow}>
+			{ev ? 'Evaluate again on the images as they are now' : 'Evaluate this head'}
+		</button>
+	);
+	if (!ev) return again ? <section class="evaluation" data-testid="evaluation">{again}</section> : null;
 	const labels = run.classes.map((k) => k.label);
 	const predictions = ev.predictions ?? [];
 	const matrix = ev.confusion ?? confusionOf(predictions, labels.length);
@@ -103,7 +109,7 @@ export function EvaluationPanel({ run }) {
 			<p>
 				On the {ev.on === 'train' ? 'training images (none are held out)' : 'held-out validation images'}:{' '}
 				<strong data-testid="eval-accuracy" data-value={total ? correct / total : ''}>{total ? pct(correct / total) : '—'}</strong>{' '}
-				({correct} of {total} right).
+				({correct} of {total} right). {again}
 			</p>
 			<PerClass labels={labels} matrix={matrix} />
 			<Confusion labels={labels} matrix={matrix} predictions={predictions} ids={ev.ids ?? []} />

@@ -1,7 +1,7 @@
 // Try the trained head: drop, pick or paste a new image (or use the webcam) and see the classes
 // with their probabilities as bars. Predictions run in the worker on the last trained head, with
 // the run's preprocessing (its crop or the whole image).
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { signal } from '@preact/signals';
 import { predict, headReady } from './training-state.js';
 import { WebcamPredict } from './webcam-predict.jsx';
@@ -30,22 +30,21 @@ export function PredictPanel() {
 	const ready = headReady.value;
 	const [over, setOver] = useState(false);
 	const p = prediction.value;
-	useEffect(() => {
-		if (!ready) return undefined;
-		const onPaste = (e) => {
-			const target = e.target;
-			if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement) return;
-			const file = firstImage([...(e.clipboardData?.files ?? [])]);
-			if (file) predictFile(file);
-		};
-		document.addEventListener('paste', onPaste);
-		return () => document.removeEventListener('paste', onPaste);
-	}, [ready]);
 	if (!ready) return <p class="muted" data-testid="predict-waiting">Train a head to try it on new images.</p>;
 	return (
 		<section class="predict" aria-labelledby="h-predict" data-testid="predict">
 			<h4 id="h-predict">Try it on new images</h4>
-			<div class={`drop-zone${over ? ' is-over' : ''}`} data-testid="predict-drop"
+			{/* A paste goes here when this zone has the focus (click it first); elsewhere on the
+			    page it adds the image to a class (fine-tuning-lesson.jsx), so it stops here. */}
+			<div class={`drop-zone${over ? ' is-over' : ''}`} data-testid="predict-drop" tabIndex={0}
+				role="group" aria-label="Image to classify: drop, paste (Ctrl+V) or choose a file"
+				onPaste={(e) => {
+					const file = firstImage([...(e.clipboardData?.files ?? [])]);
+					if (!file) return;
+					e.preventDefault();
+					e.stopPropagation();
+					predictFile(file);
+				}}
 				onDragOver={(e) => { e.preventDefault(); setOver(true); }}
 				onDragLeave={() => setOver(false)}
 				onDrop={(e) => {
@@ -54,7 +53,7 @@ export function PredictPanel() {
 					const file = firstImage([...(e.dataTransfer?.files ?? [])]);
 					if (file) predictFile(file);
 				}}>
-				<p>Drop an image here, paste one, or{' '}
+				<p>Drop an image here, click here and paste one, or{' '}
 					<label class="file-button">
 						choose a file
 						<input type="file" accept="image/*" data-testid="predict-file" class="visually-hidden"

@@ -217,6 +217,34 @@ export async function predict(image, opts = {}) {
 	return c.call('studio-predict', { image }, opts);
 }
 
+/**
+ * Evaluates the latest run's head again on the images as they are now (held-out ones, or all
+ * training ones when none are held out) and saves the result with the run. The head's classes
+ * must still be the project's: with classes added, removed or reordered, it says to train again.
+ */
+export async function evaluateNow() {
+	const run = latestRun();
+	if (!run || !headReady.value || call) return;
+	trainProblem.value = null;
+	const ids = (list) => list.map((k) => k.id).join('\n');
+	if (ids(run.classes) !== ids(project.value.classes)) {
+		trainProblem.value = { message: 'The classes changed since this head was trained: train again to evaluate it on them.' };
+		return;
+	}
+	const split = currentSplit();
+	const list = split.val.length ? split.val : split.train;
+	const features = {};
+	try {
+		const items = await itemsOf(list, run.settings, featureCache(run.settings).on, features);
+		const c = await client();
+		const r = await c.call('studio-evaluate', { items, features, on: split.val.length ? 'val' : 'train' });
+		for (const [key, f] of r.newFeatures ?? []) putFeatures(key, f).catch(() => {});
+		await persist({ ...run, evaluation: { ...r.evaluation, ids: list.map((m) => m.id), at: Date.now() } });
+	} catch (err) {
+		trainProblem.value = { message: `The evaluation failed: ${err.message}` };
+	}
+}
+
 /** The trained head or whole model as bytes PyTorch loads. */
 export async function exportWeights(what, format) {
 	const c = await client();
