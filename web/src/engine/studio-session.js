@@ -9,6 +9,7 @@
 // carries the features already known ({ key: Float32Array }); the worker keeps them in memory for
 // the run and sends each new one back with the next progress message (`newFeatures`), where the
 // page stores it with putFeatures. The worker stays the only user of the wasm heap.
+// Guarded by tests/e2e/studio-train.spec.mjs (train, pause, stop, divergence, resume, export, restart).
 import { topK } from '../../../js/engine.mjs';
 import { prepareModel, train, evaluate, restore } from '../../../js/finetune.mjs';
 import { prepareImage } from '../../../js/preprocess.mjs';

@@ -1,4 +1,5 @@
 // Class probabilities as bars, most likely first; labels are the learner's text.
+// Guarded by tests/e2e/studio-train.spec.mjs and studio-webcam.spec.mjs.
 
 /** Probability bars, most likely first (at most `k`). */
 export function ConfidenceBars({ top, k = 5, testid = 'predict-bars' }) {

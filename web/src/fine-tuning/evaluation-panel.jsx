@@ -1,6 +1,7 @@
 // How the trained head does on the held-out images: accuracy per class, the confusion matrix
 // (rows: true class, columns: predicted; a cell opens the images it counts) and the images it
 // got wrong most confidently. Labels are the learner's text, rendered as text.
+// Guarded by tests/e2e/studio-train.spec.mjs ("full fine-tune": the matrix's cells and their images).
 import { useEffect, useState } from 'preact/hooks';
 import { thumbUrl, openImagesById } from './state.js';
 import { cellImages, confusionOf, confidentlyWrong } from './run-record.js';

@@ -2,6 +2,7 @@
 // .safetensors or .pth (both load with load_state_dict(strict=True)), finetune.py that reproduces
 // the session, and the images as an ImageFolder zip in the current split. Everything is made on
 // this device; nothing is uploaded.
+// Guarded by tests/e2e/studio-train.spec.mjs (exports loaded by PyTorch; finetune.py on the zip).
 import { useState } from 'preact/hooks';
 import { finetuneScript } from '../../../js/finetune-script.mjs';
 import { datasetZip } from '../../../js/imagefolder.mjs';

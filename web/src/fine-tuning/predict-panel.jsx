@@ -1,6 +1,7 @@
 // Try the trained head: drop, pick or paste a new image (or use the webcam) and see the classes
 // with their probabilities as bars. Predictions run in the worker on the last trained head, with
 // the run's preprocessing (its crop or the whole image).
+// Guarded by tests/e2e/studio-train.spec.mjs (picked and pasted pictures, predictions after a reload).
 import { useState } from 'preact/hooks';
 import { signal } from '@preact/signals';
 import { predict, headReady } from './training-state.js';

@@ -1,6 +1,7 @@
 // Train / Pause / Resume / Stop, the run's progress (epoch, batch, ETA, the feature cache's count)
 // and what became of the last run: finished, stopped, diverged (what happened, what to try) or
 // interrupted by a reload (its finished epochs kept, Resume continues after the last one).
+// Guarded by tests/e2e/studio-train.spec.mjs (pause/resume/stop, divergence, reload mid-training).
 import { live, trainProblem, startTraining, pauseTraining, resumeTraining, stopTraining, latestRun } from './training-state.js';
 import { settingErrors, settingsSettled } from './settings-form.jsx';
 import { formatEta } from './run-record.js';

@@ -2,6 +2,7 @@
 // place of its <section id="h-train"> placeholder). Settings, Train/Pause/Resume/Stop with
 // progress, live curves, the evaluation, predictions on new images and the webcam, and export.
 // On mount it marks runs a reload interrupted and loads the last run's head into the worker.
+// Guarded by tests/e2e/studio-train.spec.mjs (every test goes through it).
 import { useEffect } from 'preact/hooks';
 import { DEFAULT_SETTINGS } from '../../../js/finetune-settings.mjs';
 import { engineRestart, weights } from '../frozen-parameters/state.js';

@@ -3,6 +3,7 @@
 // features the worker computes stored with putFeatures, and the trained head kept in the worker
 // for predictions and export (restored from the last run's checkpoint after a reload or after the
 // worker died). Data comes from state.js only.
+// Guarded by tests/e2e/studio-train.spec.mjs; its pure parts by tests/node/run-record.test.mjs.
 import { signal } from '@preact/signals';
 import { checkSettings, featureCache } from '../../../js/finetune-settings.mjs';
 import { engineClient, onEngineRestart, startPartTwo, weights as backbone } from '../frozen-parameters/state.js';

@@ -2,6 +2,7 @@
 // to the worker as a transferred ImageBitmap (frames that come while it is busy are dropped), the
 // bars and the rate of predictions update as answers come back. The stream stops when the toggle
 // is turned off or the section leaves the page.
+// Guarded by tests/e2e/studio-webcam.spec.mjs (fake camera) and studio-train.spec.mjs (no camera).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { predict } from './training-state.js';
 import { ConfidenceBars } from './confidence-bars.jsx';
