@@ -146,6 +146,17 @@ test('divergence guard: lr 1e6 stops with what happened and what to try, the wei
 	await expect(message).toContainText('smaller learning rate');
 	const p = await predictColour(page, 'blue');
 	expect(p.logits.every(Number.isFinite), JSON.stringify(p.logits)).toBe(true);
+	// the evaluation of the restored head lists its wrong answers, most confident first
+	const text = await page.getByTestId('evaluation').textContent();
+	const [, correct, total] = text.match(/\((\d+) of (\d+) right\)/).map(Number);
+	console.log(`divergence: the restored head gets ${correct} of ${total} held-out images right`);
+	const wrong = page.getByTestId('confident-wrong').locator('li');
+	await expect(wrong).toHaveCount(Math.min(8, total - correct));
+	if (total > correct) {
+		await expect(wrong.first().locator('img')).toHaveAttribute('src', /^blob:/);
+		const ps = (await wrong.allTextContents()).map((t) => Number(t.match(/\(([\d.]+) %\)/)[1]));
+		expect([...ps].sort((a, b) => b - a)).toEqual(ps);
+	}
 });
 
 test('an invalid setting is shown next to its field and training does not start', async ({ page, frozen }) => {
@@ -216,6 +227,9 @@ test('finetune.py run by PyTorch on the exported dataset gives the page\'s head'
 	const dir = mkdtempSync(join(tmpdir(), 'gb-script-'));
 	const [zipDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-dataset').click()]);
 	const [headDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-head-pth').click()]);
+	const [scriptDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-script').click()]);
+	expect(scriptDl.suggestedFilename()).toBe('finetune.py');
+	await scriptDl.saveAs(join(dir, 'finetune.py'));
 	const zipPath = join(dir, 'data.zip');
 	await zipDl.saveAs(zipPath);
 	await headDl.saveAs(join(dir, 'page-head.pth'));
@@ -226,6 +240,7 @@ test('finetune.py run by PyTorch on the exported dataset gives the page\'s head'
 		mkdirSync(join(path, '..'), { recursive: true });
 		writeFileSync(path, bytes);
 	}
+	expect(readFileSync(join(dir, 'finetune.py'), 'utf8'), 'the script alone is the one in the zip').toBe(readFileSync(join(data, 'finetune.py'), 'utf8'));
 	execFileSync(PY, [join(data, 'finetune.py'), '--data', data, '--weights', BACKBONE(), '--out', dir], { encoding: 'utf8', timeout: 200_000 });
 	const diff = execFileSync(PY, ['-c', `
 import torch, json
