@@ -115,6 +115,7 @@ GB_API int gb_model_load_partial(int h, const uint8_t *buf, double len) {
     gb_state_dict sd;
     memset(&sd, 0, sizeof sd);
     GB_TRY(gb_weights_read(buf, (size_t)len, &sd, NULL));
+    if (sd.n == 0) return gb_set_error(GB_ERR_MISMATCH, "this weights file holds no tensors: nothing to load");
     static char report[16384];
     gb_graph_reset(&s->step);   // no graph may point at the old weights
     gb_status st = gb_module_load_state_dict_partial(s->model.root, "ResNet", &sd, report, sizeof report);

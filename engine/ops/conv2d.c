@@ -56,8 +56,13 @@ static const float *transformed_weights(gb_conv2d_transformed *t, const gb_conv2
 // of its largest value away from PyTorch's, where PyTorch's float32 is 1e-7
 // from its float64, and so is F(2×2)'s). Inference, and a frozen backbone
 // under a trained fc, take the faster tile.
+// NOTE: the choice looks at one image, not at the batch (F(4×4) from 4 of its
+// tiles, layer4's 7×7 at 224), so an image's outputs are the same bits in any
+// batch: features cached image by image are those of a training batch
+// (tests/resnet/finetune-engine.test.mjs, "features").
 static int winograd_tile(const gb_conv2d_cache *cache, const gb_conv2d_shape *s) {
-    return cache->small_tiles ? 2 : gb_conv2d_winograd_tile(s);
+    if (cache->small_tiles) return 2;
+    return ((long)(s->OH + 3) / 4) * ((s->OW + 3) / 4) >= 4 ? 4 : 2;
 }
 
 // Winograd's U: one size fits the forward and the dx layout.

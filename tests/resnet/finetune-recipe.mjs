@@ -33,7 +33,7 @@ export function gather(data, idx, per, Ctor = Float32Array) {
 /**
  * Epochs `from`..`to - 1` of the recipe on `model`: for each epoch DataLoader's order, in
  * batches of manifest.batch, one step each. `feats` (the cache, N × 512) selects headStep on
- * its rows; 'batch' selects headStep on features(x) of each batch.
+ * its rows.
  * @returns {Float32Array} the loss of every batch
  */
 export function trainEpochs({ eng, manifest, X, Y }, model, from, to, feats = null) {
@@ -44,21 +44,19 @@ export function trainEpochs({ eng, manifest, X, Y }, model, from, to, feats = nu
 		for (let b = 0; b < N; b += batch) {
 			const idx = order.subarray(b, Math.min(N, b + batch));
 			const y = gather(Y, idx, 1, Int32Array);
-			const shape = [idx.length, 3, S, S];
-			const f = feats === 'batch' ? model.features(gather(X, idx, 3 * S * S), shape)
-				: feats && gather(feats, idx, 512);
-			losses.push(f ? model.headStep(f, idx.length, y) : model.step(gather(X, idx, 3 * S * S), shape, y));
+			losses.push(feats ? model.headStep(gather(feats, idx, 512), idx.length, y)
+				: model.step(gather(X, idx, 3 * S * S), [idx.length, 3, S, S], y));
 		}
 	}
 	return Float32Array.from(losses);
 }
 
-/** The whole recipe for case `c`; `cached` true: features of all N images computed once, then
- * headStep on their rows; 'batch': headStep on each batch's features; false: step(). */
+/** The whole recipe for case `c`; `cached`: features of all N images computed once, then
+ * headStep on their rows; else step() on the images. */
 export function runRecipe(ctx, c, { cached }) {
 	const { N, size: S } = ctx.manifest;
 	const model = makeModel(ctx, c);
-	const feats = cached === 'batch' ? 'batch' : cached ? model.features(ctx.X, [N, 3, S, S]) : null;
+	const feats = cached ? model.features(ctx.X, [N, 3, S, S]) : null;
 	const losses = trainEpochs(ctx, model, 0, c.epochs, feats);
 	return { model, losses };
 }

@@ -131,6 +131,7 @@ for (const build of BUILDS) describe(`${build} build`, () => {
 				'fc.bias': { shape: [5], data: new Float32Array(5) } });
 			assert.throws(() => b.load(five, { strict: false }), new RegExp('size mismatch for fc\\.weight: copying a param '
 				+ 'with shape torch\\.Size\\(\\[5, 512\\]\\) from checkpoint, the shape in current model is torch\\.Size\\(\\[3, 512\\]\\)'));
+			assert.throws(() => b.load(safetensors({}), { strict: false }), /holds no tensors: nothing to load/);
 			assert.ok(bitsEqual(b.tensor('fc.weight'), fcBefore), 'a refused partial load changed fc');
 			b.load(head, { strict: false });
 			assert.ok(bitsEqual(b.tensor('fc.weight'), w) && bitsEqual(b.tensor('fc.bias'), bias), 'fc loaded');
