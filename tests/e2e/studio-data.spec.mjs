@@ -44,6 +44,16 @@ test('classes: add, rename with markup (shown as text), duplicates refused, remo
 	await page.getByRole('alertdialog').getByRole('button', { name: 'Remove' }).click();
 	await expect(page.getByTestId('class-card')).toHaveCount(2);
 	await expect(page.getByTestId('class-summary')).toHaveText('2 classes · 0 images');
+	// an empty name adds "Class N" with an N no class uses
+	await page.getByRole('button', { name: 'Add class' }).click();
+	await expect(page.getByRole('textbox', { name: 'Name of class 3' })).toHaveValue('Class 3');
+	await page.getByRole('button', { name: 'Remove class Class 2' }).click();
+	await page.getByRole('button', { name: 'Add class' }).click();
+	await expect(page.getByRole('textbox', { name: 'Name of class 3' })).toHaveValue('Class 4');
+	await page.getByRole('button', { name: 'Remove class Class 4' }).click();
+	await page.getByRole('button', { name: 'Remove class Class 3' }).click();
+	await page.getByRole('button', { name: 'Add class' }).click();
+	await expect(page.getByTestId('class-summary')).toHaveText('2 classes · 0 images');
 	await card(page, 1).getByRole('button', { name: 'Remove class Class 2' }).click();
 	await expect(page.getByTestId('class-summary')).toHaveText('1 class · 0 images · training needs at least 2 classes');
 	await expect(page.getByRole('button', { name: /^Remove class/ })).toHaveCount(0);
@@ -89,6 +99,7 @@ test('hostile files are listed by name with a reason, the good ones kept; reload
 	await expect(page.getByTestId('class-summary')).toHaveText('2 classes · 9 images');
 	// default split: 20 % per class, rounded: 1 of 6 and 1 of 3
 	await expect(page.getByTestId('split-summary')).toHaveText('7 for training · 2 for validation');
+	await expect(page.getByTestId('storage-use')).toHaveText(/^This page uses \d+\.\d MB of the \d+\.\d GB the browser allows it\.$/);
 	await expect(page.locator('[data-testid=thumb][data-split=val]')).toHaveCount(2);
 
 	const thumb = card(page, 0).getByTestId('thumb').first();
@@ -281,7 +292,7 @@ test('project file: save, start over, open it again (classes, images, settings, 
 		await window.gradboxStudio.saveRun({
 			id: 'r-1', settings: window.gradboxStudio.settings(), classes, status: 'done', startedAt: 1000,
 			history: [{ epoch: 0, trainLoss: 0.9, trainAcc: 0.5, valLoss: 0.8, valAcc: 0.5, ms: 10 }, { epoch: 1, trainLoss: 0.4, trainAcc: 1, valLoss: 0.5, valAcc: 1, ms: 9 }],
-			checkpoint: { epoch: 1, bytes: new Uint8Array(4096).map((_, i) => i % 251) }, evaluation: { confusion: [[1, 0], [0, 1]] },
+			checkpoint: { epoch: 1, bytes: new Uint8Array(4096).map((_, i) => i % 251), optimizer: new Uint8Array(512).fill(3) }, evaluation: { confusion: [[1, 0], [0, 1]] },
 		});
 	});
 	const before = await page.evaluate(() => ({ c: window.gradboxStudio.classes(), i: window.gradboxStudio.images(), s: window.gradboxStudio.settings(), r: window.gradboxStudio.runs() }));
@@ -335,6 +346,7 @@ test('project file: save, start over, open it again (classes, images, settings, 
 	expect(after.s).toEqual(before.s);
 	expect(after.i).toEqual(before.i);
 	expect(after.r.map(({ projectId, ...r }) => r)).toEqual(before.r.map(({ projectId, ...r }) => r));
+	expect(after.r[0].checkpoint).toEqual({ epoch: 1, bytes: 4096, optimizer: 512 });
 	await expect(page.getByTestId('split-summary')).toHaveText('6 for training · 2 for validation');
 	await expect(page.getByRole('textbox', { name: 'Name of class 1' })).toHaveValue('<i>red</i> things');
 });
@@ -404,4 +416,24 @@ test('375 px wide: the studio fits without horizontal scroll, its controls reach
 	expect(reached).toContain('Add images to Class 1');
 	expect(reached).toContain('Hold to record from the webcam into Class 1');
 	expect(reached.some((r) => /^Remove narrow-\d+\.png$/.test(r))).toBe(true);
+});
+
+test('two tabs: what one saves, the other shows, and neither overwrites the other', async ({ page, lesson }) => {
+	await openStudio(page, lesson);
+	const other = await page.context().newPage();
+	await other.goto(page.url());
+	await other.getByRole('navigation', { name: 'Contents' }).getByRole('link', { name: 'Your classes and images' }).click();
+	await expect(other.getByTestId('studio')).toHaveAttribute('data-ready', 'yes');
+	await card(page, 0).getByLabel('Add images to Class 1').setInputFiles(pngFiles(3, 'tab-a', RED));
+	await expect(other.getByTestId('class-summary')).toHaveText('2 classes · 3 images');
+	// the other tab renames a class: it must not bring back a project without tab A's images
+	const name = other.getByRole('textbox', { name: 'Name of class 2' });
+	await name.fill('from tab B');
+	await name.press('Enter');
+	await expect(page.getByRole('textbox', { name: 'Name of class 2' })).toHaveValue('from tab B');
+	await page.reload();
+	await page.getByRole('navigation', { name: 'Contents' }).getByRole('link', { name: 'Your classes and images' }).click();
+	await expect(page.getByTestId('class-summary')).toHaveText('2 classes · 3 images');
+	await expect(page.getByRole('textbox', { name: 'Name of class 2' })).toHaveValue('from tab B');
+	await other.close();
 });

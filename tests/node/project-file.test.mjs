@@ -19,8 +19,8 @@ function sample() {
 	const runs = [{
 		id: 'r-1', projectId: 'default', settings: checkSettings({ epochs: 2 }), classes,
 		history: [{ epoch: 0, trainLoss: 0.7, trainAcc: 0.5, valLoss: NaN, valAcc: null, ms: 12 }],
-		status: 'running', startedAt: 5, checkpoint: { epoch: 0, bytes: new Uint8Array([9, 8, 7]) },
-		evaluation: { confusion: [[1, 0], [0, 1]], perClass: [{ correct: 1, total: 1 }] },
+		status: 'running', startedAt: 5, checkpoint: { epoch: 0, bytes: new Uint8Array([9, 8, 7]), optimizer: new Uint8Array([1, 2]) },
+		evaluation: { confusion: [[1, 0], [0, 1]], perClass: [{ correct: 1, total: 1 }], predictions: [{ label: 0, predicted: 0, p: 0.75, probs: new Float32Array([0.75, 0.25]) }] },
 	}];
 	return { project: { id: 'default', name: 'Mine', classes, settings: checkSettings({ seed: 7 }), updatedAt: 1 }, images, runs };
 }
@@ -37,9 +37,12 @@ test('round trip: classes, images (bytes and names), settings, runs with curves 
 	});
 	const r = back.runs[0];
 	assert.equal(r.status, 'interrupted', 'a run saved mid-training reopens as interrupted');
-	assert.deepEqual(r.checkpoint, { epoch: 0, bytes: new Uint8Array([9, 8, 7]) });
+	assert.deepEqual(r.checkpoint, { epoch: 0, bytes: new Uint8Array([9, 8, 7]), optimizer: new Uint8Array([1, 2]) });
+	const noOptim = structuredClone(s);
+	noOptim.runs[0].checkpoint.optimizer = null;
+	assert.equal(unpackProject(packProject(noOptim)).runs[0].checkpoint.optimizer, null);
 	assert.deepEqual(r.history, [{ epoch: 0, trainLoss: 0.7, trainAcc: 0.5, valLoss: null, valAcc: null, ms: 12 }]);
-	assert.deepEqual(r.evaluation, s.runs[0].evaluation);
+	assert.deepEqual(r.evaluation, { ...s.runs[0].evaluation, predictions: [{ label: 0, predicted: 0, p: 0.75, probs: [0.75, 0.25] }] }, 'typed arrays come back as lists');
 });
 
 /** The sample's zip with project.json changed by `edit(doc)` (and entries dropped by name). */
@@ -83,6 +86,8 @@ test('hostile project.json: prototype keys, unknown fields, wrong types, bad ref
 
 test('missing entries are named; not-a-zip and zips that are not projects say so', () => {
 	assert.throws(() => unpackProject(tampered(() => {}, ['images/i-1.png', 'runs/r-1.ckpt'])), /missing 2 entries: images\/i-1.png, runs\/r-1.ckpt/);
+	assert.throws(() => unpackProject(tampered(() => {}, ['runs/r-1.optim'])), /missing 1 entry: runs\/r-1.optim/);
+	assert.throws(() => unpackProject(tampered((d) => { d.runs[0].checkpoint.optimizerFile = 'runs/../x'; })), /optimizerFile has characters/);
 	assert.throws(() => unpackProject(enc('PK not really')), /not a project file that can be opened: this is not a zip file/);
 	assert.throws(() => unpackProject(writeZip([['hello.txt', enc('hi')]])), /no project.json/);
 	assert.throws(() => unpackProject(craftZip([{ name: 'project.json', data: enc('{}') }, { name: '../x', data: enc('x') }])), /`\.\.`/);

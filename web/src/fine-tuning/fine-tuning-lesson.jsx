@@ -14,6 +14,14 @@ import { installStudioApi } from './studio-api.js';
 import { TrainingSection } from './training-section.jsx';
 import './studio.css';
 
+/** "Class N" with the first N no class uses yet. */
+function freeName(classes) {
+	const used = new Set(classes.map((c) => c.label));
+	let n = classes.length + 1;
+	while (used.has(`Class ${n}`)) n++;
+	return `Class ${n}`;
+}
+
 function AddClass() {
 	const [draft, setDraft] = useState('');
 	const [error, setError] = useState('');
@@ -21,7 +29,7 @@ function AddClass() {
 	const submit = async (e) => {
 		e.preventDefault();
 		try {
-			await addClass(draft || `Class ${project.value.classes.length + 1}`);
+			await addClass(draft || freeName(project.value.classes));
 			setDraft('');
 			setError('');
 		} catch (err) {
@@ -36,6 +44,26 @@ function AddClass() {
 			{error && <span class="studio-field-error" role="alert">{error}</span>}
 		</form>
 	);
+}
+
+/** Its own component: a progress tick re-renders this line only, not the classes and grids. */
+function IntakeProgress() {
+	const progress = intakeProgress.value;
+	return progress && <p class="note" role="status" data-testid="intake-progress">Checking images: {progress.done} / {progress.total}</p>;
+}
+
+/** What the project takes in this browser's storage (navigator.storage.estimate), after each change. */
+function StorageUse() {
+	const [text, setText] = useState('');
+	const n = images.value.length;
+	useEffect(() => {
+		let live = true;
+		navigator.storage?.estimate?.().then(({ usage, quota }) => {
+			if (live && quota) setText(`This page uses ${(usage / 1e6).toFixed(1)} MB of the ${(quota / 1e9).toFixed(1)} GB the browser allows it.`);
+		}, () => {});
+		return () => { live = false; };
+	}, [n]);
+	return text ? <p class="note muted" data-testid="storage-use">{text}</p> : null;
 }
 
 function FolderDrop() {
@@ -93,7 +121,6 @@ export function FineTuningLesson() {
 	}, []);
 	const p = project.value;
 	const problem = storageProblem.value;
-	const progress = intakeProgress.value;
 	const n = p?.classes.length ?? 0;
 	return (
 		<>
@@ -122,10 +149,11 @@ export function FineTuningLesson() {
 						</p>
 						<AddClass />
 						<FolderDrop />
-						{progress && <p class="note" role="status" data-testid="intake-progress">Checking images: {progress.done} / {progress.total}</p>}
+						<IntakeProgress />
 						<IntakeReport report={lastReport.value} />
 						<Classes />
 						<SplitSettings />
+						<StorageUse />
 					</>
 				)}
 			</section>

@@ -120,20 +120,19 @@ export async function writeFeatures(key, f) {
 }
 
 /**
- * Replaces everything of project `id` with `next` (project record, image records, runs) in one
- * transaction: used by clear and by opening a project file.
+ * Inside a transaction over projects, images, runs and features: replaces everything of project
+ * `id` with `next` (project record, image records, runs); used by clear and by opening a project
+ * file, through writeTx.
  */
-export async function replaceProject(id, next, what) {
-	return writeTx(['projects', 'images', 'runs', 'features'], async (tx) => {
-		const images = tx.objectStore('images');
-		const runs = tx.objectStore('runs');
-		const oldImages = await images.index('projectId').getAllKeys(id);
-		const oldRuns = await runs.index('projectId').getAllKeys(id);
-		const ops = [...oldImages.map((k) => images.delete(k)), ...oldRuns.map((k) => runs.delete(k))];
-		if (next.clearFeatures) ops.push(tx.objectStore('features').clear());
-		ops.push(tx.objectStore('projects').put(next.project));
-		for (const r of next.images ?? []) ops.push(images.put(r));
-		for (const r of next.runs ?? []) ops.push(runs.put(r));
-		return Promise.all(ops);
-	}, what);
+export async function replaceProject(tx, id, next) {
+	const images = tx.objectStore('images');
+	const runs = tx.objectStore('runs');
+	const oldImages = await images.index('projectId').getAllKeys(id);
+	const oldRuns = await runs.index('projectId').getAllKeys(id);
+	const ops = [...oldImages.map((k) => images.delete(k)), ...oldRuns.map((k) => runs.delete(k))];
+	if (next.clearFeatures) ops.push(tx.objectStore('features').clear());
+	ops.push(tx.objectStore('projects').put(next.project));
+	for (const r of next.images ?? []) ops.push(images.put(r));
+	for (const r of next.runs ?? []) ops.push(runs.put(r));
+	return Promise.all(ops);
 }

@@ -1,7 +1,8 @@
 // project-file.js: the whole project as one .zip (pure: bytes in, bytes out; no DOM).
 //   project.json          { format, version, project: { name, classes, settings }, images: [...], runs: [...] }
 //   images/<id>.<ext>     each image's bytes, exactly as added
-//   runs/<id>.ckpt        each run's checkpoint (the engine's bytes, docs/fine-tuning.md §2)
+//   runs/<id>.ckpt        each run's checkpoint weights (safetensors bytes, docs/fine-tuning.md §2)
+//   runs/<id>.optim       and its optimizer state, when the run kept one
 // Reading checks the zip (js/safe-zip.mjs) and the JSON (project-schema.js) before anything is
 // used. Guarded by tests/node/project-file.test.mjs.
 import { readZip, writeZip, ZipError } from '../../../js/safe-zip.mjs';
@@ -19,13 +20,16 @@ const EXT = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif', 'imag
 const RUN_KEYS = ['id', 'settings', 'classes', 'history', 'status', 'startedAt', 'endedAt', 'message', 'evaluation', 'summary'];
 const safeId = (id) => String(id).replace(/[^A-Za-z0-9_-]/g, '_');
 
-/** JSON without the values it cannot hold: NaN and ±Infinity become null. */
-const jsonSafe = (x) => JSON.parse(JSON.stringify(x, (k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+/** JSON without the values it cannot hold: NaN and ±Infinity become null, typed arrays plain lists. */
+const jsonSafe = (x) => JSON.parse(JSON.stringify(x, (k, v) => {
+	if (typeof v === 'number' && !Number.isFinite(v)) return null;
+	return ArrayBuffer.isView(v) ? Array.from(v) : v;
+}));
 
 /**
  * Packs a project.
  * @param {{ project: object, images: { meta: object, bytes: Uint8Array }[], runs: object[] }} p
- *   runs as saved (checkpoint { epoch, bytes } or null)
+ *   runs as saved (checkpoint { epoch, bytes, optimizer? } or null)
  * @returns {Uint8Array} the zip
  */
 export function packProject({ project, images, runs }) {
@@ -42,6 +46,11 @@ export function packProject({ project, images, runs }) {
 			const file = `runs/${safeId(r.id)}.ckpt`;
 			entries.push([file, r.checkpoint.bytes]);
 			out.checkpoint = { epoch: r.checkpoint.epoch, file };
+			// the optimizer's state (momentum buffers, Adam moments), so a run resumes exactly
+			if (r.checkpoint.optimizer?.length) {
+				out.checkpoint.optimizerFile = `runs/${safeId(r.id)}.optim`;
+				entries.push([out.checkpoint.optimizerFile, r.checkpoint.optimizer]);
+			}
 		} else {
 			out.checkpoint = null;
 		}
@@ -62,7 +71,7 @@ export function packProject({ project, images, runs }) {
  * Unpacks and checks a project file. Throws a ProjectFileError (or ZipError) with a sentence.
  * @param {Uint8Array} bytes
  * @returns {{ project, images: { ...fields, bytes: Uint8Array }[], runs: object[] }} runs with
- *   checkpoint { epoch, bytes }; images still to be decoded and checked (sha256) by the caller
+ *   checkpoint { epoch, bytes, optimizer: Uint8Array | null }; images still to be decoded and checked (sha256) by the caller
  */
 export function unpackProject(bytes) {
 	let entries;
@@ -81,7 +90,10 @@ export function unpackProject(bytes) {
 	return {
 		project: doc.project,
 		images: doc.images.map(({ file, ...im }) => ({ ...im, bytes: entries.get(file) })),
-		runs: doc.runs.map(({ checkpoint, ...r }) => ({ ...r, checkpoint: checkpoint ? { epoch: checkpoint.epoch, bytes: entries.get(checkpoint.file) } : null })),
+		runs: doc.runs.map(({ checkpoint: c, ...r }) => ({
+			...r,
+			checkpoint: c ? { epoch: c.epoch, bytes: entries.get(c.file), optimizer: c.optimizerFile ? entries.get(c.optimizerFile) : null } : null,
+		})),
 	};
 }
 

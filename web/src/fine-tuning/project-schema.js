@@ -117,7 +117,7 @@ const historyItem = (v, p) => {
 const run = (v, p) => obj(v, p, {
 	id: [ID, true], settings: [settings, true], classes: [classes, true], history: [arr(historyItem, 100_000), true],
 	status: [oneOf(RUN_STATUS), true], startedAt: [TIME, true], endedAt: [TIME, false], message: [str(2000), false],
-	checkpoint: [(c, q) => (c === null ? null : obj(c, q, { epoch: [num(0, 1e6, true), true], file: [FILE, true] })), false],
+	checkpoint: [(c, q) => (c === null ? null : obj(c, q, { epoch: [num(0, 1e6, true), true], file: [FILE, true], optimizerFile: [FILE, false] })), false],
 	evaluation: [(e, q) => plainData(e, q), false], summary: [(e, q) => plainData(e, q), false],
 });
 
@@ -147,7 +147,7 @@ export function parseProjectJson(text, entries) {
 		if (ids.has(im.id)) fail(`images[${i}].id`, 'appears twice');
 		ids.add(im.id);
 	});
-	const files = [...doc.images.map((im) => im.file), ...doc.runs.filter((r) => r.checkpoint).map((r) => r.checkpoint.file)];
+	const files = [...doc.images.map((im) => im.file), ...doc.runs.filter((r) => r.checkpoint).flatMap((r) => [r.checkpoint.file, r.checkpoint.optimizerFile].filter(Boolean))];
 	const missing = files.filter((f) => !entries.has(f));
 	if (missing.length) {
 		throw new ProjectFileError(`the file is missing ${missing.length} entr${missing.length === 1 ? 'y' : 'ies'}: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);

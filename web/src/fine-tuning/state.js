@@ -3,84 +3,17 @@
 // transaction) and only then changes the signals, so what the page shows is what a reload brings
 // back; a failed write sets `storageProblem` and throws the StorageError (the signals keep the
 // saved state). Guarded by tests/e2e/studio-data.spec.mjs (reload, quota, move/remove).
-import { signal } from '@preact/signals';
 import { checkSettings, splitStratified } from '../../../js/finetune-settings.mjs';
-import { StorageError, loadProject, readImageField, readFeatures, writeFeatures, writeTx, replaceProject, imageMeta } from './project-db.js';
+import { readImageField, readFeatures, writeFeatures, imageMeta } from './project-db.js';
 import { inspectAll } from './intake.js';
 import { thumbUrl, forgetThumbs } from './thumbs.js';
+import { checkLabel, newId, sortImages } from './project-model.js';
+import { PROJECT_ID, project, images, runs, storageProblem, gallery, intakeProgress, serial, persist, nextAddedAt } from './state-core.js';
 
 export { thumbUrl };
-import { checkLabel, freshProject, newId, sortImages } from './project-model.js';
-
 export { checkLabel, LabelError } from './project-model.js';
-
-const PROJECT_ID = 'default';
-
-/** { id, name, classes: [{ id, label }], settings, updatedAt } | null while loading */
-export const project = signal(null);
-/** ImageMeta[] in display order (class by class, then addedAt) */
-export const images = signal([]);
-/** { message } | null: a quota error or failed write, shown on the page */
-export const storageProblem = signal(null);
-/** Run[] of the project, oldest first */
-export const runs = signal([]);
-/** The gallery dialog: { title, ids } | null (openImagesById) */
-export const gallery = signal(null);
-/** Files being checked: { done, total } | null */
-export const intakeProgress = signal(null);
-
-let loading = null;
-let queue = Promise.resolve();
-let lastAddedAt = 0;
-
-/** Runs actions one after another, so each sees the state the previous one saved. */
-function serial(fn) {
-	const p = queue.then(fn);
-	queue = p.catch(() => {});
-	return p;
-}
-
-/** A write; on failure the message is shown and the StorageError rethrown. */
-async function persist(stores, body, what) {
-	try {
-		const out = await writeTx(stores, body, what);
-		return out;
-	} catch (err) {
-		const e = err instanceof StorageError ? err : new StorageError(String(err?.message ?? err), err);
-		storageProblem.value = { message: e.message };
-		throw e;
-	}
-}
-
-/** Loads the project from IndexedDB (or makes a new one): once; later calls return the same promise. */
-export function loadStudio() {
-	loading ??= (async () => {
-		try {
-			const saved = await loadProject(PROJECT_ID);
-			if (saved) {
-				const settings = safeSettings(saved.project.settings);
-				project.value = { ...saved.project, settings };
-				images.value = sortImages(saved.images, saved.project.classes);
-				// a run saved as running or paused lost its worker with the page: it is interrupted
-				// (in memory only; ft-train resumes it from its checkpoint or saves it as it ends)
-				runs.value = saved.runs.map((r) => (r.status === 'running' || r.status === 'paused' ? { ...r, status: 'interrupted' } : r));
-				lastAddedAt = Math.max(0, ...saved.images.map((m) => m.addedAt));
-				return;
-			}
-			const fresh = freshProject(PROJECT_ID);
-			await persist(['projects'], (tx) => tx.objectStore('projects').put(fresh), 'the new project');
-			project.value = fresh;
-		} catch (err) {
-			storageProblem.value = { message: err.message };
-			project.value ??= freshProject(PROJECT_ID);   // work in memory; the banner says nothing is kept
-		}
-	})();
-	return loading;
-}
-
-function safeSettings(s) {
-	try { return checkSettings(s ?? {}); } catch { return checkSettings(); }
-}
+export { project, images, runs, storageProblem, gallery, intakeProgress } from './state-core.js';
+export { loadStudio, clearProject, replaceProjectRecords } from './project-life.js';
 
 /** Saves the project record with `changes` over it; the signal changes only once it is saved. */
 async function saveProject(changes, what, extra) {
@@ -210,8 +143,7 @@ export async function addFiles(classId, files) {
 			if (!result.ok) { rejected.push({ name, reason: result.reason }); continue; }
 			if (seen.has(result.rec.sha256)) { rejected.push({ name, reason: 'the same image is already in this class (skipped)' }); continue; }
 			seen.add(result.rec.sha256);
-			lastAddedAt = Math.max(Date.now(), lastAddedAt + 1);
-			recs.push({ ...result.rec, id: newId('i'), projectId: PROJECT_ID, classId, addedAt: lastAddedAt });
+			recs.push({ ...result.rec, id: newId('i'), projectId: PROJECT_ID, classId, addedAt: nextAddedAt() });
 		}
 		if (recs.length) {
 			await saveProject({}, recs.length === 1 ? 'the new image' : `the ${recs.length} new images`,
@@ -244,38 +176,6 @@ export function removeImage(id) {
 		images.value = images.value.filter((m) => m.id !== id);
 		forgetThumbs([id]);
 	});
-}
-
-/** Empties the project: classes back to two empty ones, images, runs and cached features gone. */
-export function clearProject() {
-	return serial(async () => {
-		await replaceAll(freshProject(PROJECT_ID), [], [], true, 'the cleared project');
-	});
-}
-
-/**
- * Replaces the whole project (opening a project file): `recs` are full image records, `runList`
- * runs. One transaction; the signals change only once it committed.
- */
-export function replaceProjectRecords(next, recs, runList) {
-	return serial(() => replaceAll(next, recs, runList, false, 'the opened project'));
-}
-
-async function replaceAll(next, recs, runList, clearFeatures, what) {
-	const p = { ...next, id: PROJECT_ID, updatedAt: Date.now() };
-	const imgs = recs.map((r) => ({ ...r, projectId: PROJECT_ID }));
-	const rs = runList.map((r) => ({ ...r, projectId: PROJECT_ID }));
-	try {
-		await replaceProject(PROJECT_ID, { project: p, images: imgs, runs: rs, clearFeatures }, what);
-	} catch (err) {
-		storageProblem.value = { message: err.message };
-		throw err;
-	}
-	forgetThumbs();
-	project.value = p;
-	images.value = sortImages(imgs.map(imageMeta), p.classes);
-	runs.value = rs.sort((a, b) => a.startedAt - b.startedAt);
-	lastAddedAt = Math.max(0, ...imgs.map((m) => m.addedAt));
 }
 
 /** Hides the storage message (the learner read it). */
