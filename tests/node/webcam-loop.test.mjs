@@ -46,3 +46,12 @@ test('each camera failure has its own sentence', () => {
 	assert.match(cameraProblem({ name: 'NoMediaDevices' }), /no camera/);
 	assert.match(cameraProblem(new Error('odd')), /could not start: odd/);
 });
+
+test('onIdle runs when the worker is free again, so the newest frame goes at once', async () => {
+	const idle = [];
+	const loop = new OneAtATime(async () => {}, () => {}, () => idle.push(loop.busy));
+	loop.offer(1);
+	assert.deepEqual(idle, []);
+	await new Promise((r) => setTimeout(r, 0));
+	assert.deepEqual(idle, [false]);   // called after busy is cleared: an offer from it is taken
+});

@@ -207,14 +207,16 @@ export class StudioSession {
 	async predict(image) {
 		const m = this.ready();
 		const { classes, settings } = this.head;
+		const tp = performance.now();
 		const { tensor } = await this.tensorOf(image, settings);
 		const t0 = performance.now();
 		const logits = m.forward(tensor, [1, 3, 224, 224], classes.length);
 		const ms = performance.now() - t0;
+		const prepMs = t0 - tp;   // decode, resize, crop, normalise
 		const top = topK(logits, classes.length, classes.length, classes)[0];
 		const probs = new Array(classes.length);
 		for (const { index, p } of top) probs[index] = p;
-		return { probs, top, ms, logits: Array.from(logits) };
+		return { probs, top, ms, prepMs, logits: Array.from(logits) };
 	}
 
 	/** The trained head (fc.weight, fc.bias) or the whole state_dict, as .safetensors or .pth bytes. */

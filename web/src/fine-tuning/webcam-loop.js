@@ -31,12 +31,16 @@ export class FpsMeter {
 
 /**
  * Runs `work(frame)` for frames offered while idle; a frame offered while busy is dropped
- * (`drop(frame)` lets the caller close it). Counts both.
+ * (`drop(frame)` lets the caller close it). Counts both. Waiting for the camera's next frame
+ * after an answer would idle the worker up to a frame's time (33 ms at 30 fps): `onIdle` lets the
+ * caller offer the newest frame at once.
  */
 export class OneAtATime {
-	constructor(work, drop = () => {}) {
+	/** `onIdle()` runs each time the worker is free again (the caller grabs the newest frame then). */
+	constructor(work, drop = () => {}, onIdle = () => {}) {
 		this.work = work;
 		this.drop = drop;
+		this.onIdle = onIdle;
 		this.busy = false;
 		this.done = 0;
 		this.dropped = 0;
@@ -56,6 +60,7 @@ export class OneAtATime {
 			.finally(() => {
 				this.busy = false;
 				this.done += 1;
+				this.onIdle();
 			});
 		return true;
 	}

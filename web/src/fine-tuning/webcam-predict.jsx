@@ -17,21 +17,22 @@ async function openCamera() {
 function startLoop(video, onResult) {
 	const meter = new FpsMeter();
 	let stopped = false;
+	const grab = () => {
+		if (stopped || loop.busy || video.readyState < 2) return;
+		createImageBitmap(video).then((b) => (stopped ? b.close() : loop.offer(b)), () => {});
+	};
 	const loop = new OneAtATime(async (bitmap) => {
 		const r = await predict(bitmap, { transfer: [bitmap] });
 		meter.tick(performance.now());
-		if (!stopped) onResult({ top: r.top, ms: r.ms, fps: meter.fps(performance.now()), dropped: loop.dropped });
-	}, (bitmap) => bitmap.close());
+		if (!stopped) onResult({ top: r.top, ms: r.ms, prepMs: r.prepMs, fps: meter.fps(performance.now()), dropped: loop.dropped });
+	}, (bitmap) => bitmap.close(), grab);
 	const next = () => {
 		if (stopped) return;
 		if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(frame);
 		else requestAnimationFrame(frame);
 	};
 	const frame = () => {
-		if (stopped) return;
-		if (video.readyState >= 2 && !loop.busy) {
-			createImageBitmap(video).then((b) => (stopped ? b.close() : loop.offer(b)), () => {});
-		}
+		grab();
 		next();
 	};
 	next();
@@ -81,7 +82,7 @@ export function WebcamPredict() {
 				<video ref={video} muted playsInline width="224" height="168" aria-label="webcam" />
 				{live && (
 					<div data-testid="webcam-result" data-fps={live.fps.toFixed(1)}>
-						<p role="status"><span data-testid="webcam-fps">{live.fps.toFixed(1)}</span> predictions/s · {live.ms.toFixed(0)} ms each in the engine</p>
+						<p role="status"><span data-testid="webcam-fps">{live.fps.toFixed(1)}</span> predictions/s · {live.ms.toFixed(0)} ms forward + {live.prepMs.toFixed(0)} ms preprocessing in the engine worker</p>
 						<ConfidenceBars top={live.top} testid="webcam-bars" />
 					</div>
 				)}
