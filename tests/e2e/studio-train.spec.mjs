@@ -265,3 +265,16 @@ test('no camera: the webcam toggle says why and stays off', async ({ page, froze
 	await expect(page.getByTestId('webcam-problem')).toContainText(/No camera was found|permission was denied|could not start|offers no camera/);
 	await expect(page.getByTestId('webcam')).toHaveAttribute('data-on', 'false');
 });
+
+test('375 px wide: the trained section (settings, curves, matrix, bars) fits without horizontal scroll', async ({ page, frozen }) => {
+	await page.setViewportSize({ width: 375, height: 800 });
+	await openStudio(page, frozen);
+	await fillClasses(page, { perClass: 4 });
+	await setSetting(page, 'epochs', 2);
+	await train(page);
+	await waitDone(page);
+	await predictColour(page, 'green');
+	await expect(page.getByTestId('curve-acc')).toBeVisible();
+	await expect(page.getByTestId('confusion')).toBeVisible();
+	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+});
