@@ -219,6 +219,13 @@ export class StudioSession {
 		return { probs, top, ms, prepMs, logits: Array.from(logits) };
 	}
 
+	/** Frees the model (the engine holds at most four). */
+	dispose() {
+		this.model?.dispose();
+		this.model = null;
+		this.head = null;
+	}
+
 	/** The trained head (fc.weight, fc.bias) or the whole state_dict, as .safetensors or .pth bytes. */
 	export({ what, format }) {
 		const m = this.ready();
