@@ -37,11 +37,12 @@ async function client() {
 	return c;
 }
 
+/** The backbone's identity: its SHA-256, or the seed of torchvision's random init. */
+const weightsId = () => backbone.value?.sha256 ?? `random-${backbone.value?.seed ?? 0}`;
+
 /** The features cache key: weights / image / preprocessing (docs/fine-tuning.md §2). */
 export function featureKey(meta, settings) {
-	const w = backbone.value;
-	const weightsId = w?.sha256 ?? `random-${w?.seed ?? 0}`;
-	return `${weightsId}/${meta.sha256}/${settings.keepWhole ? 'resize224' : 'resize256-crop224'}`;
+	return `${weightsId()}/${meta.sha256}/${settings.keepWhole ? 'resize224' : 'resize256-crop224'}`;
 }
 
 /** The latest run of the project, or null. */
@@ -82,6 +83,9 @@ export async function restoreHead() {
 		const c = await client();
 		await c.call('studio-restore', { settings: run.settings, classes: run.classes.map((k) => k.label), checkpoint: run.checkpoint });
 		headReady.value = { runId: run.id, epoch: run.checkpoint.epoch };
+		if (run.weights && run.weights !== weightsId()) {
+			trainProblem.value = { message: 'This head was trained on other backbone weights than the ones loaded now: its predictions use the new backbone. Train again to match them.' };
+		}
 	} catch (err) {
 		trainProblem.value = { message: `The last run's weights could not be loaded: ${err.message}` };
 	}
@@ -145,6 +149,7 @@ export async function startTraining(from = null) {
 async function run(from, settings, classes, split) {
 	const resume = from ? resumeFrom(from) : null;
 	current = newRun({ projectId: project.value.id, settings, classes, from: resume ? from : null });
+	current.weights ??= weightsId();   // the backbone it trains on, to warn when it changes
 	const cacheOn = featureCache(settings).on;
 	const features = {};
 	live.value = { runId: current.id, status: 'preparing', epoch: resume?.epoch ?? 0, batch: 0, batches: 0, etaMs: null, features: null };
