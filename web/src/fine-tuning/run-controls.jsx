@@ -5,6 +5,7 @@
 import { live, trainProblem, startTraining, pauseTraining, resumeTraining, stopTraining, latestRun } from './training-state.js';
 import { settingErrors, settingsSettled } from './settings-form.jsx';
 import { formatEta } from './run-record.js';
+import { phase as enginePhase } from '../frozen-parameters/state.js';
 
 const STATUS_TEXT = {
 	done: 'finished',
@@ -26,7 +27,7 @@ function Progress({ now, epochs }) {
 			)}
 			<progress max={total || undefined} value={total ? done : undefined} aria-label="training progress" />
 			<span role="status">
-				{now.status === 'preparing' && 'preparing the images…'}
+				{now.status === 'preparing' && (enginePhase.value === 'ready' ? 'preparing the images…' : 'waiting for the backbone’s weights (part 2 is loading them)…')}
 				{now.status === 'features' && 'computing the features…'}
 				{(now.status === 'running' || now.status === 'paused') && now.batches > 0 && (
 					<>
