@@ -17,7 +17,8 @@ import {
 	openStudio, fillClasses, setSetting, chooseUnfreeze, train, waitDone, predictColour,
 } from './studio/train-helpers.mjs';
 
-test.describe.configure({ mode: 'serial' });
+// in order in one worker (each trains a ResNet-18: two at once would only slow both), independent
+test.describe.configure({ mode: 'default' });
 test.setTimeout(240_000);
 
 test('full fine-tune: curves grow, accuracy above the floor, the right class predicted, exports load in PyTorch', async ({ page, frozen }) => {
