@@ -218,11 +218,20 @@ test('a worker that dies is restarted, the weights and the last head reloaded, w
 	await expect(page.getByTestId('class-summary')).toContainText('12 images');
 });
 
-test('finetune.py run by PyTorch on the exported dataset gives the page\'s head', async ({ page, frozen }) => {
+// SGD with the defaults; and Adam with weight decay on whole images (Resize((224, 224)), no crop)
+const SCRIPT_CASES = [
+	['SGD, the defaults', {}],
+	['Adam, weight decay, whole images', { optimizer: 'adam', lr: 1e-3, weightDecay: 1e-4, keepWhole: true }],
+];
+for (const [name, settings] of SCRIPT_CASES) test(`finetune.py run by PyTorch on the exported dataset gives the page's head: ${name}`, async ({ page, frozen }) => {
 	await openStudio(page, frozen);
 	await fillClasses(page, { perClass: 6 });
 	await setSetting(page, 'epochs', 2);
 	await setSetting(page, 'batchSize', 4);
+	if (settings.optimizer) await page.getByTestId('set-optimizer').locator(`input[value="${settings.optimizer}"]`).check();
+	if (settings.keepWhole) await page.getByTestId('set-keepWhole').check();
+	for (const field of ['lr', 'weightDecay']) if (settings[field] != null) await setSetting(page, field, settings[field]);
+	await expect(page.getByTestId('optimizer-code')).toContainText(settings.optimizer === 'adam' ? 'optim.Adam(' : 'optim.SGD(');
 	await train(page);
 	await waitDone(page);
 	const dir = mkdtempSync(join(tmpdir(), 'gb-script-'));
@@ -251,9 +260,15 @@ assert sorted(a) == sorted(b) == ['fc.bias', 'fc.weight'], (sorted(a), sorted(b)
 print(json.dumps({k: float((a[k] - b[k]).abs().max()) for k in a}))
 `], { encoding: 'utf8' });
 	const d = JSON.parse(diff);
-	console.log(`finetune.py against the page's head: max |Δ| ${JSON.stringify(d)}`);
+	console.log(`finetune.py (${name}) against the page's head: max |Δ| ${JSON.stringify(d)}`);
 	expect(d['fc.weight']).toBeLessThan(1e-4);
 	expect(d['fc.bias']).toBeLessThan(1e-4);
+	if (!settings.keepWhole) return;
+	// the page predicts with the whole image too: PyTorch's Resize((224, 224)) gives its logits
+	const { file, logits } = await predictColour(page, 'red', 2024);
+	const out = JSON.parse(execFileSync(PY, [CHECK, '--backbone', BACKBONE(), '--image', file, '--logits', JSON.stringify(logits),
+		'--head', join(dir, 'page-head.pth'), '--keep-whole'], { encoding: 'utf8' }));
+	expect(out.ok, JSON.stringify(out)).toBe(true);
 });
 
 test('no camera: the webcam toggle says why and stays off', async ({ page, frozen }) => {
