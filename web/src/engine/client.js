@@ -46,6 +46,13 @@ export class EngineClient {
 		this.worker.postMessage({ id: this.nextId++, type: 'cancel', target: id });
 	}
 
+	/** Stops the worker for good; every pending request fails. */
+	terminate() {
+		this.worker.onerror = null;
+		this.worker.terminate();
+		this.failAll('the engine worker was stopped');
+	}
+
 	/** @private */
 	settle({ id, ok, error, errorName, progress, result }) {
 		const p = this.pending.get(id);

@@ -7,13 +7,17 @@
 //   run { steps }                                      → { steps } (autograd lesson)
 //   cancel { target }                                  stops request `target` (a download)
 //   model-* / weights-*                                ResNet-18 (model-session.js)
+//   studio-*                                           fine-tuning studio (studio-session.js)
 import { detectBuild, loadEngine } from '../../../js/engine.mjs';
 import { ModelSession } from './model-session.js';
+import { StudioSession } from './studio-session.js';
 
 /** @type {Promise<import('../../../js/engine.mjs').Engine> | null} */
 let engine = null;
 /** @type {ModelSession | null} */
 let session = null;
+/** @type {StudioSession | null} */
+let studio = null;
 /** Requests that can be cancelled: id → AbortController. */
 const running = new Map();
 
@@ -26,6 +30,7 @@ const handlers = {
 	async init({ build, module = 'lesson', wasmDir }) {
 		// `build` forces one (?build=scalar) when this browser can run it.
 		engine ??= loadEngine({ build: detectBuild(build), module, wasmDir });
+		self.engineModule = module;   // which worker this is, for tests that pick one (studio-train.spec.mjs)
 		return (await engine).info;
 	},
 	async run({ steps }) {
@@ -36,6 +41,12 @@ const handlers = {
 async function modelSession() {
 	session ??= new ModelSession(await ready());
 	return session;
+}
+
+/** The studio shares part 2's session: its model is built from the weights part 2 loaded. */
+async function studioSession() {
+	studio ??= new StudioSession(await ready(), await modelSession());
+	return studio;
 }
 
 self.onmessage = async (event) => {
@@ -52,6 +63,9 @@ self.onmessage = async (event) => {
 		else if (ModelSession.handles(type)) {
 			const progress = (p) => self.postMessage({ id, progress: p });
 			result = await (await modelSession()).handle(type, payload, { signal: abort.signal, progress });
+		} else if (StudioSession.handles(type)) {
+			const progress = (p) => self.postMessage({ id, progress: p });
+			result = await (await studioSession()).handle(type, payload, { signal: abort.signal, progress });
 		} else throw new Error(`unknown message type ${type}`);
 		const transfer = result?.transfer ?? [];
 		if (result?.transfer) delete result.transfer;

@@ -7,29 +7,8 @@
 // and the bytes of the last weights file that loaded, so the tutorial model can
 // be rebuilt (a new head size needs the 1000-class file loaded first).
 import { topK } from '../../../js/engine.mjs';
+import { decode } from './decode.js';
 import { cachedWeights, downloadWeights, forgetCached, remember, sha256 } from './weights-fetch.js';
-
-const PIXEL_CAP = 40e6;   // decoded RGBA of a larger picture would take > 160 MB
-
-/** Decodes an image Blob to RGBA pixels exactly as stored (no colour conversion, no premultiplied alpha). */
-async function decode(blob) {
-	let bitmap;
-	try {
-		bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-	} catch {
-		throw new Error('this file is not an image the browser can decode (or it is damaged)');
-	}
-	const { width, height } = bitmap;
-	if (width * height > PIXEL_CAP) {
-		bitmap.close();
-		throw new Error(`this image has ${(width * height / 1e6).toFixed(0)} megapixels; the limit here is ${PIXEL_CAP / 1e6}`);
-	}
-	const canvas = new OffscreenCanvas(width, height);
-	const ctx = canvas.getContext('2d', { willReadFrequently: true });
-	ctx.drawImage(bitmap, 0, 0);
-	bitmap.close();
-	return { rgba: ctx.getImageData(0, 0, width, height).data, width, height };
-}
 
 export class ModelSession {
 	static TYPES = new Set(['model-start', 'weights-url', 'weights-bytes', 'weights-random', 'weights-forget-cache',

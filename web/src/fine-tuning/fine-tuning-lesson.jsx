@@ -11,6 +11,7 @@ import { SplitSettings } from './split-settings.jsx';
 import { ProjectFilePanel } from './project-file-panel.jsx';
 import { GalleryDialog } from './gallery-dialog.jsx';
 import { installStudioApi } from './studio-api.js';
+import { TrainingSection } from './training-section.jsx';
 import './studio.css';
 
 /** "Class N" with the first N no class uses yet. */
@@ -156,10 +157,7 @@ export function FineTuningLesson() {
 					</>
 				)}
 			</section>
-			<section id="h-train" tabIndex={-1} aria-labelledby="h-train-title" data-testid="train-placeholder">
-				<h3 id="h-train-title">Train the new head</h3>
-				{/* TrainingSection (ft-train) */}
-			</section>
+			<TrainingSection />
 			{p && <ProjectFilePanel />}
 			<GalleryDialog />
 		</>

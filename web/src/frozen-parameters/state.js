@@ -37,14 +37,59 @@ export const tree = computed(() => snapshot.value?.tutorial?.tree ?? null);
 let client = null;
 let download = null;
 
+/** The engine restarted after its worker died: { message } for the learner, or null. */
+export const engineRestart = signal(null);
+/** Called (awaited) after a restart once the weights are back: the studio reloads its run. */
+const restartListeners = new Set();
+let lastFile = null;
+let deaths = [];
+
 function startEngine() {
-	client = new EngineClient({
-		onDeath: (message) => {
-			phase.value = 'failed';
-			actionProblem.value = { what: 'engine', message: `the engine stopped (${message}); reload the page to start it again` };
-		},
-	});
+	client = new EngineClient({ onDeath: (message) => { restartAfterDeath(message); } });
 	return client.init({ build: forcedBuild, module: 'full' });
+}
+
+/**
+ * A worker that dies (out of memory, a trap) is replaced by a new one with the same weights, head
+ * and freeze state, and the listeners (the studio) reload what they had; nothing in IndexedDB is
+ * touched. More than three deaths in a minute stop the retries. Guarded by studio-train.spec.mjs.
+ */
+async function restartAfterDeath(message) {
+	const now = Date.now();
+	deaths = deaths.filter((t) => now - t < 60_000).concat([now]);
+	client?.terminate();
+	if (deaths.length > 3) {
+		phase.value = 'failed';
+		actionProblem.value = { what: 'engine', message: `the engine stopped again (${message}); reload the page to start it again` };
+		return;
+	}
+	const before = { w: weights.value, head: snapshot.value?.head, trainable: snapshot.value?.trainable };
+	engineRestart.value = { message: `The engine stopped (${message}) and is restarting…`, state: 'restarting' };
+	try {
+		modelEngineInfo.value = await startEngine();
+		snapshot.value = await client.call('model-start', { seed: 0 });
+		if (before.w?.source === 'file' && lastFile) await loadFromFile(lastFile);
+		else if (before.w?.source === 'random') await loadRandom(before.w.seed);
+		else await loadFromUrl(before.w?.url ?? initialWeightsUrl);
+		if (before.head && (before.head.n !== 10 || before.head.seed !== 0)) await replaceHead(before.head.n, before.head.seed);
+		if (before.trainable) await setTrainable(before.trainable);
+		for (const listener of restartListeners) await listener();
+		engineRestart.value = { message: `The engine stopped (${message}); it was restarted and your project reloaded. Nothing you saved was lost.`, state: 'restarted' };
+	} catch (err) {
+		phase.value = 'failed';
+		engineRestart.value = { message: `The engine stopped (${message}) and could not restart: ${err.message}. Reload the page.`, state: 'failed' };
+	}
+}
+
+/** Registers fn to run after the engine was restarted; returns the unregister function. */
+export function onEngineRestart(fn) {
+	restartListeners.add(fn);
+	return () => restartListeners.delete(fn);
+}
+
+/** The full engine's client (shared with the studio), once startPartTwo has run; the current one after a restart. */
+export function engineClient() {
+	return client;
 }
 
 /**
@@ -101,6 +146,7 @@ export async function loadFromFile(file) {
 		const result = await act('weights', 'weights-bytes', { bytes, name: file.name }, { transfer: [bytes] });
 		weights.value = result.weights;
 		fallbackReason.value = null;
+		lastFile = file;
 	} catch (err) {
 		actionProblem.value = null;
 		weightsProblem.value = { name: file.name, message: err.message };
@@ -119,8 +165,18 @@ export async function loadRandom(seed = 0) {
 	weights.value = result.weights;
 }
 
-/** Starts the engine and loads the weights; called once when part 2 opens. */
-export async function startPartTwo() {
+let starting = null;
+
+/**
+ * Starts the engine and loads the weights, once: part 2 and the studio both call it, and both
+ * get the same promise.
+ */
+export function startPartTwo() {
+	starting ??= startOnce();
+	return starting;
+}
+
+async function startOnce() {
 	try {
 		modelEngineInfo.value = await startEngine();
 		snapshot.value = await client.call('model-start', { seed: 0 });

@@ -1,0 +1,122 @@
+// A training run as the page keeps it (state.js's Run), and what the training UI derives from it:
+// the run after each event of js/finetune.mjs, runs a reload interrupted, the chart's series and
+// the evaluation's lookups. Pure functions (no DOM, no engine): tests/node/run-record.test.mjs.
+import { divergedMessage } from '../../../js/finetune.mjs';
+
+/** Statuses of a run that was still going when the page went away. */
+const LIVE = new Set(['running', 'paused']);
+
+/**
+ * A new run for `settings` and `classes` ([{ id, label }]); `resume` continues `from` (an
+ * interrupted run: same id, history and checkpoint).
+ */
+export function newRun({ projectId, settings, classes, now = Date.now(), from = null }) {
+	if (from) return { ...from, status: 'running', message: undefined };
+	return {
+		id: `run-${now.toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+		projectId, settings, classes: classes.map(({ id, label }) => ({ id, label })),
+		history: [], status: 'running', checkpoint: null, evaluation: null, startedAt: now,
+	};
+}
+
+/**
+ * The run after one training event of js/finetune.mjs (epochs count from 1: an epoch event's
+ * `epoch` is the number of finished epochs). An epoch event adds its row to the history
+ * (replacing a row of the same epoch, so a resumed run never counts an epoch twice) and keeps its
+ * checkpoint as the last good weights; a diverged event ends the run with finetune.mjs's message
+ * (what happened, what to try).
+ */
+export function applyEvent(run, event) {
+	if (event.type === 'epoch') {
+		const row = { epoch: event.epoch, trainLoss: event.trainLoss, trainAcc: event.trainAcc, valLoss: event.valLoss, valAcc: event.valAcc, ms: event.ms };
+		const history = run.history.filter((h) => h.epoch !== event.epoch).concat([row]).sort((a, b) => a.epoch - b.epoch);
+		const checkpoint = event.checkpoint ? { epoch: event.epoch, ...checkpointParts(event.checkpoint) } : run.checkpoint;
+		return { ...run, history, checkpoint };
+	}
+	if (event.type === 'diverged') return { ...run, status: 'diverged', message: divergedMessage(event, run.settings) };
+	return run;
+}
+
+/** A checkpoint of js/finetune.mjs ({ weights, optimizer }) as a Run keeps it: { bytes, optimizer }. */
+export function checkpointParts(cp) {
+	return { bytes: cp.weights ?? cp.bytes, optimizer: cp.optimizer ?? null };
+}
+
+/** The project's runs after a reload: one that was running or paused is now 'interrupted'. */
+export function markInterrupted(runs) {
+	return runs.map((r) => (LIVE.has(r.status) ? { ...r, status: 'interrupted' } : r));
+}
+
+/** js/finetune.mjs's `resume` for a run: after its last checkpointed epoch, its optimizer state as it was. */
+export function resumeFrom(run) {
+	if (!run?.checkpoint) return null;
+	const { epoch, bytes, optimizer } = run.checkpoint;
+	return { epoch, checkpoint: { weights: bytes, optimizer }, history: run.history.filter((h) => h.epoch <= epoch) };
+}
+
+/**
+ * The chart's series for one metric ('loss' | 'acc'): x is the epoch (from 1); for every run, a
+ * train and a validation series (null where that run has no value), the current run last.
+ * @returns {{ x: number[], series: Array<{ runId, split: 'train'|'val', current: boolean, values: (number|null)[] }> }}
+ */
+export function chartSeries(runs, currentId, metric) {
+	const maxEpoch = runs.reduce((m, r) => Math.max(m, ...r.history.map((h) => h.epoch)), 0);
+	const x = Array.from({ length: maxEpoch }, (_, i) => i + 1);
+	const ordered = runs.filter((r) => r.id !== currentId).concat(runs.filter((r) => r.id === currentId));
+	const series = [];
+	for (const r of ordered) {
+		for (const split of ['train', 'val']) {
+			const key = `${split}${metric === 'loss' ? 'Loss' : 'Acc'}`;
+			const values = x.map(() => null);
+			for (const h of r.history) {
+				const v = h[key];
+				values[h.epoch - 1] = typeof v === 'number' && Number.isFinite(v) ? v : null;
+			}
+			series.push({ runId: r.id, split, current: r.id === currentId, values });
+		}
+	}
+	return { x, series };
+}
+
+/** "1 min 05 s", "12 s", "—": an ETA in words. */
+export function formatEta(ms) {
+	if (ms == null || !Number.isFinite(ms) || ms < 0) return '—';
+	const s = Math.round(ms / 1000);
+	if (s < 60) return `${s} s`;
+	const m = Math.floor(s / 60);
+	return `${m} min ${String(s % 60).padStart(2, '0')} s`;
+}
+
+/**
+ * The image ids a confusion-matrix cell counts: images of true class `row` predicted as `col`.
+ * `predictions` are the evaluation's, in the order of `ids` (the images evaluated).
+ */
+export function cellImages(predictions, ids, row, col) {
+	const out = [];
+	predictions.forEach((p, i) => {
+		if (p.label === row && p.predicted === col) out.push(ids[i]);
+	});
+	return out;
+}
+
+/** The confusion matrix (rows true, columns predicted) from predictions, for N classes. */
+export function confusionOf(predictions, n) {
+	const m = Array.from({ length: n }, () => new Array(n).fill(0));
+	for (const p of predictions) m[p.label][p.predicted] += 1;
+	return m;
+}
+
+/** The `k` most confidently wrong predictions, most confident first, with their image ids. */
+export function confidentlyWrong(predictions, ids, k = 8) {
+	return predictions
+		.map((p, i) => ({ ...p, id: ids[i] }))
+		.filter((p) => p.label !== p.predicted)
+		.sort((a, b) => b.p - a.p)
+		.slice(0, k);
+}
+
+/** A download's file name: the project's name made safe, then what it holds. */
+export function exportName(projectName, what, ext) {
+	const base = String(projectName ?? 'project').normalize('NFKD').replace(/[^\w-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'project';
+	return `${base}-${what}.${ext}`;
+}
