@@ -42,9 +42,10 @@ export function prepareModel(model, settings, numClasses) {
  * The state_dict keys a checkpoint keeps (prefixes for model.save's keys): what trains, plus
  * every BatchNorm when BatchNorm is in train mode (its running statistics move then; its frozen
  * weight and bias come along, a few KB, so the list stays short: the engine takes 32 prefixes).
+ * null when everything trains: the whole state_dict.
  */
 export function checkpointKeys(model, settings) {
-	if (settings.unfreeze === 'all') return [''];
+	if (settings.unfreeze === 'all') return null;
 	const keys = settings.unfreeze === 'layer4,fc' ? ['layer4.', 'fc.'] : ['fc.'];
 	if (settings.bnMode === 'train') {
 		const walk = (m) => {
@@ -58,7 +59,7 @@ export function checkpointKeys(model, settings) {
 	return keys;
 }
 
-/** A checkpoint: { weights: safetensors bytes of `keys`, optimizer: its state as safetensors }. */
+/** A checkpoint: { weights: safetensors bytes of `keys` (null: all), optimizer: its state as safetensors }. */
 export const snapshot = (model, keys) => ({ weights: model.save('safetensors', { keys }), optimizer: model.optimizerState() });
 
 /** Puts a checkpoint back: its tensors (the rest keep their values) and the optimizer state. */

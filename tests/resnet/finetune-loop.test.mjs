@@ -86,6 +86,15 @@ describe('the loop on the engine', () => {
 		for (const k of keys) assert.deepEqual(resumed.out[k], whole.out[k], k);
 	});
 
+	test('everything trains: the checkpoint is the whole state_dict; resume after epoch 1 of 2 = the whole run', { timeout: 600_000 }, async () => {
+		const s = checkSettings({ epochs: 2, batchSize: 4, unfreeze: 'all', lr: 1e-3, seed: 4 });
+		const few = pick(items, 6);   // 4 images, 1 step an epoch
+		const keys = ['conv1.weight', 'layer2.0.bn1.weight', 'fc.bias'];
+		const whole = await run(s, few, keys);
+		const resumed = await run(s, few, keys, 1);
+		for (const k of keys) assert.deepEqual(resumed.out[k], whole.out[k], k);
+	});
+
 	test('lr 1e6: diverged, the earlier losses finite, the checkpoint restored', { timeout: 600_000 }, async () => {
 		const s = checkSettings({ epochs: 3, batchSize: 4, lr: 1e6, unfreeze: 'layer4,fc', seed: 2 });
 		const m = model(s);
