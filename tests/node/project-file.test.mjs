@@ -19,7 +19,7 @@ function sample() {
 	const runs = [{
 		id: 'r-1', projectId: 'default', settings: checkSettings({ epochs: 2 }), classes,
 		history: [{ epoch: 0, trainLoss: 0.7, trainAcc: 0.5, valLoss: NaN, valAcc: null, ms: 12 }],
-		status: 'running', startedAt: 5, checkpoint: { epoch: 0, bytes: new Uint8Array([9, 8, 7]), optimizer: new Uint8Array([1, 2]) },
+		status: 'running', startedAt: 5, weights: 'random-0', checkpoint: { epoch: 0, bytes: new Uint8Array([9, 8, 7]), optimizer: new Uint8Array([1, 2]) },
 		evaluation: { confusion: [[1, 0], [0, 1]], perClass: [{ correct: 1, total: 1 }], predictions: [{ label: 0, predicted: 0, p: 0.75, probs: new Float32Array([0.75, 0.25]) }] },
 	}];
 	return { project: { id: 'default', name: 'Mine', classes, settings: checkSettings({ seed: 7 }), updatedAt: 1 }, images, runs };
@@ -37,6 +37,7 @@ test('round trip: classes, images (bytes and names), settings, runs with curves 
 	});
 	const r = back.runs[0];
 	assert.equal(r.status, 'interrupted', 'a run saved mid-training reopens as interrupted');
+	assert.equal(r.weights, 'random-0', 'the backbone the run trained on');
 	assert.deepEqual(r.checkpoint, { epoch: 0, bytes: new Uint8Array([9, 8, 7]), optimizer: new Uint8Array([1, 2]) });
 	const noOptim = structuredClone(s);
 	noOptim.runs[0].checkpoint.optimizer = null;
@@ -73,6 +74,7 @@ test('hostile project.json: prototype keys, unknown fields, wrong types, bad ref
 		[(d) => { d.images[0].sha256 = 'xyz'; }, /sha256 has characters/],
 		[(d) => { d.images[0].addedAt = 'yesterday'; }, /addedAt must be a whole number/],
 		[(d) => { d.runs[0].status = 'exploded'; }, /status must be one of/],
+		[(d) => { d.runs[0].weights = '<b>x</b>'; }, /weights has characters/],
 		[(d) => { d.runs[0].history[0].trainLoss = 'x'; }, /trainLoss must be a number/],
 		[(d) => { delete d.images; }, /the file.images is missing/],
 		[() => '{"format": ', /not valid JSON/],

@@ -17,7 +17,8 @@ export const PROJECT_LIMITS = Object.freeze({
 });
 
 const EXT = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif', 'image/webp': 'webp', 'image/bmp': 'bmp', 'image/avif': 'avif' };
-const RUN_KEYS = ['id', 'settings', 'classes', 'history', 'status', 'startedAt', 'endedAt', 'message', 'evaluation', 'summary'];
+// weights: the backbone a run trained on (its SHA-256, or random-<seed>), to warn when it changes
+const RUN_KEYS = ['id', 'settings', 'classes', 'history', 'status', 'startedAt', 'endedAt', 'message', 'evaluation', 'summary', 'weights'];
 const safeId = (id) => String(id).replace(/[^A-Za-z0-9_-]/g, '_');
 
 /** JSON without the values it cannot hold: NaN and ±Infinity become null, typed arrays plain lists. */

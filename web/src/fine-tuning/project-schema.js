@@ -119,6 +119,7 @@ const run = (v, p) => obj(v, p, {
 	status: [oneOf(RUN_STATUS), true], startedAt: [TIME, true], endedAt: [TIME, false], message: [str(2000), false],
 	checkpoint: [(c, q) => (c === null ? null : obj(c, q, { epoch: [num(0, 1e6, true), true], file: [FILE, true], optimizerFile: [FILE, false] })), false],
 	evaluation: [(e, q) => plainData(e, q), false], summary: [(e, q) => plainData(e, q), false],
+	weights: [str(80, /^([0-9a-f]{64}|random-[0-9]{1,16})$/), false],
 });
 
 const image = (v, p) => obj(v, p, {
