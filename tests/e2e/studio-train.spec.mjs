@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
 
 import { test, expect } from './frozen-fixtures.mjs';
@@ -16,6 +17,8 @@ import {
 	PY, CHECK, BACKBONE, NAMES, ACCURACY_FLOOR,
 	openStudio, fillClasses, setSetting, chooseUnfreeze, train, waitDone, predictColour,
 } from './studio/train-helpers.mjs';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // in order in one worker (each trains a ResNet-18: two at once would only slow both), independent
 test.describe.configure({ mode: 'default' });
@@ -263,6 +266,21 @@ print(json.dumps({k: float((a[k] - b[k]).abs().max()) for k in a}))
 	console.log(`finetune.py (${name}) against the page's head: max |Δ| ${JSON.stringify(d)}`);
 	expect(d['fc.weight']).toBeLessThan(1e-4);
 	expect(d['fc.bias']).toBeLessThan(1e-4);
+	// `gradbox finetune` on the same data and settings: the same loop and engine, so the same bits
+	const flags = ['--epochs', '2', '--batch-size', '4'];
+	if (settings.optimizer) flags.push('--optimizer', settings.optimizer);
+	if (settings.lr != null) flags.push('--lr', String(settings.lr));
+	if (settings.weightDecay != null) flags.push('--weight-decay', String(settings.weightDecay));
+	if (settings.keepWhole) flags.push('--keep-whole');
+	execFileSync(process.execPath, [join(ROOT, 'bin', 'gradbox.mjs'), 'finetune', '--data', data, '--weights', BACKBONE(), ...flags,
+		'--build', 'simd', '--out', join(dir, 'cli-head.pth')], { encoding: 'utf8', timeout: 200_000, stdio: ['ignore', 'pipe', 'pipe'] });
+	const same = execFileSync(PY, ['-c', `
+import torch
+a = torch.load(${JSON.stringify(join(dir, 'cli-head.pth'))}, weights_only=True)
+b = torch.load(${JSON.stringify(join(dir, 'page-head.pth'))}, weights_only=True)
+print(all(torch.equal(a[k], b[k]) for k in ('fc.weight', 'fc.bias')))
+`], { encoding: 'utf8' }).trim();
+	expect(same, 'gradbox finetune gives the page\'s head, bit for bit').toBe('True');
 	if (!settings.keepWhole) return;
 	// the page predicts with the whole image too: PyTorch's Resize((224, 224)) gives its logits
 	const { file, logits } = await predictColour(page, 'red', 2024);
