@@ -24,7 +24,11 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 test.describe.configure({ mode: 'default' });
 test.setTimeout(240_000);
 
-test('full fine-tune: curves grow, accuracy above the floor, the right class predicted, exports load in PyTorch', async ({ page, frozen }) => {
+test('full fine-tune: curves grow, accuracy above the floor, the right class predicted, exports load in PyTorch', async ({ page, frozen, baseURL }) => {
+	// "Your images never leave this device": every request is a GET, and only for the page's own
+	// files or the weights file (the fixture fails the test on any other origin)
+	const sent = [];
+	page.on('request', (r) => sent.push({ method: r.method(), url: r.url() }));
 	await openStudio(page, frozen);
 	await fillClasses(page);
 	await setSetting(page, 'epochs', 3);
@@ -70,6 +74,11 @@ test('full fine-tune: curves grow, accuracy above the floor, the right class pre
 	await expect(page.getByTestId('predict-result').locator('.file-name')).toHaveText('pasted-blue.png');
 	await expect(page.getByTestId('predict-result')).toHaveAttribute('data-top', '2');
 	await expect(page.getByTestId('class-summary')).toContainText('30 images');
+	const page0 = new URL(baseURL).origin;
+	const weightsFile = (u) => /\.(safetensors|pth)$/.test(new URL(u).pathname);
+	const away = sent.filter((r) => r.method !== 'GET'
+		|| !(r.url.startsWith(page0) || r.url.startsWith('data:') || r.url.startsWith('blob:') || weightsFile(r.url)));
+	expect(away, 'requests that are not GETs of the page or of the weights').toEqual([]);
 	// evaluated again on demand, on the images as they are now: 5 more red ones, 7 held out
 	const more = [];
 	for (let i = 0; i < 5; i++) more.push({ name: `red-more-${i}.png`, type: 'image/png', bytes: [...await colourPng(COLOURS.red, 4000 + i)] });
