@@ -4,27 +4,13 @@
 // that gb_model_train_step makes). Validate, look up, forward.
 #include <math.h>
 #include <string.h>
-#include <time.h>
-#ifdef __EMSCRIPTEN__
-#include <emscripten.h>
-#endif
 
 #include "../nn/gb_finetune.h"
+#include "../threads/gb_pool.h"
 #include "gb_api.h"
 #include "gb_model_slot.h"
 
 typedef gb_model_slot model_slot;
-
-// Milliseconds on a monotonic clock (performance.now() in the browser).
-static double now_ms(void) {
-#ifdef __EMSCRIPTEN__
-    return emscripten_get_now();
-#else
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-#endif
-}
 
 static gb_status forward(model_slot *s, const float *x, int N, int H, int W, gb_tensor **logits) {
     if (N < 1 || H < 1 || W < 1 || (double)N * 3 * H * W > (1 << 28))
@@ -46,7 +32,7 @@ static void step_begin(model_slot *s, const char *kind, int N, int H, int W) {
 
 // The forward's part of the step info (after a successful forward).
 static void step_forward_done(model_slot *s, double t0) {
-    s->pending.forward_ms = now_ms() - t0;
+    s->pending.forward_ms = gb_now_ms() - t0;
     s->pending.tape_nodes = s->step.n_nodes;
     s->pending.peak_bytes = (double)gb_graph_peak_bytes(&s->step);
 }
@@ -65,7 +51,7 @@ GB_API int gb_model_forward(int h, const float *x, int N, int H, int W, float *l
     if (!s) return GB_ERR_BAD_HANDLE;
     if (!x || !logits_out) return gb_set_error(GB_ERR_ARG, "gb_model_forward: missing buffer");
     step_begin(s, "forward", N, H, W);
-    double t0 = now_ms();
+    double t0 = gb_now_ms();
     s->step.grad_enabled = 0;
     gb_tensor *logits;
     gb_status st = forward(s, x, N, H, W, &logits);
@@ -78,16 +64,16 @@ GB_API int gb_model_forward(int h, const float *x, int N, int H, int W, float *l
 
 static gb_status loss_backward(model_slot *s, const float *x, int N, int H, int W, const int *targets) {
     gb_tensor *logits, *loss;
-    double t0 = now_ms();
+    double t0 = gb_now_ms();
     GB_TRY(forward(s, x, N, H, W, &logits));
     GB_TRY(gb_cross_entropy(&s->step, logits, targets, &loss));
     step_forward_done(s, t0);
     s->pending.loss = s->last_loss = loss->data[0];
     s->last_correct = gb_count_correct(logits, targets);
     gb_model_zero_grad(&s->model, 1);
-    t0 = now_ms();
+    t0 = gb_now_ms();
     GB_TRY(gb_model_backward(&s->model, &s->step, loss));
-    s->pending.backward_ms = now_ms() - t0;
+    s->pending.backward_ms = gb_now_ms() - t0;
     s->pending.peak_bytes = (double)gb_graph_peak_bytes(&s->step);
     return GB_OK;
 }
@@ -109,9 +95,9 @@ GB_API int gb_model_loss_backward(int h, const float *x, int N, int H, int W, co
 static gb_status run_step(model_slot *s, const float *x, int N, int H, int W, const int *targets) {
     step_begin(s, "train_step", N, H, W);
     GB_TRY(loss_backward(s, x, N, H, W, targets));
-    double t0 = now_ms();
+    double t0 = gb_now_ms();
     GB_TRY(gb_optim_step(&s->opt));
-    s->pending.optimizer_ms = now_ms() - t0;
+    s->pending.optimizer_ms = gb_now_ms() - t0;
     return step_done(s);
 }
 

@@ -12,8 +12,26 @@
 // a waiter increments its counter *then* re-checks the condition; a waker
 // changes the condition *then* reads the counter. With sequential consistency
 // at least one of them sees the other, so no wake-up is lost.
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L   // clock_gettime, CLOCK_MONOTONIC under -std=c11
+#endif
 #define GB_POOL_IMPL   // gb_parallel_for is this file's own, not the profiling macro
 #include "gb_pool.h"
+
+#include <time.h>
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+#endif
+
+double gb_now_ms(void) {
+#ifdef __EMSCRIPTEN__
+    return emscripten_get_now();
+#else
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+#endif
+}
 
 #ifdef GB_THREADS
 #include <pthread.h>
@@ -47,9 +65,8 @@ static _Thread_local int in_parallel;   // nested parallel_for runs inline
 
 #ifdef GB_PROFILE_PASSES
 static void pass_busy(int ith, double ms);
-static double now_ms(void);
-#define BUSY_START() const double busy_t0 = now_ms()
-#define BUSY_END(ith) pass_busy(ith, now_ms() - busy_t0)
+#define BUSY_START() const double busy_t0 = gb_now_ms()
+#define BUSY_END(ith) pass_busy(ith, gb_now_ms() - busy_t0)
 #else
 #define BUSY_START() (void)0
 #define BUSY_END(ith) (void)0
@@ -206,10 +223,6 @@ void gb_parallel_range(size_t n, gb_range_fn fn, void *ctx) {
 #ifdef GB_PROFILE_PASSES
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#ifdef __EMSCRIPTEN__
-#include <emscripten.h>
-#endif
 
 #define MAX_PASSES 64
 #define MAX_NAME 48
@@ -219,15 +232,6 @@ static int current = -1;              // the pass running (set before the worker
 static _Thread_local int in_pass;     // inside a timed pass: nested ones are part of it
 static long dispatched;               // parallel_fors handed to the workers (pass_busy counts them)
 
-static double now_ms(void) {
-#ifdef __EMSCRIPTEN__
-    return emscripten_get_now();
-#else
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-#endif
-}
 
 #ifdef GB_THREADS
 static void pass_busy(int ith, double ms) {
@@ -258,9 +262,9 @@ int gb_pool_passes_outermost(void) { return !in_pass && !nested(); }
         const long dispatched_before = dispatched;                         \
         in_pass = 1;                                                       \
         current = idx;                                                     \
-        const double t0 = now_ms();                                        \
+        const double t0 = gb_now_ms();                                        \
         call;                                                              \
-        const double ms = now_ms() - t0;                                   \
+        const double ms = gb_now_ms() - t0;                                   \
         if (idx >= 0) {                                                    \
             passes[idx].calls++;                                           \
             passes[idx].ms += ms;                                          \

@@ -34,6 +34,10 @@ typedef void (*gb_task_fn)(void *ctx, int ith, int nth);
 // Starts n_threads - 1 workers (the caller is the n-th). Idempotent: a second
 // call with a different count shuts the old pool down first. n_threads <= 1,
 // or a build without threads, means "no workers".
+// Milliseconds on a monotonic clock (performance.now() in the browser):
+// the passes' and the training steps' timings.
+double gb_now_ms(void);
+
 gb_status gb_pool_init(int n_threads);
 // Threads taking part in a parallel_for (>= 1), the caller included.
 int gb_pool_threads(void);

@@ -4,24 +4,9 @@
 // Guarded by tests/e2e/studio-data.spec.mjs ("webcam").
 import { useEffect, useRef, useState } from 'preact/hooks';
 
-const FPS = 4;
+import { cameraProblem } from './webcam-loop.js';
 
-/** The learner-facing sentence for a getUserMedia failure. */
-export function cameraMessage(err) {
-	switch (err?.name) {
-		case 'NotAllowedError':
-		case 'SecurityError':
-			return 'Camera permission was denied. Allow the camera for this page in the browser’s site settings, then hold the button again.';
-		case 'NotFoundError':
-		case 'OverconstrainedError':
-			return 'No camera was found on this device.';
-		case 'NotReadableError':
-		case 'AbortError':
-			return 'The camera is in use by another application, or it could not start.';
-		default:
-			return `The camera could not start (${err?.name ?? 'error'}: ${err?.message ?? err}).`;
-	}
-}
+const FPS = 4;
 
 /**
  * @param {{ label: string, onFrames: (files: File[]) => Promise<unknown> }} props
@@ -74,7 +59,7 @@ export function WebcamButton({ label, onFrames }) {
 			timer.current = setInterval(grab, 1000 / FPS);
 		} catch (err) {
 			stop();
-			setState({ live: false, taken: 0, message: cameraMessage(err) });
+			setState({ live: false, taken: 0, message: cameraProblem(err, 'hold the button again') });
 		}
 	};
 	const key = (e, down) => {

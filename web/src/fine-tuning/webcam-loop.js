@@ -66,15 +66,18 @@ export class OneAtATime {
 	}
 }
 
-/** What to tell the learner when the camera cannot start (a DOMException from getUserMedia). */
-export function cameraProblem(err) {
+/**
+ * What to tell the learner when the camera cannot start (a DOMException from getUserMedia);
+ * `again` says how to retry ('turn the webcam on again', 'hold the button again').
+ */
+export function cameraProblem(err, again = 'turn the webcam on again') {
 	switch (err?.name) {
 	case 'NotAllowedError':
 	case 'SecurityError':
-		return 'The camera permission was denied. Allow the camera for this page in the browser’s site settings, then turn the webcam on again.';
+		return `The camera permission was denied. Allow the camera for this page in the browser’s site settings, then ${again}.`;
 	case 'NotFoundError':
 	case 'OverconstrainedError':
-		return 'No camera was found. Connect one (or pick an image instead), then turn the webcam on again.';
+		return `No camera was found. Connect one (or pick an image instead), then ${again}.`;
 	case 'NotReadableError':
 	case 'AbortError':
 		return 'The camera is in use by another application or could not start. Close that application, then try again.';
