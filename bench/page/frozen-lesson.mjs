@@ -14,38 +14,22 @@
 // Targets (issue 16): cached load and first paint ≤ 300 ms for the paint; frozen backward ≤ 15 %
 // of the full one.
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
-import { build, preview } from 'vite';
 
 import { CHROMIUM_ARGS } from './run.mjs';
+import { servePage } from './serve-page.mjs';
 import { stats } from '../ort/bench-core.mjs';
-import { ensureFrozenFixtures } from '../../tests/e2e/frozen/fixtures.mjs';
-import { startWeightsServer } from '../../tests/e2e/weights-server.mjs';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const argv = process.argv.slice(2);
 const opt = (name, def) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : def);
 const runs = Number(opt('runs', 5));
 const asJson = argv.includes('--json');
 const log = asJson ? () => {} : (...a) => console.error(...a);
 
-const freePort = () => new Promise((res) => {
-	const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
-});
 
-const { dir } = ensureFrozenFixtures();
-const weights = await startWeightsServer({ fixturesDir: dir });
-const outDir = `${ROOT}build/bench-frozen-dist`;
-const configFile = `${ROOT}web/vite.config.mjs`;
-process.env.GB_CONNECT_SRC_EXTRA = `${new URL(weights.hubUrl).origin} ${new URL(weights.cdnUrl).origin}`;
-log('building the page…');
-await build({ configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-const port = await freePort();
-const server = await preview({ configFile, build: { outDir }, preview: { port, strictPort: true, host: '127.0.0.1' }, logLevel: 'warn' });
-const page0 = `http://127.0.0.1:${port}/?weights=${encodeURIComponent(weights.url)}`;
+const served = await servePage('bench-frozen-dist', log);
+const page0 = served.url;
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 const ctx = await browser.newContext();   // one profile: Cache Storage survives reloads
@@ -119,6 +103,5 @@ try {
 	}
 } finally {
 	await browser.close();
-	await server.close();
-	await weights.close();
+	await served.close();
 }

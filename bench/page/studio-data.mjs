@@ -12,17 +12,14 @@
 // tab under 1.5 GB).   node bench/page/studio-data.mjs [--images N]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 import sharp from 'sharp';
-import { build, preview } from 'vite';
 
 import { CHROMIUM_ARGS } from './run.mjs';
-import { ensureFrozenFixtures } from '../../tests/e2e/frozen/fixtures.mjs';
-import { startWeightsServer } from '../../tests/e2e/weights-server.mjs';
+import { servePage } from './serve-page.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const argv = process.argv.slice(2);
@@ -49,9 +46,6 @@ async function images() {
 	return paths;
 }
 
-const freePort = () => new Promise((res) => {
-	const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
-});
 
 /** Chromium processes started by this run: { pid, args } (descendants of this node process). */
 function chromiumProcs() {
@@ -79,15 +73,8 @@ function memory() {
 }
 
 const paths = await images();
-const { dir } = ensureFrozenFixtures();
-const weights = await startWeightsServer({ fixturesDir: dir });
-const outDir = `${ROOT}build/bench-studio-dist`;
-const configFile = `${ROOT}web/vite.config.mjs`;
-process.env.GB_CONNECT_SRC_EXTRA = `${new URL(weights.hubUrl).origin} ${new URL(weights.cdnUrl).origin}`;
-await build({ configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-const port = await freePort();
-const server = await preview({ configFile, build: { outDir }, preview: { port, strictPort: true, host: '127.0.0.1' }, logLevel: 'warn' });
-const url = `http://127.0.0.1:${port}/?weights=${encodeURIComponent(weights.url)}`;
+const served = await servePage('bench-studio-dist');
+const url = served.url;
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 const page = await (await browser.newContext()).newPage();
@@ -127,8 +114,7 @@ await page.getByTestId('class-summary').filter({ hasText: `· ${N} images` }).wa
 const reloadMs = Date.now() - t1;
 const memAfter = memory();
 await browser.close();
-await server.close();
-await weights.close?.();
+await served.close();
 
 const f = (x) => x.toFixed(1);
 console.log(`| what (${N} JPEGs of 640×480, ${(paths.reduce((a, p) => a + readFileSync(p).length, 0) / 1e6).toFixed(0)} MB; load ${loadavg()[0].toFixed(1)}) | figure |`);

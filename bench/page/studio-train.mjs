@@ -10,35 +10,19 @@
 //   webcam                              predictions per second with Chromium's fake camera
 // Prints a table; --json prints the rows.   node bench/page/studio-train.mjs [--json]
 // Targets (issue 17): Train click ≤ 8 s, features ≤ 30 ms/image, full step ≤ 1.5 s, webcam ≥ 20/s.
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
-import { build, preview } from 'vite';
 
 import { CHROMIUM_ARGS } from './run.mjs';
-import { ensureFrozenFixtures } from '../../tests/e2e/frozen/fixtures.mjs';
-import { startWeightsServer } from '../../tests/e2e/weights-server.mjs';
+import { servePage } from './serve-page.mjs';
 import { colourPng, hueColour } from '../../tests/e2e/studio/images.mjs';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const asJson = process.argv.includes('--json');
 const log = asJson ? () => {} : (...a) => console.error(...a);
 const CLASSES = 10, PER_CLASS = 20;
 
-const freePort = () => new Promise((res) => {
-	const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
-});
 
-const { dir } = ensureFrozenFixtures();
-const weights = await startWeightsServer({ fixturesDir: dir });
-const outDir = `${ROOT}build/bench-studio-dist`;
-const configFile = `${ROOT}web/vite.config.mjs`;
-process.env.GB_CONNECT_SRC_EXTRA = `${new URL(weights.hubUrl).origin} ${new URL(weights.cdnUrl).origin}`;
-log('building the page…');
-await build({ configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-const port = await freePort();
-const server = await preview({ configFile, build: { outDir }, preview: { port, strictPort: true, host: '127.0.0.1' }, logLevel: 'warn' });
+const served = await servePage('bench-studio-dist', log);
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium',
 	args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
 const page = await browser.newPage();
@@ -71,7 +55,7 @@ const setSetting = async (field, value) => {
 const rows = [];
 const add = (what, value, unit, note = '') => rows.push({ what, value: +value.toPrecision(3), unit, note });
 try {
-	await page.goto(`http://127.0.0.1:${port}/?weights=${encodeURIComponent(weights.url)}`);
+	await page.goto(served.url);
 	await page.evaluate(() => document.getElementById('h-studio')?.scrollIntoView());
 	await page.getByTestId('training').waitFor({ timeout: 60_000 });
 	await page.evaluate(async (n) => {
@@ -124,6 +108,5 @@ try {
 	}
 } finally {
 	await browser.close();
-	await server.close();
-	await weights.close();
+	await served.close();
 }
