@@ -74,7 +74,10 @@ test('the full engine module is fetched only when part 2 is opened', async ({ pa
 	const wasm = [];
 	page.on('request', (r) => { if (r.url().endsWith('.wasm')) wasm.push(new URL(r.url()).pathname.split('/').pop()); });
 	await lesson.open();
-	await page.waitForLoadState('networkidle');
+	// NOTE: once in a CI run (both projects' workers busy) the page went 30 s without 500 ms free
+	// of requests, and 17 runs after it did not; wait at most 10 s for that, then check what was
+	// fetched so far either way: a full module fetched by then still fails the test.
+	await page.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => {});
 	expect(wasm.filter((f) => !f.startsWith('gradbox-lesson-'))).toEqual([]);
 	await expect(page.getByTestId('part-two')).toHaveCount(0);
 	await page.evaluate(() => document.querySelector('[data-testid=open-part-two]').click());
