@@ -14,14 +14,6 @@ import { installStudioApi } from './studio-api.js';
 import { TrainingSection } from './training-section.jsx';
 import './studio.css';
 
-/** "Class N" with the first N no class uses yet. */
-function freeName(classes) {
-	const used = new Set(classes.map((c) => c.label));
-	let n = classes.length + 1;
-	while (used.has(`Class ${n}`)) n++;
-	return `Class ${n}`;
-}
-
 function AddClass() {
 	const [draft, setDraft] = useState('');
 	const [error, setError] = useState('');
@@ -29,7 +21,7 @@ function AddClass() {
 	const submit = async (e) => {
 		e.preventDefault();
 		try {
-			await addClass(draft || freeName(project.value.classes));
+			await addClass(draft);
 			setDraft('');
 			setError('');
 		} catch (err) {

@@ -86,12 +86,22 @@ export async function openImagesById(ids, title = `${ids.length} image${ids.leng
 	gallery.value = { title, ids: [...ids] };
 }
 
-/** Adds a class; the label is checked (LabelError). */
-export function addClass(label) {
+/** "Class N" with the first N from the class count up that no class uses. */
+function freeName(classes) {
+	const used = new Set(classes.map((c) => c.label));
+	let n = classes.length + 1;
+	while (used.has(`Class ${n}`)) n++;
+	return `Class ${n}`;
+}
+
+/** Adds a class; the label is checked (LabelError); an empty one takes the first free "Class N". */
+export function addClass(label = '') {
 	return serial(async () => {
 		const classes = project.value.classes;
 		if (classes.length >= 100) throw new Error('A project can have at most 100 classes.');
-		const c = { id: newId('c'), label: checkLabel(label, classes) };
+		// an empty label names the class here, after the actions queued before this one
+		// (studio-data.spec.mjs "classes": add right after removals)
+		const c = { id: newId('c'), label: checkLabel(label || freeName(classes), classes) };
 		await saveProject({ classes: [...classes, c] }, 'the new class');
 		return c;
 	});
