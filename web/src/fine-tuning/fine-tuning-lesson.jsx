@@ -1,6 +1,6 @@
 // Part 3, fine-tuning on the learner's own images: the studio's room. This file lays out the data
 // side (classes, images, split, project file); the training, curves, evaluation, prediction and
-// export come from TrainingSection (helper ft-train). Loaded as its own chunk (page.jsx).
+// export come from TrainingSection (training-section.jsx). Loaded as its own chunk (page.jsx).
 import { useEffect, useState } from 'preact/hooks';
 import { project, images, storageProblem, intakeProgress, loadStudio, currentSplit, addClass, dismissStorageProblem } from './state.js';
 import { lastReport, activeClassId, addToClass, dropInto, filesFromPaste } from './studio-actions.js';

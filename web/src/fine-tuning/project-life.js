@@ -22,7 +22,7 @@ function show(saved, fresh) {
 	project.value = { ...saved.project, settings: safeSettings(saved.project.settings) };
 	images.value = sortImages(saved.images, saved.project.classes);
 	// a run saved as running or paused lost its worker with the page: it is interrupted
-	// (in memory only; ft-train resumes it from its checkpoint or saves it as it ends)
+	// (in memory only; training-state.js resumes it from its checkpoint or saves it as it ends)
 	runs.value = fresh ? saved.runs.map((r) => (r.status === 'running' || r.status === 'paused' ? { ...r, status: 'interrupted' } : r)) : saved.runs;
 	sawAddedAt(saved.images);
 }

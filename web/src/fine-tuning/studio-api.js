@@ -49,7 +49,7 @@ export function installStudioApi() {
 		removeImage: (id) => s.removeImage(id),
 		updateSettings: (patch) => s.updateSettings(patch),
 		openImagesById: (ids, title) => s.openImagesById(ids, title),
-		/** Run[] with checkpoints as byte counts ({ epoch, bytes, optimizer }) (ft-train's runs; saveRun is the one it uses) */
+		/** Run[] with checkpoints as byte counts ({ epoch, bytes, optimizer }) (the training section's runs, saved with saveRun) */
 		runs: () => s.runs.value.map((r) => ({ ...copy({ ...r, checkpoint: null }), checkpoint: r.checkpoint ? { epoch: r.checkpoint.epoch, bytes: r.checkpoint.bytes.length, optimizer: r.checkpoint.optimizer?.length ?? 0 } : null })),
 		saveRun: (run) => s.saveRun(run),
 		storageProblem: () => s.storageProblem.value?.message ?? null,
