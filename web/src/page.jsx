@@ -26,36 +26,31 @@ const CONTENTS = [
 	{ part: 3, id: 'h-project-file', title: 'Keep your project' },
 ];
 
-/** Part 2's module once it is loaded (or the error that stopped it). */
-const partTwo = signal(null);
-let partTwoLoading = null;
-
-/** Loads part 2's chunk (once). */
-function openPartTwo() {
-	partTwoLoading ??= import('./frozen-parameters/frozen-lesson.jsx').then(
-		(mod) => (partTwo.value = { Lesson: mod.FrozenLesson }),
-		(err) => (partTwo.value = { error: err.message }),
-	);
-	return partTwoLoading;
+/**
+ * A part loaded as its own chunk, once: `state` holds { Lesson } when it is loaded (or
+ * { error }), `open()` starts the import and returns its promise.
+ */
+function lazyPart(load, exportName) {
+	const state = signal(null);
+	let loading = null;
+	const open = () => {
+		loading ??= load().then(
+			(mod) => (state.value = { Lesson: mod[exportName] }),
+			(err) => (state.value = { error: err.message }),
+		);
+		return loading;
+	};
+	return { state, open };
 }
 
-/** Part 3's module once it is loaded (or the error that stopped it). */
-const partThree = signal(null);
-let partThreeLoading = null;
-
-/** Loads part 3's chunk (once). */
-function openPartThree() {
-	partThreeLoading ??= import('./fine-tuning/fine-tuning-lesson.jsx').then(
-		(mod) => (partThree.value = { Lesson: mod.FineTuningLesson }),
-		(err) => (partThree.value = { error: err.message }),
-	);
-	return partThreeLoading;
-}
+const PARTS = {
+	2: lazyPart(() => import('./frozen-parameters/frozen-lesson.jsx'), 'FrozenLesson'),
+	3: lazyPart(() => import('./fine-tuning/fine-tuning-lesson.jsx'), 'FineTuningLesson'),
+};
 
 /** Scrolls to a heading without touching the URL hash (part 1 keeps its inputs there). */
 async function goTo(item) {
-	if (item.part === 2) await openPartTwo();
-	if (item.part === 3) await openPartThree();
+	await PARTS[item.part]?.open();
 	for (let i = 0; i < 20 && !document.getElementById(item.id); i++) await new Promise(requestAnimationFrame);
 	const el = document.getElementById(item.id);
 	el?.scrollIntoView({ behavior: 'smooth', block: 'start' });
@@ -91,58 +86,35 @@ function Contents() {
 	);
 }
 
-/** Part 2's place: loads it when the learner comes within a screen of it. */
-function PartTwo() {
+/**
+ * A later part's place: loads it when the learner comes within a screen of it, or presses
+ * its button; then the part itself.
+ */
+function LazyPart({ part, headingId, title, button, loadingText = button, testId }) {
+	const { state, open } = PARTS[part];
 	const ref = useRef(null);
 	const [near, setNear] = useState(false);
 	useEffect(() => {
-		if (partTwo.value || !ref.current) return undefined;
+		if (state.value || !ref.current) return undefined;
 		const seen = new IntersectionObserver((entries) => {
 			if (entries.some((e) => e.isIntersecting)) {
 				setNear(true);
-				openPartTwo();
+				open();
 			}
 		}, { rootMargin: '800px 0px' });
 		seen.observe(ref.current);
 		return () => seen.disconnect();
 	}, []);
-	const loaded = partTwo.value;
+	const loaded = state.value;
 	if (loaded?.Lesson) return <loaded.Lesson />;
 	return (
-		<section ref={ref} aria-labelledby="h-frozen" class="part-placeholder">
-			<h2 id="h-frozen" tabIndex={-1}>Finetuning and Frozen parameters</h2>
+		<section ref={ref} aria-labelledby={headingId} class="part-placeholder">
+			<h2 id={headingId} tabIndex={-1}>{title}</h2>
 			{loaded?.error ? (
-				<p class="banner is-error" role="alert">Part 2 could not load: {loaded.error}</p>
+				<p class="banner is-error" role="alert">Part {part} could not load: {loaded.error}</p>
 			) : (
-				<button type="button" class="reset-button" onClick={openPartTwo} data-testid="open-part-two">
-					{near ? 'Loading ResNet-18…' : 'Open part 2: ResNet-18 with frozen parameters'}
-				</button>
-			)}
-		</section>
-	);
-}
-
-/** Part 3's place: loads the studio when the learner comes within a screen of it. */
-function PartThree() {
-	const ref = useRef(null);
-	useEffect(() => {
-		if (partThree.value || !ref.current) return undefined;
-		const seen = new IntersectionObserver((entries) => {
-			if (entries.some((e) => e.isIntersecting)) openPartThree();
-		}, { rootMargin: '800px 0px' });
-		seen.observe(ref.current);
-		return () => seen.disconnect();
-	}, []);
-	const loaded = partThree.value;
-	if (loaded?.Lesson) return <loaded.Lesson />;
-	return (
-		<section ref={ref} aria-labelledby="h-studio" class="part-placeholder">
-			<h2 id="h-studio" tabIndex={-1}>Fine-tuning on your own images</h2>
-			{loaded?.error ? (
-				<p class="banner is-error" role="alert">Part 3 could not load: {loaded.error}</p>
-			) : (
-				<button type="button" class="reset-button" onClick={openPartThree} data-testid="open-part-three">
-					Open part 3: fine-tune on your own images
+				<button type="button" class="reset-button" onClick={open} data-testid={testId}>
+					{near ? loadingText : button}
 				</button>
 			)}
 		</section>
@@ -171,8 +143,10 @@ export function Page() {
 				</p>
 				<Contents />
 				<AutogradLesson />
-				<PartTwo />
-				<PartThree />
+				<LazyPart part={2} headingId="h-frozen" title="Finetuning and Frozen parameters" testId="open-part-two"
+					button="Open part 2: ResNet-18 with frozen parameters" loadingText="Loading ResNet-18…" />
+				<LazyPart part={3} headingId="h-studio" title="Fine-tuning on your own images" testId="open-part-three"
+					button="Open part 3: fine-tune on your own images" />
 			</main>
 			<footer class="site-footer">
 				<p>
