@@ -65,6 +65,21 @@ static uint8_t clip8(int32_t acc) {
     return (uint8_t)(v > 255 ? 255 : v);
 }
 
+// One output pixel of either pass: out = clip8(2²¹ + Σ_t src[t·step] · w[t]) for
+// R, G and B, `count` taps `step` bytes apart (a pixel's stride across a row,
+// a row's across a column).
+static inline void taps_rgb(const uint8_t *src, size_t step, const int32_t *w, int count, uint8_t *out) {
+    int32_t r = 1 << (GB_RESIZE_PRECISION_BITS - 1), g = r, b = r;
+    for (int t = 0; t < count; t++) {
+        r += src[t * step + 0] * w[t];
+        g += src[t * step + 1] * w[t];
+        b += src[t * step + 2] * w[t];
+    }
+    out[0] = clip8(r);
+    out[1] = clip8(g);
+    out[2] = clip8(b);
+}
+
 // Rows [y0, y1) of `in` (stride `ch` bytes a pixel) → rows [0, y1 − y0) of
 // `out` (out_w RGB pixels each).
 static void pass_horizontal(const uint8_t *in, int in_w, int ch, int y0, int y1, const taps *tp, uint8_t *out,
@@ -73,17 +88,7 @@ static void pass_horizontal(const uint8_t *in, int in_w, int ch, int y0, int y1,
         const uint8_t *row = in + (size_t)y * in_w * ch;
         uint8_t *dst = out + (size_t)(y - y0) * out_w * 3;
         for (int x = 0; x < out_w; x++) {
-            const int32_t *w = tp->weight + (size_t)x * tp->ksize;
-            const uint8_t *src = row + (size_t)tp->first[x] * ch;
-            int32_t r = 1 << (GB_RESIZE_PRECISION_BITS - 1), g = r, b = r;
-            for (int t = 0; t < tp->count[x]; t++) {
-                r += src[t * ch + 0] * w[t];
-                g += src[t * ch + 1] * w[t];
-                b += src[t * ch + 2] * w[t];
-            }
-            dst[3 * x + 0] = clip8(r);
-            dst[3 * x + 1] = clip8(g);
-            dst[3 * x + 2] = clip8(b);
+            taps_rgb(row + (size_t)tp->first[x] * ch, ch, tp->weight + (size_t)x * tp->ksize, tp->count[x], dst + 3 * x);
         }
     }
 }
@@ -97,16 +102,7 @@ static void pass_vertical(const uint8_t *in, int w, int ch, int y0, const taps *
         const uint8_t *col0 = in + (size_t)(tp->first[y] - y0) * row_bytes;
         uint8_t *dst = out + (size_t)y * w * 3;
         for (int x = 0; x < w; x++) {
-            const uint8_t *src = col0 + (size_t)x * ch;
-            int32_t r = 1 << (GB_RESIZE_PRECISION_BITS - 1), g = r, b = r;
-            for (int t = 0; t < tp->count[y]; t++) {
-                r += src[t * row_bytes + 0] * k[t];
-                g += src[t * row_bytes + 1] * k[t];
-                b += src[t * row_bytes + 2] * k[t];
-            }
-            dst[3 * x + 0] = clip8(r);
-            dst[3 * x + 1] = clip8(g);
-            dst[3 * x + 2] = clip8(b);
+            taps_rgb(col0 + (size_t)x * ch, row_bytes, k, tp->count[y], dst + 3 * x);
         }
     }
 }
