@@ -20,7 +20,6 @@ Deterministic (fixed seeds, PNGs without timestamps). ~5 s, ~50 MB.
                                    (the box is in the manifest), and flipped: .boxflip.npy
 """
 
-import json
 import os
 import struct
 import sys
@@ -33,7 +32,7 @@ import torchvision.transforms.functional as F
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen_resnet_fixtures import make_backbone  # noqa: E402
+from gen_resnet_fixtures import make_backbone, write_manifest  # noqa: E402
 
 MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 CLASSES = [("a_red disc", (220, 40, 40), "disc"), ("b_green bar", (40, 200, 60), "bar"),
@@ -144,8 +143,7 @@ def main(root):
     write_dataset(root, manifest)
     write_broken(root, manifest)
     write_pre(root, manifest)
-    with open(os.path.join(root, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
+    write_manifest(root, manifest)
 
 
 if __name__ == "__main__":

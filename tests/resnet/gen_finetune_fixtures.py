@@ -26,7 +26,6 @@ Deterministic (fixed seeds, one intra-op thread). ~10 s, ~50 MB (the .pth is mos
 - randperm/<n>_<seed>.npy (5, n) int32: [list(DataLoader order) for epoch in range(5)].
 """
 
-import json
 import os
 import sys
 import time
@@ -39,7 +38,7 @@ import torchvision
 from torch.utils.data import DataLoader, TensorDataset
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen_resnet_fixtures import make_backbone  # noqa: E402
+from gen_resnet_fixtures import make_backbone, write_manifest  # noqa: E402
 
 torch.set_num_threads(1)
 torch.use_deterministic_algorithms(True)
@@ -165,8 +164,7 @@ def main(outdir):
         "randperm": {"n": RANDPERM_N, "seeds": RANDPERM_SEEDS, "epochs": 5},
         "seconds": round(time.time() - t0, 1),
     }
-    with open(os.path.join(outdir, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
+    write_manifest(outdir, manifest)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ Everything is described in OUTDIR/manifest.json.
 
 import contextlib
 import io
-import json
 import os
 import struct
 import sys
@@ -34,7 +33,7 @@ import torchvision.transforms as T
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen_resnet_fixtures import Out, make_backbone, new_head, safetensors_bytes  # noqa: E402
+from gen_resnet_fixtures import Out, make_backbone, new_head, safetensors_bytes, write_manifest  # noqa: E402
 
 torch.set_num_threads(1)
 torch.use_deterministic_algorithms(True)
@@ -409,10 +408,7 @@ def main(outdir):
         "files": out.files,
         "cases": cases,
     }
-    with open(os.path.join(outdir, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
-        f.write("\n")
-    print(f"wrote {len(out.files)} files and {len(cases)} cases to {outdir} in {time.time() - t0:.1f} s")
+    write_manifest(outdir, manifest, t0)
 
 
 if __name__ == "__main__":

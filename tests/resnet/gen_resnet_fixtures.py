@@ -131,6 +131,17 @@ class Out:
         self._add(rel, kind=kind, bytes=len(data), desc=desc, **extra)
 
 
+def write_manifest(root, manifest, t0=None):
+    """ROOT/manifest.json, written last (fixtures.mjs regenerates when it is older than a
+    generator); with t0, says what was written and how long it took."""
+    with open(os.path.join(root, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+        f.write("\n")
+    if t0 is not None:
+        print(f"wrote {len(manifest.get('files', {}))} files and {len(manifest.get('cases', []))} cases to {root} "
+              f"in {time.time() - t0:.1f} s")
+
+
 def pth_bytes(sd):
     """torch.save to memory: the zip's top folder is then 'archive' (not the file name)."""
     buf = io.BytesIO()
@@ -382,10 +393,7 @@ def main(outdir):
         "files": out.files,
         "cases": cases,
     }
-    with open(os.path.join(outdir, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
-        f.write("\n")
-    print(f"wrote {len(out.files)} files and {len(cases)} cases to {outdir} in {time.time() - t0:.1f} s")
+    write_manifest(outdir, manifest, t0)
 
 
 if __name__ == "__main__":
