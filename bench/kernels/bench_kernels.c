@@ -91,7 +91,7 @@ typedef struct conv_ctx {
     void *scratch;
     int tile;                              // Winograd's tile for the eval forward and dx (the faster)
 } conv_ctx;
-// dx by Winograd takes the faster tile in train mode too (engine/ops/conv2d.c).
+// dx by Winograd takes the faster tile in train mode too (engine/layers/conv2d.c).
 static void conv_bwd_wino(void *p) {   // dw by im2col, dx by Winograd (pre-transformed)
     conv_ctx *c = p;
     gb_conv2d_backward(&c->s, c->x, c->w, c->y, NULL, c->dw, c->scratch);

@@ -218,7 +218,7 @@ GB_API int gb_model_tensor(int h, const char *key, int grad, float **out) {
 // with torch.no_grad(): model.state_dict()[key].copy_(data): a parameter or
 // a running statistic, `n` floats in the tensor's (row-major) order. Bumps
 // the tensor's version, so the layer's cached transformed weights are made
-// again at the next forward (gb_nn_ops.h), and resets the step graph (no
+// again at the next forward (gb_layers.h), and resets the step graph (no
 // backward may run through the old values). Guarded by frozen.test.mjs
 // ("setTensor": logits as torch's after writing conv1 and a Winograd layer).
 GB_API int gb_model_set_tensor(int h, const char *key, const float *data, int n) {

@@ -43,7 +43,7 @@
 // 0.84. Its larger constants (A^T's 8) cost precision: errors against
 // double are 5-30x F(2x2)'s (tests/kernels prints them with GB_SHOW_ERR=1),
 // which is why the ResNet ops keep F(2x2) for the forward in train mode and
-// whenever backward passes through a ReLU (engine/ops/conv2d.c).
+// whenever backward passes through a ReLU (engine/layers/conv2d.c).
 #include "conv2d.h"
 
 #include "gemm.h"

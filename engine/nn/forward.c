@@ -1,5 +1,5 @@
 // forward.c: ResNet-18's forward, torchvision's _forward_impl, from the ops of
-// gb_nn_ops.h. Every op records itself on the tape when a gradient is needed,
+// gb_layers.h. Every op records itself on the tape when a gradient is needed,
 // so the frozen part of the network costs forward time only.
 // Memory: in a lean graph each intermediate is released as soon as its last
 // reader has run (gb_graph_release keeps whatever backward will read), and
@@ -82,7 +82,7 @@ static void find_gated(gb_module *m, void *gated) {
 }
 
 // Each convolution's forward tile: F(2×2) in train mode, or when backward
-// passes through a ReLU (the gates must be PyTorch's: engine/ops/conv2d.c).
+// passes through a ReLU (the gates must be PyTorch's: engine/layers/conv2d.c).
 static void set_small_tiles(gb_module *m, void *gated) {
     if (m->kind == GB_MOD_CONV2D) m->winograd.small_tiles = m->training || *(const int *)gated;
 }

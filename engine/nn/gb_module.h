@@ -17,7 +17,7 @@
 
 #include "../core/gb_sb.h"
 #include "../core/gb_tensor.h"
-#include "../ops/gb_nn_ops.h"
+#include "../layers/gb_layers.h"
 
 #define GB_MODULE_MAX_CHILDREN 10
 
@@ -57,7 +57,7 @@ struct gb_module {
     int inplace;             // ReLU
     double eps, momentum;    // BatchNorm2d, as Python floats (for the repr)
     gb_bn_params bn;         // BatchNorm2d: the same tensors, as the op takes them
-    gb_conv2d_cache winograd;  // Conv2d: transformed weights (gb_nn_ops.h), freed with the model
+    gb_conv2d_cache winograd;  // Conv2d: transformed weights (gb_layers.h), freed with the model
 
     // Set by gb_module_infer_shapes: the output for the last input shape given.
     int out_ndim, out_shape[GB_MAX_DIMS];

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "gb_test.h"
-#include "ops/gb_nn_ops.h"
+#include "layers/gb_layers.h"
 
 typedef gb_status (*build_fn)(gb_graph *g, gb_tensor **in, gb_tensor **out);
 
@@ -85,7 +85,7 @@ static gb_status t_sum1(gb_graph *g, gb_tensor **in, gb_tensor **out) { return g
 static gb_status t_mean0(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_mean_dim(g, in[0], -3, out); }
 static gb_status t_unsqueeze(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_unsqueeze(g, in[0], 1, out); }
 static gb_status t_squeeze(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_squeeze_dim(g, in[0], 0, out); }
-// The network layers (gb_nn_ops.h).
+// The network layers (gb_layers.h).
 static gb_status t_conv_s1(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_conv2d(g, in[0], in[1], 1, 1, out); }
 static gb_status t_conv_s2(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_conv2d(g, in[0], in[1], 2, 1, out); }
 static gb_status t_conv_1x1(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_conv2d(g, in[0], in[1], 2, 0, out); }

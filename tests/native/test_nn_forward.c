@@ -172,7 +172,7 @@ int main(void) {
     CHECK(with_grad == 2 && param(&m, "fc", 0)->grad && param(&m, "fc", 1)->grad);
     CHECK(gb_optim_state_count(&opt) == 2 && gb_optim_state_bytes(&opt) == sizeof(float) * 5130);
 
-    // The forward's Winograd tile (engine/ops/conv2d.c): with only fc training, backward
+    // The forward's Winograd tile (engine/layers/conv2d.c): with only fc training, backward
     // passes no ReLU and a frozen layer takes the faster F(4x4) (layer1 here: 32 of its
     // tiles); once layer4 trains, every convolution runs F(2x2), so that the ReLU gates
     // backward reads are PyTorch's; under no_grad the faster one again.

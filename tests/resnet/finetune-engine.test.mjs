@@ -92,7 +92,7 @@ for (const build of BUILDS) describe(`${build} build`, () => {
 			assert.ok(bitsEqual(model.headForward(feats, N), model.forward(X, [N, 3, S, S], C)),
 				'fc(features(x)) must be forward(x) exactly');
 			// An image's features are the same bits in any batch (the convolutions choose their
-			// algorithm by the image, not the batch: engine/ops/conv2d.c), so a cache filled one
+			// algorithm by the image, not the batch: engine/layers/conv2d.c), so a cache filled one
 			// image at a time holds what a training batch's forward feeds fc.
 			for (const [from, n] of [[3, 1], [0, 2], [5, 8], [20, 1]]) {
 				const part = model.features(X.subarray(from * 3 * S * S, (from + n) * 3 * S * S), [n, 3, S, S]);

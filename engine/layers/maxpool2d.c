@@ -3,7 +3,7 @@
 //             (padding counts as −∞); the winner's position is kept
 //   backward  dx[winner] += dy: only the maximum influenced the output
 // Loops in engine/kernels/pool2d.c.
-#include "gb_nn_ops.h"
+#include "gb_layers.h"
 
 #include "../kernels/pool2d.h"
 

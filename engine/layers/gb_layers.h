@@ -1,11 +1,11 @@
-// gb_nn_ops.h: the layers of a convolutional network as differentiable ops
+// gb_layers.h: the layers of a convolutional network as differentiable ops
 // (ResNet-18's). Tensors are NCHW. Like every op, each constructor checks its
 // arguments, computes the output now, and records a node when a gradient will
 // be needed; the heavy loops are engine/kernels' (SIMD, threaded).
-#ifndef GB_NN_OPS_H
-#define GB_NN_OPS_H
+#ifndef GB_LAYERS_H
+#define GB_LAYERS_H
 
-#include "gb_ops.h"
+#include "../ops/gb_ops.h"
 
 // ConvolutionBackward0: y = conv2d(x, w), x (N,C,H,W), w (OC,C,KH,KW), no bias,
 // groups 1; OH = (H + 2·padding − KH) / stride + 1.

@@ -8,7 +8,7 @@
 // is faster: larger images, or larger batches) for y, dx and dw instead.
 // Only the gradients that are needed are computed: a frozen weight
 // (requires_grad=False) costs no dw, an input image no dx.
-#include "gb_nn_ops.h"
+#include "gb_layers.h"
 
 #include <stdlib.h>
 

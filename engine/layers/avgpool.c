@@ -2,7 +2,7 @@
 // PyTorch computes it as a mean over H and W).
 //   forward   y[n,c] = (1/HW) Σ_{h,w} x[n,c,h,w]
 //   backward  dx[n,c,h,w] += dy[n,c] / HW
-#include "gb_nn_ops.h"
+#include "gb_layers.h"
 
 #include "../kernels/pool2d.h"
 

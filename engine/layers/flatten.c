@@ -1,7 +1,7 @@
 // flatten.c: torch.flatten(x, 1): (N, C, H, W) → (N, C·H·W) (ViewBackward0).
 //   forward   the same numbers, another shape (a view: no copy)
 //   backward  dx += dy, read with x's shape
-#include "gb_nn_ops.h"
+#include "gb_layers.h"
 
 static void flatten_backward(gb_node *node, gb_graph *g) {
     gb_tensor *x = node->inputs[0];

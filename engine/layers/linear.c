@@ -4,7 +4,7 @@
 // The products are engine/kernels' GEMMs; inputs are ordered as PyTorch's
 // AddmmBackward0 lists them: bias, input, weight (without a bias PyTorch
 // records MmBackward0 of input and weight: the same maths minus db).
-#include "gb_nn_ops.h"
+#include "gb_layers.h"
 
 #include "../kernels/gemm.h"
 

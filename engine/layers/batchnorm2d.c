@@ -9,7 +9,7 @@
 //               (μ and σ² depend on every x of the channel, hence the sums)
 //             eval: dx = γ/sqrt(σ²+eps) · dy
 // The loops are engine/kernels/batchnorm.c's.
-#include "gb_nn_ops.h"
+#include "gb_layers.h"
 
 #include <math.h>
 

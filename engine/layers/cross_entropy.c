@@ -6,7 +6,7 @@
 //   nll_loss     L = −(1/N) Σ_n z[n, t_n]                  (mean over the batch)
 //     backward   dz[n, t_n] += −dL / N
 // Together: dx = (softmax − onehot(t)) / N · dL, the familiar gradient.
-#include "gb_nn_ops.h"
+#include "gb_layers.h"
 
 #include <math.h>
 #include <string.h>
