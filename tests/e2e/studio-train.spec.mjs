@@ -207,6 +207,30 @@ test('reload mid-training: the run shows its finished epochs, resumes, predictio
 	await expect(page.getByTestId('curve-loss')).toHaveAttribute('data-runs', '1');   // the same run, continued
 });
 
+test('two tabs: one trains, the other neither trains nor takes its run for interrupted', async ({ page, frozen }) => {
+	await openStudio(page, frozen);
+	await fillClasses(page, { perClass: 6 });
+	await chooseUnfreeze(page, 'layer4,fc');   // real steps: a run long enough to open a second tab
+	await setSetting(page, 'epochs', 4);
+	await setSetting(page, 'batchSize', 4);
+	await train(page);
+	await expect(page.getByTestId('curve-loss')).toHaveAttribute('data-points', '1', { timeout: 120_000 });
+	const other = await page.context().newPage();
+	await other.goto(page.url());
+	await other.evaluate(() => document.getElementById('h-studio')?.scrollIntoView());
+	await expect(other.getByTestId('studio')).toHaveAttribute('data-ready', 'yes', { timeout: 30_000 });
+	await expect(other.getByTestId('training-elsewhere')).toBeVisible({ timeout: 30_000 });
+	await expect(other.getByTestId('run-resume-interrupted')).toHaveCount(0);
+	await other.getByTestId('train').click();
+	await expect(other.getByTestId('train-problem')).toContainText('training in another tab');
+	// the first tab's run goes on and ends as it would alone; the other tab then shows it
+	await expect(page.getByTestId('run-progress')).toHaveAttribute('data-status', 'running');
+	await page.getByTestId('stop').click();
+	await waitDone(page, 'stopped', 120_000);
+	await expect(other.getByTestId('last-run')).toHaveAttribute('data-status', 'stopped', { timeout: 30_000 });
+	await other.close();
+});
+
 test('a worker that dies is restarted, the weights and the last head reloaded, with a message', async ({ page, frozen }) => {
 	frozen.expectConsole(/test: the engine worker crashed/);
 	await openStudio(page, frozen);

@@ -2,7 +2,7 @@
 // dropped while busy, the fps meter, and a message for each camera failure.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FpsMeter, OneAtATime, cameraProblem } from '../../web/src/fine-tuning/webcam-loop.js';
+import { FpsMeter, OneAtATime, ViewGate, cameraProblem } from '../../web/src/fine-tuning/webcam-loop.js';
 
 test('fps over the last second', () => {
 	const m = new FpsMeter(1000);
@@ -54,4 +54,21 @@ test('onIdle runs when the worker is free again, so the newest frame goes at onc
 	assert.deepEqual(idle, []);
 	await new Promise((r) => setTimeout(r, 0));
 	assert.deepEqual(idle, [false]);   // called after busy is cleared: an offer from it is taken
+});
+
+test('the gate opens only when every condition holds, and says so once', () => {
+	let opened = 0;
+	const gate = new ViewGate(() => { opened += 1; });
+	assert.equal(gate.open, true);
+	gate.set('on-screen', false);
+	gate.set('tab-visible', false);
+	assert.equal(gate.open, false);
+	gate.set('on-screen', true);
+	assert.equal(gate.open, false);      // the tab is still hidden
+	assert.equal(opened, 0);
+	gate.set('tab-visible', true);
+	assert.equal(gate.open, true);
+	assert.equal(opened, 1);
+	gate.set('tab-visible', true);       // already open: no second call
+	assert.equal(opened, 1);
 });

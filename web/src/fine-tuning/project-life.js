@@ -5,6 +5,7 @@
 import { checkSettings } from '../../../js/finetune-settings.mjs';
 import { loadProject, replaceProject, imageMeta } from './project-db.js';
 import { forgetThumbs } from './thumbs.js';
+import { trainingSomewhere } from './run-lock.js';
 import { freshProject, sortImages } from './project-model.js';
 import { PROJECT_ID, project, images, runs, storageProblem, serial, persist, onWritten, sawAddedAt } from './state-core.js';
 
@@ -34,7 +35,8 @@ export function loadStudio() {
 		globalThis.navigator?.storage?.persist?.().catch(() => {});
 		try {
 			const saved = await loadProject(PROJECT_ID);
-			if (saved) return show(saved, true);
+			// runs saved as going are interrupted, unless another tab is training one now
+			if (saved) return show(saved, !(await trainingSomewhere()));
 			const fresh = freshProject(PROJECT_ID);
 			await persist(['projects'], (tx) => tx.objectStore('projects').put(fresh), 'the new project');
 			project.value = fresh;

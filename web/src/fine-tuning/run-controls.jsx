@@ -42,7 +42,16 @@ function Progress({ now, epochs }) {
 }
 
 function LastRun({ run }) {
-	if (!run || run.status === 'running' || run.status === 'paused') return null;
+	if (!run) return null;
+	if (run.status === 'running' || run.status === 'paused') {
+		// not this tab's run (this tab's own has live progress): another tab trains it (run-lock.js)
+		const last = run.history[run.history.length - 1];
+		return (
+			<p role="status" data-testid="training-elsewhere">
+				A run is training in another tab of this page{last && <> (epoch {last.epoch} done)</>}. Its results show here as its epochs finish.
+			</p>
+		);
+	}
 	const last = run.history[run.history.length - 1];
 	return (
 		<div data-testid="last-run" data-status={run.status}>

@@ -9,6 +9,7 @@ import { checkSettings, featureCache } from '../../../js/finetune-settings.mjs';
 import { engineClient, onEngineRestart, startPartTwo, weights as backbone } from '../frozen-parameters/state.js';
 import { project, images, runs, saveRun, imageBlob, classIndex, currentSplit, getFeatures, putFeatures } from './state.js';
 import { newRun, applyEvent, markInterrupted, resumeFrom } from './run-record.js';
+import { withTrainingLock, trainingSomewhere, TRAINING_ELSEWHERE } from './run-lock.js';
 
 /** The run in progress: { runId, status, epoch, batch, batches, loss, etaMs, features } or null. */
 export const live = signal(null);
@@ -69,7 +70,8 @@ export async function refreshFeatureCount() {
 /** After a reload: runs that were training are 'interrupted' (saved so), and the last head is loaded. */
 export async function reopen() {
 	const all = runs.value ?? [];
-	const fixed = markInterrupted(all);
+	// a run that another tab is training now is not interrupted: leave it to that tab
+	const fixed = (await trainingSomewhere()) ? all : markInterrupted(all);
 	for (let i = 0; i < all.length; i++) if (fixed[i] !== all[i]) await persist(fixed[i]);
 	await restoreHead();
 	await refreshFeatureCount().catch(() => {});
@@ -136,8 +138,12 @@ export async function startTraining(from = null) {
 		return;
 	}
 	call = 'starting';   // a second click while the images are read does nothing
+	// shown at once, before the lock is granted: the click has started something
+	live.value = { status: 'preparing', epoch: from ? resumeFrom(from)?.epoch ?? 0 : 0, batch: 0, batches: 0, etaMs: null, features: null };
 	try {
-		await run(from, settings, classes, split);
+		if (!(await withTrainingLock(() => run(from, settings, classes, split)))) {
+			trainProblem.value = { message: TRAINING_ELSEWHERE };
+		}
 	} finally {
 		call = null;
 		live.value = null;

@@ -1,6 +1,7 @@
 // The webcam predictor's rules, without the DOM: one frame in the worker at a time (frames that
 // arrive while it is busy are dropped, never queued), the rate of predictions over the last
-// second, and a sentence for each way getUserMedia fails. Guarded by tests/node/webcam-loop.test.mjs.
+// second, no predictions while the view is off screen or the tab hidden, and a sentence for each
+// way getUserMedia fails. Guarded by tests/node/webcam-loop.test.mjs.
 
 /**
  * Frames predicted per second over a sliding window of `windowMs`.
@@ -63,6 +64,30 @@ export class OneAtATime {
 				this.onIdle();
 			});
 		return true;
+	}
+}
+
+/**
+ * Open while every condition is true (the video on screen, the tab visible): the loop predicts
+ * only then, so a learner who scrolls away or switches tabs does not keep both cores busy.
+ * `onOpen()` runs each time it opens again (the caller grabs a frame at once).
+ */
+export class ViewGate {
+	constructor(onOpen = () => {}) {
+		this.onOpen = onOpen;
+		this.closedBy = new Set();
+	}
+
+	get open() {
+		return this.closedBy.size === 0;
+	}
+
+	/** Sets one condition (`'on-screen'`, `'tab-visible'`…) true or false. */
+	set(condition, ok) {
+		const was = this.open;
+		if (ok) this.closedBy.delete(condition);
+		else this.closedBy.add(condition);
+		if (!was && this.open) this.onOpen();
 	}
 }
 
