@@ -22,7 +22,6 @@
 
 #include <string.h>
 
-
 // Distance between the 16 members of V and of M. NOTE: the transforms touch
 // all 16 at once; with a distance that is a multiple of 4 KiB (e.g. 64 x 784
 // floats) the 16 streams fall into one L1 set and evict each other (4K
