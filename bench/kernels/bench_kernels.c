@@ -7,7 +7,7 @@
 // the best and the median of several timed repeats. The machine is shared
 // and noisy: read the best as the capability, the median as the typical.
 #define _POSIX_C_SOURCE 200112L   // clock_gettime under -std=c11
-#include "../../engine/kernels/conv2d.h"
+#include "../../engine/kernels/conv2d_plan.h"
 #include "../../engine/kernels/gemm.h"
 #include "../../engine/kernels/f32-gemm/gb_f32_simd.h"
 #include "../../engine/threads/gb_pool.h"
@@ -129,7 +129,7 @@ static float *falloc(size_t n) {
 // F(4x4)'s time over F(2x2)'s for ResNet-18's 3x3 stride-1 shapes by batch,
 // forward, dx and dw, the two tiles called in turn (a slow minute of a shared
 // machine slows both): the median of the pairs' ratios, 1 thread. `picks` is
-// the tile that gb_conv2d_winograd_tile / _dw_tile choose for the shape.
+// the tile that gb_conv2d_plan_dx_tile / _dw_tile choose for the shape.
 static void tile_table(int pairs) {
     static const struct { const char *name; int C, H; } shapes[] = {
         { "layer1 64 @56", 64, 56 }, { "layer2 128 @28", 128, 28 },
@@ -176,7 +176,7 @@ static void tile_table(int pairs) {
                 qsort(ratio[op], (size_t)pairs, sizeof(double), cmp_d);
             }
             printf("%-16s %5d %6.2f %6.2f %6.2f %5d / %d\n", shapes[i].name, N, ratio[0][pairs / 2], ratio[1][pairs / 2],
-                   ratio[2][pairs / 2], gb_conv2d_winograd_tile(&s), gb_conv2d_winograd_dw_tile(&s));
+                   ratio[2][pairs / 2], gb_conv2d_plan_dx_tile(&s), gb_conv2d_plan_dw_tile(&s));
             free(x); free(y); free(dx); free(w); free(dw); free(u[0]); free(u[1]); free(scratch);
         }
 }
@@ -253,7 +253,7 @@ int main(int argc, char **argv) {
         free(m.a); free(m.bp); free(m.c);
     }
 
-    printf("\nconv2d, batch 1 (GF/s = 2*MACs/time; ms are best of %d; gemm1/2 = GF/s of the GEMM alone, w and im2col packed;\n wino = Winograd forward (the tile gb_conv2d_winograd_tile picks at batch 1; dx: the same), weights pre-transformed; its total row = sum of the faster path per shape;\n bwd = dx+dw, the faster of im2col and (im2col dw + Winograd dx); bwdB = the same at batch %d, ms per image)\n", reps, bwd_batch);
+    printf("\nconv2d, batch 1 (GF/s = 2*MACs/time; ms are best of %d; gemm1/2 = GF/s of the GEMM alone, w and im2col packed;\n wino = Winograd forward (the tile gb_conv2d_plan_dx_tile picks at batch 1; dx: the same), weights pre-transformed; its total row = sum of the faster path per shape;\n bwd = dx+dw, the faster of im2col and (im2col dw + Winograd dx); bwdB = the same at batch %d, ms per image)\n", reps, bwd_batch);
     printf("%-30s %3s %7s |%8s %6s %8s %6s %5s |%6s %6s |%7s %7s |%8s %8s |%8s %8s\n", "shape", "x", "MMACs", "fwd1 ms", "GF/s",
            "fwd2 ms", "GF/s", "2t/1t", "gemm1", "gemm2", "wino1ms", "wino2ms", "bwd1 ms", "bwd2 ms", "bwdB1 ms", "bwdB2 ms");
     double tot[4][2] = {{0}}, tot_macs = 0;
@@ -265,7 +265,7 @@ int main(int argc, char **argv) {
         const size_t ny = (size_t)q->OC * c.s.OH * c.s.OW;
         size_t sb = gb_conv2d_forward_scratch_bytes(&c.s), bb = gb_conv2d_backward_scratch_bytes(&c.s);
         const int wino = gb_conv2d_winograd_ok(&c.s);
-        c.tile = wino ? gb_conv2d_winograd_tile(&c.s) : 0;
+        c.tile = wino ? gb_conv2d_plan_dx_tile(&c.s) : 0;
         if (wino && gb_conv2d_winograd_scratch_bytes(&c.s, c.tile) > sb) sb = gb_conv2d_winograd_scratch_bytes(&c.s, c.tile);
         if (wino && gb_conv2d_winograd_backward_dx_scratch_bytes(&c.s, c.tile) > bb) bb = gb_conv2d_winograd_backward_dx_scratch_bytes(&c.s, c.tile);
         c.u = wino ? falloc(gb_conv2d_winograd_weights_floats(&c.s, 4)) : NULL;   // room for either tile

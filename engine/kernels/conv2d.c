@@ -1,5 +1,6 @@
 // conv2d.c: convolution as im2col + GEMM (maths and layout in conv2d.h).
 #include "conv2d.h"
+#include "conv2d_plan.h"
 
 #include "gemm.h"
 #include "f32-gemm/gb_f32_simd.h"
@@ -211,29 +212,9 @@ void gb_conv2d_pack_weights(const gb_conv2d_shape *s, const float *w, float *wp)
     gb_f32_pack_a(s->OC, K, w, K, wp);   // A = w [OC x K]
 }
 
-// im2col fused with its GEMM: each thread takes runs of panels (pixels x 8)
-// and makes each into its own buffer (in L1) just before the GEMM reads it,
-// for all OC rows, instead of writing the whole im2col out to memory and
-// reading it back (conv1: 7.4 MB per image). Pays where the packed weights
-// stay in L2 while the panels go past (conv1's are 37 KB; the 1x1 stride-2
-// downsamples' up to 128 KB; layer2.0.conv1's, 3x3 stride 2, 295 KB), and
-// where there are panels enough to share. The GEMM sums as
-// gb_f32_gemm_ppacked does: the same bits either way.
-// NOTE: 160 -> 320 KB (layer2.0.conv1 fused), alternated in one process: 0.926
-// of a training step (c) at batch 16, 0.936 of a batch-8 forward, 0.99 at
-// batch 1; 1.5 MB (layer3.0.conv1's 1.18 MB too) gave 1.015 with 1 thread at
-// batch 1, 1.000 for the step.
-#define FUSED_IM2COL_A_BYTES ((size_t)320 << 10)
-#define FUSED_IM2COL_MIN_PANELS 24
-
-static int im2col_fused(const gb_conv2d_shape *s) {
-    const int K = s->C * s->KH * s->KW, panels = (s->OH * s->OW + GB_GEMM_NR - 1) / GB_GEMM_NR;
-    const size_t a_bytes = gb_conv2d_packed_weights_floats(s) * sizeof(float);
-    const size_t panel_floats = round16((size_t)K * GB_GEMM_NR);   // a thread's; the scratch must hold them all
-    return !is_pointwise(s) && panels >= FUSED_IM2COL_MIN_PANELS && a_bytes <= FUSED_IM2COL_A_BYTES &&
-           panel_floats * GB_POOL_MAX_THREADS <= round16(gb_f32_packed_b_floats(K, s->OH * s->OW));
-}
-
+// im2col fused with its GEMM: each thread takes runs of panels and makes
+// each just before the GEMM reads it (gb_conv2d_plan_im2col_fused decides
+// when, conv2d_plan.c). The same bits either way.
 typedef struct im2col_gemm_job {
     const gb_conv2d_shape *s;
     const float *wp, *x;   // the packed weights, the batch
@@ -261,7 +242,7 @@ static void im2col_gemm_task(void *ctx, int ith, int nth) {
 }
 
 // Scratch of a forward from packed weights: one image's im2col, packed (or,
-// fused, a panel per thread: never more, im2col_fused checks).
+// fused, a panel per thread: never more, gb_conv2d_plan_im2col_fused checks).
 size_t gb_conv2d_forward_packed_scratch_bytes(const gb_conv2d_shape *s) {
     return sizeof(float) * round16(gb_f32_packed_b_floats(s->C * s->KH * s->KW, s->OH * s->OW));
 }
@@ -270,7 +251,7 @@ void gb_conv2d_forward_packed(const gb_conv2d_shape *s, const float *wp, const f
                               void *scratch) {
     const int K = s->C * s->KH * s->KW, P = s->OH * s->OW;
     float *packed = scratch;
-    if (im2col_fused(s)) {
+    if (gb_conv2d_plan_im2col_fused(s)) {
         GB_ASSERT((long long)s->N * ((P + GB_GEMM_NR - 1) / GB_GEMM_NR) < (1LL << 31), "conv2d: %d images", s->N);
         im2col_gemm_job j = { s, wp, x, y, packed, 0 };
         gb_parallel_for(im2col_gemm_task, &j);

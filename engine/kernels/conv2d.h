@@ -12,6 +12,9 @@
 // w (or w^T) is packed for the GEMM once per call, for all the images.
 // A 1x1, stride-1, unpadded conv skips im2col: col is x itself.
 //
+// Which algorithm runs (this im2col, fused or not, or Winograd's for 3x3
+// stride 1: conv2d_winograd.h) is the plan's decision (conv2d_plan.h).
+//
 // Work buffers come from the caller: *_scratch_bytes(shape) tells how many
 // (64-byte aligned, no malloc here). Results are bit-identical for any
 // thread count (gemm.h), and col2im is split by input channel.
@@ -51,39 +54,6 @@ size_t gb_conv2d_backward_scratch_bytes(const gb_conv2d_shape *s);
 void gb_conv2d_backward(const gb_conv2d_shape *s, const float *x, const float *w,
                         const float *dy, float *dx, float *dw, void *scratch);
 
-// 3x3 stride-1 convs by Winograd (conv2d_winograd.c) with output tiles of
-// 2 (F(2x2, 3x3): 2.25x fewer multiplies) or 4 (F(4x4, 3x3): 4x fewer, less
-// precise; gb_conv2d_winograd_tile says which is faster for a shape). The
-// weights are transformed once into u (16 or 36 planes packed for the GEMM:
-// gb_conv2d_winograd_weights_floats floats) and reused while neither they nor
-// the tile change; scratch per the functions below.
-int gb_conv2d_winograd_ok(const gb_conv2d_shape *s);
-int gb_conv2d_winograd_tile(const gb_conv2d_shape *s);      // forward and dx
-int gb_conv2d_winograd_dw_tile(const gb_conv2d_shape *s);   // dw
-// For tests: the forward and dx run fused (chunk by chunk per thread) when U
-// takes at most max_u_bytes (or 4x that, given many chunks), with chunks
-// whose V and M take about stage_bytes; (0, 0) restores the defaults,
-// max_u_bytes 1 turns fusion off.
-// The scratch sizes below follow the setting. Results do not change.
-void gb_conv2d_winograd_set_fusion(size_t max_u_bytes, size_t stage_bytes);
-size_t gb_conv2d_winograd_weights_floats(const gb_conv2d_shape *s, int tile);
-void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, int tile, const float *w, float *u);
-size_t gb_conv2d_winograd_scratch_bytes(const gb_conv2d_shape *s, int tile);
-void gb_conv2d_winograd_forward(const gb_conv2d_shape *s, int tile, const float *u, const float *x, float *y,
-                                void *scratch);
-// dx += dL/dx for such a conv (pad <= 2), from its own transformed weights
-// (as many floats: w turned by 180 degrees and transposed); with store,
-// dx = dL/dx (the same bits as adding onto -0.0).
-void gb_conv2d_winograd_transform_weights_dx(const gb_conv2d_shape *s, int tile, const float *w, float *u);
-size_t gb_conv2d_winograd_backward_dx_scratch_bytes(const gb_conv2d_shape *s, int tile);
-void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, int tile, const float *u_dx, const float *dy,
-                                    float *dx, int store, void *scratch);
-// dw += dL/dw (with store: dw =) for such a conv (any pad), from x and dy: the
-// tiles' sum is again 16 or 36 GEMMs (2.25x or 4x fewer multiplies than im2col's).
-size_t gb_conv2d_winograd_backward_dw_scratch_bytes(const gb_conv2d_shape *s, int tile);
-void gb_conv2d_winograd_backward_dw(const gb_conv2d_shape *s, int tile, const float *x, const float *dy, float *dw,
-                                    int store, void *scratch);
-
 // The pieces, exposed for tests and benches.
 // Writes im2col(x) of one image (C,H,W) as packed B panels (gemm.h) of K x P.
 void gb_f32_im2col_packed(const gb_conv2d_shape *s, const float *x, float *packed);
@@ -91,5 +61,8 @@ void gb_f32_im2col_packed(const gb_conv2d_shape *s, const float *x, float *packe
 void gb_f32_im2col(const gb_conv2d_shape *s, const float *x, float *col);
 // dx (C,H,W) += col2im(dcol[K x P]) for one image.
 void gb_f32_col2im(const gb_conv2d_shape *s, const float *dcol, float *dx);
+
+// Winograd's kernels for 3x3 stride-1 convolutions.
+#include "conv2d_winograd.h"
 
 #endif

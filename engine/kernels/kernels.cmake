@@ -19,7 +19,14 @@ set(GB_KERNELS_SOURCES
     ${GB_KERNELS_DIR}/kernels.c
     ${GB_KERNELS_DIR}/gemm.c
     ${GB_KERNELS_DIR}/conv2d.c
-    ${GB_KERNELS_DIR}/conv2d_winograd.c
+    ${GB_KERNELS_DIR}/conv2d_plan.c
+    ${GB_KERNELS_DIR}/conv2d_weights.c
+    ${GB_KERNELS_DIR}/conv2d_run.c
+    ${GB_KERNELS_DIR}/conv2d_winograd_weights.c
+    ${GB_KERNELS_DIR}/conv2d_winograd_input.c
+    ${GB_KERNELS_DIR}/conv2d_winograd_output.c
+    ${GB_KERNELS_DIR}/conv2d_winograd_forward.c
+    ${GB_KERNELS_DIR}/conv2d_winograd_dw.c
     ${GB_KERNELS_DIR}/pool2d.c
     ${GB_KERNELS_DIR}/batchnorm.c
     ${GB_KERNELS_DIR}/resize.c

@@ -6,36 +6,21 @@
 #define GB_LAYERS_H
 
 #include "../ops/gb_ops.h"
+#include "../kernels/conv2d_plan.h"
 
 // ConvolutionBackward0: y = conv2d(x, w), x (N,C,H,W), w (OC,C,KH,KW), no bias,
 // groups 1; OH = (H + 2·padding − KH) / stride + 1.
 gb_status gb_conv2d(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int padding, gb_tensor **out);
 
-// A layer's weights transformed for its kernel (Winograd's U for 3×3
-// stride-1 layers, else w packed for im2col's GEMM), kept while the weights
-// stay the same tensor at the same version (a frozen backbone: once per load;
-// training: once per optimizer step). Owned by the layer. The forward uses
-// w's transform; a Winograd backward's dx uses that of w turned by 180° and
-// transposed (made on the first backward).
-typedef struct gb_conv2d_transformed {
-    float *u;                 // malloc'd once, gb_conv2d_cache_free gives it back
-    size_t floats;
-    const gb_tensor *w;       // the weights it was made from
-    unsigned version;
-    int layout;               // Winograd's tile (2 or 4), 0 for im2col's packing
-} gb_conv2d_transformed;
-typedef struct gb_conv2d_cache {
-    gb_conv2d_transformed fwd, dx;
-    int small_tiles;          // Winograd F(2×2) for the forward (the module sets it in train mode: conv2d.c says why)
-} gb_conv2d_cache;
-void gb_conv2d_cache_free(gb_conv2d_cache *cache);
-
-// The same convolution; 3×3 stride-1 layers run Winograd's F(2×2, 3×3)
-// or, on large images, F(4×4, 3×3) (2.25× or 4× fewer multiplies; the
-// forward with cache->small_tiles keeps F(2×2)) with the cache's transformed
-// weights, the others im2col with the cache's packed weights.
+// The same convolution for a layer that owns a weights object
+// (engine/kernels/conv2d_plan.h: its transformed weights, kept while w
+// stays the same tensor at the same version): 3×3 stride-1 layers run
+// Winograd's F(2×2, 3×3) or F(4×4, 3×3), the others im2col from packed
+// weights. gated: this output feeds a train-mode BatchNorm or a ReLU gate
+// that backward reads, so the forward takes the exact tile
+// (engine/kernels/conv2d_plan.c says why).
 gb_status gb_conv2d_cached(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int padding,
-                           gb_conv2d_cache *cache, gb_tensor **out);
+                           gb_conv2d_weights *weights, int gated, gb_tensor **out);
 
 // BatchNorm2d's tensors and settings (the module owns them).
 typedef struct gb_bn_params {

@@ -13,7 +13,8 @@ static gb_status run_leaf(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y
     switch (m->kind) {
     case GB_MOD_CONV2D:
         GB_ASSERT(!m->has_bias, "ResNet's convolutions have no bias");
-        return gb_conv2d_cached(g, x, m->params[0], m->stride, m->padding, &m->winograd, y);
+        return gb_conv2d_cached(g, x, m->params[0], m->stride, m->padding, &m->conv_weights,
+                                m->training || m->gated, y);
     case GB_MOD_BATCHNORM2D:
         return gb_batchnorm2d(g, x, &m->bn, m->training, y);
     case GB_MOD_RELU:
@@ -81,13 +82,14 @@ static void find_gated(gb_module *m, void *gated) {
     for (int i = 0; i < m->n_params; i++) *(int *)gated |= gb_needs_grad(m->params[i]);
 }
 
-// Each convolution's forward tile: F(2×2) in train mode, or when backward
-// passes through a ReLU (the gates must be PyTorch's: engine/layers/conv2d.c).
-static void set_small_tiles(gb_module *m, void *gated) {
-    if (m->kind == GB_MOD_CONV2D) m->winograd.small_tiles = m->training || *(const int *)gated;
+// Tells each convolution whether backward will read a ReLU gate after it;
+// with train mode (BatchNorm on batch statistics) that is what its forward
+// must compute exactly (engine/kernels/conv2d_plan.c says how).
+static void set_gated(gb_module *m, void *gated) {
+    if (m->kind == GB_MOD_CONV2D) m->gated = *(const int *)gated;
 }
 
-// Checks x and sets each convolution's tile for this forward.
+// Checks x and tells each convolution what this forward needs.
 static gb_status prepare(gb_model *m, gb_graph *g, gb_tensor *x) {
     if (x->ndim != 4 || x->shape[1] != 3) {
         char buf[64];
@@ -98,7 +100,7 @@ static gb_status prepare(gb_model *m, gb_graph *g, gb_tensor *x) {
     int gated = gb_needs_grad(x);
     gb_module_walk(m->root, find_gated, &gated);
     gated &= g->grad_enabled;
-    gb_module_walk(m->root, set_small_tiles, &gated);
+    gb_module_walk(m->root, set_gated, &gated);
     return GB_OK;
 }
 

@@ -57,7 +57,8 @@ struct gb_module {
     int inplace;             // ReLU
     double eps, momentum;    // BatchNorm2d, as Python floats (for the repr)
     gb_bn_params bn;         // BatchNorm2d: the same tensors, as the op takes them
-    gb_conv2d_cache winograd;  // Conv2d: transformed weights (gb_layers.h), freed with the model
+    gb_conv2d_weights conv_weights;  // Conv2d: transformed weights (engine/kernels/conv2d_plan.h), freed with the model
+    int gated;               // Conv2d: this forward's output feeds a ReLU gate backward reads (forward.c)
 
     // Set by gb_module_infer_shapes: the output for the last input shape given.
     int out_ndim, out_shape[GB_MAX_DIMS];

@@ -77,7 +77,7 @@ oom:
 
 static void free_conv_cache(gb_module *m, void *ctx) {
     (void)ctx;
-    if (m->kind == GB_MOD_CONV2D) gb_conv2d_cache_free(&m->winograd);
+    if (m->kind == GB_MOD_CONV2D) gb_conv2d_weights_free(&m->conv_weights);
 }
 
 void gb_model_free(gb_model *m) {

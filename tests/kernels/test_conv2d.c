@@ -2,7 +2,7 @@
 // double, backward against central differences of L = sum(conv(x, w) * r),
 // the scalar and SIMD microkernels bit for bit, and 1/2/3 threads bit for bit.
 #include "gb_test.h"
-#include "../../engine/kernels/conv2d.h"
+#include "../../engine/kernels/conv2d_plan.h"
 #include "../../engine/kernels/gemm.h"
 #include "../../engine/threads/gb_pool.h"
 
@@ -67,7 +67,7 @@ static void check_fusion(const gb_conv2d_shape *s, int tile, const float *u, con
                          const float *expect, size_t n, int dx, const char *name) {
     float *out = alloc_f(n);
     for (size_t f = 0; f < sizeof fusions / sizeof fusions[0]; f++) {
-        gb_conv2d_winograd_set_fusion(fusions[f].max_u, fusions[f].stage);
+        gb_conv2d_plan_set_fusion(fusions[f].max_u, fusions[f].stage);
         void *ws = alloc_f((dx ? gb_conv2d_winograd_backward_dx_scratch_bytes(s, tile)
                                : gb_conv2d_winograd_scratch_bytes(s, tile)) / sizeof(float));
         for (int nt = 1; nt <= 3; nt++) {
@@ -83,7 +83,7 @@ static void check_fusion(const gb_conv2d_shape *s, int tile, const float *u, con
         }
         free(ws);
     }
-    gb_conv2d_winograd_set_fusion(0, 0);
+    gb_conv2d_plan_set_fusion(0, 0);
     gb_pool_init(1);
     free(out);
 }

@@ -92,21 +92,22 @@ static gb_status t_conv_1x1(gb_graph *g, gb_tensor **in, gb_tensor **out) { retu
 static gb_status t_conv_7x7(gb_graph *g, gb_tensor **in, gb_tensor **out) { return gb_conv2d(g, in[0], in[1], 2, 3, out); }
 // Winograd's forward with cached weights; the test writes w directly, so it
 // says so the way an optimizer step does (a new version).
-static gb_conv2d_cache wino_cache;
+static gb_conv2d_weights wino_cache;
+static int wino_gated;   // the forward feeds train-mode BatchNorm or a ReLU gate
 static gb_status t_conv_wino(gb_graph *g, gb_tensor **in, gb_tensor **out) {
     in[1]->version++;
-    return gb_conv2d_cached(g, in[0], in[1], 1, 1, &wino_cache, out);
+    return gb_conv2d_cached(g, in[0], in[1], 1, 1, &wino_cache, wino_gated, out);
 }
 // Any other shape with a cache: im2col from the cache's packed weights.
-static gb_conv2d_cache packed_cache;
+static gb_conv2d_weights packed_cache;
 static gb_status t_conv_s2_cached(gb_graph *g, gb_tensor **in, gb_tensor **out) {
     in[1]->version++;
-    return gb_conv2d_cached(g, in[0], in[1], 2, 1, &packed_cache, out);
+    return gb_conv2d_cached(g, in[0], in[1], 2, 1, &packed_cache, 0, out);
 }
-// A 16 x 16 output: Winograd F(4x4, 3x3), the forward F(2x2) if the cache asks for small tiles (train mode).
+// A 16 x 16 output: Winograd F(4x4, 3x3), the forward F(2x2) when gated (train mode).
 static gb_status t_conv_wino16(gb_graph *g, gb_tensor **in, gb_tensor **out) {
     in[1]->version++;
-    return gb_conv2d_cached(g, in[0], in[1], 1, 1, &wino_cache, out);
+    return gb_conv2d_cached(g, in[0], in[1], 1, 1, &wino_cache, wino_gated, out);
 }
 
 // The cached output equals the uncached (im2col) one for either tile, when
@@ -121,16 +122,15 @@ static void check_tile_switch(void) {
     for (int i = 0; i < x->numel; i++) x->data[i] = uniform(-1, 1);
     for (int i = 0; i < w->numel; i++) w->data[i] = uniform(-1, 1);
     CHECK(gb_conv2d(&g, x, w, 1, 1, &ref) == GB_OK, "%s", gb_last_error());
-    gb_conv2d_cache cache = { 0 };
+    gb_conv2d_weights cache = { 0 };
     for (int k = 0; k < 4; k++) {
-        cache.small_tiles = k % 2;
-        CHECK(gb_conv2d_cached(&g, x, w, 1, 1, &cache, &y) == GB_OK, "%s", gb_last_error());
+        CHECK(gb_conv2d_cached(&g, x, w, 1, 1, &cache, k % 2, &y) == GB_OK, "%s", gb_last_error());
         CHECK(cache.fwd.layout == (k % 2 ? 2 : 4), "step %d: U made for tile %d", k, cache.fwd.layout);
         double e = 0;
         for (int i = 0; i < y->numel; i++) e = fmax(e, fabs(y->data[i] - ref->data[i]));
         CHECK(e < 1e-4, "step %d (tile %d): the cached conv differs from im2col by %g", k, cache.fwd.layout, e);
     }
-    gb_conv2d_cache_free(&cache);
+    gb_conv2d_weights_free(&cache);
     gb_graph_free(&g);
     gb_arena_free(&leaves);
 }
@@ -221,20 +221,21 @@ int main(void) {
     check_op("conv2d 7x7 s2 p3", t_conv_7x7, 2, conv7, -1, 1);
     check_op("conv2d 3x3 s1 p1, Winograd", t_conv_wino, 2, conv3, -1, 1);
     CHECK(wino_cache.fwd.u != NULL && wino_cache.dx.u != NULL, "the 3x3 stride-1 conv should have used Winograd for y and dx");
-    gb_conv2d_cache_free(&wino_cache);
+    gb_conv2d_weights_free(&wino_cache);
     const int conv16[][5] = { { 4, 1, 2, 16, 16 }, { 4, 3, 2, 3, 3 } };
     check_op("conv2d 3x3 s1 p1 16x16, Winograd F(4x4)", t_conv_wino16, 2, conv16, -1, 1);
     CHECK(wino_cache.fwd.layout == 4 && wino_cache.dx.layout == 4, "the 16x16 conv should have used F(4x4)");
-    gb_conv2d_cache_free(&wino_cache);
-    wino_cache.small_tiles = 1;
-    check_op("conv2d 3x3 s1 p1 16x16, Winograd F(2x2) forward, F(4x4) dx (small tiles)", t_conv_wino16, 2, conv16, -1, 1);
+    gb_conv2d_weights_free(&wino_cache);
+    wino_gated = 1;
+    check_op("conv2d 3x3 s1 p1 16x16, Winograd F(2x2) forward, F(4x4) dx (gated)", t_conv_wino16, 2, conv16, -1, 1);
     // train mode and weights that train: U is made in the scratch for each call, none is kept
-    CHECK(wino_cache.fwd.u == NULL && wino_cache.dx.u == NULL, "small_tiles, w needs grad: no U should be kept");
-    gb_conv2d_cache_free(&wino_cache);
+    CHECK(wino_cache.fwd.u == NULL && wino_cache.dx.u == NULL, "gated, w needs grad: no U should be kept");
+    gb_conv2d_weights_free(&wino_cache);
+    wino_gated = 0;
     check_tile_switch();
     check_op("conv2d 3x3 s2 p1, packed weights cached", t_conv_s2_cached, 2, conv3, -1, 1);
     CHECK(packed_cache.fwd.u != NULL, "the stride-2 conv should have kept its packed weights");
-    gb_conv2d_cache_free(&packed_cache);
+    gb_conv2d_weights_free(&packed_cache);
     check_op("batchnorm2d train", t_bn_train, 3, bn_in, -1, 1);
     check_op("batchnorm2d eval", t_bn_eval, 3, bn_in, -1, 1);
     distinct_values = 1;

@@ -172,24 +172,24 @@ int main(void) {
     CHECK(with_grad == 2 && param(&m, "fc", 0)->grad && param(&m, "fc", 1)->grad);
     CHECK(gb_optim_state_count(&opt) == 2 && gb_optim_state_bytes(&opt) == sizeof(float) * 5130);
 
-    // The forward's Winograd tile (engine/layers/conv2d.c): with only fc training, backward
+    // The forward's Winograd tile (engine/kernels/conv2d_plan.c): with only fc training, backward
     // passes no ReLU and a frozen layer takes the faster F(4x4) (layer1 here: 32 of its
     // tiles); once layer4 trains, every convolution runs F(2x2), so that the ReLU gates
     // backward reads are PyTorch's; under no_grad the faster one again.
     gb_module *l1conv;
     CHECK(gb_module_find(m.root, "layer1.0.conv1", &l1conv) == GB_OK);
-    const gb_conv2d_transformed *u = &l1conv->winograd.fwd;
+    const gb_conv2d_kept *u = &l1conv->conv_weights.fwd;
     gb_graph_reset(&g);
     CHECK(gb_resnet18_forward(&m, &g, x, &logits) == GB_OK);
-    CHECK(!l1conv->winograd.small_tiles && u->u && u->layout == 4, "fc trains: layer1 F(%d)", u->layout);
+    CHECK(!l1conv->gated && u->u && u->layout == 4, "fc trains: layer1 F(%d)", u->layout);
     CHECK(gb_module_set_requires_grad(m.root, "layer4", 1) == GB_OK);
     gb_graph_reset(&g);
     CHECK(gb_resnet18_forward(&m, &g, x, &logits) == GB_OK);
-    CHECK(l1conv->winograd.small_tiles && u->u && u->layout == 2, "layer4 trains: layer1 F(%d)", u->layout);
+    CHECK(l1conv->gated && u->u && u->layout == 2, "layer4 trains: layer1 F(%d)", u->layout);
     gb_graph_reset(&g);
     g.grad_enabled = 0;
     CHECK(gb_resnet18_forward(&m, &g, x, &logits) == GB_OK);
-    CHECK(!l1conv->winograd.small_tiles && u->layout == 4, "no_grad: layer1 F(%d)", u->layout);
+    CHECK(!l1conv->gated && u->layout == 4, "no_grad: layer1 F(%d)", u->layout);
     g.grad_enabled = 1;
     CHECK(gb_module_set_requires_grad(m.root, "layer4", 0) == GB_OK);
 

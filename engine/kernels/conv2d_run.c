@@ -1,0 +1,51 @@
+// conv2d_run.c: a planned convolution runs (conv2d_plan.h): the plan says
+// which kernels, the weights object holds what they read, the caller gives
+// the buffers and p->*_scratch_bytes of scratch. No decisions here.
+#include "conv2d_plan.h"
+
+#include "../core/gb_status.h"
+
+void gb_conv2d_run_forward(const gb_conv2d_plan *p, const gb_conv2d_weights *wt, const float *w, const float *x,
+                           float *y, void *scratch) {
+    const gb_conv2d_shape *s = &p->s;
+    char *sc = scratch;
+    switch (p->fwd) {
+    case GB_CONV2D_WINOGRAD: {
+        const float *u = p->fwd_u_bytes ? (const float *)sc : wt->fwd.u;
+        if (p->fwd_u_bytes) {   // transient: U made for this call, in front of the kernel's scratch
+            gb_conv2d_winograd_transform_weights(s, p->fwd_tile, w, (float *)sc);
+            sc += p->fwd_u_bytes;
+        }
+        GB_ASSERT(u && (p->fwd_u_bytes || wt->fwd.layout == p->fwd_tile), "conv2d: U not prepared");
+        gb_conv2d_winograd_forward(s, p->fwd_tile, u, x, y, sc);
+        break;
+    }
+    case GB_CONV2D_IM2COL_PACKED:
+        GB_ASSERT(wt->fwd.u && wt->fwd.layout == 0, "conv2d: packed weights not prepared");
+        gb_conv2d_forward_packed(s, wt->fwd.u, x, y, sc);
+        break;
+    default:
+        gb_conv2d_forward(s, x, w, y, sc);
+    }
+}
+
+void gb_conv2d_run_backward(const gb_conv2d_plan *p, const gb_conv2d_weights *wt, const float *x, const float *w,
+                            const float *dy, float *dx, int store_dx, float *dw, int store_dw, void *scratch) {
+    const gb_conv2d_shape *s = &p->s;
+    GB_ASSERT((!store_dx || gb_conv2d_plan_stores(p->dx)) && (!store_dw || gb_conv2d_plan_stores(p->dw)),
+              "conv2d: im2col's backward adds");
+    char *sc = scratch;   // one scratch serves the parts in turn (after a transient U)
+    const float *u_dx = NULL;
+    if (p->dx == GB_CONV2D_WINOGRAD) {
+        u_dx = p->dx_u_bytes ? (const float *)sc : wt->dx.u;
+        if (p->dx_u_bytes) {
+            gb_conv2d_winograd_transform_weights_dx(s, p->dx_tile, w, (float *)sc);
+            sc += p->dx_u_bytes;
+        }
+        GB_ASSERT(u_dx, "conv2d: dx's U not prepared");
+    }
+    if (p->dw == GB_CONV2D_WINOGRAD) gb_conv2d_winograd_backward_dw(s, p->dw_tile, x, dy, dw, store_dw, sc);
+    if (p->dx == GB_CONV2D_WINOGRAD) gb_conv2d_winograd_backward_dx(s, p->dx_tile, u_dx, dy, dx, store_dx, sc);
+    float *im2col_dx = p->dx == GB_CONV2D_IM2COL ? dx : NULL, *im2col_dw = p->dw == GB_CONV2D_IM2COL ? dw : NULL;
+    if (im2col_dx || im2col_dw) gb_conv2d_backward(s, x, w, dy, im2col_dx, im2col_dw, sc);
+}

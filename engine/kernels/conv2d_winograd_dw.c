@@ -1,0 +1,220 @@
+// conv2d_winograd_dw.c: dw of a 3x3 stride-1 convolution by Winograd: the
+// tiles' sum is 16 (36) GEMMs over the tiles, between A dY A^T and V^T.
+#include "conv2d_winograd_internal.h"
+
+// --- backward for the weights ------------------------------------------------
+// Forward per tile: Y = A^T M A with M = sum_c U_c .* V_c, U = G g G^T. So
+//   dM = A dY A^T          (4x4 from the tile's 2x2 of dy; F(4x4): 6x6 from 4x4)
+//   dU[o][c] = sum over tiles of dM[o] .* V[c]
+//   dg = G^T dU G          (3x3 from 4x4; F(4x4): from 6x6)
+// and summed over tiles, each of the 16 (36) positions xi is one GEMM again:
+//   dU[xi]^T (OC x C) = dM[xi] (OC x T) . V[xi]^T (T x C),
+// with the tiles as the inner dimension: 16·C·OC·T multiplies for the
+// 36·C·OC·T of the direct sum (9 per output pixel, 4 pixels per tile); with
+// 4x4 tiles, 36·C·OC·T for 16 pixels per tile, 4x fewer than direct.
+// In the GEMM, dM is A (packed tiles of 5 output channels, then the tiles)
+// and V^T is B (panels of 8 input channels, then the tiles), so the result is
+// dU^T[xi] (OC x C). Both transforms run 4 tiles per vector, as the forward's
+// input transform does, and 4x4 transposes put each tile's channels side by
+// side for the stores.
+
+// F(4x4)'s A (6x4, the transpose of A^T) on 4 values: 6 out.
+#define WINO4_A(y, o) do {                                                    \
+        o[0] = y[0];                                                          \
+        o[1] = y[0] + y[1] + y[2] + y[3];                                     \
+        o[2] = y[0] - y[1] + y[2] - y[3];                                     \
+        o[3] = y[0] + 2.0f * y[1] + 4.0f * y[2] + 8.0f * y[3];                \
+        o[4] = y[0] - 2.0f * y[1] + 4.0f * y[2] - 8.0f * y[3];                \
+        o[5] = y[3];                                                          \
+    } while (0)
+
+// dM = A dY A^T of the n (<= 4) tiles tw.. of tile row th of one output
+// channel's dy plane, lane i = tile i, member xi at dst[xi * 4]. Lanes past n
+// are zero, and so is dy past its last row or column.
+static inline void dm_group(const wino_job *j, const float *dy, int th, int tw, int n, float *dst) {
+    const gb_conv2d_shape *s = j->s;
+    const int m = j->m, h = th * m, w = tw * m;
+    gb_v4f y[4][4];   // y[r][q]: row r, column q of the tiles' m x m windows of dy
+    if (n == 4 && h + m <= s->OH && w + 4 * m <= s->OW) {   // inside dy: straight from its rows
+        for (int r = 0; r < m; r++) {
+            const float *row = dy + (size_t)(h + r) * s->OW + w;
+            if (m == 2) {   // tile i's columns are floats 2i and 2i + 1
+                const gb_v4f v0 = gb_v4f_load(row), v1 = gb_v4f_load(row + 4);
+                y[r][0] = __builtin_shufflevector(v0, v1, 0, 2, 4, 6);
+                y[r][1] = __builtin_shufflevector(v0, v1, 1, 3, 5, 7);
+            } else {        // tile i's columns are floats 4i to 4i + 3
+                const gb_v4f v[4] = { gb_v4f_load(row), gb_v4f_load(row + 4), gb_v4f_load(row + 8),
+                                      gb_v4f_load(row + 12) };
+                transpose4(v, y[r]);
+            }
+        }
+    } else {   // at the edge: window by window
+        float win[4][16] __attribute__((aligned(16)));
+        for (int i = 0; i < 4; i++) {
+            if (i < n) gb_wino_read_window(dy, s->OH, s->OW, h, w + i * m, m, m, win[i]);
+            else memset(win[i], 0, sizeof win[i]);
+        }
+        for (int k = 0; k < m * m; k += 4) {   // floats k..k+3 of every window
+            const gb_v4f v[4] = { gb_v4f_load(win[0] + k), gb_v4f_load(win[1] + k), gb_v4f_load(win[2] + k),
+                                  gb_v4f_load(win[3] + k) };
+            gb_v4f e[4];
+            transpose4(v, e);
+            for (int q = 0; q < 4; q++) y[(k + q) / m][(k + q) % m] = e[q];
+        }
+    }
+    if (m == 2) {
+        gb_v4f a[4][2];
+        for (int q = 0; q < 2; q++) {              // a = A dY
+            a[0][q] = y[0][q];
+            a[1][q] = y[0][q] + y[1][q];
+            a[2][q] = y[0][q] - y[1][q];
+            a[3][q] = -y[1][q];
+        }
+        for (int r = 0; r < 4; r++) {              // dM = a A^T
+            gb_v4f_store(dst + (r * 4 + 0) * 4, a[r][0]);
+            gb_v4f_store(dst + (r * 4 + 1) * 4, a[r][0] + a[r][1]);
+            gb_v4f_store(dst + (r * 4 + 2) * 4, a[r][0] - a[r][1]);
+            gb_v4f_store(dst + (r * 4 + 3) * 4, -a[r][1]);
+        }
+        return;
+    }
+    gb_v4f a[6][4];
+    for (int q = 0; q < 4; q++) {                  // a = A dY, column by column
+        const gb_v4f col[4] = { y[0][q], y[1][q], y[2][q], y[3][q] };
+        gb_v4f o[6];
+        WINO4_A(col, o);
+        for (int r = 0; r < 6; r++) a[r][q] = o[r];
+    }
+    for (int r = 0; r < 6; r++) {                  // dM = a A^T, row by row
+        gb_v4f o[6];
+        WINO4_A(a[r], o);
+        for (int k = 0; k < 6; k++) gb_v4f_store(dst + (r * 6 + k) * 4, o[k]);
+    }
+}
+
+// dM[xi] of every tile, into packed A tiles [OC/5][tiles][5], split over the
+// A tiles (5 output channels each). Channels past OC (the last tile's
+// padding) are zero.
+static void dm_task(void *ctx, int ith, int nth) {
+    wino_job *j = ctx;
+    const gb_conv2d_shape *s = j->s;
+    const int T = j->TH * j->TW, T_all = T * j->images, nm = members(j->m);
+    const int groups = (s->OC + GB_PPMM_MR - 1) / GB_PPMM_MR;
+    float tmp[GB_PPMM_MR][36 * 4] __attribute__((aligned(16)));   // [channel][xi][tile]
+    int g0, g1;
+    while (gb_pool_take(&j->taken, groups, ith, nth, &g0, &g1))
+        for (int g = g0; g < g1; g++) {
+            const int o0 = g * GB_PPMM_MR;
+            for (int img = 0; img < j->images; img++)
+                for (int th = 0; th < j->TH; th++)
+                    for (int tw = 0; tw < j->TW; tw += 4) {
+                        const int n = j->TW - tw < 4 ? j->TW - tw : 4;
+                        for (int k = 0; k < GB_PPMM_MR; k++) {
+                            if (o0 + k >= s->OC) { memset(tmp[k], 0, sizeof tmp[k]); continue; }
+                            const float *dy = j->in + (size_t)img * j->image + (size_t)(o0 + k) * s->OH * s->OW;
+                            dm_group(j, dy, th, tw, n, tmp[k]);
+                        }
+                        const int t_all = img * T + th * j->TW + tw;
+                        float *dst = j->out + ((size_t)g * T_all + t_all) * GB_PPMM_MR;
+                        store_by_tile((const float(*)[36 * 4])tmp, GB_PPMM_MR, nm, n, dst, j->stride);
+                    }
+        }
+}
+
+// F(4x4)'s G^T (3x6) on 6 values: 3 out.
+#define WINO4_GT(u, o) do {                                                   \
+        o[0] = 0.25f * u[0] - (u[1] + u[2]) / 6.0f + (u[3] + u[4]) / 24.0f;   \
+        o[1] = (u[2] - u[1]) / 6.0f + (u[3] - u[4]) / 12.0f;                  \
+        o[2] = (u[3] + u[4]) / 6.0f - (u[1] + u[2]) / 6.0f + u[5];            \
+    } while (0)
+
+// dw[o][c] += G^T dU[o][c] G (without accumulate: =), split over output
+// channels. dU^T[xi] is OC x C, so 4 consecutive c are 4 consecutive floats
+// of each plane: the transform runs on 4 kernels at once, lane i = c + i
+// (the operations a scalar version would do, divisions included: the same
+// bits), and their 4 x 9 outputs are consecutive in dw.
+static void dw_task(void *ctx, int ith, int nth) {
+    wino_job *j = ctx;
+    const gb_conv2d_shape *s = j->s;
+    const int nm = members(j->m);
+    int o0, o1;
+    while (gb_pool_take(&j->taken, s->OC, ith, nth, &o0, &o1)) {
+        for (int o = o0; o < o1; o++)
+            for (int c = 0; c < s->C; c += 4) {
+                const int nc = s->C - c < 4 ? s->C - c : 4;
+                const float *du = j->in + (size_t)o * s->C + c;
+                gb_v4f u[36], g[9];
+                for (int xi = 0; xi < nm; xi++) {
+                    if (nc == 4) { u[xi] = gb_v4f_load(du + xi * j->stride); continue; }
+                    u[xi] = gb_v4f_splat(0.0f);
+                    for (int i = 0; i < nc; i++) u[xi][i] = du[xi * j->stride + i];
+                }
+                if (j->m == 2) {
+                    gb_v4f b[3][4];
+                    for (int q = 0; q < 4; q++) {              // b = G^T dU
+                        b[0][q] = u[q] + 0.5f * (u[4 + q] + u[8 + q]);
+                        b[1][q] = 0.5f * (u[4 + q] - u[8 + q]);
+                        b[2][q] = 0.5f * (u[4 + q] + u[8 + q]) + u[12 + q];
+                    }
+                    for (int r = 0; r < 3; r++) {              // dg = b G
+                        g[r * 3 + 0] = b[r][0] + 0.5f * (b[r][1] + b[r][2]);
+                        g[r * 3 + 1] = 0.5f * (b[r][1] - b[r][2]);
+                        g[r * 3 + 2] = 0.5f * (b[r][1] + b[r][2]) + b[r][3];
+                    }
+                } else {
+                    gb_v4f b[3][6];
+                    for (int q = 0; q < 6; q++) {              // b = G^T dU, column by column
+                        const gb_v4f col[6] = { u[q], u[6 + q], u[12 + q], u[18 + q], u[24 + q], u[30 + q] };
+                        gb_v4f out[3];
+                        WINO4_GT(col, out);
+                        for (int r = 0; r < 3; r++) b[r][q] = out[r];
+                    }
+                    for (int r = 0; r < 3; r++) {              // dg = b G, row by row
+                        gb_v4f out[3];
+                        WINO4_GT(b[r], out);
+                        for (int k = 0; k < 3; k++) g[r * 3 + k] = out[k];
+                    }
+                }
+                float *dw = j->out + ((size_t)o * s->C + c) * 9;   // kernel c + i at dw + 9i
+                for (int i = 0; i < nc; i++)
+                    for (int k = 0; k < 9; k++) dw[i * 9 + k] = j->accumulate ? dw[i * 9 + k] + g[k][i] : g[k][i];
+            }
+    }
+}
+
+// Scratch: V^T (nm packed B planes, G*T x C) | dM (nm packed A planes, OC x G*T) | dU^T (nm x OC x C).
+static void dw_strides(const gb_conv2d_shape *s, int m, size_t *sv, size_t *sd, size_t *su) {
+    const int T = tiles_per_image(s, m) * images_per_group(s, m);
+    *sv = member_stride(gb_f32_packed_b_floats(T, s->C));
+    *sd = member_stride(gb_f32_packed_a_floats(s->OC, T));
+    *su = member_stride((size_t)s->C * s->OC);
+}
+
+size_t gb_conv2d_winograd_backward_dw_scratch_bytes(const gb_conv2d_shape *s, int tile) {
+    size_t sv, sd, su;
+    dw_strides(s, checked_tile(tile), &sv, &sd, &su);
+    return sizeof(float) * members(tile) * (sv + sd + su);
+}
+
+void gb_conv2d_winograd_backward_dw(const gb_conv2d_shape *s, int tile, const float *x, const float *dy, float *dw,
+                                    int store, void *scratch) {
+    GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
+    const int m = checked_tile(tile), nm = members(m);
+    const int TH = (s->OH + m - 1) / m, TW = (s->OW + m - 1) / m, G = images_per_group(s, m);
+    size_t sv, sd, su;
+    dw_strides(s, m, &sv, &sd, &su);
+    const size_t x_image = (size_t)s->C * s->H * s->W, y_image = (size_t)s->OC * s->OH * s->OW;
+    float *v = scratch, *dm = v + nm * sv, *du = dm + nm * sd;
+    for (int n = 0; n < s->N; n += G) {   // dU sums the groups in order: the same for any thread count
+        const int images = s->N - n < G ? s->N - n : G, T = TH * TW * images;
+        wino_job in = { .s = s, .in = x + (size_t)n * x_image, .out = v, .TH = TH, .TW = TW, .stride = sv,
+                        .images = images, .image = x_image, .dw_layout = 1, .m = m };
+        gb_parallel_for(gb_wino_input_task, &in);
+        wino_job mj = { .s = s, .in = dy + (size_t)n * y_image, .out = dm, .TH = TH, .TW = TW, .stride = sd,
+                        .images = images, .image = y_image, .m = m };
+        gb_parallel_for(dm_task, &mj);
+        gb_f32_gemm_ppacked_batched(nm, s->OC, s->C, T, dm, sd, v, sv, du, s->C, su, n > 0);
+    }
+    wino_job out = { .s = s, .in = du, .out = dw, .TH = TH, .TW = TW, .stride = su, .accumulate = !store, .m = m };
+    gb_parallel_for(dw_task, &out);
+}

@@ -1,0 +1,117 @@
+// conv2d_winograd_weights.c: Winograd's weight transform, U = G g G^T per
+// 3x3 kernel, packed for the GEMM: the forward's U from w, dx's from w
+// turned by 180 degrees and transposed. Made once while the weights do not
+// change (conv2d_weights.c keeps it) or per call in the scratch.
+#include "conv2d_winograd_internal.h"
+
+
+size_t gb_conv2d_winograd_weights_floats(const gb_conv2d_shape *s, int tile) {
+    const size_t fwd = u_plane(s->OC, s->C), dx = u_plane(s->C, s->OC);
+    return members(checked_tile(tile)) * (fwd > dx ? fwd : dx);
+}
+
+
+// u = G g G^T for 3x3 kernels g: 4x4 (m = 2) or 6x6 (m = 4), row-major;
+// four kernels at once, lane i = kernel i (each lane sees the operations a
+// scalar version would do, divisions included: the same bits, and one vector
+// division costs about what one scalar division does).
+static void kernel_transform(int m, const gb_v4f g[9], gb_v4f *u) {
+    if (m == 2) {
+        gb_v4f a[4][3];
+        for (int col = 0; col < 3; col++) {      // a = G g
+            a[0][col] = g[col];
+            a[1][col] = 0.5f * (g[col] + g[3 + col] + g[6 + col]);
+            a[2][col] = 0.5f * (g[col] - g[3 + col] + g[6 + col]);
+            a[3][col] = g[6 + col];
+        }
+        for (int r = 0; r < 4; r++) {            // u = a G^T
+            u[r * 4 + 0] = a[r][0];
+            u[r * 4 + 1] = 0.5f * (a[r][0] + a[r][1] + a[r][2]);
+            u[r * 4 + 2] = 0.5f * (a[r][0] - a[r][1] + a[r][2]);
+            u[r * 4 + 3] = a[r][2];
+        }
+        return;
+    }
+    // G's rows applied to a column (v0, v1, v2) of 3.
+#define WINO4_G(v0, v1, v2, o, step) do {                                     \
+        o[0 * step] = 0.25f * v0;                                             \
+        o[1 * step] = -(v0 + v1 + v2) / 6.0f;                                 \
+        o[2 * step] = -(v0 - v1 + v2) / 6.0f;                                 \
+        o[3 * step] = v0 / 24.0f + v1 / 12.0f + v2 / 6.0f;                    \
+        o[4 * step] = v0 / 24.0f - v1 / 12.0f + v2 / 6.0f;                    \
+        o[5 * step] = v2;                                                     \
+    } while (0)
+    gb_v4f a[6][3];
+    for (int col = 0; col < 3; col++) WINO4_G(g[col], g[3 + col], g[6 + col], (&a[0][col]), 3);   // a = G g
+    for (int r = 0; r < 6; r++) WINO4_G(a[r][0], a[r][1], a[r][2], (u + r * 6), 1);             // u = a G^T
+#undef WINO4_G
+}
+
+// U[xi][oc][c] = (G g G^T)[xi], written straight into packed
+// ppmm tiles: element (o, c) of a plane at ((o/5)·cols + c)·5 + o%5, rows
+// past the last padded with zeros. With `flip`, g is w[c][oc] turned by 180
+// degrees and U is indexed [xi][c][oc] (backward, below).
+// Split over 5-row tiles; columns c go 4 at a time (lanes). The 5 rows x 4
+// columns of one plane are 20 consecutive floats (column by column), so
+// each plane's block is stored as 4 vectors (a 4x4 transpose of rows 0-3)
+// and 4 floats of row 4, instead of 20 single floats.
+static void weights_task(void *ctx, int ith, int nth) {
+    wino_job *j = ctx;
+    const gb_conv2d_shape *s = j->s;
+    const int rows = j->flip ? s->C : s->OC, cols = j->flip ? s->OC : s->C, nm = members(j->m);
+    const size_t plane = u_plane(rows, cols);
+    static const float zeros[9];
+    gb_v4f u[GB_PPMM_MR][36];   // u[row of the tile][xi], lane i = column c0 + i
+    int t0, t1;
+    while (gb_pool_take(&j->taken, (rows + GB_PPMM_MR - 1) / GB_PPMM_MR, ith, nth, &t0, &t1)) {
+        for (int t = t0; t < t1; t++)
+            for (int c0 = 0; c0 < cols; c0 += 4) {
+                const int nc = cols - c0 < 4 ? cols - c0 : 4;
+                for (int r = 0; r < GB_PPMM_MR; r++) {
+                    const int o = t * GB_PPMM_MR + r;
+                    if (o >= rows) {   // the last tile's padding rows
+                        for (int xi = 0; xi < nm; xi++) u[r][xi] = gb_v4f_splat(0.0f);
+                        continue;
+                    }
+                    const float *src[4];   // kernel (o, c0 + i), or zeros past the last column
+                    for (int i = 0; i < 4; i++)
+                        src[i] = i >= nc ? zeros
+                               : j->flip ? j->in + ((size_t)(c0 + i) * s->C + o) * 9
+                                         : j->in + ((size_t)o * s->C + c0 + i) * 9;
+                    gb_v4f g[9];
+                    for (int k = 0; k < 9; k++) {   // flip: g[kh][kw] = w[c][o][2-kh][2-kw]
+                        const int e = j->flip ? 8 - k : k;
+                        g[k] = (gb_v4f){ src[0][e], src[1][e], src[2][e], src[3][e] };
+                    }
+                    kernel_transform(j->m, g, u[r]);
+                }
+                float *dst = j->out + ((size_t)t * cols + c0) * GB_PPMM_MR;   // column c0's 5 rows
+                for (int xi = 0; xi < nm; xi++, dst += plane) {
+                    if (nc < 4) {
+                        for (int i = 0; i < nc; i++)
+                            for (int r = 0; r < GB_PPMM_MR; r++) dst[i * GB_PPMM_MR + r] = u[r][xi][i];
+                        continue;
+                    }
+                    const gb_v4f rows03[4] = { u[0][xi], u[1][xi], u[2][xi], u[3][xi] };
+                    gb_v4f col[4];   // col[i]: rows 0-3 of column c0 + i
+                    transpose4(rows03, col);
+                    for (int i = 0; i < 4; i++) {
+                        gb_v4f_store(dst + i * GB_PPMM_MR, col[i]);
+                        dst[i * GB_PPMM_MR + 4] = u[4][xi][i];
+                    }
+                }
+            }
+    }
+}
+
+void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, int tile, const float *w, float *u) {
+    GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
+    wino_job j = { .s = s, .in = w, .out = u, .m = checked_tile(tile) };
+    gb_parallel_for(weights_task, &j);
+}
+
+void gb_conv2d_winograd_transform_weights_dx(const gb_conv2d_shape *s, int tile, const float *w, float *u) {
+    (void)dx_shape(s);
+    wino_job j = { .s = s, .in = w, .out = u, .flip = 1, .m = checked_tile(tile) };
+    gb_parallel_for(weights_task, &j);
+}
