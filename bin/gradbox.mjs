@@ -4,8 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-
+import { parseOptions } from '../js/cli-args.mjs';
 import { loadEngine, topK } from '../js/engine.mjs';
 import { FINETUNE_USAGE, UsageError as FinetuneUsageError, finetuneCommand } from '../js/finetune-cli.mjs';
 import { readNpy, writeNpy } from '../js/npy.mjs';
@@ -83,7 +82,7 @@ function caret(expr, pos) {
 }
 
 async function grad(args) {
-	const { values: o } = parseArgs({
+	const { values: o } = parseOptions({
 		args,
 		options: {
 			expr: { type: 'string' }, tensor: { type: 'string', multiple: true, default: [] },
@@ -186,7 +185,7 @@ function readLabels(path, classes) {
 }
 
 async function forward(args) {
-	const { values: o } = parseArgs({
+	const { values: o } = parseOptions({
 		args, options: { ...MODEL_OPTIONS, top: { type: 'string' }, labels: { type: 'string' } },
 	});
 	if (!o.input) throw new UsageError('forward: --input is required');
@@ -212,7 +211,7 @@ async function forward(args) {
 }
 
 async function trainStep(args) {
-	const { values: o } = parseArgs({
+	const { values: o } = parseOptions({
 		args,
 		options: {
 			...MODEL_OPTIONS, targets: { type: 'string' }, steps: { type: 'string', default: '3' },
