@@ -74,3 +74,11 @@ test('negative numbers are option values, as in argparse: --gradient -1,1 is --g
 	const unknown = gradbox('grad', '--expr', 'a', '--tensor', 'a=1', '-1');
 	assert.equal(unknown.code, 2, 'a negative number where no option takes a value is an unknown option');
 });
+
+test('gradbox bench --help says the bench needs the repository, and runs nothing', () => {
+	const r = gradbox('bench', '--help');
+	assert.equal(r.code, 0, r.err);
+	assert.match(r.out, /needs a clone of the repository/);
+	assert.match(r.out, /--json +print the rows as a JSON array \(only JSON on stdout\)/);
+	assert.equal(r.err, '');
+});
