@@ -33,7 +33,10 @@ function runHeading(rows) {
 	const load = rows.flatMap((x) => x.load1 ?? []);
 	return [`Run of ${r.date} at \`${r.commit}\`: ${r.machine?.cpu} ×${r.machine?.cores}, ${r.machine?.mem_gb} GB, Linux ${r.machine?.kernel};`,
 		`Node ${rt.node}, ONNX Runtime Web ${rt['onnxruntime-web']}, PyTorch ${rt.torch ?? 'absent'}, Emscripten ${rt.emscripten}`
-		+ `${load.length ? `; 1-minute load ${Math.min(...load)}-${Math.max(...load)} over the run` : ''}.`].join('\n');
+		+ `${load.length ? `; 1-minute load ${Math.min(...load)}-${Math.max(...load)} over the run` : ''}.`
+		+ (Math.max(...load) > (r.machine?.cores ?? Infinity)
+			? ' The machine was busy (load above its core count): every time is slowed, and the 2-thread rows, whose'
+			+ ' threads wait on each other, measure the load more than the engines.' : '')].join('\n');
 }
 
 /** The Markdown of RESULTS.md for these rows. */
