@@ -21,7 +21,7 @@ import { formatTable } from './ort/bench-core.mjs';
 import { ROOT } from './ort/contestants-node.mjs';
 import { ensureOnnx, runChild } from './ort/ort-node.mjs';
 import { formatTargets } from './report.mjs';
-import { runForwardPair, runTrainPair, torchVersion } from './torch/torch-node.mjs';
+import { runForwardPair, runTrainPair, TORCH_PYTHON, torchVersion } from './torch/torch-node.mjs';
 
 export const RESULTS_FILE = join(ROOT, 'bench', 'results.jsonl');
 
@@ -50,7 +50,7 @@ export function runInfo(torch = torchVersion()) {
 export async function benchNode({ threads = [1, 2], batches = [1, 8], cases = ['a', 'b', 'c'], runs, ort = true,
 	train = true, log = () => {} } = {}) {
 	const info = runInfo();
-	if (!info.runtimes.torch) log('PyTorch: not found (/usr/bin/python3 with torch and torchvision); its rows are skipped');
+	if (!info.runtimes.torch) log(`PyTorch: ${TORCH_PYTHON} cannot import torch and torchvision; its rows are skipped`);
 	if (ort) ensureOnnx();
 	const rows = [];
 	const load = () => Math.round(loadavg()[0] * 10) / 10;
