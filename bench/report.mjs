@@ -61,9 +61,10 @@ function textTable(head, body) {
 	return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...cells.map(line)].join('\n');
 }
 
-export function mdTable(head, body) {
+/** A Markdown table; the first `left` columns are text (left-aligned), the others numbers. */
+export function mdTable(head, body, left = 1) {
 	const row = (r) => `| ${r.map((v) => show(v).replaceAll('|', '\\|')).join(' | ')} |`;
-	return [row(head), row(head.map((_, i) => (i === 0 ? '---' : '---:'))), ...body.map(row)].join('\n');
+	return [row(head), row(head.map((_, i) => (i < left ? '---' : '---:'))), ...body.map(row)].join('\n');
 }
 
 /** The two summary tables, as text (fmt 'text') or Markdown (fmt 'md'). */

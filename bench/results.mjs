@@ -56,7 +56,7 @@ export function resultsMarkdown(rows, history = []) {
 	if (history.length) {
 		out.push('## Earlier figures', '', 'Recorded by hand before the bench saved its rows (bench/results-history.jsonl); same machine.', '');
 		out.push(mdTable(['date', 'commit', 'what', 'figure', 'command'],
-			history.map((h) => [h.date, h.commit ?? '—', h.what, h.figure, h.command ? `\`${h.command}\`` : '—'])), '');
+			history.map((h) => [h.date, h.commit ?? '—', h.what, h.figure, h.command ? `\`${h.command}\`` : '—']), 5), '');
 	}
 	return out.join('\n');
 }
