@@ -1,14 +1,25 @@
 #!/usr/bin/env node
 // gradbox: the engine from the command line (the same wasm as the page).
 //   gradbox grad --expr "3*a**3 - b**2" --tensor a=2,3 --tensor b=6,4 --gradient 1,1
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-
+import { parseOptions } from '../js/cli-args.mjs';
 import { loadEngine, topK } from '../js/engine.mjs';
 import { FINETUNE_USAGE, UsageError as FinetuneUsageError, finetuneCommand } from '../js/finetune-cli.mjs';
 import { readNpy, writeNpy } from '../js/npy.mjs';
+
+const BENCH_USAGE = `  bench       (needs a clone of the repository: the bench is not in the npm package)
+          ResNet-18 224x224, same weights, threads and batch for every engine: forward at
+          batch 1 and 8 (ONNX Runtime Web; Gradbox and native PyTorch alternated in one
+          process), Gradbox's 2 threads against 1 (the scaling rows), a training step at
+          batch 16 (fc / layer4+fc / everything; Gradbox and PyTorch alternated, Gradbox's
+          wasm heap peak); then the table against issue 18's targets. PyTorch is Debian's
+          python3-torch at /usr/bin/python3 (GB_TORCH_PYTHON), skipped with a note if absent.
+          --threads 1,2  --batches 1,8  --cases a,b,c  --runs N  --no-ort  --no-train
+          --json                   print the rows as a JSON array (only JSON on stdout)
+          --save [FILE]            append the rows to bench/results.jsonl (node
+                                   bench/results.mjs then writes bench/RESULTS.md)
+          (bench/README.md; the Chromium page: node bench/page/run.mjs)`;
 
 const USAGE = `usage: gradbox <command> [options]
 
@@ -45,11 +56,7 @@ commands:
 
 ${FINETUNE_USAGE}
 
-  bench       ResNet-18 forward, Gradbox and ONNX Runtime Web side by side (same weights),
-          Gradbox's 2 threads against 1 alternated in one process (the scaling rows),
-          then training steps at batch 16 (fc / layer4+fc / everything)
-          --threads 1,2  --batches 1,8  --runs N  --json   (bench/ort/ort-node.mjs,
-          bench/train-step.mjs; the Chromium page: node bench/page/run.mjs)
+${BENCH_USAGE}
 
 exit status: 0 on success, 1 when the engine reports an error (message on stderr) or,
 for finetune, the data or weights cannot be used or training diverged; 2 for bad usage
@@ -83,7 +90,7 @@ function caret(expr, pos) {
 }
 
 async function grad(args) {
-	const { values: o } = parseArgs({
+	const { values: o } = parseOptions({
 		args,
 		options: {
 			expr: { type: 'string' }, tensor: { type: 'string', multiple: true, default: [] },
@@ -186,7 +193,7 @@ function readLabels(path, classes) {
 }
 
 async function forward(args) {
-	const { values: o } = parseArgs({
+	const { values: o } = parseOptions({
 		args, options: { ...MODEL_OPTIONS, top: { type: 'string' }, labels: { type: 'string' } },
 	});
 	if (!o.input) throw new UsageError('forward: --input is required');
@@ -212,7 +219,7 @@ async function forward(args) {
 }
 
 async function trainStep(args) {
-	const { values: o } = parseArgs({
+	const { values: o } = parseOptions({
 		args,
 		options: {
 			...MODEL_OPTIONS, targets: { type: 'string' }, steps: { type: 'string', default: '3' },
@@ -246,6 +253,25 @@ async function trainStep(args) {
 	});
 }
 
+/**
+ * The bench lives in the repository, not in the npm package: it needs the PyTorch-made
+ * fixtures (tests/resnet), onnxruntime-web (a devDependency) and python3-torch, none of
+ * which a user of grad / forward / finetune should have to install.
+ */
+async function bench(args) {
+	if (args.includes('--help') || args.includes('-h')) {
+		process.stdout.write(`usage: gradbox bench [options]\n\n${BENCH_USAGE}\n`);
+		return 0;
+	}
+	const runner = new URL('../bench/node.mjs', import.meta.url);
+	if (!existsSync(fileURLToPath(runner))) {
+		process.stderr.write('gradbox bench needs a clone of the repository (bench/ and tests/ are not in the npm '
+			+ 'package): git clone <repo> && cd gradbox && bash scripts/setup.sh && npx gradbox bench\n');
+		return 2;
+	}
+	return (await import(runner.href)).main(args);
+}
+
 async function main(argv) {
 	const [cmd, ...rest] = argv;
 	if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
@@ -256,30 +282,7 @@ async function main(argv) {
 	if (cmd === 'forward') return forward(rest);
 	if (cmd === 'train-step') return trainStep(rest);
 	if (cmd === 'finetune') return finetuneCommand(rest);
-	if (cmd === 'bench') {
-		// Forward: Gradbox and ONNX Runtime Web side by side; then Gradbox's training steps.
-		const forwardRunner = fileURLToPath(new URL('../bench/ort/ort-node.mjs', import.meta.url));
-		const trainRunner = fileURLToPath(new URL('../bench/train-step.mjs', import.meta.url));
-		// The training runner takes the same --threads, --runs and --json. With --json the two
-		// runners' rows come out as one JSON array.
-		const json = rest.includes('--json');
-		const shared = [];
-		for (const flag of ['--threads', '--runs']) {
-			const i = rest.indexOf(flag);
-			if (i >= 0 && i + 1 < rest.length) shared.push(flag, rest[i + 1]);
-		}
-		if (json) shared.push('--json');
-		const stdio = json ? ['ignore', 'pipe', 'inherit'] : 'inherit';
-		const opts = { stdio, encoding: 'utf8', maxBuffer: 1 << 26 };
-		const fwd = spawnSync(process.execPath, [forwardRunner, '--engines', 'gradbox,onnxruntime-web', ...rest], opts);
-		const train = spawnSync(process.execPath, [trainRunner, ...shared], opts);
-		if (json) {
-			const rows = [...JSON.parse(fwd.stdout || '[]'),
-				...train.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))];
-			process.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
-		}
-		return fwd.status || train.status || 0;
-	}
+	if (cmd === 'bench') return bench(rest);
 	throw new UsageError(`unknown command '${cmd}'`);
 }
 

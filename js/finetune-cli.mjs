@@ -5,8 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
-
+import { parseOptions } from './cli-args.mjs';
 import { loadEngine } from './engine.mjs';
 import { SettingsError, checkSettings, featureCache, splitStratified } from './finetune-settings.mjs';
 import { finetuneScript } from './finetune-script.mjs';
@@ -86,7 +85,7 @@ export async function finetuneCommand(args, { stdout = process.stdout, stderr = 
 		stdout.write(`usage: gradbox finetune --data DIR --weights W --out FILE [options]\n\n${FINETUNE_USAGE}\n`);
 		return 0;
 	}
-	const { values: o } = parseArgs({
+	const { values: o } = parseOptions({
 		args,
 		options: {
 			data: { type: 'string' }, weights: { type: 'string' }, out: { type: 'string' },

@@ -182,17 +182,19 @@ export async function bench(contestants, { threads = [1, 2], batches = [1, 8], .
 /**
  * A fixed-width table of rows, sorted by env, what (forward first), batch, threads, engine.
  * "÷ ORT": a forward's median over onnxruntime-web's for the same env, threads and batch
- * (measured back to back: on a shared machine, steadier than either time alone). "1t÷2t":
+ * (measured back to back: on a shared machine, steadier than either time alone). "÷ torch":
+ * Gradbox's median of per-pair ratios against PyTorch, alternated in one run (bench/torch/).
+ * "heap MB": Gradbox's wasm heap at the end (its peak: wasm memory only grows). "1t÷2t":
  * a scaling row's speedup (benchScaling).
  */
 export function formatTable(rows) {
-	const cols = ['env', 'engine', 'what', 'threads', 'batch', 'median_ms', 'min_ms', 'max_ms', 'ms_per_image', 'vs_ort', 'speedup', 'efficiency', 'cores', 'peak_mb', 'cpu_per_wall', 'check_max_abs_err'];
-	const head = ['env', 'engine', 'what', 'thr', 'batch', 'median ms', 'min ms', 'max ms', 'ms/img', '÷ ORT', '1t÷2t', 'ideal÷2t', 'cores', 'peak MB', 'cpu/wall', 'max|Δ| vs torch'];
+	const cols = ['env', 'engine', 'what', 'threads', 'batch', 'median_ms', 'min_ms', 'max_ms', 'ms_per_image', 'vs_ort', 'vs_torch', 'speedup', 'efficiency', 'cores', 'peak_mb', 'wasm_heap_mb', 'cpu_per_wall', 'check_max_abs_err'];
+	const head = ['env', 'engine', 'what', 'thr', 'batch', 'median ms', 'min ms', 'max ms', 'ms/img', '÷ ORT', '÷ torch', '1t÷2t', 'ideal÷2t', 'cores', 'peak MB', 'heap MB', 'cpu/wall', 'max|Δ| vs torch'];
 	const what = (r) => r.what ?? WHAT;
 	const ort = (r) => rows.find((o) => o.engine === 'onnxruntime-web' && o.env === r.env && what(o) === what(r)
 		&& o.threads === r.threads && o.batch === r.batch && o.median_ms > 0);
 	rows = rows.map((r) => {
-		const o = what(r) === WHAT && r.engine !== 'onnxruntime-web' && r.median_ms > 0 ? ort(r) : null;
+		const o = what(r) === WHAT && r.engine === 'gradbox' && r.median_ms > 0 ? ort(r) : null;
 		return o ? { ...r, vs_ort: (r.median_ms / o.median_ms).toFixed(2) } : r;
 	});
 	const sorted = [...rows].sort((a, b) => String(a.env).localeCompare(String(b.env))

@@ -29,15 +29,15 @@ function arg(name, def) {
 }
 const list = (s) => s.split(',').map((v) => v.trim()).filter(Boolean);
 
-/** Exports the ONNX model with the real PyTorch if it is not there yet. */
+/** Exports the ONNX model with the real PyTorch if it is not there yet (messages on stderr). */
 export function ensureOnnx(dir = BENCH_DIR) {
 	if (existsSync(join(dir, 'resnet18.onnx'))) return;
 	const r = spawnSync(process.env.GB_TORCH_PYTHON ?? '/usr/bin/python3', [join(ROOT, 'bench/ort/export_onnx.py'), dir],
-		{ stdio: 'inherit', timeout: 600_000 });
+		{ stdio: ['ignore', 2, 2], timeout: 600_000 });   // its messages on stderr: stdout may be JSON
 	if (r.status !== 0) throw new Error('bench/ort/export_onnx.py failed');
 }
 
-function runChild(engine, threads, batch, { runs, warmup, timeoutMs = 600_000 }) {
+export function runChild(engine, threads, batch, { runs, warmup, timeoutMs = 600_000 }) {
 	const args = [SELF, '--child', engine, String(threads), String(batch)];
 	if (runs != null) args.push('--runs', String(runs));
 	if (warmup != null) args.push('--warmup', String(warmup));

@@ -59,3 +59,26 @@ test('bad usage exits 2 with the usage text', () => {
 	assert.equal(gradbox('grad', '--expr', 'a', '--tensor', 'a=x,y').code, 2);
 	assert.equal(gradbox('frobnicate').code, 2);
 });
+
+test('negative numbers are option values, as in argparse: --gradient -1,1 is --gradient=-1,1', () => {
+	const spaced = gradbox('grad', '--expr', '3*a**3 - b**2', '--tensor', 'a=2,3', '--tensor', 'b=6,4', '--gradient', '-1,1');
+	assert.equal(spaced.code, 0, spaced.err);
+	assert.deepEqual(JSON.parse(spaced.out).grads, { a: [-36, 81], b: [12, -8] });
+	const joined = gradbox('grad', '--expr', '3*a**3 - b**2', '--tensor', 'a=2,3', '--tensor', 'b=6,4', '--gradient=-1,1');
+	assert.equal(joined.out, spaced.out);
+	const r = gradbox('grad', '--expr', 'a*c', '--tensor', 'a=-2', '--const', 'c', '-0.5');
+	assert.equal(r.code, 2, 'a value that is not NAME=VALUES is still refused');
+	const scalar = gradbox('grad', '--expr', '(a*b).sum()', '--tensor', 'a=-2,1', '--tensor', 'b=[-0.5,-1]');
+	assert.equal(scalar.code, 0, scalar.err);
+	assert.deepEqual(JSON.parse(scalar.out).grads, { a: [-0.5, -1], b: [-2, 1] });
+	const unknown = gradbox('grad', '--expr', 'a', '--tensor', 'a=1', '-1');
+	assert.equal(unknown.code, 2, 'a negative number where no option takes a value is an unknown option');
+});
+
+test('gradbox bench --help says the bench needs the repository, and runs nothing', () => {
+	const r = gradbox('bench', '--help');
+	assert.equal(r.code, 0, r.err);
+	assert.match(r.out, /needs a clone of the repository/);
+	assert.match(r.out, /--json +print the rows as a JSON array \(only JSON on stdout\)/);
+	assert.equal(r.err, '');
+});
