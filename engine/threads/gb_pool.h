@@ -85,7 +85,7 @@ static inline void gb_pool_share(int n, int ith, int nth, int *lo, int *hi) {
 // core, and half of what a pass read came from the other core's cache.
 // Two ends measured 2.5-3% faster for a 2-thread forward or training step
 // on this machine, whose cores pass one cache line in ~250 ns, though bulk
-// reads from the other core run at full speed; engine/kernels/README.md.)
+// reads from the other core run at full speed; bench/README.md.)
 // Which thread takes a chunk does not change what the chunk computes, so
 // with the same contract as above results stay bit-identical.
 typedef _Atomic uint64_t gb_take_counter;   // items taken: from the front (low 32 bits), from the back (high)
