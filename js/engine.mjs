@@ -8,9 +8,9 @@
 // NOTE: only this module touches the wasm heap, and it makes a fresh typed
 // array view for every access: memory can grow, which detaches old views.
 
-import { Model } from './model.mjs';
+import { CODES, MAX_CLASSES, Model } from './model.mjs';
 
-export { Model };
+export { CODES, MAX_CLASSES, Model };
 
 export const BUILDS = ['mt', 'simd', 'scalar'];
 
