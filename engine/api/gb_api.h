@@ -48,6 +48,7 @@ GB_API int gb_ws_set_tensor(int ws, const char *name, const float *data, const i
 GB_API int gb_ws_assign(int ws, const char *name, const char *expr, int no_grad);
 GB_API int gb_ws_backward(int ws, const char *name, const float *gradient, int n, int retain_graph);
 GB_API int gb_ws_zero_grad(int ws);
+// eps <= 0: the default step, GB_GRADCHECK_EPS (gb_workspace.h).
 GB_API int gb_ws_gradcheck(int ws, const char *name, const float *gradient, int n, double eps);
 GB_API const char *gb_ws_json(int ws, const char *root);
 GB_API const char *gb_build_info(void);

@@ -160,7 +160,7 @@ GB_API int gb_randperm(double seed, int n, int epoch, int *out) {
     if (!out) return gb_set_error(GB_ERR_ARG, "gb_randperm: missing buffer");
     if (n < 1 || n > GB_MAX_RANDPERM) return gb_set_error(GB_ERR_ARG, "randperm: n must be 1..%d, not %d", GB_MAX_RANDPERM, n);
     if (epoch < 0) return gb_set_error(GB_ERR_ARG, "randperm: epoch must be >= 0, not %d", epoch);
-    if (!(seed >= 0 && seed < 18446744073709551616.0))
+    if (!(seed >= 0 && seed < 0x1p64))
         return gb_set_error(GB_ERR_ARG, "randperm: the seed must be 0..2^64-1, not %g", seed);
     gb_dataloader_order((uint64_t)seed, n, epoch, out);
     return GB_OK;
