@@ -8,9 +8,9 @@
 // NOTE: only this module touches the wasm heap, and it makes a fresh typed
 // array view for every access: memory can grow, which detaches old views.
 
-import { Model } from './model.mjs';
+import { CODES, MAX_CLASSES, Model } from './model.mjs';
 
-export { Model };
+export { CODES, MAX_CLASSES, Model };
 
 export const BUILDS = ['mt', 'simd', 'scalar'];
 
@@ -212,7 +212,7 @@ export class Engine {
 		case 'gradcheck': {
 			const values = step.gradient == null ? [] : flatten(step.gradient).values;
 			this.#withArgs([step.name], [{ values }], (name, g) =>
-				this.#check(M._gb_ws_gradcheck(this.ws, name, g, values.length, step.eps ?? 1e-2)));
+				this.#check(M._gb_ws_gradcheck(this.ws, name, g, values.length, step.eps ?? 0)));   // 0: the engine's default
 			return { state: this.#state(step.name) };
 		}
 		case 'snapshot':

@@ -2,6 +2,18 @@
 // out, freezing, forward, training steps, and fine-tuning's calls (docs/fine-tuning.md §1).
 // NOTE: like engine.mjs, it makes a fresh view of the wasm heap for every access.
 
+/**
+ * The codes the C calls take, the only numbers passed that are not counts or shapes: the same
+ * values as engine/api/gb_api.h's GB_FORMAT_* and GB_OPTIMIZER_* (keep both in step).
+ */
+export const CODES = Object.freeze({
+	format: Object.freeze({ safetensors: 0, pth: 1 }),
+	optimizer: Object.freeze({ sgd: 0, adam: 1 }),
+});
+
+/** engine/api/gb_api.h's GB_MAX_CLASSES: fc's out_features is 1 to this. */
+export const MAX_CLASSES = 100000;
+
 /** The bytes of x as float32 (a view when x is a Float32Array: the model's inputs are copied into
  * the wasm heap once, and not copied back out as withFloats would). */
 export function floatBytes(x) {
@@ -46,22 +58,24 @@ export class Model {
 	 */
 	save(format = 'safetensors', { keys = null } = {}) {
 		const { M } = this.engine;
-		const f = format === 'pth' ? 1 : 0;
+		if (!Object.hasOwn(CODES.format, format)) throw new Error(`save: unknown format '${format}' (use safetensors or pth)`);
+		const f = CODES.format[format];
 		if (keys && (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string' || !k || k.includes('\n')))) {
 			throw new Error('save: keys must be non-empty key prefixes, e.g. [\'fc.\']');
 		}
-		return this.#bytesOut((pp) => (keys ? this.engine.withStrings([keys.join('\n')], (k) =>
-			M._gb_model_save_keys(this.h, f, k, pp)) : M._gb_model_save(this.h, f, pp)));
+		return this.#bytesOut((out, len) => (keys ? this.engine.withStrings([keys.join('\n')], (k) =>
+			M._gb_model_save_keys(this.h, f, k, out, len)) : M._gb_model_save(this.h, f, out, len)));
 	}
 
-	// Bytes a C call wrote into a buffer it returned through *pp (len = call(pp), < 0: -status).
+	// A copy of the bytes a C call wrote: status = call(out, len) sets *out (a pointer) and *len
+	// (a size_t: 4 bytes in wasm32).
 	#bytesOut(call) {
 		const { M } = this.engine;
-		const pp = M._malloc(4);
+		const pp = M._malloc(8);
+		if (!pp) throw new Error('engine: out of memory');
 		try {
-			const len = call(pp);
-			if (len < 0) this.engine.check(-len);
-			const ptr = new Uint32Array(this.engine.heap(), pp, 1)[0];
+			this.engine.check(call(pp, pp + 4));
+			const [ptr, len] = new Uint32Array(this.engine.heap(), pp, 2);
 			return new Uint8Array(this.engine.heap(), ptr, len).slice();
 		} finally {
 			M._free(pp);
@@ -81,7 +95,7 @@ export class Model {
 		if (type !== 'sgd' && type !== 'adam') throw new Error(`unknown optimizer '${type}' (use sgd or adam)`);
 		const rate = lr ?? (type === 'adam' ? 1e-3 : undefined);
 		if (typeof rate !== 'number') throw new Error('SGD needs a learning rate (lr)');
-		this.engine.check(this.engine.M._gb_model_set_optimizer(this.h, type === 'sgd' ? 0 : 1, rate, momentum,
+		this.engine.check(this.engine.M._gb_model_set_optimizer(this.h, CODES.optimizer[type], rate, momentum,
 			dampening, weightDecay, nesterov ? 1 : 0, betas[0], betas[1], eps));
 	}
 
@@ -152,7 +166,7 @@ export class Model {
 	}
 
 	/** optimizer.state_dict()['state'] as safetensors bytes ('<param key>.momentum_buffer', …). */
-	optimizerState() { return this.#bytesOut((pp) => this.engine.M._gb_model_optimizer_state(this.h, pp)); }
+	optimizerState() { return this.#bytesOut((out, len) => this.engine.M._gb_model_optimizer_state(this.h, out, len)); }
 
 	/** Puts back optimizerState() bytes into the optimizer set now (same kind and parameters). */
 	setOptimizerState(bytes) {
@@ -248,5 +262,5 @@ export class Model {
 	/** What the last forward / lossBackward / trainStep did and cost (docs §5); null before any. */
 	stepInfo() { return this.#json(this.engine.M._gb_model_step_info); }
 
-	dispose() { this.engine.M._gb_model_free_handle(this.h); }
+	dispose() { this.engine.M._gb_model_free(this.h); }
 }

@@ -8,12 +8,11 @@
 #include "gb_api.h"
 #include "gb_workspace.h"
 
-#define MAX_WORKSPACES 16
 
-static gb_ws *workspaces[MAX_WORKSPACES + 1];   // handle h lives at [h]; 0 is never used
+static gb_ws *workspaces[GB_MAX_WORKSPACES + 1];   // handle h lives at [h]; 0 is never used
 
 static gb_ws *lookup_ws(int h) {
-    if (h <= 0 || h > MAX_WORKSPACES || !workspaces[h]) {
+    if (h <= 0 || h > GB_MAX_WORKSPACES || !workspaces[h]) {
         gb_set_error(GB_ERR_BAD_HANDLE, "no workspace %d", h);
         return NULL;
     }
@@ -22,7 +21,7 @@ static gb_ws *lookup_ws(int h) {
 }
 
 GB_API int gb_ws_new(void) {
-    for (int h = 1; h <= MAX_WORKSPACES; h++) {
+    for (int h = 1; h <= GB_MAX_WORKSPACES; h++) {
         if (workspaces[h]) continue;
         gb_ws *ws = malloc(sizeof *ws);
         if (!ws) return -gb_set_error(GB_ERR_NOMEM, "out of memory for a workspace");
@@ -30,7 +29,7 @@ GB_API int gb_ws_new(void) {
         workspaces[h] = ws;
         return h;
     }
-    return -gb_set_error(GB_ERR_NOMEM, "too many workspaces (at most %d)", MAX_WORKSPACES);
+    return -gb_set_error(GB_ERR_NOMEM, "too many workspaces (at most %d)", GB_MAX_WORKSPACES);
 }
 
 GB_API void gb_ws_free(int h) {

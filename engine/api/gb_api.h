@@ -1,8 +1,21 @@
 // gb_api.h: the engine's public C interface (what the wasm module exports).
-// Every int-returning call returns 0 on success or a gb_status; then
-// gb_error_message() says why and gb_error_pos() where (in an expression).
+//
+// Conventions, the same for every call:
+//   - A call that returns int returns a gb_status (0 = GB_OK), unless its
+//     comment says it returns a handle, a count or a flag: then a negative
+//     value is -status. After a failure gb_error_message() says why and
+//     gb_error_pos() where (in an expression).
+//   - Handles: gb_<thing>_new returns one (> 0), gb_<thing>_free ends it.
+//   - Sizes, lengths and counts are integers: size_t for bytes, int for
+//     elements. Seeds are doubles: JS numbers reach 2^53, past an int32.
+//   - Bytes the engine writes (gb_model_save...) come back as *out and *len,
+//     valid until the next such call on the same model.
+//   - The codes below are the only numbers JS passes that are not counts
+//     or shapes; js/model.mjs's CODES holds the same values (keep both in step).
 #ifndef GB_API_H
 #define GB_API_H
+
+#include <stddef.h>
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten/emscripten.h>
@@ -13,7 +26,21 @@
 
 #define GB_VERSION "0.1.0"
 
-GB_API int gb_ws_new(void);
+// File formats of gb_model_save / gb_model_save_keys (js/model.mjs CODES.format).
+enum { GB_FORMAT_SAFETENSORS = 0, GB_FORMAT_PTH = 1 };
+// Optimizer kinds of gb_model_set_optimizer (js/model.mjs CODES.optimizer).
+enum { GB_OPTIMIZER_SGD = 0, GB_OPTIMIZER_ADAM = 1 };
+
+// Limits on what a caller may ask for (the message names the limit).
+#define GB_MAX_WORKSPACES 16
+#define GB_MAX_MODELS 4
+#define GB_MAX_CLASSES 100000               // num_classes of gb_model_new / gb_model_replace_fc
+#define GB_MAX_INPUT_NUMEL (1 << 28)        // N*3*H*W of one batch: 1 GiB of floats
+#define GB_MAX_RANDPERM 100000000           // n of gb_randperm
+#define GB_MAX_IMAGE_SIDE 16384             // a 16384² RGBA picture is 1 GiB, the most a wasm heap here holds
+
+// --- the autograd lesson's workspaces (gb_api.c) ---------------------------------
+GB_API int gb_ws_new(void);   // a handle, or -status
 GB_API void gb_ws_free(int ws);
 GB_API int gb_ws_clear(int ws);
 GB_API int gb_ws_set_tensor(int ws, const char *name, const float *data, const int *shape, int ndim,
@@ -21,6 +48,7 @@ GB_API int gb_ws_set_tensor(int ws, const char *name, const float *data, const i
 GB_API int gb_ws_assign(int ws, const char *name, const char *expr, int no_grad);
 GB_API int gb_ws_backward(int ws, const char *name, const float *gradient, int n, int retain_graph);
 GB_API int gb_ws_zero_grad(int ws);
+// eps <= 0: the default step, GB_GRADCHECK_EPS (gb_workspace.h).
 GB_API int gb_ws_gradcheck(int ws, const char *name, const float *gradient, int n, double eps);
 GB_API const char *gb_ws_json(int ws, const char *root);
 GB_API const char *gb_build_info(void);
@@ -34,14 +62,14 @@ GB_API int gb_error_pos(void);
 GB_API const char *gb_error_type(void);
 
 // --- ResNet-18 (gb_model_api.c) ---------------------------------------------------
-// A model handle (> 0): resnet18(num_classes) with torchvision's init after
-// torch.manual_seed(seed), in eval mode.
+// A model handle (> 0, or -status): resnet18(num_classes) with torchvision's
+// init after torch.manual_seed(seed), in eval mode.
 GB_API int gb_model_new(int num_classes, double seed);
-GB_API void gb_model_free_handle(int model);
+GB_API void gb_model_free(int model);
 // Weights from .safetensors or .pth bytes, load_state_dict(strict=True).
-GB_API int gb_model_load(int model, const unsigned char *buf, double len);
-// The state_dict as safetensors (0) or .pth (1); returns the byte count (or -status).
-GB_API double gb_model_save(int model, int format, unsigned char **out);
+GB_API int gb_model_load(int model, const unsigned char *buf, size_t len);
+// The state_dict as GB_FORMAT_SAFETENSORS or GB_FORMAT_PTH bytes: *out, *len.
+GB_API int gb_model_save(int model, int format, unsigned char **out, size_t *len);
 GB_API int gb_model_set_requires_grad(int model, const char *path, int on);  // "layer4.1", "" = all
 GB_API int gb_model_train_mode(int model, int on);                            // train() / eval()
 GB_API int gb_model_replace_fc(int model, int num_classes, double seed);      // model.fc = Linear(512, N)
@@ -50,7 +78,8 @@ GB_API int gb_model_train_step(int model, const float *x, int N, int H, int W, c
                                double lr, double momentum, double weight_decay);
 GB_API int gb_model_loss_backward(int model, const float *x, int N, int H, int W, const int *targets);
 GB_API double gb_model_last_loss(int model);
-GB_API int gb_model_last_correct(int model);   // argmax == target rows of the last step
+GB_API int gb_model_last_correct(int model);   // a count: argmax == target rows of the last step
+// A state_dict tensor (grad 0) or its .grad (1) as *out (NULL: no .grad); returns its numel.
 GB_API int gb_model_tensor(int model, const char *key, int grad, float **out);
 // state_dict()[key].copy_(data) for a float tensor (n = its numel); bumps its version.
 GB_API int gb_model_set_tensor(int model, const char *key, const float *data, int n);
@@ -60,8 +89,8 @@ GB_API const char *gb_model_load_info(int model);   // the last successful load 
 GB_API const char *gb_model_step_info(int model);   // the last forward/backward/step (null before)
 
 // --- training steps (gb_model_step_api.c) and fine-tuning (gb_finetune_api.c) ------
-// A fresh optimizer over what requires grad now: kind 0 SGD(lr, momentum, dampening,
-// weight_decay, nesterov), 1 Adam(lr, (beta1, beta2), eps, weight_decay).
+// A fresh optimizer over what requires grad now: GB_OPTIMIZER_SGD(lr, momentum, dampening,
+// weight_decay, nesterov) or GB_OPTIMIZER_ADAM(lr, (beta1, beta2), eps, weight_decay).
 GB_API int gb_model_set_optimizer(int model, int kind, double lr, double momentum, double dampening,
                                   double weight_decay, int nesterov, double beta1, double beta2, double eps);
 // zero_grad; cross_entropy(model(x), targets).backward(); optimizer.step(). Loss: gb_model_last_loss.
@@ -73,14 +102,14 @@ GB_API int gb_model_head_forward(int model, const float *feats, int N, float *lo
 // gb_model_step on cached features (only fc.weight and fc.bias may require grad).
 GB_API int gb_model_head_step(int model, const float *feats, int N, const int *targets);
 // The state_dict entries whose keys start with one of the newline-separated prefixes.
-GB_API double gb_model_save_keys(int model, int format, const char *prefixes, unsigned char **out);
+GB_API int gb_model_save_keys(int model, int format, const char *prefixes, unsigned char **out, size_t *len);
 // load_state_dict(strict=False), refusing unexpected keys and size mismatches.
-GB_API int gb_model_load_partial(int model, const unsigned char *buf, double len);
-// 1: every parameter that requires grad and every running statistic is finite; 0: not.
+GB_API int gb_model_load_partial(int model, const unsigned char *buf, size_t len);
+// A flag: 1 when every parameter that requires grad and every running statistic is finite, 0 not.
 GB_API int gb_model_finite(int model);
 // optimizer.state_dict()['state'] as safetensors bytes, and back.
-GB_API double gb_model_optimizer_state(int model, unsigned char **out);
-GB_API int gb_model_set_optimizer_state(int model, const unsigned char *buf, double len);
+GB_API int gb_model_optimizer_state(int model, unsigned char **out, size_t *len);
+GB_API int gb_model_set_optimizer_state(int model, const unsigned char *buf, size_t len);
 // The order DataLoader(shuffle=True, generator=manual_seed(seed)) yields in epoch `epoch`.
 GB_API int gb_randperm(double seed, int n, int epoch, int *out);
 
@@ -95,7 +124,7 @@ GB_API int gb_image_center_crop_normalize(const unsigned char *rgb, int w, int h
                                           unsigned char *crop_rgb, float *chw);
 
 // Starts the engine's thread pool with n threads (the caller included) and
-// returns how many it runs; 1 in builds without threads.
+// returns how many it runs (a count); 1 in builds without threads.
 GB_API int gb_set_threads(int n);
 
 #endif

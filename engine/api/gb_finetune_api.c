@@ -21,7 +21,7 @@ GB_API int gb_model_features(int h, const float *x, int N, int H, int W, float *
     model_slot *s = gb_model_slot_ready(h);
     if (!s) return GB_ERR_BAD_HANDLE;
     if (!x || !feats_out) return gb_set_error(GB_ERR_ARG, "gb_model_features: missing buffer");
-    if (N < 1 || H < 1 || W < 1 || (double)N * 3 * H * W > (1 << 28))
+    if (N < 1 || H < 1 || W < 1 || (double)N * 3 * H * W > GB_MAX_INPUT_NUMEL)
         return gb_set_error(GB_ERR_SHAPE, "bad input shape (%d, 3, %d, %d)", N, H, W);
     gb_graph_reset(&s->step);
     int shape[4] = { N, 3, H, W };
@@ -66,57 +66,48 @@ GB_API int gb_model_head_step(int h, const float *feats, int N, const int *targe
     return gb_resnet18_head_step(&s->model, &s->step, &s->opt, feats, N, targets, &s->last_loss, &s->last_correct);
 }
 
-// Writes `sd` as safetensors (format 0) or .pth (1) into the slot's saved
-// buffer; returns the length, or -status.
-static double write_sd(model_slot *s, gb_state_dict *sd, int format, uint8_t **out) {
-    size_t len = 0;
-    uint8_t *bytes = NULL;
-    gb_status st = format == 1 ? gb_pth_write(sd, &bytes, &len) : gb_safetensors_write(sd, &bytes, &len);
-    gb_sd_free(sd);
-    if (st != GB_OK) return -(double)st;
-    free(s->saved);
-    s->saved = bytes;
-    *out = bytes;
-    return (double)len;
-}
+#define MAX_PREFIX_BYTES 1024   // all of gb_model_save_keys' prefixes
+#define MAX_PREFIXES 32
 
 // The state_dict entries whose keys start with one of the prefixes in
 // `prefixes` (separated by newlines; "fc." is the head), as gb_model_save
-// writes them. Returns the length, or -status (none matched: GB_ERR_ARG).
-GB_API double gb_model_save_keys(int h, int format, const char *prefixes, uint8_t **out) {
+// writes them, into *out, *len (none matched: GB_ERR_ARG).
+GB_API int gb_model_save_keys(int h, int format, const char *prefixes, uint8_t **out, size_t *len) {
     model_slot *s = gb_model_slot_ready(h);
-    if (!s) return -GB_ERR_BAD_HANDLE;
-    if (!prefixes || !out) return -gb_set_error(GB_ERR_ARG, "gb_model_save_keys: missing argument");
-    char buf[1024];
-    const char *list[32];
+    if (!s) return GB_ERR_BAD_HANDLE;
+    if (!prefixes || !out || !len) return gb_set_error(GB_ERR_ARG, "gb_model_save_keys: missing argument");
+    gb_file_format f;
+    GB_TRY(gb_file_format_of_code(format, &f));
+    char buf[MAX_PREFIX_BYTES];
+    const char *list[MAX_PREFIXES];
     int n = 0;
-    if (strlen(prefixes) >= sizeof buf) return -gb_set_error(GB_ERR_ARG, "key prefixes: too long");
+    if (strlen(prefixes) >= sizeof buf) return gb_set_error(GB_ERR_ARG, "key prefixes: too long");
     strcpy(buf, prefixes);
-    for (char *p = strtok(buf, "\n"); p && n < 32; p = strtok(NULL, "\n")) list[n++] = p;
-    if (n == 0) return -gb_set_error(GB_ERR_ARG, "no key prefixes given (e.g. 'fc.')");
+    for (char *p = strtok(buf, "\n"); p && n < MAX_PREFIXES; p = strtok(NULL, "\n")) list[n++] = p;
+    if (n == 0) return gb_set_error(GB_ERR_ARG, "no key prefixes given (e.g. 'fc.')");
     gb_state_dict sd;
     memset(&sd, 0, sizeof sd);
     gb_status st = gb_module_state_dict_keys(s->model.root, list, n, &sd);
     if (st == GB_OK && sd.n == 0) st = gb_set_error(GB_ERR_ARG, "no state_dict key starts with '%.80s'", list[0]);
     if (st != GB_OK) {
         gb_sd_free(&sd);
-        return -(double)st;
+        return st;
     }
-    return write_sd(s, &sd, format, out);
+    return gb_model_slot_write(s, &sd, f, out, len);
 }
 
 // load_state_dict(strict=False) of .safetensors or .pth bytes, except that
 // unexpected keys and size mismatches are refused (torch's strict message):
 // the keys the file lacks keep their values. A refused file changes nothing.
-GB_API int gb_model_load_partial(int h, const uint8_t *buf, double len) {
+GB_API int gb_model_load_partial(int h, const uint8_t *buf, size_t len) {
     model_slot *s = gb_model_slot_ready(h);
     if (!s) return GB_ERR_BAD_HANDLE;
-    if (!buf || len < 0) return gb_set_error(GB_ERR_ARG, "no weights given");
+    if (!buf) return gb_set_error(GB_ERR_ARG, "no weights given");
     gb_state_dict sd;
     memset(&sd, 0, sizeof sd);
-    GB_TRY(gb_weights_read(buf, (size_t)len, &sd, NULL));
+    GB_TRY(gb_weights_read(buf, len, &sd, NULL));
     if (sd.n == 0) return gb_set_error(GB_ERR_MISMATCH, "this weights file holds no tensors: nothing to load");
-    static char report[16384];
+    static char report[GB_LOAD_REPORT_BYTES];
     gb_graph_reset(&s->step);   // no graph may point at the old weights
     gb_status st = gb_module_load_state_dict_partial(s->model.root, "ResNet", &sd, report, sizeof report);
     gb_sd_free(&sd);
@@ -132,31 +123,32 @@ GB_API int gb_model_finite(int h) {
 }
 
 // optimizer.state_dict()['state'] as safetensors bytes (gb_finetune.h's
-// names). Returns the length, or -status (no optimizer: GB_ERR_ARG).
-GB_API double gb_model_optimizer_state(int h, uint8_t **out) {
+// names) into *out, *len (no optimizer: GB_ERR_ARG).
+GB_API int gb_model_optimizer_state(int h, uint8_t **out, size_t *len) {
     model_slot *s = gb_model_slot_ready(h);
-    if (!s) return -GB_ERR_BAD_HANDLE;
-    if (!s->has_opt) return -gb_set_error(GB_ERR_ARG, "no optimizer: set one first (model.setOptimizer)");
+    if (!s) return GB_ERR_BAD_HANDLE;
+    if (!out || !len) return gb_set_error(GB_ERR_ARG, "gb_model_optimizer_state: missing argument");
+    if (!s->has_opt) return gb_set_error(GB_ERR_ARG, "no optimizer: set one first (model.setOptimizer)");
     gb_state_dict sd;
     memset(&sd, 0, sizeof sd);
     gb_status st = gb_optim_state_save(&s->opt, &sd);
     if (st != GB_OK) {
         gb_sd_free(&sd);
-        return -(double)st;
+        return st;
     }
-    return write_sd(s, &sd, 0, out);
+    return gb_model_slot_write(s, &sd, GB_FILE_SAFETENSORS, out, len);
 }
 
 // Puts back what gb_model_optimizer_state wrote, into the optimizer set now
 // (the same kind, over the same parameters). All or nothing.
-GB_API int gb_model_set_optimizer_state(int h, const uint8_t *buf, double len) {
+GB_API int gb_model_set_optimizer_state(int h, const uint8_t *buf, size_t len) {
     model_slot *s = gb_model_slot_ready(h);
     if (!s) return GB_ERR_BAD_HANDLE;
-    if (!buf || len < 0) return gb_set_error(GB_ERR_ARG, "no optimizer state given");
+    if (!buf) return gb_set_error(GB_ERR_ARG, "no optimizer state given");
     if (!s->has_opt) return gb_set_error(GB_ERR_ARG, "no optimizer: set one first (model.setOptimizer)");
     gb_state_dict sd;
     memset(&sd, 0, sizeof sd);
-    GB_TRY(gb_safetensors_read(buf, (size_t)len, &sd));
+    GB_TRY(gb_safetensors_read(buf, len, &sd));
     gb_status st = gb_optim_state_load(&s->opt, &sd);
     gb_sd_free(&sd);
     return st;
@@ -166,9 +158,9 @@ GB_API int gb_model_set_optimizer_state(int h, const uint8_t *buf, double len) {
 // torch.Generator().manual_seed(seed)) visits ds in epoch `epoch`.
 GB_API int gb_randperm(double seed, int n, int epoch, int *out) {
     if (!out) return gb_set_error(GB_ERR_ARG, "gb_randperm: missing buffer");
-    if (n < 1 || n > 100000000) return gb_set_error(GB_ERR_ARG, "randperm: n must be 1..100000000, not %d", n);
+    if (n < 1 || n > GB_MAX_RANDPERM) return gb_set_error(GB_ERR_ARG, "randperm: n must be 1..%d, not %d", GB_MAX_RANDPERM, n);
     if (epoch < 0) return gb_set_error(GB_ERR_ARG, "randperm: epoch must be >= 0, not %d", epoch);
-    if (!(seed >= 0 && seed < 18446744073709551616.0))
+    if (!(seed >= 0 && seed < 0x1p64))
         return gb_set_error(GB_ERR_ARG, "randperm: the seed must be 0..2^64-1, not %g", seed);
     gb_dataloader_order((uint64_t)seed, n, epoch, out);
     return GB_OK;

@@ -11,7 +11,6 @@
 #include "../kernels/resize.h"
 #include "gb_api.h"
 
-#define MAX_SIDE 16384   // a 16384² RGBA picture is 1 GiB, the most a wasm heap here holds
 
 // T.Normalize's ImageNet constants. NOTE: torch.as_tensor(mean, dtype=float32)
 // rounds Python's doubles to float, so these are doubles cast to float, not
@@ -20,8 +19,8 @@ static const double imagenet_mean[3] = { 0.485, 0.456, 0.406 };
 static const double imagenet_std[3] = { 0.229, 0.224, 0.225 };
 
 static gb_status check_size(const char *what, int w, int h) {
-    if (w < 1 || h < 1 || w > MAX_SIDE || h > MAX_SIDE)
-        return gb_set_error(GB_ERR_ARG, "%s: %dx%d is not a picture size (1 to %d pixels a side)", what, w, h, MAX_SIDE);
+    if (w < 1 || h < 1 || w > GB_MAX_IMAGE_SIDE || h > GB_MAX_IMAGE_SIDE)
+        return gb_set_error(GB_ERR_ARG, "%s: %dx%d is not a picture size (1 to %d pixels a side)", what, w, h, GB_MAX_IMAGE_SIDE);
     return GB_OK;
 }
 
@@ -31,10 +30,10 @@ static gb_status check_size(const char *what, int w, int h) {
 // the shorter side). out_wh = {width, height}.
 GB_API int gb_image_resized_size(int w, int h, int size, int *out_wh) {
     GB_TRY(check_size("Resize", w, h));
-    if (size < 1 || size > MAX_SIDE) return gb_set_error(GB_ERR_ARG, "Resize(%d): the size must be 1..%d", size, MAX_SIDE);
+    if (size < 1 || size > GB_MAX_IMAGE_SIDE) return gb_set_error(GB_ERR_ARG, "Resize(%d): the size must be 1..%d", size, GB_MAX_IMAGE_SIDE);
     int shorter = w <= h ? w : h, longer = w <= h ? h : w;
     double scaled = (double)size * longer / shorter;
-    if (scaled >= MAX_SIDE + 1.0) return gb_set_error(GB_ERR_ARG, "Resize(%d) of %dx%d would be over %d pixels long", size, w, h, MAX_SIDE);
+    if (scaled >= GB_MAX_IMAGE_SIDE + 1.0) return gb_set_error(GB_ERR_ARG, "Resize(%d) of %dx%d would be over %d pixels long", size, w, h, GB_MAX_IMAGE_SIDE);
     int new_long = (int)scaled;
     out_wh[0] = w <= h ? size : new_long;
     out_wh[1] = w <= h ? new_long : size;

@@ -8,18 +8,16 @@
 #include <string.h>
 
 #include "../nn/gb_state.h"
-#include "../nn/io/gb_state_dict.h"
+#include "../nn/io/gb_format.h"
 #include "gb_api.h"
 #include "gb_model_slot.h"
 
-#define MAX_MODELS 4
-
 typedef gb_model_slot model_slot;
 
-static model_slot *models[MAX_MODELS + 1];
+static model_slot *models[GB_MAX_MODELS + 1];   // handle h lives at [h]; 0 is never used
 
 gb_model_slot *gb_model_slot_of(int h) {
-    if (h <= 0 || h > MAX_MODELS || !models[h]) {
+    if (h <= 0 || h > GB_MAX_MODELS || !models[h]) {
         gb_set_error(GB_ERR_BAD_HANDLE, "no model %d", h);
         return NULL;
     }
@@ -46,9 +44,16 @@ void gb_model_slot_drop_optimizer(gb_model_slot *s) {
     s->has_opt = 0;
 }
 
+// num_classes 1..GB_MAX_CLASSES, or GB_ERR_ARG.
+static gb_status check_classes(int num_classes) {
+    if (num_classes >= 1 && num_classes <= GB_MAX_CLASSES) return GB_OK;
+    return gb_set_error(GB_ERR_ARG, "num_classes must be 1..%d, not %d", GB_MAX_CLASSES, num_classes);
+}
+
 GB_API int gb_model_new(int num_classes, double seed) {
-    if (num_classes < 1 || num_classes > 100000) return -gb_set_error(GB_ERR_ARG, "num_classes must be 1..100000, not %d", num_classes);
-    for (int h = 1; h <= MAX_MODELS; h++) {
+    gb_status cs = check_classes(num_classes);
+    if (cs != GB_OK) return -cs;
+    for (int h = 1; h <= GB_MAX_MODELS; h++) {
         if (models[h]) continue;
         model_slot *s = calloc(1, sizeof *s);
         if (!s) return -gb_set_error(GB_ERR_NOMEM, "out of memory for a model");
@@ -63,105 +68,83 @@ GB_API int gb_model_new(int num_classes, double seed) {
         models[h] = s;
         return h;
     }
-    return -gb_set_error(GB_ERR_NOMEM, "too many models (at most %d)", MAX_MODELS);
+    return -gb_set_error(GB_ERR_NOMEM, "too many models (at most %d)", GB_MAX_MODELS);
 }
 
-GB_API void gb_model_free_handle(int h) {
+GB_API void gb_model_free(int h) {
     model_slot *s = gb_model_slot_of(h);
     if (!s) return;
     gb_model_slot_drop_optimizer(s);
     gb_graph_free(&s->step);
-    gb_model_free(&s->model);
+    gb_resnet18_free(&s->model);
     gb_sb_free(&s->json);
     free(s->saved);
     free(s);
     models[h] = NULL;
 }
 
-// The format of a weights file, from its first bytes (magic numbers):
-//   "PK\x03\x04"             a zip: PyTorch's .pth since 1.6
-//   0x80, protocol <= 5       a bare pickle: the legacy (pre-1.6) .pth
-//   byte 8 is '{'             safetensors: a u64 header length, then JSON
-//   "\x89PNG\r\n\x1a\n", "\xff\xd8\xff", "GIF8"    a picture, not weights
-// NOTE: the picture case only makes the message plainer (a learner who
-// drops a photo on the weights box); anything unknown is refused either way.
-typedef enum { FMT_UNKNOWN, FMT_PTH, FMT_LEGACY_PTH, FMT_SAFETENSORS, FMT_PNG, FMT_JPEG, FMT_GIF } weights_format;
-
-static weights_format sniff(const uint8_t *b, size_t n) {
-    if (n >= 4 && memcmp(b, "PK\x03\x04", 4) == 0) return FMT_PTH;
-    if (n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0) return FMT_PNG;
-    if (n >= 3 && memcmp(b, "\xff\xd8\xff", 3) == 0) return FMT_JPEG;
-    if (n >= 4 && memcmp(b, "GIF8", 4) == 0) return FMT_GIF;
-    if (n >= 2 && b[0] == 0x80 && b[1] <= 5) return FMT_LEGACY_PTH;
-    if (n >= 9 && b[8] == '{') return FMT_SAFETENSORS;
-    return FMT_UNKNOWN;
-}
-
-static gb_status read_weights(weights_format f, const uint8_t *buf, size_t n, gb_state_dict *sd) {
-    static const char *const pictures[] = { [FMT_PNG] = "PNG", [FMT_JPEG] = "JPEG", [FMT_GIF] = "GIF" };
-    switch (f) {
-    case FMT_PTH: return gb_pth_read(buf, n, sd);
-    case FMT_SAFETENSORS: return gb_safetensors_read(buf, n, sd);
-    case FMT_LEGACY_PTH:
-        return gb_set_error(GB_ERR_FORMAT, "this .pth is in PyTorch's legacy (pre-1.6) format, which is not "
-                                           "read here: re-save it with torch.save(model.state_dict(), f) in "
-                                           "PyTorch 1.6 or later (the zip format)");
-    case FMT_PNG: case FMT_JPEG: case FMT_GIF:
-        return gb_set_error(GB_ERR_FORMAT, "this is a %s image, not a weights file: expected a PyTorch .pth (zip) "
-                                           "or a .safetensors file", pictures[f]);
-    default:
-        return gb_set_error(GB_ERR_FORMAT, "not a weights file: expected a PyTorch .pth (zip) or a .safetensors file");
-    }
-}
-
-gb_status gb_weights_read(const uint8_t *buf, size_t n, gb_state_dict *sd, const char **format) {
-    weights_format f = sniff(buf, n);
-    if (format) *format = f == FMT_PTH ? "pth" : "safetensors";
-    return read_weights(f, buf, n, sd);
-}
-
 // Reads .safetensors or PyTorch .pth (zip) bytes and loads them with
 // load_state_dict(strict=True) semantics; the message says what did not fit.
 // A failed load changes nothing: not the weights (gb_state.h: all or
 // nothing), not the load info (tests/resnet/frozen.test.mjs, "load report").
-GB_API int gb_model_load(int h, const uint8_t *buf, double len) {
+GB_API int gb_model_load(int h, const uint8_t *buf, size_t len) {
     model_slot *s = gb_model_slot_of(h);   // no init: the file replaces every value
     if (!s) return GB_ERR_BAD_HANDLE;
-    if (!buf || len < 0) return gb_set_error(GB_ERR_ARG, "no weights given");
+    if (!buf) return gb_set_error(GB_ERR_ARG, "no weights given");
     gb_state_dict sd;
     memset(&sd, 0, sizeof sd);
-    const char *format;
-    gb_status st = gb_weights_read(buf, (size_t)len, &sd, &format);
+    gb_file_format format;
+    gb_status st = gb_weights_read(buf, len, &sd, &format);
     if (st == GB_OK) {
-        static char report[16384];   // as long as an error message may be (core/status.c)
+        static char report[GB_LOAD_REPORT_BYTES];
         gb_graph_reset(&s->step);   // no graph may point at the old weights
         st = gb_module_load_state_dict(s->model.root, "ResNet", &sd, report, sizeof report);
     }
     if (st == GB_OK) {
-        s->load = (gb_load_info){ .format = format, .keys = sd.n };
+        s->load = (gb_load_info){ .format = gb_file_format_name(format), .keys = sd.n };
         s->init_pending = 0;
     }
     gb_sd_free(&sd);
     return st;
 }
 
-// model.state_dict() written as safetensors (format 0) or .pth (format 1);
-// the bytes stay valid until the next save. Returns the length, or -status.
-GB_API double gb_model_save(int h, int format, uint8_t **out) {
-    model_slot *s = gb_model_slot_ready(h);
-    if (!s) return -GB_ERR_BAD_HANDLE;
-    gb_state_dict sd;
-    memset(&sd, 0, sizeof sd);
-    size_t len = 0;
+gb_status gb_file_format_of_code(int format, gb_file_format *out) {
+    if (format == GB_FORMAT_SAFETENSORS) *out = GB_FILE_SAFETENSORS;
+    else if (format == GB_FORMAT_PTH) *out = GB_FILE_PTH;
+    else return gb_set_error(GB_ERR_ARG, "unknown file format %d (%d safetensors, %d pth)", format, GB_FORMAT_SAFETENSORS,
+                             GB_FORMAT_PTH);
+    return GB_OK;
+}
+
+gb_status gb_model_slot_write(gb_model_slot *s, gb_state_dict *sd, gb_file_format format, uint8_t **out, size_t *len) {
     uint8_t *bytes = NULL;
-    gb_status st = gb_module_state_dict(s->model.root, &sd);
-    if (st == GB_OK) st = format == 1 ? gb_pth_write(&sd, &bytes, &len) : gb_safetensors_write(&sd, &bytes, &len);
-    gb_sd_free(&sd);
-    if (st != GB_OK) return -(double)st;
+    size_t n = 0;
+    gb_status st = gb_weights_write(sd, format, &bytes, &n);
+    gb_sd_free(sd);
+    if (st != GB_OK) return st;
     free(s->saved);
     s->saved = bytes;
     *out = bytes;
-    return (double)len;
+    *len = n;
+    return GB_OK;
+}
+
+// model.state_dict() written as GB_FORMAT_SAFETENSORS or GB_FORMAT_PTH into
+// *out, *len; the bytes stay valid until the next save.
+GB_API int gb_model_save(int h, int format, uint8_t **out, size_t *len) {
+    model_slot *s = gb_model_slot_ready(h);
+    if (!s) return GB_ERR_BAD_HANDLE;
+    if (!out || !len) return gb_set_error(GB_ERR_ARG, "gb_model_save: missing argument");
+    gb_file_format f;
+    GB_TRY(gb_file_format_of_code(format, &f));
+    gb_state_dict sd;
+    memset(&sd, 0, sizeof sd);
+    gb_status st = gb_module_state_dict(s->model.root, &sd);
+    if (st != GB_OK) {
+        gb_sd_free(&sd);
+        return st;
+    }
+    return gb_model_slot_write(s, &sd, f, out, len);
 }
 
 GB_API int gb_model_set_requires_grad(int h, const char *path, int on) {
@@ -181,17 +164,19 @@ GB_API int gb_model_train_mode(int h, int on) {
 GB_API int gb_model_replace_fc(int h, int num_classes, double seed) {
     model_slot *s = gb_model_slot_ready(h);
     if (!s) return GB_ERR_BAD_HANDLE;
-    if (num_classes < 1 || num_classes > 100000) return gb_set_error(GB_ERR_ARG, "num_classes must be 1..100000, not %d", num_classes);
+    GB_TRY(check_classes(num_classes));
     gb_model_slot_drop_optimizer(s);
     gb_graph_reset(&s->step);
     return gb_resnet18_replace_fc(&s->model, num_classes, NULL, (uint64_t)seed);
 }
 
+#define MAX_STATE_ITEMS 160   // resnet18's state_dict has 122 entries
+
 // The state_dict entry called `key`, or GB_ERR_NAME.
 static gb_status find_item(model_slot *s, const char *key, gb_state_item *out) {
-    gb_state_item items[160];
-    int n = gb_module_state_items(s->model.root, 1, items, 160);
-    GB_ASSERT(n <= 160, "resnet18 has 122 state_dict entries, not %d", n);
+    gb_state_item items[MAX_STATE_ITEMS];
+    int n = gb_module_state_items(s->model.root, 1, items, MAX_STATE_ITEMS);
+    GB_ASSERT(n <= MAX_STATE_ITEMS, "resnet18 has 122 state_dict entries, not %d", n);
     for (int i = 0; key && i < n; i++) {
         if (strcmp(items[i].key, key) != 0) continue;
         *out = items[i];

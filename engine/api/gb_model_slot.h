@@ -9,9 +9,10 @@
 #include "../core/gb_sb.h"
 #include "../nn/gb_optim.h"
 #include "../nn/gb_resnet18.h"
-#include "../nn/io/gb_state_dict.h"
+#include "../nn/io/gb_format.h"
 
 #define GB_STEP_MAX_OPS 24   // distinct backward node names a step can count (ResNet-18 has 10)
+#define GB_LOAD_REPORT_BYTES 16384   // load_state_dict's report: as long as an error message may be (core/status.c)
 
 typedef struct gb_step_op { const char *name; int count; } gb_step_op;   // "ReluBackward0", 17
 
@@ -34,7 +35,7 @@ typedef struct gb_step_info {
 
 // What the last successful gb_model_load read.
 typedef struct gb_load_info {
-    const char *format;           // "pth" or "safetensors"; NULL before any load
+    const char *format;           // "pth" or "safetensors" (gb_file_format_name); NULL before any load
     int keys;                     // entries in the file's state_dict
 } gb_load_info;
 
@@ -58,10 +59,12 @@ typedef struct gb_model_slot {
 gb_model_slot *gb_model_slot_of(int h);
 // The same, with torchvision's init drawn if it was still pending.
 gb_model_slot *gb_model_slot_ready(int h);
-// Reads .pth (zip) or .safetensors bytes, told apart by their magic numbers
-// (a picture or a legacy .pth gets a message saying so); *format (may be
-// NULL) becomes "pth" or "safetensors".
-gb_status gb_weights_read(const uint8_t *buf, size_t n, gb_state_dict *sd, const char **format);
+// The file format of gb_api.h's code GB_FORMAT_SAFETENSORS or GB_FORMAT_PTH,
+// or GB_ERR_ARG for another code.
+gb_status gb_file_format_of_code(int format, gb_file_format *out);
+// Writes `sd` as `format` (pth or safetensors) into the slot's saved buffer:
+// *out, *len, valid until the next write. Frees `sd`.
+gb_status gb_model_slot_write(gb_model_slot *s, gb_state_dict *sd, gb_file_format format, uint8_t **out, size_t *len);
 // Frees the optimizer (requires_grad or the head changed).
 void gb_model_slot_drop_optimizer(gb_model_slot *s);
 

@@ -13,7 +13,7 @@
 typedef gb_model_slot model_slot;
 
 static gb_status forward(model_slot *s, const float *x, int N, int H, int W, gb_tensor **logits) {
-    if (N < 1 || H < 1 || W < 1 || (double)N * 3 * H * W > (1 << 28))
+    if (N < 1 || H < 1 || W < 1 || (double)N * 3 * H * W > GB_MAX_INPUT_NUMEL)
         return gb_set_error(GB_ERR_SHAPE, "bad input shape (%d, 3, %d, %d)", N, H, W);
     gb_graph_reset(&s->step);
     int shape[4] = { N, 3, H, W };
@@ -101,22 +101,29 @@ static gb_status run_step(model_slot *s, const float *x, int N, int H, int W, co
     return step_done(s);
 }
 
+_Static_assert(GB_OPTIMIZER_SGD == (int)GB_OPTIM_SGD && GB_OPTIMIZER_ADAM == (int)GB_OPTIM_ADAM,
+               "gb_api.h's optimizer codes are engine/nn's kinds");
+
+#define MAX_PARAMS 128   // resnet18 has 62 parameter tensors
+
 // A fresh optimizer over the parameters that require grad now, in
-// model.parameters() order: kind 0 is optim.SGD(params, lr, momentum,
-// dampening, weight_decay, nesterov), kind 1 optim.Adam(params, lr,
-// betas=(beta1, beta2), eps, weight_decay). Torch's ValueError texts for bad
-// values; a refused one leaves the model without an optimizer. Changing
-// requires_grad or the head drops it (its parameter list would be stale).
+// model.parameters() order: GB_OPTIMIZER_SGD is optim.SGD(params, lr,
+// momentum, dampening, weight_decay, nesterov), GB_OPTIMIZER_ADAM
+// optim.Adam(params, lr, betas=(beta1, beta2), eps, weight_decay). Torch's
+// ValueError texts for bad values; a refused one leaves the model without an
+// optimizer. Changing requires_grad or the head drops it (its parameter list
+// would be stale).
 GB_API int gb_model_set_optimizer(int h, int kind, double lr, double momentum, double dampening,
                                   double weight_decay, int nesterov, double beta1, double beta2, double eps) {
     model_slot *s = gb_model_slot_ready(h);
     if (!s) return GB_ERR_BAD_HANDLE;
-    if (kind != 0 && kind != 1) return gb_set_error(GB_ERR_ARG, "unknown optimizer %d (0 SGD, 1 Adam)", kind);
     gb_model_slot_drop_optimizer(s);
-    gb_tensor *params[128];
-    int n = gb_model_trainable(&s->model, params, 128);
-    GB_TRY(kind == 0 ? gb_sgd_init(&s->opt, params, n, lr, momentum, dampening, weight_decay, nesterov)
-                     : gb_adam_init(&s->opt, params, n, lr, beta1, beta2, eps, weight_decay));
+    gb_tensor *params[MAX_PARAMS];
+    int n = gb_model_trainable(&s->model, params, MAX_PARAMS);
+    const gb_optim_settings settings = { .kind = (gb_optim_kind)kind, .lr = lr, .weight_decay = weight_decay,
+                                         .momentum = momentum, .dampening = dampening, .nesterov = nesterov,
+                                         .beta1 = beta1, .beta2 = beta2, .eps = eps };
+    GB_TRY(gb_optim_new(&s->opt, &settings, params, n));
     s->has_opt = 1;
     return GB_OK;
 }
@@ -141,9 +148,7 @@ GB_API int gb_model_train_step(int h, const float *x, int N, int H, int W, const
     if (!s) return GB_ERR_BAD_HANDLE;
     if (!x || !targets) return gb_set_error(GB_ERR_ARG, "gb_model_train_step: missing buffer");
     if (!s->has_opt || s->opt.kind != GB_OPTIM_SGD)
-        GB_TRY(gb_model_set_optimizer(h, 0, lr, momentum, 0, weight_decay, 0, 0, 0, 0));
-    s->opt.lr = lr;
-    s->opt.momentum = momentum;
-    s->opt.weight_decay = weight_decay;
+        GB_TRY(gb_model_set_optimizer(h, GB_OPTIMIZER_SGD, lr, momentum, 0, weight_decay, 0, 0, 0, 0));
+    gb_sgd_set_group(&s->opt, lr, momentum, weight_decay);
     return run_step(s, x, N, H, W, targets);
 }

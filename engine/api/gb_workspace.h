@@ -14,6 +14,10 @@
 
 #define GB_WS_MAX_VARS 64
 #define GB_WS_MAX_NAME 32
+#define GB_WS_MAX_SIZE (1 << 24)      // elements along one dimension of a tensor a learner makes
+#define GB_WS_STORE_BLOCK (1u << 16)  // bytes of the store's first arena block (it grows)
+#define GB_GRADCHECK_EPS 1e-2         // gb_ws_gradcheck's step when the caller passes eps <= 0
+#define GB_GRADCHECK_TOLERANCE 1e-2   // it passes when max_rel_diff <= this
 
 typedef struct gb_var {
     char name[GB_WS_MAX_NAME];

@@ -10,7 +10,7 @@
 
 void gb_ws_init(gb_ws *ws) {
     memset(ws, 0, sizeof *ws);
-    gb_arena_init(&ws->store, 1u << 16);
+    gb_arena_init(&ws->store, GB_WS_STORE_BLOCK);
     gb_graph_init(&ws->graph);
     gb_sb_init(&ws->json);
 }
@@ -57,7 +57,8 @@ gb_status gb_ws_tensor(gb_ws *ws, const char *name, const float *data, const int
                        int ndim, int requires_grad) {
     if (ndim < 0 || ndim > GB_MAX_DIMS) return gb_set_error(GB_ERR_SHAPE, "tensors have 0 to %d dimensions, not %d", GB_MAX_DIMS, ndim);
     for (int d = 0; d < ndim; d++)
-        if (shape[d] < 0 || shape[d] > (1 << 24)) return gb_set_error(GB_ERR_SHAPE, "bad size %d in dimension %d", shape[d], d);
+        if (shape[d] < 0 || shape[d] > GB_WS_MAX_SIZE)
+            return gb_set_error(GB_ERR_SHAPE, "bad size %d in dimension %d (0..%d)", shape[d], d, GB_WS_MAX_SIZE);
     gb_var *v;
     GB_TRY(bind(ws, name, &v));
     gb_tensor *t = gb_tensor_new(&ws->store, ndim, shape);
@@ -213,7 +214,7 @@ gb_status gb_ws_run_gradcheck(gb_ws *ws, const char *name, const float *gradient
     if (!q->expr) return gb_set_error(GB_ERR_ARG, "%s is a leaf: gradcheck needs an expression", name);
     if (gradient && n_gradient != q->t->numel)
         return gb_set_error(GB_ERR_SHAPE, "the gradient has %d elements but %s has %d", n_gradient, name, q->t->numel);
-    ws->check = (gb_gradcheck){ .done = 1, .tolerance = 1e-2, .eps = eps > 0 ? eps : 1e-2 };
+    ws->check = (gb_gradcheck){ .done = 1, .tolerance = GB_GRADCHECK_TOLERANCE, .eps = eps > 0 ? eps : GB_GRADCHECK_EPS };
     gb_graph scratch;
     gb_graph_init(&scratch);
     gb_status s = gradcheck_leaves(ws, q, gradient, &scratch, ws->check.eps);

@@ -112,8 +112,8 @@ void gb_f32_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B
 // dst[cols x rows] = src[rows x cols]^T (src leading dim lds). Threaded.
 void gb_f32_transpose(int rows, int cols, const float *src, int lds, float *dst);
 
-// Which microkernel the drivers use (the build's default comes from
-// gb_kernels()); tests and benches switch it to compare twins and tiles.
+// Which microkernel the drivers use (the build's twin of ppmm 5x8 by
+// default, gemm.c); tests and benches switch it to compare twins and tiles.
 typedef struct gb_gemm_config {
     gb_f32_gemm_ukernel ukernel;  // reads A in place (lda); used when ppmm is NULL
     int mr;                       // tile height of the microkernel

@@ -1,5 +1,8 @@
 # engine/kernels/kernels.cmake: sources and flags of engine/kernels and
 # engine/threads, for the top-level CMakeLists.txt to include():
+#   GB_KERNELS_SOURCES        what the engine calls: in every build, wasm included
+#   GB_KERNELS_TEST_SOURCES   microkernels only tests/kernels and bench/kernels call
+#                             (the strided GEMM tiles): never in the shipped wasm
 #
 #   include(engine/kernels/kernels.cmake)
 #   add_library(gb_engine_simd_mt STATIC ${GB_KERNELS_SOURCES} ...)   # one library per variant
@@ -16,7 +19,6 @@ get_filename_component(GB_ENGINE_DIR ${GB_KERNELS_DIR} DIRECTORY)
 get_filename_component(GB_REPO_DIR ${GB_ENGINE_DIR} DIRECTORY)
 
 set(GB_KERNELS_SOURCES
-    ${GB_KERNELS_DIR}/kernels.c
     ${GB_KERNELS_DIR}/gemm.c
     ${GB_KERNELS_DIR}/conv2d.c
     ${GB_KERNELS_DIR}/conv2d_plan.c
@@ -30,14 +32,19 @@ set(GB_KERNELS_SOURCES
     ${GB_KERNELS_DIR}/pool2d.c
     ${GB_KERNELS_DIR}/batchnorm.c
     ${GB_KERNELS_DIR}/resize.c
-    ${GB_KERNELS_DIR}/f32-gemm/gb_f32_gemm_4x8__wasmsimd.c
-    ${GB_KERNELS_DIR}/f32-gemm/gb_f32_gemm_4x8__scalar.c
-    ${GB_KERNELS_DIR}/f32-gemm/gb_f32_gemm_6x8__wasmsimd.c
     ${GB_KERNELS_DIR}/f32-ppmm/gb_f32_ppmm_5x8__wasmsimd.c
     ${GB_KERNELS_DIR}/f32-ppmm/gb_f32_ppmm_5x8__scalar.c
     ${GB_KERNELS_DIR}/f32-relu/gb_f32_relu__wasmsimd.c
     ${GB_KERNELS_DIR}/f32-relu/gb_f32_relu__scalar.c
     ${GB_ENGINE_DIR}/threads/gb_pool.c
+)
+
+# The GEMM driver reads A in place through these only when a test or bench
+# sets them (gb_gemm_set_config); the engine's default is ppmm 5x8 (gemm.c).
+set(GB_KERNELS_TEST_SOURCES
+    ${GB_KERNELS_DIR}/f32-gemm/gb_f32_gemm_4x8__wasmsimd.c
+    ${GB_KERNELS_DIR}/f32-gemm/gb_f32_gemm_4x8__scalar.c
+    ${GB_KERNELS_DIR}/f32-gemm/gb_f32_gemm_6x8__wasmsimd.c
 )
 
 # NOTE: -ffp-contract=off keeps gcc/clang from fusing a*b+c into an FMA on
@@ -55,13 +62,14 @@ function(gb_kernels_options target)
 endfunction()
 
 # One ctest test per tests/kernels/test_*.c, linked against `lib` (which
-# must also contain engine/core/status.c). Under Emscripten the tests run
-# through CMAKE_CROSSCOMPILING_EMULATOR (see TOOLCHAIN.md for Node 20).
+# must also contain engine/core/status.c) plus GB_KERNELS_TEST_SOURCES. Under
+# Emscripten the tests run through CMAKE_CROSSCOMPILING_EMULATOR (see
+# TOOLCHAIN.md for Node 20).
 function(gb_kernels_add_tests lib suffix)
     file(GLOB _tests ${GB_REPO_DIR}/tests/kernels/test_*.c)
     foreach(_src ${_tests})
         get_filename_component(_name ${_src} NAME_WE)
-        add_executable(${_name}_${suffix} ${_src})
+        add_executable(${_name}_${suffix} ${_src} ${GB_KERNELS_TEST_SOURCES})
         target_link_libraries(${_name}_${suffix} PRIVATE ${lib})
         target_compile_options(${_name}_${suffix} PRIVATE -ffp-contract=off)
         add_test(NAME kernels_${_name}_${suffix} COMMAND ${_name}_${suffix})

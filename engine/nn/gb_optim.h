@@ -10,7 +10,17 @@
 
 #include "../core/gb_tensor.h"
 
-typedef enum gb_optim_kind { GB_OPTIM_SGD, GB_OPTIM_ADAM } gb_optim_kind;
+// The values are engine/api's GB_OPTIMIZER_SGD / _ADAM (gb_api.h), which JS passes.
+typedef enum gb_optim_kind { GB_OPTIM_SGD = 0, GB_OPTIM_ADAM = 1 } gb_optim_kind;
+
+// An optimizer's constructor arguments, as torch takes them; each kind reads its own.
+typedef struct gb_optim_settings {
+    gb_optim_kind kind;
+    double lr, weight_decay;                        // both
+    double momentum, dampening;                     // SGD
+    int nesterov;
+    double beta1, beta2, eps;                       // Adam
+} gb_optim_settings;
 
 // optimizer.state[p]
 typedef struct gb_optim_state {
@@ -38,6 +48,14 @@ gb_status gb_sgd_init(gb_optimizer *o, gb_tensor *const *params, int n, double l
 // optim.Adam(params, lr, betas=(beta1, beta2), eps, weight_decay); amsgrad off.
 gb_status gb_adam_init(gb_optimizer *o, gb_tensor *const *params, int n, double lr, double beta1,
                        double beta2, double eps, double weight_decay);
+// optim.SGD or optim.Adam over params, as settings->kind says: the two
+// constructors above, or GB_ERR_ARG for an unknown kind. On failure `o` is
+// left empty (nothing to free).
+gb_status gb_optim_new(gb_optimizer *o, const gb_optim_settings *settings, gb_tensor *const *params, int n);
+// for g in optimizer.param_groups: g['lr'], g['momentum'], g['weight_decay']
+// = lr, momentum, weight_decay (SGD): new values for the next steps; the
+// state (momentum buffers) is kept.
+void gb_sgd_set_group(gb_optimizer *o, double lr, double momentum, double weight_decay);
 void gb_optim_free(gb_optimizer *o);
 
 // optimizer.step(). GB_ERR_NOMEM if state cannot be allocated (the step is

@@ -25,7 +25,7 @@ typedef struct gb_model {
 // conv and fc weights 0, BatchNorm γ = 1, β = 0, running mean 0, var 1.
 // Call gb_resnet18_init for torchvision's random init, or load a state dict.
 gb_status gb_resnet18_new(gb_model *m, int num_classes);
-void gb_model_free(gb_model *m);
+void gb_resnet18_free(gb_model *m);
 
 // torch.manual_seed(seed); model = resnet18(num_classes): every draw torch
 // makes, in its order: each Conv2d's and the fc's reset_parameters

@@ -107,6 +107,26 @@ gb_status gb_adam_init(gb_optimizer *o, gb_tensor *const *params, int n, double 
     return GB_OK;
 }
 
+gb_status gb_optim_new(gb_optimizer *o, const gb_optim_settings *c, gb_tensor *const *params, int n) {
+    switch (c->kind) {
+    case GB_OPTIM_SGD:
+        return gb_sgd_init(o, params, n, c->lr, c->momentum, c->dampening, c->weight_decay, c->nesterov);
+    case GB_OPTIM_ADAM:
+        return gb_adam_init(o, params, n, c->lr, c->beta1, c->beta2, c->eps, c->weight_decay);
+    default:
+        memset(o, 0, sizeof *o);
+        return gb_set_error(GB_ERR_ARG, "unknown optimizer %d (%d SGD, %d Adam)", (int)c->kind, GB_OPTIM_SGD,
+                            GB_OPTIM_ADAM);
+    }
+}
+
+void gb_sgd_set_group(gb_optimizer *o, double lr, double momentum, double weight_decay) {
+    GB_ASSERT(o->kind == GB_OPTIM_SGD, "an SGD's param group");
+    o->lr = lr;
+    o->momentum = momentum;
+    o->weight_decay = weight_decay;
+}
+
 void gb_optim_free(gb_optimizer *o) {
     gb_arena_free(&o->arena);
     memset(o, 0, sizeof *o);

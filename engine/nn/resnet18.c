@@ -71,7 +71,7 @@ gb_status gb_resnet18_new(gb_model *m, int num_classes) {
         goto oom;
     return GB_OK;
 oom:
-    gb_model_free(m);
+    gb_resnet18_free(m);
     return gb_set_error(GB_ERR_NOMEM, "out of memory building resnet18");
 }
 
@@ -80,7 +80,7 @@ static void free_conv_cache(gb_module *m, void *ctx) {
     if (m->kind == GB_MOD_CONV2D) gb_conv2d_weights_free(&m->conv_weights);
 }
 
-void gb_model_free(gb_model *m) {
+void gb_resnet18_free(gb_model *m) {
     if (m->root) gb_module_walk(m->root, free_conv_cache, NULL);
     gb_arena_free(&m->arena);
     gb_arena_free(&m->head_arena);

@@ -3,7 +3,7 @@
 //   backward  dx += dy * [y > 0]   the gate passes the gradient or blocks it
 // NOTE: relu'(0) is taken as 0 and NaN passes through, as in PyTorch (which
 // also tests the saved output). The loops are engine/kernels/f32-relu's: the
-// SIMD twin where the build has vectors, as the kernel table chooses, named
+// SIMD twin where the build has vectors (GB_KERNELS_SIMD, kernels.h), named
 // here so the lesson's build needs no other kernel.
 #include "gb_ops.h"
 

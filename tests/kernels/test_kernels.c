@@ -6,26 +6,27 @@
 #include "../../engine/kernels/kernels.h"
 #include "../../engine/threads/gb_pool.h"
 
+// The twins side by side, called by name: the SIMD one compiles in every
+// build (without -msimd128 its vector loops become scalar code).
 static void test_relu(void) {
-    const gb_kernel_table *simd = gb_kernels(), *ref = gb_kernels_scalar();
     for (size_t n = 0; n < 70; n++) {
         float *x = alloc_f(n + 1), *y1 = alloc_f(n + 1), *y2 = alloc_f(n + 1), *dy = alloc_f(n + 1);
         float *d1 = alloc_f(n + 1), *d2 = alloc_f(n + 1);
         fill(x, n); fill(dy, n); fill(d1, n);
         if (n > 3) { x[0] = 0.0f; x[1] = -0.0f; x[2] = NAN; x[3] = -INFINITY; }
         memcpy(d2, d1, n * 4);
-        simd->relu(n, x, y1); ref->relu(n, x, y2);
-        CHECK(!memcmp(y1, y2, n * 4), "relu n=%zu: %s differs from scalar", n, simd->isa);
+        gb_f32_relu__wasmsimd(n, x, y1); gb_f32_relu__scalar(n, x, y2);
+        CHECK(!memcmp(y1, y2, n * 4), "relu n=%zu: wasmsimd differs from scalar", n);
         for (size_t i = 0; i < n; i++)
             CHECK(x[i] != x[i] ? y2[i] != y2[i] : y2[i] == (x[i] > 0 ? x[i] : 0.0f), "relu value n=%zu i=%zu", n, i);
-        simd->relu_backward(n, x, dy, d1, 0); ref->relu_backward(n, x, dy, d2, 0);
-        CHECK(!memcmp(d1, d2, n * 4), "relu_backward n=%zu: %s differs from scalar", n, simd->isa);
+        gb_f32_relu_backward__wasmsimd(n, x, dy, d1, 0); gb_f32_relu_backward__scalar(n, x, dy, d2, 0);
+        CHECK(!memcmp(d1, d2, n * 4), "relu_backward n=%zu: wasmsimd differs from scalar", n);
         // store (a new flow): the same bits as adding onto -0.0, in both twins
         for (size_t i = 0; i < n; i++) { d1[i] = -0.0f; d2[i] = NAN; }
-        ref->relu_backward(n, x, dy, d1, 0); simd->relu_backward(n, x, dy, d2, 1);
-        CHECK(!memcmp(d1, d2, n * 4), "relu_backward n=%zu: %s store differs from adding to -0", n, simd->isa);
+        gb_f32_relu_backward__scalar(n, x, dy, d1, 0); gb_f32_relu_backward__wasmsimd(n, x, dy, d2, 1);
+        CHECK(!memcmp(d1, d2, n * 4), "relu_backward n=%zu: wasmsimd store differs from adding to -0", n);
         for (size_t i = 0; i < n; i++) d2[i] = NAN;
-        ref->relu_backward(n, x, dy, d2, 1);
+        gb_f32_relu_backward__scalar(n, x, dy, d2, 1);
         CHECK(!memcmp(d1, d2, n * 4), "relu_backward n=%zu: scalar store differs from adding to -0", n);
         free(x); free(y1); free(y2); free(dy); free(d1); free(d2);
     }
@@ -70,7 +71,7 @@ static void test_maxpool_ties(int N, int C, int H, int W, int K, int st, int pad
     maxpool_reference(&s, x, yr, amr);
     for (int nt = 1; nt <= 2; nt++) {
         gb_pool_init(nt);
-        gb_kernels()->maxpool2d_forward(&s, x, y, am);
+        gb_f32_maxpool2d_forward(&s, x, y, am);
         int same = 1;
         for (size_t k = 0; k < ny; k++) same &= am[k] == amr[k] && (y[k] == yr[k] || (y[k] != y[k] && yr[k] != yr[k]));
         CHECK(same, "maxpool %dx%d k%d s%d: argmax with ties and NaNs differs from the reference scan", H, W, K, st);
@@ -89,8 +90,8 @@ static void test_maxpool(int N, int C, int H, int W, int K, int st, int pad) {
     for (int nt = 1; nt <= 3; nt++) {
         gb_pool_init(nt);
         memset(dx, 0, nx * 4);
-        gb_kernels()->maxpool2d_forward(&s, x, y, am);
-        gb_kernels()->maxpool2d_backward(&s, am, dy, dx);
+        gb_f32_maxpool2d_forward(&s, x, y, am);
+        gb_f32_maxpool2d_backward(&s, am, dy, dx);
         if (nt == 1) { memcpy(y1, y, ny * 4); memcpy(dx1, dx, nx * 4); }
         else CHECK(!memcmp(y, y1, ny * 4) && !memcmp(dx, dx1, nx * 4), "maxpool: %d threads differ", nt);
     }
@@ -143,8 +144,8 @@ static void test_avgpool(int N, int C, int HW) {
     fill(x, nx); fill(dy, ny); fill(dx, nx);
     float *dx0 = alloc_f(nx);
     memcpy(dx0, dx, nx * 4);
-    gb_kernels()->global_avgpool_forward(N, C, HW, x, y);
-    gb_kernels()->global_avgpool_backward(N, C, HW, dy, dx);
+    gb_f32_global_avgpool_forward(N, C, HW, x, y);
+    gb_f32_global_avgpool_backward(N, C, HW, dy, dx);
     for (size_t q = 0; q < ny; q++) {
         double s = 0;
         for (int i = 0; i < HW; i++) s += x[q * HW + i];
@@ -175,8 +176,8 @@ static void test_batchnorm(int N, int C, int HW) {
         gb_pool_init(nt);
         for (int c = 0; c < C; c++) { rm[c] = 0.0f; rv[c] = 1.0f; dg[c] = db[c] = 0.0f; }
         memset(dx, 0, n * 4);
-        gb_kernels()->batchnorm_forward_train(N, C, HW, x, g, b, 1e-5f, 0.1f, rm, rv, y, sm, si);
-        gb_kernels()->batchnorm_backward(N, C, HW, x, dy, g, sm, si, 1, dx, 0, dg, db);
+        gb_f32_batchnorm_forward_train(N, C, HW, x, g, b, 1e-5f, 0.1f, rm, rv, y, sm, si);
+        gb_f32_batchnorm_backward(N, C, HW, x, dy, g, sm, si, 1, dx, 0, dg, db);
         if (nt == 1) { memcpy(y1, y, n * 4); memcpy(dx1, dx, n * 4); memcpy(dg1, dg, C * 4); memcpy(db1, db, C * 4); }
         else CHECK(!memcmp(y, y1, n * 4) && !memcmp(dx, dx1, n * 4) && !memcmp(dg, dg1, C * 4) && !memcmp(db, db1, C * 4),
                    "batchnorm: %d threads differ", nt);
@@ -184,8 +185,8 @@ static void test_batchnorm(int N, int C, int HW) {
     gb_pool_init(1);
     // store_dx (a new flow): the same bits as adding onto -0.0, whatever dx held
     for (size_t i = 0; i < n; i++) { dx[i] = -0.0f; y[i] = NAN; }
-    gb_kernels()->batchnorm_backward(N, C, HW, x, dy, g, sm, si, 1, dx, 0, NULL, NULL);
-    gb_kernels()->batchnorm_backward(N, C, HW, x, dy, g, sm, si, 1, y, 1, NULL, NULL);
+    gb_f32_batchnorm_backward(N, C, HW, x, dy, g, sm, si, 1, dx, 0, NULL, NULL);
+    gb_f32_batchnorm_backward(N, C, HW, x, dy, g, sm, si, 1, y, 1, NULL, NULL);
     CHECK(!memcmp(dx, y, n * 4), "batchnorm: dx stored differs from dx added to -0");
     memcpy(y, y1, n * 4);
     const double cnt = (double)N * HW;
@@ -208,7 +209,7 @@ static void test_batchnorm(int N, int C, int HW) {
     // eval: with running stats set to the batch stats, eval == train forward
     float *ev = alloc_f(C);
     for (int c = 0; c < C; c++) ev[c] = 1.0f / (si[c] * si[c]) - 1e-5f;
-    gb_kernels()->batchnorm_forward_eval(N, C, HW, x, g, b, sm, ev, 1e-5f, y);
+    gb_f32_batchnorm_forward_eval(N, C, HW, x, g, b, sm, ev, 1e-5f, y);
     for (size_t i = 0; i < n; i++) CHECK(fabs(y[i] - y1[i]) < 1e-4, "bn eval i=%zu %g vs %g", i, y[i], y1[i]);
     // central differences
     const float eps = 1e-2f;
@@ -252,7 +253,11 @@ int main(void) {
     test_batchnorm(2, 3, 25);
     test_batchnorm(4, 5, 7);
     test_batchnorm(1, 2, 9);
-    printf("kernel table: %s, gemm %s\n", gb_kernels()->isa, gb_kernels()->gemm_name);
+#ifdef GB_KERNELS_SIMD
+    printf("kernels: SIMD twins, gemm %s\n", gb_gemm_get_config()->name);
+#else
+    printf("kernels: scalar twins, gemm %s\n", gb_gemm_get_config()->name);
+#endif
     gb_pool_shutdown();
     return test_summary("test_kernels");
 }

@@ -201,7 +201,7 @@ int main(void) {
     gb_optim_free(&opt);
     gb_graph_free(&g);
     gb_arena_free(&data);
-    gb_model_free(&m);
+    gb_resnet18_free(&m);
     free(fx);
     return gb_test_done("test_nn_forward");
 }

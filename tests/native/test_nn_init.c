@@ -64,7 +64,7 @@ static void test_replace_fc(const char *fixture) {
     const char *p = nn_find_line(fixture, "linear 0 2 ") + strlen("linear 0 2 ");
     check_bits("replace_fc weight", &p, fc->params[0]->data, 1024, 0);
     check_bits("replace_fc bias", &p, fc->params[1]->data, 2, 0);
-    gb_model_free(&m);
+    gb_resnet18_free(&m);
 }
 
 static void test_resnet_init(const char *fixture) {
@@ -97,7 +97,7 @@ static void test_resnet_init(const char *fixture) {
     gb_module *bn;
     CHECK(gb_module_find(m.root, "layer2.1.bn2", &bn) == GB_OK);
     CHECK(bn->params[0]->data[5] == 1.0f && bn->params[1]->data[5] == 0.0f && bn->buffers[1]->data[5] == 1.0f);
-    gb_model_free(&m);
+    gb_resnet18_free(&m);
 }
 
 int main(void) {

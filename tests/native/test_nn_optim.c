@@ -35,16 +35,19 @@ static void run_config(const char *line) {
         memcpy(ps[k]->data, init[k], sizeof(float) * (size_t)numel[k]);
         if (k != 3) ps[k]->flags |= GB_REQUIRES_GRAD | GB_NEEDS_GRAD;
     }
+    // Made by gb_optim_new from the settings, as engine/api makes it.
     gb_optimizer o;
-    double lr, a, b, c, d;
-    int nesterov;
+    gb_optim_settings set = { 0 };
     if (strncmp(line, "sgd", 3) == 0) {
-        CHECK(sscanf(line, "sgd %lf %lf %lf %lf %d", &lr, &a, &b, &c, &nesterov) == 5);
-        CHECK(gb_sgd_init(&o, ps, 4, lr, a, b, c, nesterov) == GB_OK, "%s", gb_last_error());
+        set.kind = GB_OPTIM_SGD;
+        CHECK(sscanf(line, "sgd %lf %lf %lf %lf %d", &set.lr, &set.momentum, &set.dampening, &set.weight_decay,
+                     &set.nesterov) == 5);
     } else {
-        CHECK(sscanf(line, "adam %lf %lf %lf %lf %lf", &lr, &a, &b, &c, &d) == 5);
-        CHECK(gb_adam_init(&o, ps, 4, lr, a, b, c, d) == GB_OK, "%s", gb_last_error());
+        set.kind = GB_OPTIM_ADAM;
+        CHECK(sscanf(line, "adam %lf %lf %lf %lf %lf", &set.lr, &set.beta1, &set.beta2, &set.eps,
+                     &set.weight_decay) == 5);
     }
+    CHECK(gb_optim_new(&o, &set, ps, 4) == GB_OK, "%s", gb_last_error());
     const char *p = line;
     int64_t worst = 0;
     for (int s = 0; s < STEPS; s++) {
@@ -87,6 +90,14 @@ static void test_errors(void) {
     CHECK(strcmp(gb_last_error(), "Invalid beta parameter at index 0: 1") == 0, "%s", gb_last_error());
     CHECK(gb_adam_init(&o, ps, 0, 0.1, 0.9, 0.999, 1e-8, 0) == GB_ERR_ARG);
     CHECK(strcmp(gb_last_error(), "optimizer got an empty parameter list") == 0);
+    const gb_optim_settings unknown = { .kind = (gb_optim_kind)2, .lr = 0.1 };
+    CHECK(gb_optim_new(&o, &unknown, ps, 1) == GB_ERR_ARG && o.n_params == 0);
+    CHECK(strcmp(gb_last_error(), "unknown optimizer 2 (0 SGD, 1 Adam)") == 0, "%s", gb_last_error());
+    const gb_optim_settings sgd = { .kind = GB_OPTIM_SGD, .lr = 0.1, .momentum = 0.9, .dampening = 0.5 };
+    CHECK(gb_optim_new(&o, &sgd, ps, 1) == GB_OK);
+    gb_sgd_set_group(&o, 0.01, 0.5, 1e-4);   // the lesson's train step between calls
+    CHECK(o.lr == 0.01 && o.momentum == 0.5 && o.weight_decay == 1e-4 && o.dampening == 0.5);
+    gb_optim_free(&o);
 }
 
 // gb_fma_f32 against libm's fmaf: random operands, and built double-rounding

@@ -192,6 +192,6 @@ int main(void) {
     test_requires_grad();
     test_train_eval_and_head();
     test_json();
-    gb_model_free(&model);
+    gb_resnet18_free(&model);
     return gb_test_done("test_nn_resnet18");
 }

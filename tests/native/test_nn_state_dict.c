@@ -122,8 +122,8 @@ int main(void) {
 
     gb_sd_free(&sd);
     gb_sd_free(&old);
-    gb_model_free(&a);
-    gb_model_free(&b);
+    gb_resnet18_free(&a);
+    gb_resnet18_free(&b);
     free(fx);
     return gb_test_done("test_nn_state_dict");
 }

@@ -18,7 +18,8 @@ set(GB_IO_SOURCES
     ${GB_IO_DIR}/safetensors.c
     ${GB_IO_DIR}/zip.c
     ${GB_IO_DIR}/pickle.c
-    ${GB_IO_DIR}/pth.c)
+    ${GB_IO_DIR}/pth.c
+    ${GB_IO_DIR}/format.c)
 
 add_library(gb_io STATIC ${GB_IO_SOURCES})
 target_include_directories(gb_io PUBLIC ${GB_IO_DIR})
@@ -33,7 +34,7 @@ if(NOT MSVC)
 endif()
 
 if(BUILD_TESTING AND NOT EMSCRIPTEN)
-    foreach(t test_state_dict test_safetensors test_pth test_corrupt test_torch_loads)
+    foreach(t test_state_dict test_safetensors test_pth test_format test_corrupt test_torch_loads)
         add_executable(io_${t} ${GB_IO_ROOT}/tests/io/${t}.c)
         target_link_libraries(io_${t} PRIVATE gb_io)
         target_compile_definitions(io_${t} PRIVATE _GNU_SOURCE

@@ -6,7 +6,7 @@
 //             torch.manual_seed(seed), then the learner's freeze toggles.
 // and the bytes of the last weights file that loaded, so the tutorial model can
 // be rebuilt (a new head size needs the 1000-class file loaded first).
-import { topK } from '../../../js/engine.mjs';
+import { MAX_CLASSES, topK } from '../../../js/engine.mjs';
 import { decode } from './decode.js';
 import { cachedWeights, downloadWeights, forgetCached, remember, sha256 } from './weights-fetch.js';
 
@@ -140,7 +140,7 @@ export class ModelSession {
 	}
 
 	replaceHead(n, seed) {
-		if (!Number.isInteger(n) || n < 1 || n > 100000) throw new Error(`out_features must be a whole number from 1 to 100000, not ${n}`);
+		if (!Number.isInteger(n) || n < 1 || n > MAX_CLASSES) throw new Error(`out_features must be a whole number from 1 to ${MAX_CLASSES}, not ${n}`);
 		if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`the seed must be a whole number from 0 to 2^53 − 1, not ${seed}`);
 		const before = this.head;
 		this.head = { n, seed };

@@ -10,7 +10,7 @@
 // the run and sends each new one back with the next progress message (`newFeatures`), where the
 // page stores it with putFeatures. The worker stays the only user of the wasm heap.
 // Guarded by tests/e2e/studio-train.spec.mjs (train, pause, stop, divergence, resume, export, restart).
-import { topK } from '../../../js/engine.mjs';
+import { CODES, topK } from '../../../js/engine.mjs';
 import { prepareModel, train, evaluate, restore } from '../../../js/finetune.mjs';
 import { prepareImage } from '../../../js/preprocess.mjs';
 import { decode } from './decode.js';
@@ -237,7 +237,7 @@ export class StudioSession {
 	/** The trained head (fc.weight, fc.bias) or the whole state_dict, as .safetensors or .pth bytes. */
 	export({ what, format }) {
 		const m = this.ready();
-		if (!['safetensors', 'pth'].includes(format)) throw new Error(`format must be 'safetensors' or 'pth', not ${JSON.stringify(format)}`);
+		if (!Object.hasOwn(CODES.format, format)) throw new Error(`format must be 'safetensors' or 'pth', not ${JSON.stringify(format)}`);
 		if (!['head', 'model'].includes(what)) throw new Error(`what must be 'head' or 'model', not ${JSON.stringify(what)}`);
 		const bytes = what === 'head' ? m.save(format, { keys: ['fc.'] }) : m.save(format);
 		return { bytes, transfer: [bytes.buffer] };
