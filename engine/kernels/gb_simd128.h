@@ -17,6 +17,10 @@
 // clang it is an i32x4 vector type, so `a + b` would add integers):
 //   load / store 4 floats   wasm_v128_load(p) / wasm_v128_store(p, v): unaligned
 //   broadcast a float       wasm_v128_load32_splat(p) from memory, wasm_f32x4_splat(x)
+//   a + b + c, 2.0f * v     wasm_f32x4_add(wasm_f32x4_add(a, b), c): nested as C
+//                           groups the scalar twin's expression, so each lane rounds
+//                           the same; a constant factor is a hoisted wasm_f32x4_splat
+//   {a, b, c, d}, v[i]      wasm_f32x4_make(a, b, c, d), wasm_f32x4_extract_lane(v, i)
 //   a ? b : c per lane      wasm_v128_bitselect(b, c, mask); masks from wasm_f32x4_lt...
 //   mask ? 0 : v            wasm_v128_andnot(v, mask)  (v & ~mask: +0.0f in blocked lanes)
 //   max(v, 0) as x<0?0:x    wasm_f32x4_pmax(v, zero)   (pmax(a, b) = a < b ? b : a:

@@ -172,13 +172,13 @@ static void pack_a_tile(const float *a0, size_t lda, int h, int kc, float *dst) 
             const v128_t hi01 = wasm_i32x4_shuffle(v0, v1, 2, 6, 3, 7);
             const v128_t hi23 = wasm_i32x4_shuffle(v2, v3, 2, 6, 3, 7);
             wasm_v128_store(dst, wasm_i32x4_shuffle(lo01, lo23, 0, 1, 4, 5));
-            wasm_v128_store32_lane(dst + 4, v4, 0);
+            dst[4] = wasm_f32x4_extract_lane(v4, 0);
             wasm_v128_store(dst + 5, wasm_i32x4_shuffle(lo01, lo23, 2, 3, 6, 7));
-            wasm_v128_store32_lane(dst + 9, v4, 1);
+            dst[9] = wasm_f32x4_extract_lane(v4, 1);
             wasm_v128_store(dst + 10, wasm_i32x4_shuffle(hi01, hi23, 0, 1, 4, 5));
-            wasm_v128_store32_lane(dst + 14, v4, 2);
+            dst[14] = wasm_f32x4_extract_lane(v4, 2);
             wasm_v128_store(dst + 15, wasm_i32x4_shuffle(hi01, hi23, 2, 3, 6, 7));
-            wasm_v128_store32_lane(dst + 19, v4, 3);
+            dst[19] = wasm_f32x4_extract_lane(v4, 3);
         }
     }
     for (; k < kc; k++, dst += GB_PPMM_MR)

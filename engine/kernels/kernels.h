@@ -2,7 +2,7 @@
 //
 // Ops call kernels through gb_kernels() so one engine source serves the three
 // wasm builds: SIMD kernels where the build has vectors (wasm simd128, or
-// SSE/NEON natively, through GCC/Clang vector extensions), their scalar twins
+// SSE/NEON natively, through SIMDe: gb_simd128.h), their scalar twins
 // otherwise. Every SIMD kernel has a scalar twin that gives the same bits
 // (tests/kernels), so the builds agree. gb_kernels_scalar() is the all-scalar
 // table, for tests and for checking a build against the reference.
@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// The builds whose kernels are the SIMD twins (vector extensions compile to
-// wasm SIMD128, SSE or NEON); the others get the scalar twins.
+// The builds whose kernels are the SIMD twins (wasm SIMD128 intrinsics, run
+// natively on SSE or NEON by SIMDe); the others get the scalar twins.
 #if defined(__wasm_simd128__) || defined(__SSE2__) || defined(__ARM_NEON)
 #define GB_KERNELS_SIMD 1
 #endif

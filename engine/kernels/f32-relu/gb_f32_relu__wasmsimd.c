@@ -4,15 +4,27 @@
 //             (store: dx = ..., for a flow that is new)
 // NOTE: relu'(0) is taken as 0, as in PyTorch (threshold_backward).
 // Forward is f32x4.pmax(x, 0): pmax(a, b) = a < b ? b : a, the scalar twin's
-// expression lane by lane, so NaN and -0.0 pass unchanged (f32x4.max would
-// turn -0.0 into +0.0; tests/kernels plants both). Backward: f32x4.le gives
-// an all-ones lane mask where the gate is shut, and v128.andnot clears those
-// lanes of dy to +0.0f without a branch. 16 floats per forward step, 8 per
+// expression lane by lane, so NaN and -0.0 pass unchanged, as in PyTorch
+// (f32x4.max would turn -0.0 into +0.0; tests/kernels plants both).
+// Backward: f32x4.le gives an all-ones lane mask where the gate is shut, and
+// v128.andnot clears those lanes of dy to +0.0f without a branch. 16 floats per forward step, 8 per
 // backward step, then a scalar tail. Memory-bound: the win is fewer
 // instructions per byte so two threads saturate bandwidth.
 // Twin: gb_f32_relu__scalar.c.
 #include "../kernels.h"
 #include "../gb_simd128.h"
+
+#include <stdint.h>
+#include <string.h>
+
+// The scalar tail: x < 0 ? 0 : x on the bits, as in the scalar twin (clang 14
+// compiles the plain expression for wasm to f32.max, which turns -0.0 into +0.0).
+static inline void relu1(const float *x, float *y) {
+    uint32_t bits;
+    memcpy(&bits, x, sizeof bits);
+    if (*x < 0.0f) bits = 0;
+    memcpy(y, &bits, sizeof bits);   // stored as an integer: as a float, clang finds the max again
+}
 
 __attribute__((noinline))
 void gb_f32_relu__wasmsimd(size_t n, const float *x, float *y) {
@@ -28,7 +40,7 @@ void gb_f32_relu__wasmsimd(size_t n, const float *x, float *y) {
         wasm_v128_store(y + i + 8, wasm_f32x4_pmax(vx89AB, vzero));
         wasm_v128_store(y + i + 12, wasm_f32x4_pmax(vxCDEF, vzero));
     }
-    for (; i < n; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+    for (; i < n; i++) relu1(x + i, y + i);
 }
 
 __attribute__((noinline))
