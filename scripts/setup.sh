@@ -15,6 +15,8 @@ command -v make >/dev/null || apt_missing+=(make)
 command -v gcc >/dev/null || apt_missing+=(gcc libc6-dev)
 command -v emcc >/dev/null || apt_missing+=(emscripten)
 command -v chromium >/dev/null || apt_missing+=(chromium)          # the Playwright tests drive it
+# SIMDe: the kernels' wasm SIMD intrinsics natively and in the scalar wasm build (gb_simd128.h).
+[ -f /usr/include/simde/wasm/simd128.h ] || apt_missing+=(libsimde-dev)
 command -v clang-14 >/dev/null || apt_missing+=(clang-14)          # libFuzzer targets of the weight readers
 [ -d /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux ] || apt_missing+=(libclang-rt-14-dev)
 # Real PyTorch (Debian's 1.13) makes the ResNet-18 fixtures at test time.

@@ -2,7 +2,7 @@
 #include "batchnorm.h"
 
 #include "../threads/gb_pool.h"
-#include "f32-gemm/gb_f32_simd.h"
+#include "gb_simd128.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -32,36 +32,40 @@ static void apply(const bn_job *j, int c, float scale, float shift) {
 // computes it. The chains run as two f64x2 vectors (s0 s1) and (s2 s3), fed
 // by load2d: the same sums as scalar code, as fast (these passes wait on
 // memory), and the pattern that makes the backward's sums 0.7x faster.
-typedef double v2d __attribute__((vector_size(16)));
-typedef float v2f __attribute__((vector_size(8), aligned(4), may_alias));
 
-// p[0], p[1] as doubles: one 8-byte load and one conversion (f64x2 from the
-// low half of an f32x4 by a shuffle first measured 1.2x slower).
-static inline v2d load2d(const float *p) { return __builtin_convertvector(*(const v2f *)p, v2d); }
+// p[0], p[1] as doubles: one 8-byte load (v128.load64_zero) and one
+// f64x2.promote_low_f32x4 (f64x2 from the low half of a full f32x4 load by a
+// shuffle first measured 1.2x slower).
+static inline v128_t load2d(const float *p) { return wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(p)); }
 
 static double plane_sum(const float *x, int n) {
-    v2d s01 = { 0, 0 }, s23 = { 0, 0 };
+    v128_t vs01 = wasm_f64x2_splat(0.0), vs23 = vs01;
     int i = 0;
     for (; i + 4 <= n; i += 4) {
-        s01 += load2d(x + i);
-        s23 += load2d(x + i + 2);
+        vs01 = wasm_f64x2_add(vs01, load2d(x + i));
+        vs23 = wasm_f64x2_add(vs23, load2d(x + i + 2));
     }
-    for (; i < n; i++) s01[0] += x[i];
-    return (s01[0] + s01[1]) + (s23[0] + s23[1]);
+    double s0 = wasm_f64x2_extract_lane(vs01, 0);
+    for (; i < n; i++) s0 += x[i];
+    return (s0 + wasm_f64x2_extract_lane(vs01, 1)) +
+           (wasm_f64x2_extract_lane(vs23, 0) + wasm_f64x2_extract_lane(vs23, 1));
 }
 
 // sum of (x - mean)^2, the same way.
 static double plane_sqdev(const float *x, int n, double mean) {
-    const v2d m = { mean, mean };
-    v2d s01 = { 0, 0 }, s23 = { 0, 0 };
+    const v128_t vmean = wasm_f64x2_splat(mean);
+    v128_t vs01 = wasm_f64x2_splat(0.0), vs23 = vs01;
     int i = 0;
     for (; i + 4 <= n; i += 4) {
-        const v2d d01 = load2d(x + i) - m, d23 = load2d(x + i + 2) - m;
-        s01 += d01 * d01;
-        s23 += d23 * d23;
+        const v128_t vd01 = wasm_f64x2_sub(load2d(x + i), vmean);
+        const v128_t vd23 = wasm_f64x2_sub(load2d(x + i + 2), vmean);
+        vs01 = wasm_f64x2_add(vs01, wasm_f64x2_mul(vd01, vd01));
+        vs23 = wasm_f64x2_add(vs23, wasm_f64x2_mul(vd23, vd23));
     }
-    for (; i < n; i++) { const double d = x[i] - mean; s01[0] += d * d; }
-    return (s01[0] + s01[1]) + (s23[0] + s23[1]);
+    double s0 = wasm_f64x2_extract_lane(vs01, 0);
+    for (; i < n; i++) { const double d = x[i] - mean; s0 += d * d; }
+    return (s0 + wasm_f64x2_extract_lane(vs01, 1)) +
+           (wasm_f64x2_extract_lane(vs23, 0) + wasm_f64x2_extract_lane(vs23, 1));
 }
 
 // sum(dy) and sum(dy * xhat), xhat = (x - mean) * invstd, each in 2
@@ -70,16 +74,18 @@ static double plane_sqdev(const float *x, int n, double mean) {
 // batch 16, 1 thread, alternated in one wasm process).
 static void plane_dy_sums(const float *dy, const float *x, int n, double mean, double invstd,
                           double *sdy, double *sdyx) {
-    const v2d m = { mean, mean }, is = { invstd, invstd };
-    v2d a = { 0, 0 }, b = { 0, 0 };
+    const v128_t vmean = wasm_f64x2_splat(mean), vinvstd = wasm_f64x2_splat(invstd);
+    v128_t va = wasm_f64x2_splat(0.0), vb = va;
     int i = 0;
     for (; i + 4 <= n; i += 4) {
-        const v2d g01 = load2d(dy + i), g23 = load2d(dy + i + 2);
-        a += g01;
-        b += g01 * ((load2d(x + i) - m) * is);
-        a += g23;
-        b += g23 * ((load2d(x + i + 2) - m) * is);
+        const v128_t vg01 = load2d(dy + i), vg23 = load2d(dy + i + 2);
+        va = wasm_f64x2_add(va, vg01);
+        vb = wasm_f64x2_add(vb, wasm_f64x2_mul(vg01, wasm_f64x2_mul(wasm_f64x2_sub(load2d(x + i), vmean), vinvstd)));
+        va = wasm_f64x2_add(va, vg23);
+        vb = wasm_f64x2_add(vb, wasm_f64x2_mul(vg23, wasm_f64x2_mul(wasm_f64x2_sub(load2d(x + i + 2), vmean), vinvstd)));
     }
+    double a[2] = { wasm_f64x2_extract_lane(va, 0), wasm_f64x2_extract_lane(va, 1) };
+    double b[2] = { wasm_f64x2_extract_lane(vb, 0), wasm_f64x2_extract_lane(vb, 1) };
     for (; i < n; i++) { a[i % 2] += dy[i]; b[i % 2] += dy[i] * ((x[i] - mean) * invstd); }
     *sdy += a[0] + a[1];
     *sdyx += b[0] + b[1];

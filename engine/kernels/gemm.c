@@ -13,7 +13,7 @@
 // room for a fifth row (gb_f32_ppmm_5x8__wasmsimd.c).
 #include "gemm.h"
 #include "kernels.h"
-#include "f32-gemm/gb_f32_simd.h"
+#include "gb_simd128.h"
 
 #include "../core/gb_status.h"
 #include "../threads/gb_pool.h"
@@ -83,16 +83,16 @@ static void pack_bt_panel8(const float *b, size_t ldb, int K, float *dst) {
     for (; k + 4 <= K; k += 4, dst += 4 * GB_GEMM_NR) {
         for (int h = 0; h < 2; h++) {   // columns 0-3, then 4-7
             const float *r = b + (size_t)(4 * h) * ldb + k;
-            const gb_v4f v0 = gb_v4f_load(r), v1 = gb_v4f_load(r + ldb);
-            const gb_v4f v2 = gb_v4f_load(r + 2 * ldb), v3 = gb_v4f_load(r + 3 * ldb);
-            const gb_v4f lo01 = __builtin_shufflevector(v0, v1, 0, 4, 1, 5);
-            const gb_v4f lo23 = __builtin_shufflevector(v2, v3, 0, 4, 1, 5);
-            const gb_v4f hi01 = __builtin_shufflevector(v0, v1, 2, 6, 3, 7);
-            const gb_v4f hi23 = __builtin_shufflevector(v2, v3, 2, 6, 3, 7);
-            gb_v4f_store(dst + 4 * h, __builtin_shufflevector(lo01, lo23, 0, 1, 4, 5));
-            gb_v4f_store(dst + 4 * h + 8, __builtin_shufflevector(lo01, lo23, 2, 3, 6, 7));
-            gb_v4f_store(dst + 4 * h + 16, __builtin_shufflevector(hi01, hi23, 0, 1, 4, 5));
-            gb_v4f_store(dst + 4 * h + 24, __builtin_shufflevector(hi01, hi23, 2, 3, 6, 7));
+            const v128_t v0 = wasm_v128_load(r), v1 = wasm_v128_load(r + ldb);
+            const v128_t v2 = wasm_v128_load(r + 2 * ldb), v3 = wasm_v128_load(r + 3 * ldb);
+            const v128_t lo01 = wasm_i32x4_shuffle(v0, v1, 0, 4, 1, 5);
+            const v128_t lo23 = wasm_i32x4_shuffle(v2, v3, 0, 4, 1, 5);
+            const v128_t hi01 = wasm_i32x4_shuffle(v0, v1, 2, 6, 3, 7);
+            const v128_t hi23 = wasm_i32x4_shuffle(v2, v3, 2, 6, 3, 7);
+            wasm_v128_store(dst + 4 * h, wasm_i32x4_shuffle(lo01, lo23, 0, 1, 4, 5));
+            wasm_v128_store(dst + 4 * h + 8, wasm_i32x4_shuffle(lo01, lo23, 2, 3, 6, 7));
+            wasm_v128_store(dst + 4 * h + 16, wasm_i32x4_shuffle(hi01, hi23, 0, 1, 4, 5));
+            wasm_v128_store(dst + 4 * h + 24, wasm_i32x4_shuffle(hi01, hi23, 2, 3, 6, 7));
         }
     }
     for (; k < K; k++, dst += GB_GEMM_NR)
@@ -163,17 +163,21 @@ static void pack_a_tile(const float *a0, size_t lda, int h, int kc, float *dst) 
     if (h == GB_PPMM_MR) {
         const float *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda, *a4 = a3 + lda;
         for (; k + 4 <= kc; k += 4, dst += 4 * GB_PPMM_MR) {
-            const gb_v4f v0 = gb_v4f_load(a0 + k), v1 = gb_v4f_load(a1 + k);
-            const gb_v4f v2 = gb_v4f_load(a2 + k), v3 = gb_v4f_load(a3 + k);
-            const gb_v4f v4 = gb_v4f_load(a4 + k);
-            const gb_v4f lo01 = __builtin_shufflevector(v0, v1, 0, 4, 1, 5);
-            const gb_v4f lo23 = __builtin_shufflevector(v2, v3, 0, 4, 1, 5);
-            const gb_v4f hi01 = __builtin_shufflevector(v0, v1, 2, 6, 3, 7);
-            const gb_v4f hi23 = __builtin_shufflevector(v2, v3, 2, 6, 3, 7);
-            gb_v4f_store(dst, __builtin_shufflevector(lo01, lo23, 0, 1, 4, 5));      dst[4] = v4[0];
-            gb_v4f_store(dst + 5, __builtin_shufflevector(lo01, lo23, 2, 3, 6, 7));  dst[9] = v4[1];
-            gb_v4f_store(dst + 10, __builtin_shufflevector(hi01, hi23, 0, 1, 4, 5)); dst[14] = v4[2];
-            gb_v4f_store(dst + 15, __builtin_shufflevector(hi01, hi23, 2, 3, 6, 7)); dst[19] = v4[3];
+            const v128_t v0 = wasm_v128_load(a0 + k), v1 = wasm_v128_load(a1 + k);
+            const v128_t v2 = wasm_v128_load(a2 + k), v3 = wasm_v128_load(a3 + k);
+            const v128_t v4 = wasm_v128_load(a4 + k);
+            const v128_t lo01 = wasm_i32x4_shuffle(v0, v1, 0, 4, 1, 5);
+            const v128_t lo23 = wasm_i32x4_shuffle(v2, v3, 0, 4, 1, 5);
+            const v128_t hi01 = wasm_i32x4_shuffle(v0, v1, 2, 6, 3, 7);
+            const v128_t hi23 = wasm_i32x4_shuffle(v2, v3, 2, 6, 3, 7);
+            wasm_v128_store(dst, wasm_i32x4_shuffle(lo01, lo23, 0, 1, 4, 5));
+            dst[4] = wasm_f32x4_extract_lane(v4, 0);
+            wasm_v128_store(dst + 5, wasm_i32x4_shuffle(lo01, lo23, 2, 3, 6, 7));
+            dst[9] = wasm_f32x4_extract_lane(v4, 1);
+            wasm_v128_store(dst + 10, wasm_i32x4_shuffle(hi01, hi23, 0, 1, 4, 5));
+            dst[14] = wasm_f32x4_extract_lane(v4, 2);
+            wasm_v128_store(dst + 15, wasm_i32x4_shuffle(hi01, hi23, 2, 3, 6, 7));
+            dst[19] = wasm_f32x4_extract_lane(v4, 3);
         }
     }
     for (; k < kc; k++, dst += GB_PPMM_MR)
@@ -262,8 +266,8 @@ static void ppmm_edge(gb_f32_ppmm_ukernel ppmm, size_t rows, size_t nr, size_t k
         memset(t, 0, sizeof t);   // lanes past rows x nr: read by the kernel, never stored
         for (size_t i = 0; i < rows; i++) {
             if (nr == GB_GEMM_NR) {
-                gb_v4f_store(t + i * GB_GEMM_NR, gb_v4f_load(c + i * ldc));
-                gb_v4f_store(t + i * GB_GEMM_NR + 4, gb_v4f_load(c + i * ldc + 4));
+                wasm_v128_store(t + i * GB_GEMM_NR, wasm_v128_load(c + i * ldc));
+                wasm_v128_store(t + i * GB_GEMM_NR + 4, wasm_v128_load(c + i * ldc + 4));
                 continue;
             }
             for (size_t jj = 0; jj < nr; jj++) t[i * GB_GEMM_NR + jj] = c[i * ldc + jj];
@@ -272,8 +276,8 @@ static void ppmm_edge(gb_f32_ppmm_ukernel ppmm, size_t rows, size_t nr, size_t k
     ppmm(kc, a, b, t, GB_GEMM_NR, accumulate);
     for (size_t i = 0; i < rows; i++) {
         if (nr == GB_GEMM_NR) {
-            gb_v4f_store(c + i * ldc, gb_v4f_load(t + i * GB_GEMM_NR));
-            gb_v4f_store(c + i * ldc + 4, gb_v4f_load(t + i * GB_GEMM_NR + 4));
+            wasm_v128_store(c + i * ldc, wasm_v128_load(t + i * GB_GEMM_NR));
+            wasm_v128_store(c + i * ldc + 4, wasm_v128_load(t + i * GB_GEMM_NR + 4));
             continue;
         }
         for (size_t jj = 0; jj < nr; jj++) c[i * ldc + jj] = t[i * GB_GEMM_NR + jj];

@@ -47,11 +47,29 @@ set(GB_KERNELS_TEST_SOURCES
     ${GB_KERNELS_DIR}/f32-gemm/gb_f32_gemm_6x8__wasmsimd.c
 )
 
+# SIMDe (Debian's libsimde-dev) for gb_simd128.h in every build but wasm with
+# -msimd128: GB_SIMDE_INCLUDE_DIR is a directory to add with SYSTEM. Under
+# Emscripten it is a directory of the build tree holding only a link to
+# simde/: adding /usr/include itself would put glibc's headers before the
+# Emscripten sysroot's.
+find_path(GB_SIMDE_DIR simde/wasm/simd128.h PATHS /usr/include /usr/local/include NO_CMAKE_FIND_ROOT_PATH)
+if(NOT GB_SIMDE_DIR)
+    message(FATAL_ERROR "simde/wasm/simd128.h not found: apt-get install libsimde-dev (scripts/setup.sh does)")
+endif()
+if(EMSCRIPTEN)
+    set(GB_SIMDE_INCLUDE_DIR ${CMAKE_BINARY_DIR}/simde-include)
+    file(MAKE_DIRECTORY ${GB_SIMDE_INCLUDE_DIR})
+    file(CREATE_LINK ${GB_SIMDE_DIR}/simde ${GB_SIMDE_INCLUDE_DIR}/simde SYMBOLIC)
+else()
+    set(GB_SIMDE_INCLUDE_DIR ${GB_SIMDE_DIR})
+endif()
+
 # NOTE: -ffp-contract=off keeps gcc/clang from fusing a*b+c into an FMA on
 # native targets that have one: the SIMD kernels and their scalar twins then
 # round identically (wasm has no FMA, so the wasm builds agree anyway).
 function(gb_kernels_options target)
     target_compile_options(${target} PRIVATE -ffp-contract=off)
+    target_include_directories(${target} SYSTEM PUBLIC ${GB_SIMDE_INCLUDE_DIR})
     if(NOT EMSCRIPTEN)
         find_package(Threads)
         if(Threads_FOUND)

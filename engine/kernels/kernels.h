@@ -5,8 +5,8 @@
 // the same bits (tests/kernels compares them on edge sizes), so the three
 // wasm builds agree. The choice is made when the engine is compiled, not
 // through a table of function pointers: GB_KERNELS_SIMD says whether the
-// build has vectors (wasm SIMD128, or SSE/NEON natively), and each caller
-// names the twin it runs:
+// build has vectors (wasm SIMD128, or SSE/NEON natively through SIMDe:
+// gb_simd128.h), and each caller names the twin it runs:
 //   relu              engine/ops/relu.c (relu_forward_kernel)
 //   GEMM microkernel  gemm.c's default configuration (gb_gemm_get_config);
 //                     tests and benches switch it with gb_gemm_set_config
@@ -22,8 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// The builds whose kernels are the SIMD twins (vector extensions compile to
-// wasm SIMD128, SSE or NEON); the others get the scalar twins.
+// The builds whose kernels are the SIMD twins (wasm SIMD128 intrinsics, run
+// natively on SSE or NEON by SIMDe); the others get the scalar twins.
 #if defined(__wasm_simd128__) || defined(__SSE2__) || defined(__ARM_NEON)
 #define GB_KERNELS_SIMD 1
 #endif

@@ -1,11 +1,9 @@
 // pool2d.c: max and global-average pooling (maths in pool2d.h).
 #include "pool2d.h"
 
-#include "f32-gemm/gb_f32_simd.h"
 #include "../core/gb_status.h"
 #include "../threads/gb_pool.h"
-
-#include <string.h>
+#include "gb_simd128.h"
 
 gb_pool2d_shape gb_pool2d_shape_make(int N, int C, int H, int W, int K, int stride, int pad) {
     GB_ASSERT(N > 0 && C > 0 && H > 0 && W > 0 && K > 0 && stride > 0 && pad >= 0 && 2 * pad <= K,
@@ -27,9 +25,12 @@ typedef struct pool_job {
 } pool_job;
 
 // max that lets a NaN through, as torch's max pooling does: 4 lanes, 1 lane.
-static inline gb_v4f nan_max4(gb_v4f m, gb_v4f v) {
-    const gb_v4i take = (v > m) | (v != v);
-    return (gb_v4f)((take & (gb_v4i)v) | (~take & (gb_v4i)m));
+// Take v where v > m or v is NaN (v != v), else keep m. NOTE: neither
+// f32x4.pmax (it keeps m when v is NaN) nor f32x4.max (between -0.0 and +0.0
+// it picks +0.0, where this scan keeps the first; NaN payloads differ).
+static inline v128_t nan_max4(v128_t m, v128_t v) {
+    const v128_t take = wasm_v128_or(wasm_f32x4_gt(v, m), wasm_f32x4_ne(v, v));
+    return wasm_v128_bitselect(v, m, take);
 }
 static inline float nan_max(float m, float v) { return ((v > m) | (v != v)) ? v : m; }
 
@@ -48,7 +49,8 @@ static void maxpool_fwd_separable(const gb_pool2d_shape *s, const float *x, floa
         for (int h = ha + 1; h < hb; h++) {
             r = x + (size_t)h * W;
             int w = 0;
-            for (; w + 4 <= W; w += 4) gb_v4f_store(colmax + w, nan_max4(gb_v4f_load(colmax + w), gb_v4f_load(r + w)));
+            for (; w + 4 <= W; w += 4)
+                wasm_v128_store(colmax + w, nan_max4(wasm_v128_load(colmax + w), wasm_v128_load(r + w)));
             for (; w < W; w++) colmax[w] = nan_max(colmax[w], r[w]);
         }
         for (int jj = 0; jj < s->OW;) {
@@ -57,11 +59,11 @@ static void maxpool_fwd_separable(const gb_pool2d_shape *s, const float *x, floa
                 // ResNet's 3x3 stride 2, 4 outputs at once: lane l's window is
                 // c[2l], c[2l + 1], c[2l + 2], taken in that order as below
                 const float *c = colmax + w0;
-                const gb_v4f v0 = gb_v4f_load(c), v1 = gb_v4f_load(c + 4), v5 = gb_v4f_load(c + 5);
-                const gb_v4f even = __builtin_shufflevector(v0, v1, 0, 2, 4, 6);   // c[0], c[2], c[4], c[6]
-                const gb_v4f odd = __builtin_shufflevector(v0, v1, 1, 3, 5, 7);    // c[1], c[3], c[5], c[7]
-                const gb_v4f next = __builtin_shufflevector(even, v5, 1, 2, 3, 7); // c[2], c[4], c[6], c[8]
-                gb_v4f_store(y + i * s->OW + jj, nan_max4(nan_max4(even, odd), next));
+                const v128_t v0 = wasm_v128_load(c), v1 = wasm_v128_load(c + 4), v5 = wasm_v128_load(c + 5);
+                const v128_t even = wasm_i32x4_shuffle(v0, v1, 0, 2, 4, 6);   // c[0], c[2], c[4], c[6]
+                const v128_t odd = wasm_i32x4_shuffle(v0, v1, 1, 3, 5, 7);    // c[1], c[3], c[5], c[7]
+                const v128_t next = wasm_i32x4_shuffle(even, v5, 1, 2, 3, 7); // c[2], c[4], c[6], c[8]
+                wasm_v128_store(y + i * s->OW + jj, nan_max4(nan_max4(even, odd), next));
                 jj += 4;
                 continue;
             }
@@ -81,23 +83,22 @@ static void maxpool_fwd_separable(const gb_pool2d_shape *s, const float *x, floa
 static inline void maxpool_argmax4(const gb_pool2d_shape *s, const float *x, int ha, int hb, int w0,
                                    float *y, int32_t *am) {
     const int st = s->stride, W = s->W;
-    const gb_v4i lane = { 0, st, 2 * st, 3 * st };
-    gb_v4f m = gb_v4f_splat(0.0f);
-    gb_v4i best = { 0, 0, 0, 0 };
+    const v128_t lane = wasm_i32x4_make(0, st, 2 * st, 3 * st);   // each lane's offset in x
+    v128_t m = wasm_f32x4_splat(0.0f);
+    v128_t best = wasm_i32x4_splat(0);
     for (int h = ha; h < hb; h++)
         for (int kw = 0; kw < s->K; kw++) {
             const float *p = x + (size_t)h * W + w0 + kw;
-            const gb_v4f v = st == 1 ? gb_v4f_load(p)
-                                     : __builtin_shufflevector(gb_v4f_load(p), gb_v4f_load(p + 4), 0, 2, 4, 6);
-            const int at = h * W + w0 + kw;
-            const gb_v4i idx = (gb_v4i){ at, at, at, at } + lane;
+            const v128_t v = st == 1 ? wasm_v128_load(p)
+                                     : wasm_i32x4_shuffle(wasm_v128_load(p), wasm_v128_load(p + 4), 0, 2, 4, 6);
+            const v128_t idx = wasm_i32x4_add(wasm_i32x4_splat(h * W + w0 + kw), lane);
             if (h == ha && kw == 0) { m = v; best = idx; }   // the scalar loop's start: its first element
-            const gb_v4i take = (v > m) | (v != v);         // NaN propagates
-            m = (gb_v4f)((take & (gb_v4i)v) | (~take & (gb_v4i)m));
-            best = (take & idx) | (~take & best);
+            const v128_t take = wasm_v128_or(wasm_f32x4_gt(v, m), wasm_f32x4_ne(v, v));   // NaN propagates
+            m = wasm_v128_bitselect(v, m, take);
+            best = wasm_v128_bitselect(idx, best, take);
         }
-    gb_v4f_store(y, m);
-    memcpy(am, &best, sizeof best);
+    wasm_v128_store(y, m);
+    wasm_v128_store(am, best);
 }
 
 static void maxpool_fwd_task(void *ctx, int ith, int nth) {

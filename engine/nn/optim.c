@@ -6,7 +6,7 @@
 // Adam are Python floats (double), computed from the float32 step count.
 #include "gb_optim.h"
 
-#include "../kernels/f32-gemm/gb_f32_simd.h"
+#include "../kernels/gb_simd128.h"
 #include "../threads/gb_pool.h"
 
 #include <math.h>
@@ -31,33 +31,40 @@ static inline __attribute__((always_inline)) float fma_f32(float a, float b, flo
 float gb_fma_f32(float a, float b, float c) { return fma_f32(a, b, c); }
 
 // The same on 4 lanes, in two f64x2 halves: when every lane's double sum
-// rounds once (the test of fma_f32), the 4 roundings to float are one
-// vector conversion; otherwise (rare) each lane goes through fma_f32.
-typedef double v2d __attribute__((vector_size(16)));
-typedef long long v2l __attribute__((vector_size(16)));
-typedef float v2f __attribute__((vector_size(8)));
+// rounds once (the test of fma_f32), the 4 roundings to float are two
+// f32x4.demote_f64x2_zero and a shuffle; otherwise (rare) each lane goes
+// through fma_f32. tests/native/test_nn_optim.c checks gb_fma4_f32 against fmaf.
 
-static inline v2l rounds_once(v2d r) {   // all ones in a lane where fma_f32 returns (float)r
-    const v2l bits = (v2l)r, e = (bits >> 52) & 0x7ff;
-    return (e == 0x7ff) | ((e >= 0x3ff - 126) & ((bits & 0x1fffffff) != 0x10000000));
+// All ones in a 64-bit lane where fma_f32 returns (float)r: the exponent
+// e = bits >> 52 & 0x7ff and the low 29 bits, as in fma_f32.
+static inline v128_t rounds_once(v128_t r) {
+    const v128_t e = wasm_v128_and(wasm_u64x2_shr(r, 52), wasm_i64x2_splat(0x7ff));
+    const v128_t low = wasm_v128_and(r, wasm_i64x2_splat(0x1fffffff));
+    return wasm_v128_or(wasm_i64x2_eq(e, wasm_i64x2_splat(0x7ff)),
+                        wasm_v128_and(wasm_i64x2_ge(e, wasm_i64x2_splat(0x3ff - 126)),
+                                      wasm_i64x2_ne(low, wasm_i64x2_splat(0x10000000))));
 }
 
-static inline __attribute__((always_inline)) gb_v4f fma4_f32(gb_v4f a, gb_v4f b, gb_v4f c) {
-    const v2d lo = __builtin_convertvector(__builtin_shufflevector(a, a, 0, 1), v2d) *
-                       __builtin_convertvector(__builtin_shufflevector(b, b, 0, 1), v2d) +
-                   __builtin_convertvector(__builtin_shufflevector(c, c, 0, 1), v2d);
-    const v2d hi = __builtin_convertvector(__builtin_shufflevector(a, a, 2, 3), v2d) *
-                       __builtin_convertvector(__builtin_shufflevector(b, b, 2, 3), v2d) +
-                   __builtin_convertvector(__builtin_shufflevector(c, c, 2, 3), v2d);
-    const v2l ok = rounds_once(lo) & rounds_once(hi);
-    if (ok[0] & ok[1])
-        return __builtin_shufflevector(__builtin_convertvector(lo, v2f), __builtin_convertvector(hi, v2f), 0, 1, 2, 3);
-    return (gb_v4f){ fma_f32(a[0], b[0], c[0]), fma_f32(a[1], b[1], c[1]), fma_f32(a[2], b[2], c[2]),
-                     fma_f32(a[3], b[3], c[3]) };
+// a·b + c in double for lanes 0, 1 of a, b and c (f64x2.promote_low_f32x4).
+static inline v128_t mul_add_f64x2(v128_t a, v128_t b, v128_t c) {
+    return wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(a), wasm_f64x2_promote_low_f32x4(b)),
+                          wasm_f64x2_promote_low_f32x4(c));
+}
+
+static inline __attribute__((always_inline)) v128_t fma4_f32(v128_t a, v128_t b, v128_t c) {
+    const v128_t lo = mul_add_f64x2(a, b, c);
+    const v128_t hi = mul_add_f64x2(wasm_i32x4_shuffle(a, a, 2, 3, 2, 3), wasm_i32x4_shuffle(b, b, 2, 3, 2, 3),
+                                    wasm_i32x4_shuffle(c, c, 2, 3, 2, 3));
+    if (wasm_i64x2_all_true(wasm_v128_and(rounds_once(lo), rounds_once(hi))))
+        return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4, 5);
+    return wasm_f32x4_make(fma_f32(wasm_f32x4_extract_lane(a, 0), wasm_f32x4_extract_lane(b, 0), wasm_f32x4_extract_lane(c, 0)),
+                           fma_f32(wasm_f32x4_extract_lane(a, 1), wasm_f32x4_extract_lane(b, 1), wasm_f32x4_extract_lane(c, 1)),
+                           fma_f32(wasm_f32x4_extract_lane(a, 2), wasm_f32x4_extract_lane(b, 2), wasm_f32x4_extract_lane(c, 2)),
+                           fma_f32(wasm_f32x4_extract_lane(a, 3), wasm_f32x4_extract_lane(b, 3), wasm_f32x4_extract_lane(c, 3)));
 }
 
 void gb_fma4_f32(const float *a, const float *b, const float *c, float *out) {
-    gb_v4f_store(out, fma4_f32(gb_v4f_load(a), gb_v4f_load(b), gb_v4f_load(c)));
+    wasm_v128_store(out, fma4_f32(wasm_v128_load(a), wasm_v128_load(b), wasm_v128_load(c)));
 }
 
 static gb_status init_common(gb_optimizer *o, gb_optim_kind kind, gb_tensor *const *params, int n, double lr,
@@ -177,8 +184,8 @@ static void sgd_task(void *ctx, int ith, int nth) {
     const float *grad = j->grad;
     const int first = j->first;
     int lo, hi;
-    const gb_v4f wd4 = gb_v4f_splat(wd), momentum4 = gb_v4f_splat(momentum);
-    const gb_v4f keep4 = gb_v4f_splat(keep), neg_lr4 = gb_v4f_splat(neg_lr);
+    const v128_t vwd = wasm_f32x4_splat(wd), vmomentum = wasm_f32x4_splat(momentum);
+    const v128_t vkeep = wasm_f32x4_splat(keep), vneg_lr = wasm_f32x4_splat(neg_lr);
     // Without dampening (the default), buf·momentum + 1·d_p rounded once is
     // the float sum d_p + buf·momentum (1·d_p is exact): a plain add, the
     // same bits, for one of the update's two emulated fmas (the update took
@@ -187,18 +194,18 @@ static void sgd_task(void *ctx, int ith, int nth) {
     while (gb_pool_take(&j->taken, j->n, ith, nth, &lo, &hi)) {
         int i = lo;
         for (; i + 4 <= hi; i += 4) {
-            const gb_v4f g = gb_v4f_load(grad + i), pv = gb_v4f_load(p + i);
-            gb_v4f d_p = o->weight_decay != 0 ? fma4_f32(wd4, pv, g) : g;
+            const v128_t vg = wasm_v128_load(grad + i), vp = wasm_v128_load(p + i);
+            v128_t vd_p = o->weight_decay != 0 ? fma4_f32(vwd, vp, vg) : vg;
             if (buf) {
-                gb_v4f b = d_p;   // the first step: buf = d_p (buf is not read)
+                v128_t vb = vd_p;   // the first step: buf = d_p (buf is not read)
                 if (!first) {
-                    const gb_v4f m = gb_v4f_load(buf + i) * momentum4;
-                    b = keep_is_one ? d_p + m : fma4_f32(keep4, d_p, m);
+                    const v128_t vm = wasm_f32x4_mul(wasm_v128_load(buf + i), vmomentum);
+                    vb = keep_is_one ? wasm_f32x4_add(vd_p, vm) : fma4_f32(vkeep, vd_p, vm);
                 }
-                gb_v4f_store(buf + i, b);
-                d_p = o->nesterov ? fma4_f32(momentum4, b, d_p) : b;
+                wasm_v128_store(buf + i, vb);
+                vd_p = o->nesterov ? fma4_f32(vmomentum, vb, vd_p) : vb;
             }
-            gb_v4f_store(p + i, fma4_f32(neg_lr4, d_p, pv));
+            wasm_v128_store(p + i, fma4_f32(vneg_lr, vd_p, vp));
         }
         for (; i < hi; i++) {
             float d_p = o->weight_decay != 0 ? fma_f32(wd, p[i], grad[i]) : grad[i];

@@ -19,6 +19,8 @@ static void test_relu(void) {
         CHECK(!memcmp(y1, y2, n * 4), "relu n=%zu: wasmsimd differs from scalar", n);
         for (size_t i = 0; i < n; i++)
             CHECK(x[i] != x[i] ? y2[i] != y2[i] : y2[i] == (x[i] > 0 ? x[i] : 0.0f), "relu value n=%zu i=%zu", n, i);
+        // x < 0 ? 0 : x exactly, as PyTorch: -0.0 stays -0.0 and a NaN keeps its bits
+        if (n > 3) CHECK(!memcmp(&y2[1], &x[1], 4) && !memcmp(&y2[2], &x[2], 4), "relu n=%zu: -0.0 or NaN changed", n);
         gb_f32_relu_backward__wasmsimd(n, x, dy, d1, 0); gb_f32_relu_backward__scalar(n, x, dy, d2, 0);
         CHECK(!memcmp(d1, d2, n * 4), "relu_backward n=%zu: wasmsimd differs from scalar", n);
         // store (a new flow): the same bits as adding onto -0.0, in both twins

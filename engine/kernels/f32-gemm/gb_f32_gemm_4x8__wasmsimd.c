@@ -18,7 +18,7 @@
 // times: V8 optimises a function only on a later call (TOOLCHAIN.md).
 // Twin: gb_f32_gemm_4x8__scalar.c (bit-identical: same k order, no FMA).
 #include "../gemm.h"
-#include "gb_f32_simd.h"
+#include "../gb_simd128.h"
 
 __attribute__((noinline))
 void gb_f32_gemm_4x8__wasmsimd(size_t mr, size_t nr, size_t kc, const float *a, size_t lda,
@@ -35,53 +35,57 @@ void gb_f32_gemm_4x8__wasmsimd(size_t mr, size_t nr, size_t kc, const float *a, 
     float *c3 = c2 + ldc;
     if (mr != 4) { a3 = a2; c3 = c2; }
 
-    gb_v4f vacc0x0123 = gb_v4f_splat(0.0f), vacc0x4567 = vacc0x0123;
-    gb_v4f vacc1x0123 = vacc0x0123, vacc1x4567 = vacc0x0123;
-    gb_v4f vacc2x0123 = vacc0x0123, vacc2x4567 = vacc0x0123;
-    gb_v4f vacc3x0123 = vacc0x0123, vacc3x4567 = vacc0x0123;
+    v128_t vacc0x0123 = wasm_f32x4_splat(0.0f), vacc0x4567 = vacc0x0123;
+    v128_t vacc1x0123 = vacc0x0123, vacc1x4567 = vacc0x0123;
+    v128_t vacc2x0123 = vacc0x0123, vacc2x4567 = vacc0x0123;
+    v128_t vacc3x0123 = vacc0x0123, vacc3x4567 = vacc0x0123;
     if (accumulate) {
         if (nr == 8) {
-            vacc0x0123 = gb_v4f_load(c0); vacc0x4567 = gb_v4f_load(c0 + 4);
-            vacc1x0123 = gb_v4f_load(c1); vacc1x4567 = gb_v4f_load(c1 + 4);
-            vacc2x0123 = gb_v4f_load(c2); vacc2x4567 = gb_v4f_load(c2 + 4);
-            vacc3x0123 = gb_v4f_load(c3); vacc3x4567 = gb_v4f_load(c3 + 4);
+            vacc0x0123 = wasm_v128_load(c0); vacc0x4567 = wasm_v128_load(c0 + 4);
+            vacc1x0123 = wasm_v128_load(c1); vacc1x4567 = wasm_v128_load(c1 + 4);
+            vacc2x0123 = wasm_v128_load(c2); vacc2x4567 = wasm_v128_load(c2 + 4);
+            vacc3x0123 = wasm_v128_load(c3); vacc3x4567 = wasm_v128_load(c3 + 4);
         } else {
             float t[4][8] = {{0}};
             for (size_t j = 0; j < nr; j++) {
                 t[0][j] = c0[j]; t[1][j] = c1[j]; t[2][j] = c2[j]; t[3][j] = c3[j];
             }
-            vacc0x0123 = gb_v4f_load(t[0]); vacc0x4567 = gb_v4f_load(t[0] + 4);
-            vacc1x0123 = gb_v4f_load(t[1]); vacc1x4567 = gb_v4f_load(t[1] + 4);
-            vacc2x0123 = gb_v4f_load(t[2]); vacc2x4567 = gb_v4f_load(t[2] + 4);
-            vacc3x0123 = gb_v4f_load(t[3]); vacc3x4567 = gb_v4f_load(t[3] + 4);
+            vacc0x0123 = wasm_v128_load(t[0]); vacc0x4567 = wasm_v128_load(t[0] + 4);
+            vacc1x0123 = wasm_v128_load(t[1]); vacc1x4567 = wasm_v128_load(t[1] + 4);
+            vacc2x0123 = wasm_v128_load(t[2]); vacc2x4567 = wasm_v128_load(t[2] + 4);
+            vacc3x0123 = wasm_v128_load(t[3]); vacc3x4567 = wasm_v128_load(t[3] + 4);
         }
     }
 
     for (size_t k = 0; k < kc; k++) {
-        const gb_v4f vb0123 = gb_v4f_load(b);
-        const gb_v4f vb4567 = gb_v4f_load(b + 4);
+        const v128_t vb0123 = wasm_v128_load(b);
+        const v128_t vb4567 = wasm_v128_load(b + 4);
         b += 8;
-        const gb_v4f va0 = gb_v4f_splat(*a0++);
-        const gb_v4f va1 = gb_v4f_splat(*a1++);
-        const gb_v4f va2 = gb_v4f_splat(*a2++);
-        const gb_v4f va3 = gb_v4f_splat(*a3++);
-        vacc0x0123 += va0 * vb0123; vacc0x4567 += va0 * vb4567;
-        vacc1x0123 += va1 * vb0123; vacc1x4567 += va1 * vb4567;
-        vacc2x0123 += va2 * vb0123; vacc2x4567 += va2 * vb4567;
-        vacc3x0123 += va3 * vb0123; vacc3x4567 += va3 * vb4567;
+        const v128_t va0 = wasm_v128_load32_splat(a0++);
+        const v128_t va1 = wasm_v128_load32_splat(a1++);
+        const v128_t va2 = wasm_v128_load32_splat(a2++);
+        const v128_t va3 = wasm_v128_load32_splat(a3++);
+        vacc0x0123 = wasm_f32x4_add(vacc0x0123, wasm_f32x4_mul(va0, vb0123));
+        vacc0x4567 = wasm_f32x4_add(vacc0x4567, wasm_f32x4_mul(va0, vb4567));
+        vacc1x0123 = wasm_f32x4_add(vacc1x0123, wasm_f32x4_mul(va1, vb0123));
+        vacc1x4567 = wasm_f32x4_add(vacc1x4567, wasm_f32x4_mul(va1, vb4567));
+        vacc2x0123 = wasm_f32x4_add(vacc2x0123, wasm_f32x4_mul(va2, vb0123));
+        vacc2x4567 = wasm_f32x4_add(vacc2x4567, wasm_f32x4_mul(va2, vb4567));
+        vacc3x0123 = wasm_f32x4_add(vacc3x0123, wasm_f32x4_mul(va3, vb0123));
+        vacc3x4567 = wasm_f32x4_add(vacc3x4567, wasm_f32x4_mul(va3, vb4567));
     }
 
     if (nr == 8) {
-        gb_v4f_store(c3, vacc3x0123); gb_v4f_store(c3 + 4, vacc3x4567);
-        gb_v4f_store(c2, vacc2x0123); gb_v4f_store(c2 + 4, vacc2x4567);
-        gb_v4f_store(c1, vacc1x0123); gb_v4f_store(c1 + 4, vacc1x4567);
-        gb_v4f_store(c0, vacc0x0123); gb_v4f_store(c0 + 4, vacc0x4567);
+        wasm_v128_store(c3, vacc3x0123); wasm_v128_store(c3 + 4, vacc3x4567);
+        wasm_v128_store(c2, vacc2x0123); wasm_v128_store(c2 + 4, vacc2x4567);
+        wasm_v128_store(c1, vacc1x0123); wasm_v128_store(c1 + 4, vacc1x4567);
+        wasm_v128_store(c0, vacc0x0123); wasm_v128_store(c0 + 4, vacc0x4567);
     } else {
         float t[4][8];
-        gb_v4f_store(t[0], vacc0x0123); gb_v4f_store(t[0] + 4, vacc0x4567);
-        gb_v4f_store(t[1], vacc1x0123); gb_v4f_store(t[1] + 4, vacc1x4567);
-        gb_v4f_store(t[2], vacc2x0123); gb_v4f_store(t[2] + 4, vacc2x4567);
-        gb_v4f_store(t[3], vacc3x0123); gb_v4f_store(t[3] + 4, vacc3x4567);
+        wasm_v128_store(t[0], vacc0x0123); wasm_v128_store(t[0] + 4, vacc0x4567);
+        wasm_v128_store(t[1], vacc1x0123); wasm_v128_store(t[1] + 4, vacc1x4567);
+        wasm_v128_store(t[2], vacc2x0123); wasm_v128_store(t[2] + 4, vacc2x4567);
+        wasm_v128_store(t[3], vacc3x0123); wasm_v128_store(t[3] + 4, vacc3x4567);
         for (size_t j = 0; j < nr; j++) {
             c3[j] = t[3][j]; c2[j] = t[2][j]; c1[j] = t[1][j]; c0[j] = t[0][j];
         }

@@ -8,7 +8,7 @@
 // prints both. Same conventions (aliasing rows, zero-padded panel) and the
 // same per-element k order as gb_f32_gemm_4x8__scalar, hence bit-identical.
 #include "../gemm.h"
-#include "gb_f32_simd.h"
+#include "../gb_simd128.h"
 
 __attribute__((noinline))
 void gb_f32_gemm_6x8__wasmsimd(size_t mr, size_t nr, size_t kc, const float *a, size_t lda,
@@ -27,37 +27,43 @@ void gb_f32_gemm_6x8__wasmsimd(size_t mr, size_t nr, size_t kc, const float *a, 
     if (accumulate)
         for (int i = 5; i >= 0; i--)
             for (size_t j = 0; j < nr; j++) t[i][j] = cp[i][j];
-    gb_v4f vacc0x0123 = gb_v4f_load(t[0]), vacc0x4567 = gb_v4f_load(t[0] + 4);
-    gb_v4f vacc1x0123 = gb_v4f_load(t[1]), vacc1x4567 = gb_v4f_load(t[1] + 4);
-    gb_v4f vacc2x0123 = gb_v4f_load(t[2]), vacc2x4567 = gb_v4f_load(t[2] + 4);
-    gb_v4f vacc3x0123 = gb_v4f_load(t[3]), vacc3x4567 = gb_v4f_load(t[3] + 4);
-    gb_v4f vacc4x0123 = gb_v4f_load(t[4]), vacc4x4567 = gb_v4f_load(t[4] + 4);
-    gb_v4f vacc5x0123 = gb_v4f_load(t[5]), vacc5x4567 = gb_v4f_load(t[5] + 4);
+    v128_t vacc0x0123 = wasm_v128_load(t[0]), vacc0x4567 = wasm_v128_load(t[0] + 4);
+    v128_t vacc1x0123 = wasm_v128_load(t[1]), vacc1x4567 = wasm_v128_load(t[1] + 4);
+    v128_t vacc2x0123 = wasm_v128_load(t[2]), vacc2x4567 = wasm_v128_load(t[2] + 4);
+    v128_t vacc3x0123 = wasm_v128_load(t[3]), vacc3x4567 = wasm_v128_load(t[3] + 4);
+    v128_t vacc4x0123 = wasm_v128_load(t[4]), vacc4x4567 = wasm_v128_load(t[4] + 4);
+    v128_t vacc5x0123 = wasm_v128_load(t[5]), vacc5x4567 = wasm_v128_load(t[5] + 4);
 
     for (size_t k = 0; k < kc; k++) {
-        const gb_v4f vb0123 = gb_v4f_load(b);
-        const gb_v4f vb4567 = gb_v4f_load(b + 4);
+        const v128_t vb0123 = wasm_v128_load(b);
+        const v128_t vb4567 = wasm_v128_load(b + 4);
         b += 8;
-        gb_v4f va = gb_v4f_splat(*a0++);
-        vacc0x0123 += va * vb0123; vacc0x4567 += va * vb4567;
-        va = gb_v4f_splat(*a1++);
-        vacc1x0123 += va * vb0123; vacc1x4567 += va * vb4567;
-        va = gb_v4f_splat(*a2++);
-        vacc2x0123 += va * vb0123; vacc2x4567 += va * vb4567;
-        va = gb_v4f_splat(*a3++);
-        vacc3x0123 += va * vb0123; vacc3x4567 += va * vb4567;
-        va = gb_v4f_splat(*a4++);
-        vacc4x0123 += va * vb0123; vacc4x4567 += va * vb4567;
-        va = gb_v4f_splat(*a5++);
-        vacc5x0123 += va * vb0123; vacc5x4567 += va * vb4567;
+        v128_t va = wasm_v128_load32_splat(a0++);
+        vacc0x0123 = wasm_f32x4_add(vacc0x0123, wasm_f32x4_mul(va, vb0123));
+        vacc0x4567 = wasm_f32x4_add(vacc0x4567, wasm_f32x4_mul(va, vb4567));
+        va = wasm_v128_load32_splat(a1++);
+        vacc1x0123 = wasm_f32x4_add(vacc1x0123, wasm_f32x4_mul(va, vb0123));
+        vacc1x4567 = wasm_f32x4_add(vacc1x4567, wasm_f32x4_mul(va, vb4567));
+        va = wasm_v128_load32_splat(a2++);
+        vacc2x0123 = wasm_f32x4_add(vacc2x0123, wasm_f32x4_mul(va, vb0123));
+        vacc2x4567 = wasm_f32x4_add(vacc2x4567, wasm_f32x4_mul(va, vb4567));
+        va = wasm_v128_load32_splat(a3++);
+        vacc3x0123 = wasm_f32x4_add(vacc3x0123, wasm_f32x4_mul(va, vb0123));
+        vacc3x4567 = wasm_f32x4_add(vacc3x4567, wasm_f32x4_mul(va, vb4567));
+        va = wasm_v128_load32_splat(a4++);
+        vacc4x0123 = wasm_f32x4_add(vacc4x0123, wasm_f32x4_mul(va, vb0123));
+        vacc4x4567 = wasm_f32x4_add(vacc4x4567, wasm_f32x4_mul(va, vb4567));
+        va = wasm_v128_load32_splat(a5++);
+        vacc5x0123 = wasm_f32x4_add(vacc5x0123, wasm_f32x4_mul(va, vb0123));
+        vacc5x4567 = wasm_f32x4_add(vacc5x4567, wasm_f32x4_mul(va, vb4567));
     }
 
-    gb_v4f_store(t[0], vacc0x0123); gb_v4f_store(t[0] + 4, vacc0x4567);
-    gb_v4f_store(t[1], vacc1x0123); gb_v4f_store(t[1] + 4, vacc1x4567);
-    gb_v4f_store(t[2], vacc2x0123); gb_v4f_store(t[2] + 4, vacc2x4567);
-    gb_v4f_store(t[3], vacc3x0123); gb_v4f_store(t[3] + 4, vacc3x4567);
-    gb_v4f_store(t[4], vacc4x0123); gb_v4f_store(t[4] + 4, vacc4x4567);
-    gb_v4f_store(t[5], vacc5x0123); gb_v4f_store(t[5] + 4, vacc5x4567);
+    wasm_v128_store(t[0], vacc0x0123); wasm_v128_store(t[0] + 4, vacc0x4567);
+    wasm_v128_store(t[1], vacc1x0123); wasm_v128_store(t[1] + 4, vacc1x4567);
+    wasm_v128_store(t[2], vacc2x0123); wasm_v128_store(t[2] + 4, vacc2x4567);
+    wasm_v128_store(t[3], vacc3x0123); wasm_v128_store(t[3] + 4, vacc3x4567);
+    wasm_v128_store(t[4], vacc4x0123); wasm_v128_store(t[4] + 4, vacc4x4567);
+    wasm_v128_store(t[5], vacc5x0123); wasm_v128_store(t[5] + 4, vacc5x4567);
     for (int i = 5; i >= 0; i--)             // last-to-first: the valid row wins
         for (size_t j = 0; j < nr; j++) cp[i][j] = t[i][j];
 }

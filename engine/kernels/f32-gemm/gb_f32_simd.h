@@ -1,4 +1,6 @@
-// gb_f32_simd.h: the one SIMD vocabulary of the kernels.
+// gb_f32_simd.h: the old SIMD vocabulary, left for conv2d.c and
+// conv2d_winograd.c until they move to ../gb_simd128.h (wasm SIMD128
+// intrinsics, the idioms listed there); new code uses that header.
 // GCC/Clang vector extensions: 4 x f32 compiles to v128 with -msimd128, to
 // SSE natively, and to plain scalar code where neither exists.
 // NOTE: `v4fu` is the unaligned, may-alias flavour used for every load and

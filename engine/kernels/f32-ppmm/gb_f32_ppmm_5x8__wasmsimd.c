@@ -22,48 +22,53 @@
 // function called many times: V8 optimises a function only on a later call.
 // Twin: gb_f32_ppmm_5x8__scalar.c (bit-identical: same k order, no FMA).
 #include "../gemm.h"
-#include "../f32-gemm/gb_f32_simd.h"
+#include "../gb_simd128.h"
 
 __attribute__((noinline))
 void gb_f32_ppmm_5x8__wasmsimd(size_t kc, const float *a, const float *b, float *c, size_t ldc,
                                int accumulate) {
     float *c0 = c, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc, *c4 = c3 + ldc;
-    gb_v4f vacc0x0123 = gb_v4f_splat(0.0f), vacc0x4567 = vacc0x0123;
-    gb_v4f vacc1x0123 = vacc0x0123, vacc1x4567 = vacc0x0123;
-    gb_v4f vacc2x0123 = vacc0x0123, vacc2x4567 = vacc0x0123;
-    gb_v4f vacc3x0123 = vacc0x0123, vacc3x4567 = vacc0x0123;
-    gb_v4f vacc4x0123 = vacc0x0123, vacc4x4567 = vacc0x0123;
+    v128_t vacc0x0123 = wasm_f32x4_splat(0.0f), vacc0x4567 = vacc0x0123;
+    v128_t vacc1x0123 = vacc0x0123, vacc1x4567 = vacc0x0123;
+    v128_t vacc2x0123 = vacc0x0123, vacc2x4567 = vacc0x0123;
+    v128_t vacc3x0123 = vacc0x0123, vacc3x4567 = vacc0x0123;
+    v128_t vacc4x0123 = vacc0x0123, vacc4x4567 = vacc0x0123;
     if (accumulate) {
-        vacc0x0123 = gb_v4f_load(c0); vacc0x4567 = gb_v4f_load(c0 + 4);
-        vacc1x0123 = gb_v4f_load(c1); vacc1x4567 = gb_v4f_load(c1 + 4);
-        vacc2x0123 = gb_v4f_load(c2); vacc2x4567 = gb_v4f_load(c2 + 4);
-        vacc3x0123 = gb_v4f_load(c3); vacc3x4567 = gb_v4f_load(c3 + 4);
-        vacc4x0123 = gb_v4f_load(c4); vacc4x4567 = gb_v4f_load(c4 + 4);
+        vacc0x0123 = wasm_v128_load(c0); vacc0x4567 = wasm_v128_load(c0 + 4);
+        vacc1x0123 = wasm_v128_load(c1); vacc1x4567 = wasm_v128_load(c1 + 4);
+        vacc2x0123 = wasm_v128_load(c2); vacc2x4567 = wasm_v128_load(c2 + 4);
+        vacc3x0123 = wasm_v128_load(c3); vacc3x4567 = wasm_v128_load(c3 + 4);
+        vacc4x0123 = wasm_v128_load(c4); vacc4x4567 = wasm_v128_load(c4 + 4);
     }
 
     for (size_t k = 0; k < kc; k++) {
-        const gb_v4f vb0123 = gb_v4f_load(b);
-        const gb_v4f vb4567 = gb_v4f_load(b + 4);
+        const v128_t vb0123 = wasm_v128_load(b);
+        const v128_t vb4567 = wasm_v128_load(b + 4);
         b += 8;
-        gb_v4f va = gb_v4f_splat(a[0]);
-        vacc0x0123 += va * vb0123; vacc0x4567 += va * vb4567;
-        va = gb_v4f_splat(a[1]);
-        vacc1x0123 += va * vb0123; vacc1x4567 += va * vb4567;
-        va = gb_v4f_splat(a[2]);
-        vacc2x0123 += va * vb0123; vacc2x4567 += va * vb4567;
-        va = gb_v4f_splat(a[3]);
-        vacc3x0123 += va * vb0123; vacc3x4567 += va * vb4567;
-        va = gb_v4f_splat(a[4]);
-        vacc4x0123 += va * vb0123; vacc4x4567 += va * vb4567;
+        v128_t va = wasm_v128_load32_splat(a);
+        vacc0x0123 = wasm_f32x4_add(vacc0x0123, wasm_f32x4_mul(va, vb0123));
+        vacc0x4567 = wasm_f32x4_add(vacc0x4567, wasm_f32x4_mul(va, vb4567));
+        va = wasm_v128_load32_splat(a + 1);
+        vacc1x0123 = wasm_f32x4_add(vacc1x0123, wasm_f32x4_mul(va, vb0123));
+        vacc1x4567 = wasm_f32x4_add(vacc1x4567, wasm_f32x4_mul(va, vb4567));
+        va = wasm_v128_load32_splat(a + 2);
+        vacc2x0123 = wasm_f32x4_add(vacc2x0123, wasm_f32x4_mul(va, vb0123));
+        vacc2x4567 = wasm_f32x4_add(vacc2x4567, wasm_f32x4_mul(va, vb4567));
+        va = wasm_v128_load32_splat(a + 3);
+        vacc3x0123 = wasm_f32x4_add(vacc3x0123, wasm_f32x4_mul(va, vb0123));
+        vacc3x4567 = wasm_f32x4_add(vacc3x4567, wasm_f32x4_mul(va, vb4567));
+        va = wasm_v128_load32_splat(a + 4);
+        vacc4x0123 = wasm_f32x4_add(vacc4x0123, wasm_f32x4_mul(va, vb0123));
+        vacc4x4567 = wasm_f32x4_add(vacc4x4567, wasm_f32x4_mul(va, vb4567));
         a += 5;
     }
 
     // NOTE: last row first. Stored in row order, V8 (Node 20) allocated
     // registers differently and spilled two accumulators inside the loop
     // (~19 instead of ~39 GF/s); tests/kernels cannot see that, the bench can.
-    gb_v4f_store(c4, vacc4x0123); gb_v4f_store(c4 + 4, vacc4x4567);
-    gb_v4f_store(c3, vacc3x0123); gb_v4f_store(c3 + 4, vacc3x4567);
-    gb_v4f_store(c2, vacc2x0123); gb_v4f_store(c2 + 4, vacc2x4567);
-    gb_v4f_store(c1, vacc1x0123); gb_v4f_store(c1 + 4, vacc1x4567);
-    gb_v4f_store(c0, vacc0x0123); gb_v4f_store(c0 + 4, vacc0x4567);
+    wasm_v128_store(c4, vacc4x0123); wasm_v128_store(c4 + 4, vacc4x4567);
+    wasm_v128_store(c3, vacc3x0123); wasm_v128_store(c3 + 4, vacc3x4567);
+    wasm_v128_store(c2, vacc2x0123); wasm_v128_store(c2 + 4, vacc2x4567);
+    wasm_v128_store(c1, vacc1x0123); wasm_v128_store(c1 + 4, vacc1x4567);
+    wasm_v128_store(c0, vacc0x0123); wasm_v128_store(c0 + 4, vacc0x4567);
 }
