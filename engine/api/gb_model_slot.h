@@ -62,6 +62,10 @@ gb_model_slot *gb_model_slot_ready(int h);
 // (a picture or a legacy .pth gets a message saying so); *format (may be
 // NULL) becomes "pth" or "safetensors".
 gb_status gb_weights_read(const uint8_t *buf, size_t n, gb_state_dict *sd, const char **format);
+// A planned step's key (gb_graph_run_planned): the call, the input's shape,
+// every parameter (which tensor, whether it trains) and module (train/eval).
+enum { GB_STEP_FORWARD = 1, GB_STEP_LOSS_BACKWARD, GB_STEP_FEATURES };
+uint64_t gb_model_step_key(gb_model_slot *s, int kind, int N, int H, int W);
 // Frees the optimizer (requires_grad or the head changed).
 void gb_model_slot_drop_optimizer(gb_model_slot *s);
 

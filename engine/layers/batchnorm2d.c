@@ -54,13 +54,15 @@ gb_status gb_batchnorm2d(gb_graph *g, gb_tensor *x, gb_bn_params *bn, int traini
     if (training && N * HW <= 1)
         return gb_set_error(GB_ERR_ARG, "Expected more than 1 value per channel when training, got input size "
                                         "torch.Size([%d, %d, %d, %d])", N, C, x->shape[2], x->shape[3]);
-    gb_tensor *y = gb_graph_tensor(g, 4, x->shape);
+    gb_tensor *y = gb_graph_tensor_reuse(g, 4, x->shape, x);   // in place when nothing reads x after
     bn_saved *sv = gb_arena_alloc(&g->arena, sizeof *sv);
     float *stats = gb_arena_alloc(&g->arena, 2 * (size_t)C * sizeof(float));
     if (!y || !sv || !stats) return gb_set_error(GB_ERR_NOMEM, "batchnorm: out of memory");
     sv->mean = stats;
     sv->invstd = stats + C;
-    if (training) {
+    if (gb_graph_measuring(g)) {
+        // the plan pass runs no kernel and leaves the running statistics be
+    } else if (training) {
         gb_f32_batchnorm_forward_train(N, C, HW, x->data, bn->weight->data, bn->bias->data, bn->eps,
                                        bn->momentum, bn->running_mean->data, bn->running_var->data,
                                        y->data, sv->mean, sv->invstd);

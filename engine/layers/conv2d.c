@@ -181,6 +181,7 @@ gb_status gb_conv2d_cached(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, 
     int shape[4] = { s.N, s.OC, s.OH, s.OW };
     gb_tensor *y = gb_graph_tensor(g, 4, shape);
     if (!y) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
+    if (gb_graph_measuring(g)) goto record;   // the plan pass runs no kernel
     // With a cache, the weights' transform is kept while w does not change:
     // Winograd's U for 3×3 stride-1 layers, else w packed for the GEMM.
     const int wino = gb_conv2d_winograd_ok(&s), tile = cache && wino ? winograd_tile(cache, &s) : 0;
@@ -202,6 +203,7 @@ gb_status gb_conv2d_cached(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, 
     if (u) gb_conv2d_winograd_forward(&s, tile, u, x->data, y->data, scratch);
     else if (wp) gb_conv2d_forward_packed(&s, wp, x->data, y->data, scratch);
     else gb_conv2d_forward(&s, x->data, w->data, y->data, scratch);
+record:;
     gb_op_params p = { .stride = stride, .padding = padding, .saved = cache };
     gb_tensor *inputs[2] = { x, w };
     gb_graph_record(g, &gb_op_conv2d, y, inputs, 2, &p);

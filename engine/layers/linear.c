@@ -63,9 +63,12 @@ gb_status gb_linear(gb_graph *g, gb_tensor *x, gb_tensor *w, gb_tensor *b, gb_te
         return gb_set_error(GB_ERR_SHAPE, "linear: the bias has %d elements, expected %d", b->numel, nout);
     int shape[2] = { N, nout };
     gb_tensor *y = gb_graph_tensor(g, 2, shape);
-    float *scratch = gb_graph_scratch(g, gb_f32_gemm_scratch_floats(N, nout, in, 0) * sizeof(float));
-    if (!y || !scratch) return gb_set_error(GB_ERR_NOMEM, "linear: out of memory");
-    gb_f32_gemm_nt(N, nout, in, x->data, in, w->data, in, y->data, nout, b ? b->data : NULL, 0, scratch);
+    if (!y) return gb_set_error(GB_ERR_NOMEM, "linear: out of memory");
+    if (!gb_graph_measuring(g)) {   // the plan pass runs no kernel
+        float *scratch = gb_graph_scratch(g, gb_f32_gemm_scratch_floats(N, nout, in, 0) * sizeof(float));
+        if (!scratch) return gb_set_error(GB_ERR_NOMEM, "linear: out of memory");
+        gb_f32_gemm_nt(N, nout, in, x->data, in, w->data, in, y->data, nout, b ? b->data : NULL, 0, scratch);
+    }
     gb_tensor *inputs[3] = { b, x, w };
     if (b) gb_graph_record(g, &gb_op_linear, y, inputs, 3, NULL);
     else gb_graph_record(g, &gb_op_linear_no_bias, y, inputs + 1, 2, NULL);
