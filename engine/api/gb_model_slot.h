@@ -25,7 +25,10 @@ typedef struct gb_step_info {
     int backward_nodes;           // how many of them the backward ran
     gb_step_op ops[GB_STEP_MAX_OPS];   // backward_nodes by node name, in the order backward met them
     int n_ops;
-    double peak_bytes;            // the step graph's high-water mark (gb_graph_peak_bytes)
+    double peak_bytes;            // the step graph's high-water mark (gb_graph_peak_bytes), the sum of:
+    double graph_bytes;           //   tensors' headers, nodes, saved values (the graph's bump arena)
+    double plan_bytes;            //   activations and flows (the planned arena)
+    double scratch_bytes;         //   the ops' work area
     char first_grad_module[128];  // "" when the step's backward gave no parameter a .grad
     int params_with_grad;         // parameter tensors with a .grad after the step
     int64_t grad_numel;           // their elements

@@ -73,6 +73,9 @@ static gb_status run_step_graph(step_call *c, int kind) {
     model_slot *s = c->s;
     GB_TRY(gb_graph_run_planned(&s->step, gb_model_step_key(s, kind, c->N, c->H, c->W), step_body, c));
     s->pending.peak_bytes = (double)gb_graph_peak_bytes(&s->step);
+    s->pending.graph_bytes = (double)s->step.arena.peak;
+    s->pending.plan_bytes = (double)s->step.act_peak;
+    s->pending.scratch_bytes = (double)s->step.scratch_bytes;
     return GB_OK;
 }
 

@@ -46,6 +46,10 @@ typedef struct gb_plan {
     int n_blocks, cap_blocks;
     int *data_block, *flow_block;   // per step tensor (slot - 1): its blocks, -1 for none
     int n_tensors, cap_tensors;
+    int *scratch_block;       // per forward scratch request, in order: its block
+    int n_scratch, cap_scratch;
+    int *node_scratch;        // per tape node: its backward's work area block, -1 for none
+    int n_nodes;
     size_t total;             // the arena bytes the plan needs
 } gb_plan;
 
@@ -57,6 +61,10 @@ int gb_plan_block_new(gb_plan *p, size_t bytes, int first, int reuse_of);
 void gb_plan_use(gb_plan *p, int b, int tick);
 // A new step tensor's slot (1-based: 0 means "not a step tensor"); 0 when out of memory.
 int gb_plan_tensor_new(gb_plan *p, int data_block);
+// The next scratch request is block b (lives for one op); 0 when out of memory.
+int gb_plan_scratch_new(gb_plan *p, int b);
+// Room for n tape nodes' backward work areas (all -1); 0 when out of memory.
+int gb_plan_nodes(gb_plan *p, int n);
 // Closes the lifetimes, merges in-place outputs into their inputs, places
 // every block. GB_ERR_NOMEM when out of memory.
 gb_status gb_plan_finish(gb_plan *p);

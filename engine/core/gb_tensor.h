@@ -77,6 +77,10 @@ typedef struct gb_op_def {
     // the output): a planned step lets their memory go after their last
     // forward reader (gb_plan.h). 0, the default, keeps everything.
     unsigned unread;
+    // The work area backward asks gb_graph_scratch for (the largest, when it
+    // asks several times), so that a planned step places it in the arena;
+    // NULL: none. Must not change anything.
+    size_t (*backward_scratch)(const gb_node *node);
 } gb_op_def;
 
 #define GB_UNREAD_INPUT(k) (1u << (k))
@@ -123,6 +127,8 @@ struct gb_graph {
     int measuring;            // the plan pass: ops record shapes and uses, run no kernel
     int tick;                 // ops run since the reset (gb_plan's time)
     int n_slots;              // step tensors made since the reset
+    int n_scratch;            // work areas asked for since the reset
+    int running;              // the tape index of the node whose backward runs, or -1
     int missed;               // a request the plan did not foresee: measure again next time
     unsigned char *act;       // the activation arena (64-byte aligned)
     size_t act_bytes;
@@ -195,6 +201,9 @@ typedef gb_status (*gb_graph_body)(gb_graph *g, void *ctx);
 gb_status gb_graph_run_planned(gb_graph *g, uint64_t key, gb_graph_body body, void *ctx);
 // A work area of `bytes` (64-byte aligned, contents undefined) for the op
 // that is running; the next call may reuse or move it. NULL when out of memory.
+// In a planned step a forward op's work area is a block of the plan (asked
+// for before the op checks gb_graph_measuring), a backward's the graph's one
+// heap area.
 void *gb_graph_scratch(gb_graph *g, size_t bytes);
 // High-water mark of the step's memory since the last reset: the arena, the
 // planned activation arena, the scratch (kept across resets, counted whole).

@@ -11,6 +11,7 @@ void gb_graph_init(gb_graph *g) {
     memset(g, 0, sizeof *g);
     gb_arena_init(&g->arena, 1u << 16);
     g->grad_enabled = 1;
+    g->running = -1;
 }
 
 // --- memory -------------------------------------------------------------------
@@ -27,7 +28,9 @@ static void poison(void *p, size_t bytes) {
 #endif
 }
 
-void *gb_graph_scratch(gb_graph *g, size_t bytes) {
+// The heap work area: a backward's (its sizes are not measured), or any
+// op's outside a planned step.
+static void *heap_scratch(gb_graph *g, size_t bytes) {
     if (bytes > g->scratch_bytes) {
         free(g->scratch);
         g->scratch_bytes = (bytes + 63) & ~(size_t)63;
@@ -36,6 +39,32 @@ void *gb_graph_scratch(gb_graph *g, size_t bytes) {
     }
     poison(g->scratch, bytes);
     return g->scratch;
+}
+
+void *gb_graph_scratch(gb_graph *g, size_t bytes) {
+    gb_plan *p = g->plan;
+    if (!p) return heap_scratch(g, bytes);
+    if (g->measuring) {   // a forward op's work area: a block for its one tick
+        int b = gb_plan_block_new(p, bytes, g->tick + 1, -1);
+        if (b < 0 || !gb_plan_scratch_new(p, b)) return NULL;
+        gb_plan_use(p, b, g->tick + 1);
+        return g->act ? (void *)g->act : (void *)p;   // not to be written: the op runs no kernel
+    }
+    const gb_plan_block *b;
+    if (g->running >= 0) {   // a backward: its node's block, enough for each of its requests
+        int k = g->running < p->n_nodes ? p->node_scratch[g->running] : -1;
+        b = k >= 0 ? &p->blocks[k] : NULL;
+    } else {
+        int k = g->n_scratch++;
+        b = k < p->n_scratch ? &p->blocks[p->scratch_block[k]] : NULL;
+        if (b && b->bytes != (bytes ? (bytes + 63) & ~(size_t)63 : 64)) b = NULL;
+    }
+    if (!b || b->bytes < bytes) {
+        g->missed = 1;
+        return heap_scratch(g, bytes);
+    }
+    poison(g->act + b->offset, bytes);
+    return g->act + b->offset;
 }
 
 size_t gb_graph_peak_bytes(const gb_graph *g) {
@@ -48,7 +77,7 @@ void gb_graph_reset(gb_graph *g) {
     gb_arena_reset(&g->arena);
     g->n_nodes = 0;
     g->n_backward_run = 0;
-    g->tick = g->n_slots = 0;
+    g->tick = g->n_slots = g->n_scratch = 0;
     g->arena.peak = g->act_peak = 0;   // a step's peak is its own (api's step info)
 }
 
@@ -62,6 +91,7 @@ void gb_graph_free(gb_graph *g) {
     memset(g, 0, sizeof *g);
     g->arena = init;
     g->grad_enabled = 1;
+    g->running = -1;
 }
 
 // A step tensor's memory, from the plan: the block's offset in the arena. An
@@ -177,7 +207,6 @@ gb_node *gb_graph_record(gb_graph *g, const gb_op_def *op, gb_tensor *out,
     out->grad_fn = node;
     out->flags |= GB_NEEDS_GRAD;
     if (g->measuring) measure_record(g, op, out, inputs, n_inputs, 1);
-    else if (g->plan) g->tick++;
     g->nodes[g->n_nodes++] = node;
     return node;
 }
@@ -310,11 +339,18 @@ static gb_status measure_backward(gb_graph *g, gb_tensor *root) {
 #define FLOW_OF(t) ((t)->slot ? flow_block[(t)->slot - 1] : -1)
     if (root->slot && (flow_block[root->slot - 1] = gb_plan_block_new(p, (size_t)root->numel * 4, g->tick + 1, -1)) < 0)
         return gb_set_error(GB_ERR_NOMEM, "out of memory for a plan");
+    if (!gb_plan_nodes(p, g->n_nodes)) return gb_set_error(GB_ERR_NOMEM, "out of memory for a plan");
     for (int i = g->n_nodes - 1; i >= 0; i--) {
         gb_node *node = g->nodes[i];
         if (!node->mark || FLOW_OF(node->output) < 0) continue;
         const int tick = ++g->tick;
         gb_plan_use(p, FLOW_OF(node->output), tick);
+        size_t scratch = node->op->backward_scratch ? node->op->backward_scratch(node) : 0;
+        if (scratch) {
+            if ((p->node_scratch[i] = gb_plan_block_new(p, scratch, tick, -1)) < 0)
+                return gb_set_error(GB_ERR_NOMEM, "out of memory for a plan");
+            gb_plan_use(p, p->node_scratch[i], tick);
+        }
         for (int k = 0; k < node->n_inputs; k++) {
             gb_tensor *x = node->inputs[k];
             int b = x->slot ? p->data_block[x->slot - 1] : -1;
@@ -359,8 +395,9 @@ gb_status gb_backward(gb_graph *g, gb_tensor *root, const float *gradient, int n
     for (int i = g->n_nodes - 1; i >= 0; i--) {
         gb_node *node = g->nodes[i];
         if (!node->mark || !node->output->flow) continue;
-        if (g->plan) g->tick++;
+        g->running = i;
         node->op->backward(node, g);
+        g->running = -1;
         node->ran = 1;
         g->n_backward_run++;
         if (!retain_graph) node->freed = 1;

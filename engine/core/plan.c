@@ -7,7 +7,7 @@
 void gb_plan_clear(gb_plan *p, uint64_t key) {
     p->key = key;
     p->valid = 0;
-    p->n_blocks = p->n_tensors = 0;
+    p->n_blocks = p->n_tensors = p->n_scratch = p->n_nodes = 0;
     p->total = 0;
 }
 
@@ -15,6 +15,8 @@ void gb_plan_free(gb_plan *p) {
     free(p->blocks);
     free(p->data_block);
     free(p->flow_block);
+    free(p->scratch_block);
+    free(p->node_scratch);
     memset(p, 0, sizeof *p);
 }
 
@@ -50,6 +52,27 @@ int gb_plan_tensor_new(gb_plan *p, int data_block) {
     p->data_block[p->n_tensors] = data_block;
     p->flow_block[p->n_tensors] = -1;
     return ++p->n_tensors;
+}
+
+int gb_plan_scratch_new(gb_plan *p, int b) {
+    if (p->n_scratch == p->cap_scratch) {
+        int cap = p->cap_scratch ? 2 * p->cap_scratch : 64;
+        int *s = realloc(p->scratch_block, (size_t)cap * sizeof *s);
+        if (!s) return 0;
+        p->scratch_block = s;
+        p->cap_scratch = cap;
+    }
+    p->scratch_block[p->n_scratch++] = b;
+    return 1;
+}
+
+int gb_plan_nodes(gb_plan *p, int n) {
+    int *s = realloc(p->node_scratch, (size_t)(n ? n : 1) * sizeof *s);
+    if (!s) return 0;
+    p->node_scratch = s;
+    for (int i = 0; i < n; i++) s[i] = -1;
+    p->n_nodes = n;
+    return 1;
 }
 
 int gb_plan_root(const gb_plan *p, int b) {

@@ -139,6 +139,24 @@ static void conv2d_backward(gb_node *node, gb_graph *g) {
     if (im2col_dx || im2col_dw) gb_conv2d_backward(&s, x->data, w->data, dy, im2col_dx, im2col_dw, scratch);
 }
 
+// The work area conv2d_backward asks for, by the same choices, without
+// making anything (gb_op_def.backward_scratch: a planned step places it).
+static size_t conv2d_backward_scratch(const gb_node *node) {
+    const gb_tensor *x = node->inputs[0], *w = node->inputs[1];
+    gb_conv2d_shape s = shape_of(x, w, node->p.stride, node->p.padding);
+    const int need_dx = gb_needs_grad(x), need_dw = gb_needs_grad(w);
+    const gb_conv2d_cache *cache = node->p.saved;
+    const int tile = cache && gb_conv2d_winograd_ok(&s) ? gb_conv2d_winograd_tile(&s) : 0;
+    const size_t u_bytes = need_dx && tile && cache->small_tiles && need_dw
+                               ? (gb_conv2d_winograd_weights_floats(&s, tile) * sizeof(float) + 63) & ~(size_t)63 : 0;
+    const int wino_dx = need_dx && tile, dw_tile = need_dw && tile ? gb_conv2d_winograd_dw_tile(&s) : 0;
+    size_t bytes = 0, b;
+    if (wino_dx && (b = gb_conv2d_winograd_backward_dx_scratch_bytes(&s, tile)) > bytes) bytes = b;
+    if (dw_tile && (b = gb_conv2d_winograd_backward_dw_scratch_bytes(&s, dw_tile)) > bytes) bytes = b;
+    if (((need_dx && !wino_dx) || (need_dw && !dw_tile)) && (b = gb_conv2d_backward_scratch_bytes(&s)) > bytes) bytes = b;
+    return u_bytes + bytes;
+}
+
 static void conv2d_describe(const gb_node *node, gb_sb *sb, int locals) {
     if (!locals) {
         gb_desc_saved_scalar(sb, "stride", node->p.stride);
@@ -151,7 +169,7 @@ static void conv2d_describe(const gb_node *node, gb_sb *sb, int locals) {
 
 const gb_op_def gb_op_conv2d = { .name = "ConvolutionBackward0", .backward = conv2d_backward,
                                  .describe = conv2d_describe, .saves_tensors = 1,
-                                 .unread = GB_UNREAD_OUTPUT };
+                                 .unread = GB_UNREAD_OUTPUT, .backward_scratch = conv2d_backward_scratch };
 
 void gb_conv2d_cache_free(gb_conv2d_cache *cache) {
     free(cache->fwd.u);
@@ -181,7 +199,6 @@ gb_status gb_conv2d_cached(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, 
     int shape[4] = { s.N, s.OC, s.OH, s.OW };
     gb_tensor *y = gb_graph_tensor(g, 4, shape);
     if (!y) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
-    if (gb_graph_measuring(g)) goto record;   // the plan pass runs no kernel
     // With a cache, the weights' transform is kept while w does not change:
     // Winograd's U for 3×3 stride-1 layers, else w packed for the GEMM.
     const int wino = gb_conv2d_winograd_ok(&s), tile = cache && wino ? winograd_tile(cache, &s) : 0;
@@ -195,6 +212,7 @@ gb_status gb_conv2d_cached(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, 
                                                    : wp     ? gb_conv2d_forward_packed_scratch_bytes(&s)
                                                             : gb_conv2d_forward_scratch_bytes(&s)));
     if (!scratch) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
+    if (gb_graph_measuring(g)) goto record;   // the plan pass runs no kernel
     if (u_bytes) {
         gb_conv2d_winograd_transform_weights(&s, tile, w->data, (float *)scratch);
         u = (const float *)scratch;

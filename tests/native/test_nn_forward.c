@@ -144,6 +144,7 @@ int main(void) {
         for (int i = 0; i < np; i++) free(want_grads[i]);
         const gb_plan *plan = only_plan(&planned);
         CHECK(plan && !planned.missed, "the second run followed the plan");
+        CHECK(planned.scratch_bytes == 0, "a planned step asks the heap for no work area (%zu bytes)", planned.scratch_bytes);
         int a, b;
         CHECK(plan && !gb_plan_find_overlap(plan, &a, &b), "blocks %d and %d overlap", a, b);
         size_t planned_peak = gb_graph_peak_bytes(&planned);
