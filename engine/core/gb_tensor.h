@@ -81,6 +81,10 @@ typedef struct gb_op_def {
     // asks several times), so that a planned step places it in the arena;
     // NULL: none. Must not change anything.
     size_t (*backward_scratch)(const gb_node *node);
+    // Backward makes input 0's flow, when new, element by element from the
+    // output's flow (read before written, gb_flow_for_store): a planned step
+    // may give both the same bytes (ReLU, BatchNorm).
+    int flow_in_place;
 } gb_op_def;
 
 #define GB_UNREAD_INPUT(k) (1u << (k))

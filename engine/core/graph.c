@@ -356,7 +356,8 @@ static gb_status measure_backward(gb_graph *g, gb_tensor *root) {
             int b = x->slot ? p->data_block[x->slot - 1] : -1;
             if (b >= 0 && !(node->op->unread & GB_UNREAD_INPUT(k))) { p->blocks[b].pending--; gb_plan_use(p, b, tick); }
             if (!gb_needs_grad(x) || !x->slot) continue;
-            if (FLOW_OF(x) < 0 && (flow_block[x->slot - 1] = gb_plan_block_new(p, (size_t)x->numel * 4, tick, -1)) < 0)
+            int reuse = k == 0 && node->op->flow_in_place ? FLOW_OF(node->output) : -1;
+            if (FLOW_OF(x) < 0 && (flow_block[x->slot - 1] = gb_plan_block_new(p, (size_t)x->numel * 4, tick, reuse)) < 0)
                 return gb_set_error(GB_ERR_NOMEM, "out of memory for a plan");
             gb_plan_use(p, FLOW_OF(x), tick);
         }

@@ -44,7 +44,8 @@ static void batchnorm_describe(const gb_node *node, gb_sb *sb, int locals) {
 
 const gb_op_def gb_op_batchnorm2d = { .name = "NativeBatchNormBackward0", .backward = batchnorm_backward,
                                       .describe = batchnorm_describe, .saves_tensors = 1,
-                                      .unread = GB_UNREAD_INPUT(2) | GB_UNREAD_OUTPUT };
+                                      .unread = GB_UNREAD_INPUT(2) | GB_UNREAD_OUTPUT,
+                                      .flow_in_place = 1 };   // per channel: all sums, then dx
 
 gb_status gb_batchnorm2d(gb_graph *g, gb_tensor *x, gb_bn_params *bn, int training, gb_tensor **out) {
     if (x->ndim != 4) return gb_set_error(GB_ERR_SHAPE, "expected 4D input (got %dD input)", x->ndim);

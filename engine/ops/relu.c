@@ -50,7 +50,8 @@ static void relu_describe(const gb_node *node, gb_sb *sb, int locals) {
 
 const gb_op_def gb_op_relu = { .name = "ReluBackward0", .backward = relu_backward,
                                .describe = relu_describe, .saves_tensors = 1,
-                               .unread = GB_UNREAD_INPUT(0) };   // the output is the gate
+                               .unread = GB_UNREAD_INPUT(0),   // the output is the gate
+                               .flow_in_place = 1 };
 
 static gb_status relu(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out) {
     if (!y) return GB_ERR_NOMEM;
