@@ -165,6 +165,22 @@ void gb_graph_keep(gb_graph *g, gb_tensor *t) {
     if (g->plan && g->measuring && t->slot) gb_plan_use(g->plan, g->plan->data_block[t->slot - 1], GB_PLAN_END);
 }
 
+// A planned run's clock, the measuring pass's: one tick per op recorded (or
+// not) and per backward node. In the sanitizer build, the blocks whose last
+// reader ran at this tick become NaNs: a read the plan did not foresee (a
+// tensor used after the plan let its bytes go) shows in the results.
+static void tick_done(gb_graph *g) {
+    if (!g->plan || g->measuring) return;
+    g->tick++;
+#ifdef GB_POISON_BUFFERS
+    const gb_plan *p = g->plan;
+    for (int i = 0; i < p->n_blocks && p->valid; i++) {
+        const gb_plan_block *b = &p->blocks[i];
+        if (b->alias < 0 && b->last == g->tick) memset(g->act + b->offset, 0xff, b->bytes);
+    }
+#endif
+}
+
 // The measuring pass's side of gb_graph_record: the op that just ran reads
 // its inputs now, and a recorded node keeps what its backward reads.
 static void measure_record(gb_graph *g, const gb_op_def *op, gb_tensor *out, gb_tensor *const *inputs,
@@ -187,6 +203,7 @@ gb_node *gb_graph_record(gb_graph *g, const gb_op_def *op, gb_tensor *out,
     for (int i = 0; i < n_inputs; i++) any |= gb_needs_grad(inputs[i]);
     if (!g->grad_enabled || !any) {                 // nothing to differentiate: no node
         if (g->measuring) measure_record(g, op, out, inputs, n_inputs, 0);
+        tick_done(g);
         return NULL;
     }
     if (g->n_nodes == g->cap_nodes) {
@@ -207,6 +224,7 @@ gb_node *gb_graph_record(gb_graph *g, const gb_op_def *op, gb_tensor *out,
     out->grad_fn = node;
     out->flags |= GB_NEEDS_GRAD;
     if (g->measuring) measure_record(g, op, out, inputs, n_inputs, 1);
+    tick_done(g);
     g->nodes[g->n_nodes++] = node;
     return node;
 }
@@ -399,6 +417,7 @@ gb_status gb_backward(gb_graph *g, gb_tensor *root, const float *gradient, int n
         g->running = i;
         node->op->backward(node, g);
         g->running = -1;
+        tick_done(g);
         node->ran = 1;
         g->n_backward_run++;
         if (!retain_graph) node->freed = 1;
