@@ -131,7 +131,13 @@ int main(void) {
         size_t keep_all_peak = gb_graph_peak_bytes(&g);
         gb_graph planned;
         gb_graph_init(&planned);
-        for (int run = 0; run < 2; run++) {   // run 0 measures first, run 1 reuses the plan
+        size_t graph_blocks = 0, act_bytes = 0, grad_blocks = 0;
+        for (int run = 0; run < 3; run++) {   // run 0 measures first, runs 1 and 2 reuse the plan
+            if (run == 2) {   // nothing grows once planned: no malloc inside a step
+                graph_blocks = gb_arena_capacity(&planned.arena);
+                act_bytes = planned.act_bytes;
+                grad_blocks = gb_arena_capacity(&m.grad_arena);
+            }
             step_call st = { .m = &m, .x = x, .target = target };
             CHECK(gb_graph_run_planned(&planned, 42, step_body, &st) == GB_OK, "%s", gb_last_error());
             CHECK(memcmp(want_logits, st.logits->data, sizeof want_logits) == 0, "planned logits differ (run %d)", run);
@@ -142,6 +148,8 @@ int main(void) {
             CHECK(same == np, "%d of %d .grad bit-identical on the planned step (run %d)", same, np, run);
         }
         for (int i = 0; i < np; i++) free(want_grads[i]);
+        CHECK(gb_arena_capacity(&planned.arena) == graph_blocks && planned.act_bytes == act_bytes &&
+                  gb_arena_capacity(&m.grad_arena) == grad_blocks, "a planned step grew its memory");
         const gb_plan *plan = only_plan(&planned);
         CHECK(plan && !planned.missed, "the second run followed the plan");
         CHECK(planned.scratch_bytes == 0, "a planned step asks the heap for no work area (%zu bytes)", planned.scratch_bytes);
