@@ -51,6 +51,7 @@ void *gb_graph_scratch(gb_graph *g, size_t bytes) {
         return g->act ? (void *)g->act : (void *)p;   // not to be written: the op runs no kernel
     }
     const gb_plan_block *b;
+    if (g->missed) return heap_scratch(g, bytes);
     if (g->running >= 0) {   // a backward: its node's block, enough for each of its requests
         int k = g->running < p->n_nodes ? p->node_scratch[g->running] : -1;
         b = k >= 0 ? &p->blocks[k] : NULL;
@@ -97,9 +98,12 @@ void gb_graph_free(gb_graph *g) {
 // A step tensor's memory, from the plan: the block's offset in the arena. An
 // in-place output (its block merged into its input's) is not poisoned: its
 // op reads the input there. NULL when the plan did not foresee this request
-// (then the caller takes arena memory and the plan is measured again).
+// (then the caller takes arena memory and the plan is measured again); from
+// then on the run takes nothing more from the plan, whose lifetimes may no
+// longer hold.
 static void *planned(gb_graph *g, int slot, int flow, size_t bytes) {
     const gb_plan *p = g->plan;
+    if (g->missed) return NULL;
     int block = slot >= 1 && slot <= p->n_tensors ? (flow ? p->flow_block : p->data_block)[slot - 1] : -1;
     size_t want = bytes ? (bytes + 63) & ~(size_t)63 : 64;
     if (!p->valid || block < 0 || p->blocks[block].bytes != want) {
@@ -174,7 +178,7 @@ static void tick_done(gb_graph *g) {
     g->tick++;
 #ifdef GB_POISON_BUFFERS
     const gb_plan *p = g->plan;
-    for (int i = 0; i < p->n_blocks && p->valid; i++) {
+    for (int i = 0; i < p->n_blocks && p->valid && !g->missed; i++) {
         const gb_plan_block *b = &p->blocks[i];
         if (b->alias < 0 && b->last == g->tick) memset(g->act + b->offset, 0xff, b->bytes);
     }

@@ -143,6 +143,28 @@ static void graphs(void) {
         CHECK(plan->total < gb_plan_bytes_unshared(plan), "something is reused: %zu of %zu", plan->total,
               gb_plan_bytes_unshared(plan));
     }
+    // A key reused for another step (here: other sizes): the run notices,
+    // takes arena memory from the first unforeseen request on, gives the
+    // right numbers, and the next run measures again.
+    const int half[1] = { 500 };
+    gb_tensor *a2 = gb_tensor_new(&leaves, 1, half), *b2 = gb_tensor_new(&leaves, 1, half);
+    gb_tensor *c2 = gb_tensor_new(&leaves, 1, half);
+    memcpy(a2->data, a->data, 500 * sizeof(float));
+    memcpy(b2->data, b->data, 500 * sizeof(float));
+    memcpy(c2->data, c->data, 500 * sizeof(float));
+    a2->flags |= GB_REQUIRES_GRAD | GB_NEEDS_GRAD;
+    b2->flags |= GB_REQUIRES_GRAD | GB_NEEDS_GRAD;
+    gb_graph_reset(&keep);
+    lesson k2 = { .a = a2, .b = b2, .c = c2, .grads = &leaves };
+    CHECK(lesson_body(&keep, &k2) == GB_OK);
+    float want2 = k2.loss->data[0], want_ga2[500];
+    memcpy(want_ga2, a2->flow, sizeof want_ga2);
+    for (int run = 0; run < 2; run++) {
+        lesson p = { .a = a2, .b = b2, .c = c2, .grads = &leaves };
+        CHECK(gb_graph_run_planned(&planned, 7, lesson_body, &p) == GB_OK, "%s", gb_last_error());
+        CHECK(planned.missed == (run == 0), "run %d: missed %d", run, planned.missed);
+        CHECK(p.loss->data[0] == want2 && memcmp(a2->flow, want_ga2, sizeof want_ga2) == 0, "a missed plan's numbers");
+    }
     gb_graph_free(&planned);
     gb_graph_free(&keep);
     gb_arena_free(&leaves);
