@@ -14,6 +14,19 @@
 
 typedef gb_model_slot model_slot;
 
+typedef struct features_call { model_slot *s; const float *x; int N, H, W; gb_tensor *feats; } features_call;
+
+static gb_status features_body(gb_graph *g, void *ctx) {
+    features_call *c = ctx;
+    int shape[4] = { c->N, 3, c->H, c->W };
+    gb_tensor *in = gb_graph_tensor(g, 4, shape);
+    if (!in) return gb_set_error(GB_ERR_NOMEM, "out of memory for the input");
+    if (!gb_graph_measuring(g)) memcpy(in->data, c->x, (size_t)in->numel * sizeof(float));
+    GB_TRY(gb_resnet18_features(&c->s->model, g, in, &c->feats));
+    gb_graph_keep(g, c->feats);
+    return GB_OK;
+}
+
 // feats (N, 512) = torch.flatten(avgpool(...(x)), 1) under torch.no_grad(),
 // in the model's mode (train mode uses and updates the batch statistics, as
 // torch's forward does): the bits the full forward feeds fc.
@@ -23,15 +36,11 @@ GB_API int gb_model_features(int h, const float *x, int N, int H, int W, float *
     if (!x || !feats_out) return gb_set_error(GB_ERR_ARG, "gb_model_features: missing buffer");
     if (N < 1 || H < 1 || W < 1 || (double)N * 3 * H * W > GB_MAX_INPUT_NUMEL)
         return gb_set_error(GB_ERR_SHAPE, "bad input shape (%d, 3, %d, %d)", N, H, W);
-    gb_graph_reset(&s->step);
-    int shape[4] = { N, 3, H, W };
-    gb_tensor *in = gb_graph_tensor(&s->step, 4, shape), *feats;
-    if (!in) return gb_set_error(GB_ERR_NOMEM, "out of memory for the input");
-    memcpy(in->data, x, (size_t)in->numel * sizeof(float));
+    features_call c = { .s = s, .x = x, .N = N, .H = H, .W = W };
     s->step.grad_enabled = 0;
-    gb_status st = gb_resnet18_features(&s->model, &s->step, in, &feats);
+    gb_status st = gb_graph_run_planned(&s->step, gb_model_step_key(s, GB_STEP_FEATURES, N, H, W), features_body, &c);
     s->step.grad_enabled = 1;
-    if (st == GB_OK) memcpy(feats_out, feats->data, (size_t)feats->numel * sizeof(float));
+    if (st == GB_OK) memcpy(feats_out, c.feats->data, (size_t)c.feats->numel * sizeof(float));
     gb_graph_reset(&s->step);
     return st;
 }

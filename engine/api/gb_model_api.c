@@ -62,7 +62,6 @@ GB_API int gb_model_new(int num_classes, double seed) {
         s->init_pending = 1;   // drawn by gb_model_slot_ready, unless weights are loaded first
         s->seed = (uint64_t)seed;
         gb_graph_init(&s->step);
-        s->step.lean = 1;   // a step keeps only what its backward reads
         gb_sb_init(&s->json);
         gb_module_train(s->model.root, 0);
         models[h] = s;

@@ -26,7 +26,10 @@ typedef struct gb_step_info {
     int backward_nodes;           // how many of them the backward ran
     gb_step_op ops[GB_STEP_MAX_OPS];   // backward_nodes by node name, in the order backward met them
     int n_ops;
-    double peak_bytes;            // the step graph's high-water mark (gb_graph_peak_bytes)
+    double peak_bytes;            // the step graph's high-water mark (gb_graph_peak_bytes), the sum of:
+    double graph_bytes;           //   tensors' headers, nodes, saved values (the graph's bump arena)
+    double plan_bytes;            //   activations and flows (the planned arena)
+    double scratch_bytes;         //   the ops' work area
     char first_grad_module[128];  // "" when the step's backward gave no parameter a .grad
     int params_with_grad;         // parameter tensors with a .grad after the step
     int64_t grad_numel;           // their elements
@@ -65,6 +68,10 @@ gb_status gb_file_format_of_code(int format, gb_file_format *out);
 // Writes `sd` as `format` (pth or safetensors) into the slot's saved buffer:
 // *out, *len, valid until the next write. Frees `sd`.
 gb_status gb_model_slot_write(gb_model_slot *s, gb_state_dict *sd, gb_file_format format, uint8_t **out, size_t *len);
+// A planned step's key (gb_graph_run_planned): the call, the input's shape,
+// every parameter (which tensor, whether it trains) and module (train/eval).
+enum { GB_STEP_FORWARD = 1, GB_STEP_LOSS_BACKWARD, GB_STEP_FEATURES };
+uint64_t gb_model_step_key(gb_model_slot *s, int kind, int N, int H, int W);
 // Frees the optimizer (requires_grad or the head changed).
 void gb_model_slot_drop_optimizer(gb_model_slot *s);
 

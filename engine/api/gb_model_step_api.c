@@ -1,7 +1,8 @@
 // gb_model_step_api.c: a model handle's forward and training steps: a
-// per-step graph (activations from an arena reset every step), and the
-// optimizer over whatever requires grad (gb_model_set_optimizer, or the SGD
-// that gb_model_train_step makes). Validate, look up, forward.
+// planned step graph (core/gb_plan.h: the first step of a kind measures, the
+// next ones run in the planned arena), and the optimizer over whatever
+// requires grad (gb_model_set_optimizer, or the SGD that gb_model_train_step
+// makes). Validate, look up, forward.
 #include <math.h>
 #include <string.h>
 
@@ -12,15 +13,70 @@
 
 typedef gb_model_slot model_slot;
 
-static gb_status forward(model_slot *s, const float *x, int N, int H, int W, gb_tensor **logits) {
-    if (N < 1 || H < 1 || W < 1 || (double)N * 3 * H * W > GB_MAX_INPUT_NUMEL)
-        return gb_set_error(GB_ERR_SHAPE, "bad input shape (%d, 3, %d, %d)", N, H, W);
-    gb_graph_reset(&s->step);
-    int shape[4] = { N, 3, H, W };
-    gb_tensor *in = gb_graph_tensor(&s->step, 4, shape);
+static void mix(uint64_t *h, uint64_t v) { *h = (*h ^ v) * 0x100000001b3u; }   // FNV-1a's step
+
+static void key_module(gb_module *m, void *ctx) {
+    mix(ctx, (uint64_t)m->training);
+    for (int i = 0; i < m->n_params; i++) {
+        mix(ctx, (uint64_t)(uintptr_t)m->params[i]);
+        mix(ctx, m->params[i]->flags & (GB_REQUIRES_GRAD | GB_NEEDS_GRAD));
+    }
+}
+
+uint64_t gb_model_step_key(gb_model_slot *s, int kind, int N, int H, int W) {
+    uint64_t h = 0xcbf29ce484222325u;
+    mix(&h, (uint64_t)kind);
+    mix(&h, (uint64_t)N);
+    mix(&h, (uint64_t)H);
+    mix(&h, (uint64_t)W);
+    gb_module_walk(s->model.root, key_module, &h);
+    return h;
+}
+
+// One step's calls, run by gb_graph_run_planned (twice the first time: the
+// plan pass changes nothing but through the ops).
+typedef struct step_call {
+    model_slot *s;
+    const float *x;
+    int N, H, W;
+    const int *targets;           // NULL: a forward only
+    gb_tensor *logits, *loss;
+} step_call;
+
+static gb_status step_body(gb_graph *g, void *ctx) {
+    step_call *c = ctx;
+    model_slot *s = c->s;
+    double t0 = gb_now_ms();
+    int shape[4] = { c->N, 3, c->H, c->W };
+    gb_tensor *in = gb_graph_tensor(g, 4, shape);
     if (!in) return GB_ERR_NOMEM;
-    memcpy(in->data, x, (size_t)in->numel * sizeof(float));
-    return gb_resnet18_forward(&s->model, &s->step, in, logits);
+    if (!gb_graph_measuring(g)) memcpy(in->data, c->x, (size_t)in->numel * sizeof(float));
+    GB_TRY(gb_resnet18_forward(&s->model, g, in, &c->logits));
+    gb_graph_keep(g, c->logits);
+    if (c->targets) {
+        GB_TRY(gb_cross_entropy(g, c->logits, c->targets, &c->loss));
+        gb_graph_keep(g, c->loss);
+    }
+    s->pending.forward_ms = gb_now_ms() - t0;
+    s->pending.tape_nodes = g->n_nodes;
+    if (!c->targets) return GB_OK;
+    gb_model_zero_grad(&s->model, 1);
+    t0 = gb_now_ms();
+    GB_TRY(gb_model_backward(&s->model, g, c->loss));
+    s->pending.backward_ms = gb_now_ms() - t0;
+    return GB_OK;
+}
+
+static gb_status run_step_graph(step_call *c, int kind) {
+    if (c->N < 1 || c->H < 1 || c->W < 1 || (double)c->N * 3 * c->H * c->W > GB_MAX_INPUT_NUMEL)
+        return gb_set_error(GB_ERR_SHAPE, "bad input shape (%d, 3, %d, %d)", c->N, c->H, c->W);
+    model_slot *s = c->s;
+    GB_TRY(gb_graph_run_planned(&s->step, gb_model_step_key(s, kind, c->N, c->H, c->W), step_body, c));
+    s->pending.peak_bytes = (double)gb_graph_peak_bytes(&s->step);
+    s->pending.graph_bytes = (double)s->step.arena.peak;
+    s->pending.plan_bytes = (double)s->step.act_peak;
+    s->pending.scratch_bytes = (double)s->step.scratch_bytes;
+    return GB_OK;
 }
 
 // A new step's info (in s->pending until the step succeeds): what runs, on
@@ -28,13 +84,6 @@ static gb_status forward(model_slot *s, const float *x, int N, int H, int W, gb_
 static void step_begin(model_slot *s, const char *kind, int N, int H, int W) {
     s->pending = (gb_step_info){ .kind = kind, .shape = { N, 3, H, W }, .training = s->model.root->training,
                               .forward_ms = -1, .backward_ms = -1, .optimizer_ms = -1, .loss = NAN };
-}
-
-// The forward's part of the step info (after a successful forward).
-static void step_forward_done(model_slot *s, double t0) {
-    s->pending.forward_ms = gb_now_ms() - t0;
-    s->pending.tape_nodes = s->step.n_nodes;
-    s->pending.peak_bytes = (double)gb_graph_peak_bytes(&s->step);
 }
 
 // The step succeeded: its info becomes what gb_model_step_info reports.
@@ -51,30 +100,20 @@ GB_API int gb_model_forward(int h, const float *x, int N, int H, int W, float *l
     if (!s) return GB_ERR_BAD_HANDLE;
     if (!x || !logits_out) return gb_set_error(GB_ERR_ARG, "gb_model_forward: missing buffer");
     step_begin(s, "forward", N, H, W);
-    double t0 = gb_now_ms();
+    step_call c = { .s = s, .x = x, .N = N, .H = H, .W = W };
     s->step.grad_enabled = 0;
-    gb_tensor *logits;
-    gb_status st = forward(s, x, N, H, W, &logits);
+    gb_status st = run_step_graph(&c, GB_STEP_FORWARD);
     s->step.grad_enabled = 1;
     if (st != GB_OK) return st;
-    memcpy(logits_out, logits->data, (size_t)logits->numel * sizeof(float));
-    step_forward_done(s, t0);
+    memcpy(logits_out, c.logits->data, (size_t)c.logits->numel * sizeof(float));
     return step_done(s);
 }
 
 static gb_status loss_backward(model_slot *s, const float *x, int N, int H, int W, const int *targets) {
-    gb_tensor *logits, *loss;
-    double t0 = gb_now_ms();
-    GB_TRY(forward(s, x, N, H, W, &logits));
-    GB_TRY(gb_cross_entropy(&s->step, logits, targets, &loss));
-    step_forward_done(s, t0);
-    s->pending.loss = s->last_loss = loss->data[0];
-    s->last_correct = gb_count_correct(logits, targets);
-    gb_model_zero_grad(&s->model, 1);
-    t0 = gb_now_ms();
-    GB_TRY(gb_model_backward(&s->model, &s->step, loss));
-    s->pending.backward_ms = gb_now_ms() - t0;
-    s->pending.peak_bytes = (double)gb_graph_peak_bytes(&s->step);
+    step_call c = { .s = s, .x = x, .N = N, .H = H, .W = W, .targets = targets };
+    GB_TRY(run_step_graph(&c, GB_STEP_LOSS_BACKWARD));
+    s->pending.loss = s->last_loss = c.loss->data[0];
+    s->last_correct = gb_count_correct(c.logits, targets);
     return GB_OK;
 }
 

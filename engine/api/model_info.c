@@ -57,7 +57,8 @@ static void json_ms(gb_sb *sb, const char *key, double ms) {
 
 // {"kind", "input_shape", "training", "loss", "forward_ms", "backward_ms",
 //  "optimizer_ms", "tape_nodes", "backward_nodes", "backward_ops",
-//  "peak_bytes", "first_grad_module", "params_with_grad", "grad_numel"},
+//  "peak_bytes", "memory": {"graph", "plan", "scratch": the parts of the
+//  peak, bytes}, "first_grad_module", "params_with_grad", "grad_numel"},
 // or null before the first step.
 GB_API const char *gb_model_step_info(int h) {
     gb_model_slot *s = gb_model_slot_of(h);
@@ -75,7 +76,9 @@ GB_API const char *gb_model_step_info(int h) {
     gb_sb_printf(sb, ", \"tape_nodes\": %d, \"backward_nodes\": %d, \"backward_ops\": {", inf->tape_nodes,
                  inf->backward_nodes);
     for (int k = 0; k < inf->n_ops; k++) gb_sb_printf(sb, "%s\"%s\": %d", k ? ", " : "", inf->ops[k].name, inf->ops[k].count);
-    gb_sb_printf(sb, "}, \"peak_bytes\": %.0f, \"first_grad_module\": ", inf->peak_bytes);
+    gb_sb_printf(sb, "}, \"peak_bytes\": %.0f, \"memory\": {\"graph\": %.0f, \"plan\": %.0f, \"scratch\": %.0f}",
+                 inf->peak_bytes, inf->graph_bytes, inf->plan_bytes, inf->scratch_bytes);
+    gb_sb_puts(sb, ", \"first_grad_module\": ");
     if (inf->first_grad_module[0]) gb_sb_json_string(sb, inf->first_grad_module);
     else gb_sb_puts(sb, "null");
     gb_sb_printf(sb, ", \"params_with_grad\": %d, \"grad_numel\": %lld}", inf->params_with_grad,
@@ -116,10 +119,15 @@ static void json_text(gb_sb *out, const char *key, void (*write)(const gb_module
     gb_sb_free(&text);
 }
 
+static void add_conv_weights(gb_module *m, void *sum) {
+    if (m->kind == GB_MOD_CONV2D) *(double *)sum += (double)(m->conv_weights.fwd.floats + m->conv_weights.dx.floats) * sizeof(float);
+}
+
 // {"repr": print(model) (repr: no newline), "children_repr": for child in
 // model.children(): print(child), "fc_repr": print(model.fc), "tree": the
 // module tree (gb_module.h; output shapes for a 1×3×224×224 input, inferred
-// here whatever the last forward was), "arena_bytes", "step_peak_bytes"}.
+// here whatever the last forward was), "arena_bytes", "conv_weights_bytes"
+// (transformed weights the convolutions keep), "step_peak_bytes"}.
 GB_API const char *gb_model_json(int h) {
     gb_model_slot *s = gb_model_slot_of(h);
     if (!s) return NULL;
@@ -136,9 +144,11 @@ GB_API const char *gb_model_json(int h) {
     json_text(sb, "fc_repr", printed, gb_module_child(s->model.root, "fc"));
     gb_sb_puts(sb, ", \"tree\": ");
     gb_module_json(s->model.root, sb);
-    gb_sb_printf(sb, ", \"arena_bytes\": %.0f, \"step_peak_bytes\": %.0f}",
+    double conv_weights = 0;
+    gb_module_walk(s->model.root, add_conv_weights, &conv_weights);
+    gb_sb_printf(sb, ", \"arena_bytes\": %.0f, \"conv_weights_bytes\": %.0f, \"step_peak_bytes\": %.0f}",
                  (double)(gb_arena_capacity(&s->model.arena) + gb_arena_capacity(&s->model.head_arena) +
                           gb_arena_capacity(&s->model.grad_arena)),
-                 (double)gb_graph_peak_bytes(&s->step));
+                 conv_weights, (double)gb_graph_peak_bytes(&s->step));
     return sb->failed ? NULL : gb_sb_str(sb);
 }

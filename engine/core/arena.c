@@ -33,21 +33,19 @@ static gb_arena_block *new_block(size_t size) {
 void *gb_arena_alloc_uninit(gb_arena *a, size_t bytes) {
     size_t need = (bytes + GB_ARENA_ALIGN - 1) / GB_ARENA_ALIGN * GB_ARENA_ALIGN;
     if (need < bytes) return NULL;                       // overflow
-    // Walk forward through kept blocks until one has room (after a reset the
-    // chain from `first` is reused in order, so a repeated step never mallocs).
-    gb_arena_block *b = a->head;
-    while (b && b->size - b->off < need) {
-        if (!b->next) break;
-        b = b->next;
-        b->off = 0;
-    }
-    if (!b || b->size - b->off < need) {
+    // The block being filled, else the first block with room, else a new
+    // block at the end: a large tensor that does not fit leaves the rest of
+    // the current block to the tensors after it. After a reset the same
+    // requests land in the same blocks, so a repeated step never mallocs.
+    gb_arena_block *b = a->head, *last = NULL;
+    if (!b || b->size - b->off < need)
+        for (b = a->first; b && b->size - b->off < need; b = b->next) last = b;
+    if (!b) {
         size_t size = need > a->block_size ? need : a->block_size;
-        gb_arena_block *nb = new_block(size);
-        if (!nb) return NULL;
-        if (b) { nb->next = b->next; b->next = nb; }
-        else a->first = nb;
-        b = nb;
+        b = new_block(size);
+        if (!b) return NULL;
+        if (last) last->next = b;
+        else a->first = b;
     }
     a->head = b;
     void *p = b->mem + b->off;
@@ -67,8 +65,8 @@ void *gb_arena_alloc(gb_arena *a, size_t bytes) {
 }
 
 void gb_arena_reset(gb_arena *a) {
+    for (gb_arena_block *b = a->first; b; b = b->next) b->off = 0;
     a->head = a->first;
-    if (a->first) a->first->off = 0;
     a->used = 0;
 }
 

@@ -1,9 +1,9 @@
 // gb_arena.h: bump allocation from chained blocks; everything allocated
 // from an arena is freed at once by gb_arena_reset or gb_arena_free.
 // Tensors never own memory: an arena does (a lesson's graph, a model's
-// parameters), or a lean graph's buffer list (a model step's activations and
-// flows, each freed as soon as nothing reads it: gb_tensor.h). Arenas keep
-// their blocks across resets, so a repeated step stops growing them.
+// parameters and .grad, a step's tape), or a planned step's activation arena
+// (offsets by liveness: gb_plan.h). Arenas keep their blocks across resets,
+// so a repeated step stops growing them.
 #ifndef GB_ARENA_H
 #define GB_ARENA_H
 

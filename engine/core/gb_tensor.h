@@ -2,7 +2,7 @@
 //
 // A tensor is a float32 array of up to 4 dimensions, contiguous, row-major
 // (the last dimension varies fastest), shapes as in PyTorch (NCHW for images).
-// Tensors never own memory: an arena does, or a lean graph (below).
+// Tensors never own memory: an arena does (a graph's, a model's).
 //
 // The tape records each op as it runs (eager). Backward walks the tape in
 // reverse and lets each node add its contribution to its inputs' gradients:
@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "gb_arena.h"
+#include "gb_plan.h"
 #include "gb_status.h"
 
 #define GB_MAX_DIMS 4
@@ -27,7 +28,6 @@ enum gb_tensor_flags {
     GB_REQUIRES_GRAD = 1u << 0,  // the user asked for .grad (a leaf parameter)
     GB_NEEDS_GRAD = 1u << 1,     // some input needs a gradient: backward must reach it
     GB_BOOL = 1u << 2,           // values are 0/1 and print as False/True
-    GB_OWNS_BUFFER = 1u << 3,    // data is a lean graph's heap buffer (gb_graph_release)
 };
 
 typedef struct gb_tensor {
@@ -43,7 +43,8 @@ typedef struct gb_tensor {
     int mark;                 // scratch for graph walks
     unsigned version;         // bumped when the values change outside the tape (an
                               // optimizer step, a load): caches derived from them check it
-    int saved_by;             // recorded nodes whose backward reads data (lean graphs)
+    int slot;                 // 1 + its index among the step's tensors in a planned
+                              // step (gb_plan's tables); 0 for any other tensor
 } gb_tensor;
 
 static inline int gb_needs_grad(const gb_tensor *t) { return (t->flags & GB_NEEDS_GRAD) != 0; }
@@ -73,9 +74,17 @@ typedef struct gb_op_def {
     // retain_graph is an error, as in PyTorch (add/sub/neg/sum save none).
     int saves_tensors;
     // Which values backward does NOT read (bit k: input k, GB_UNREAD_OUTPUT:
-    // the output): a lean graph may give those buffers back early. 0, the
-    // default, keeps everything.
+    // the output): a planned step lets their memory go after their last
+    // forward reader (gb_plan.h). 0, the default, keeps everything.
     unsigned unread;
+    // The work area backward asks gb_graph_scratch for (the largest, when it
+    // asks several times), so that a planned step places it in the arena;
+    // NULL: none. Must not change anything.
+    size_t (*backward_scratch)(const gb_node *node);
+    // Backward makes input 0's flow, when new, element by element from the
+    // output's flow (read before written, gb_flow_for_store): a planned step
+    // may give both the same bytes (ReLU, BatchNorm).
+    int flow_in_place;
 } gb_op_def;
 
 #define GB_UNREAD_INPUT(k) (1u << (k))
@@ -95,31 +104,42 @@ struct gb_node {
 
 // The tape and the memory of one evaluation (or one training step).
 //
-// A lesson's graph keeps everything until the next reset: the page shows
-// every value and every gradient. A *lean* graph (a model's training step)
-// instead holds outputs and flows in heap buffers and gives each back as
-// soon as nothing can read it any more, as PyTorch frees what autograd does
-// not save:
-//   - an output nobody saved for backward, once the caller has used it
-//     (gb_graph_release; the whole frozen prefix of a network runs in a
-//     few live buffers);
-//   - a flow, right after the node that reads it has run its backward;
-//   and a parameter's flow is its .grad when it had none.
+// One rule for memory, two uses of it. Every output and every flow of a
+// graph comes from the graph's memory and lives until the graph is reset:
+//   - a lesson's graph keeps everything (the page shows every value and
+//     gradient): each tensor is its own piece of the graph's arena, nothing
+//     is reused;
+//   - a model's step runs planned (gb_graph_run_planned): a first pass that
+//     runs no kernel measures each tensor's first and last use and what
+//     backward reads (gb_plan.h), then the step takes each tensor's memory at
+//     its offset in one activation arena, shared by tensors that are never
+//     alive together. A frozen prefix saves nothing, so it runs in a few
+//     blocks; a parameter's flow is its .grad when it had none.
+#define GB_GRAPH_PLANS 4   // plans kept (one per key: shape, what trains, mode)
+
 struct gb_graph {
-    gb_arena arena;           // tensors, nodes (and in a lesson outputs and flows): freed by gb_graph_reset
+    gb_arena arena;           // tensors, nodes, saved values (and, unplanned, outputs and flows)
     gb_node **nodes;          // in the order they ran (a topological order)
     int n_nodes, cap_nodes;
     int grad_enabled;         // 0 inside torch.no_grad()
     int out_of_memory;        // a flow could not be allocated during backward
     int n_backward_run;       // nodes the last backward ran (those with .ran set)
-    int lean;                 // outputs and flows in heap buffers, released early
-    void **buffers;           // the live heap buffers (a lean graph's outputs and flows)
-    size_t *buffer_bytes;
-    int n_buffers, cap_buffers;
-    size_t buffer_live, peak; // bytes in live buffers; peak of arena + buffers since the last reset
+    // A planned step (gb_graph_run_planned):
+    gb_plan plans[GB_GRAPH_PLANS];
+    unsigned long plan_clock;
+    gb_plan *plan;            // the plan being measured or followed; NULL: keep everything
+    int measuring;            // the plan pass: ops record shapes and uses, run no kernel
+    int tick;                 // ops run since the reset (gb_plan's time)
+    int n_slots;              // step tensors made since the reset
+    int n_scratch;            // work areas asked for since the reset
+    int running;              // the tape index of the node whose backward runs, or -1
+    int missed;               // a request the plan did not foresee: measure again next time
+    unsigned char *act;       // the activation arena (64-byte aligned)
+    size_t act_bytes;
+    size_t act_peak;          // the arena bytes the plans run since the reset used
     void *scratch;            // one work area, reused by every op (gb_graph_scratch)
     size_t scratch_bytes;
-    gb_arena *leaf_arena;     // during a lean backward: where .grad lives
+    gb_arena *leaf_arena;     // during a planned backward: where .grad lives
 };
 
 // --- tensors -----------------------------------------------------------------
@@ -159,18 +179,38 @@ float *gb_flow(gb_graph *g, gb_tensor *t);
 float *gb_flow_for_store(gb_graph *g, gb_tensor *t, int *store);
 
 // An output tensor for an op constructor: zero-filled from the arena, or in
-// a lean graph a heap buffer with undefined contents (the op writes it all).
+// a planned step at its planned offset with undefined contents (the op
+// writes it all). While measuring, its data is NULL: the op records and
+// returns without running its kernel (gb_graph_measuring).
 gb_tensor *gb_graph_tensor(gb_graph *g, int ndim, const int *shape);
+// The same for an elementwise op that may write over `x` (ReLU, BatchNorm,
+// add): in a planned step the output takes x's memory when this op is x's
+// last reader; otherwise a new tensor.
+gb_tensor *gb_graph_tensor_reuse(gb_graph *g, int ndim, const int *shape, gb_tensor *x);
 // A tensor of another shape over the same numbers (a view: no copy).
 gb_tensor *gb_graph_view(gb_graph *g, gb_tensor *x, int ndim, const int *shape);
-// In a lean graph, gives t's buffer back if no recorded node reads it; the
-// caller promises it will not read t again. A no-op otherwise.
-void gb_graph_release(gb_graph *g, gb_tensor *t);
+// The caller will read t after the ops (the logits, the loss): in a planned
+// step it lives to the end.
+void gb_graph_keep(gb_graph *g, gb_tensor *t);
+// The plan pass: ops must not run kernels or change state (gb_graph_tensor).
+static inline int gb_graph_measuring(const gb_graph *g) { return g->measuring; }
+
+// Runs body(g, ctx) planned: the first time for `key` (anything that changes
+// the step's tensors or what backward reads: shapes, which parameters train,
+// train/eval, grad mode) body runs once measuring (it must change nothing
+// then but through the ops), the plan is made, and then body runs for real
+// with its memory from the plan; later runs with the same key reuse plan and
+// arena. Resets the graph before each pass.
+typedef gb_status (*gb_graph_body)(gb_graph *g, void *ctx);
+gb_status gb_graph_run_planned(gb_graph *g, uint64_t key, gb_graph_body body, void *ctx);
 // A work area of `bytes` (64-byte aligned, contents undefined) for the op
 // that is running; the next call may reuse or move it. NULL when out of memory.
+// In a planned step a forward op's work area is a block of the plan (asked
+// for before the op checks gb_graph_measuring), a backward's the graph's one
+// heap area.
 void *gb_graph_scratch(gb_graph *g, size_t bytes);
-// High-water mark of the step's memory since the last reset: the arena, a
-// lean graph's buffers, the scratch (kept across resets, so counted whole).
+// High-water mark of the step's memory since the last reset: the arena, the
+// planned activation arena, the scratch (kept across resets, counted whole).
 size_t gb_graph_peak_bytes(const gb_graph *g);
 
 #endif

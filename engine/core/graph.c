@@ -11,12 +11,15 @@ void gb_graph_init(gb_graph *g) {
     memset(g, 0, sizeof *g);
     gb_arena_init(&g->arena, 1u << 16);
     g->grad_enabled = 1;
+    g->running = -1;
 }
 
-// --- a lean graph's heap buffers ---------------------------------------------
+// --- memory -------------------------------------------------------------------
 
 // Fresh memory an op must write before it reads: left as it comes (no
-// memset pass over every activation), or all NaNs in the sanitizer build.
+// memset pass over every activation), or all NaNs in the sanitizer build,
+// so that a read of a block before its op wrote it, or of bytes the plan
+// gave to another tensor, shows (tests/native/test_nn_forward.c).
 static void poison(void *p, size_t bytes) {
 #ifdef GB_POISON_BUFFERS
     memset(p, 0xff, bytes);   // 0xffffffff is a NaN
@@ -25,57 +28,9 @@ static void poison(void *p, size_t bytes) {
 #endif
 }
 
-// A 64-byte aligned buffer the graph tracks, contents undefined; NULL when
-// out of memory.
-static void *buffer_new(gb_graph *g, size_t bytes) {
-    if (g->n_buffers == g->cap_buffers) {
-        int cap = g->cap_buffers ? 2 * g->cap_buffers : 64;
-        void **b = realloc(g->buffers, (size_t)cap * sizeof *b);
-        if (!b) return NULL;
-        g->buffers = b;
-        size_t *n = realloc(g->buffer_bytes, (size_t)cap * sizeof *n);
-        if (!n) return NULL;
-        g->buffer_bytes = n;
-        g->cap_buffers = cap;
-    }
-    bytes = (bytes + 63) & ~(size_t)63;
-    void *p = aligned_alloc(64, bytes ? bytes : 64);
-    if (!p) return NULL;
-    poison(p, bytes);
-    g->buffers[g->n_buffers] = p;
-    g->buffer_bytes[g->n_buffers++] = bytes;
-    g->buffer_live += bytes;
-    size_t now = g->arena.used + g->buffer_live;
-    if (now > g->peak) g->peak = now;
-    return p;
-}
-
-static void buffer_free(gb_graph *g, void *p) {
-    for (int i = g->n_buffers - 1; i >= 0; i--) {   // recent buffers die first
-        if (g->buffers[i] != p) continue;
-        g->buffer_live -= g->buffer_bytes[i];
-        g->buffers[i] = g->buffers[--g->n_buffers];
-        g->buffer_bytes[i] = g->buffer_bytes[g->n_buffers];
-        free(p);
-        return;
-    }
-    GB_ASSERT(0, "freeing a buffer the graph does not hold");
-}
-
-static void buffers_free_all(gb_graph *g) {
-    for (int i = 0; i < g->n_buffers; i++) free(g->buffers[i]);
-    g->n_buffers = 0;
-    g->buffer_live = 0;
-}
-
-void gb_graph_release(gb_graph *g, gb_tensor *t) {
-    if (!t || !(t->flags & GB_OWNS_BUFFER) || t->saved_by > 0) return;
-    buffer_free(g, t->data);
-    t->data = NULL;
-    t->flags &= ~(unsigned)GB_OWNS_BUFFER;
-}
-
-void *gb_graph_scratch(gb_graph *g, size_t bytes) {
+// The heap work area: a backward's (its sizes are not measured), or any
+// op's outside a planned step.
+static void *heap_scratch(gb_graph *g, size_t bytes) {
     if (bytes > g->scratch_bytes) {
         free(g->scratch);
         g->scratch_bytes = (bytes + 63) & ~(size_t)63;
@@ -86,44 +41,114 @@ void *gb_graph_scratch(gb_graph *g, size_t bytes) {
     return g->scratch;
 }
 
+void *gb_graph_scratch(gb_graph *g, size_t bytes) {
+    gb_plan *p = g->plan;
+    if (!p) return heap_scratch(g, bytes);
+    if (g->measuring) {   // a forward op's work area: a block for its one tick
+        int b = gb_plan_block_new(p, bytes, g->tick + 1, -1);
+        if (b < 0 || !gb_plan_scratch_new(p, b)) return NULL;
+        gb_plan_use(p, b, g->tick + 1);
+        return g->act ? (void *)g->act : (void *)p;   // not to be written: the op runs no kernel
+    }
+    const gb_plan_block *b;
+    if (g->missed) return heap_scratch(g, bytes);
+    if (g->running >= 0) {   // a backward: its node's block, enough for each of its requests
+        int k = g->running < p->n_nodes ? p->node_scratch[g->running] : -1;
+        b = k >= 0 ? &p->blocks[k] : NULL;
+    } else {
+        int k = g->n_scratch++;
+        b = k < p->n_scratch ? &p->blocks[p->scratch_block[k]] : NULL;
+        if (b && b->bytes != (bytes ? (bytes + 63) & ~(size_t)63 : 64)) b = NULL;
+    }
+    if (!b || b->bytes < bytes) {
+        g->missed = 1;
+        return heap_scratch(g, bytes);
+    }
+    poison(g->act + b->offset, bytes);
+    return g->act + b->offset;
+}
+
 size_t gb_graph_peak_bytes(const gb_graph *g) {
-    return (g->peak > g->arena.peak ? g->peak : g->arena.peak) + g->scratch_bytes;
+    return g->arena.peak + g->act_peak + g->scratch_bytes;
 }
 
 // --- the graph -----------------------------------------------------------------
 
 void gb_graph_reset(gb_graph *g) {
     gb_arena_reset(&g->arena);
-    buffers_free_all(g);
     g->n_nodes = 0;
     g->n_backward_run = 0;
-    g->peak = g->arena.peak = 0;   // a step's peak is its own (api's step info)
+    g->tick = g->n_slots = g->n_scratch = 0;
+    g->arena.peak = g->act_peak = 0;   // a step's peak is its own (api's step info)
 }
 
 void gb_graph_free(gb_graph *g) {
     gb_arena_free(&g->arena);
-    buffers_free_all(g);
-    free(g->buffers);
-    free(g->buffer_bytes);
+    for (int i = 0; i < GB_GRAPH_PLANS; i++) gb_plan_free(&g->plans[i]);
+    free(g->act);
     free(g->scratch);
     free(g->nodes);
-    g->buffers = NULL;
-    g->buffer_bytes = NULL;
-    g->scratch = NULL;
-    g->cap_buffers = 0;
-    g->scratch_bytes = 0;
-    g->nodes = NULL;
-    g->n_nodes = g->cap_nodes = 0;
+    gb_arena init = g->arena;
+    memset(g, 0, sizeof *g);
+    g->arena = init;
+    g->grad_enabled = 1;
+    g->running = -1;
 }
 
-gb_tensor *gb_graph_tensor(gb_graph *g, int ndim, const int *shape) {
-    if (!g->lean) return gb_tensor_new(&g->arena, ndim, shape);
+// A step tensor's memory, from the plan: the block's offset in the arena. An
+// in-place output (its block merged into its input's) is not poisoned: its
+// op reads the input there. NULL when the plan did not foresee this request
+// (then the caller takes arena memory and the plan is measured again); from
+// then on the run takes nothing more from the plan, whose lifetimes may no
+// longer hold.
+static void *planned(gb_graph *g, int slot, int flow, size_t bytes) {
+    const gb_plan *p = g->plan;
+    if (g->missed) return NULL;
+    int block = slot >= 1 && slot <= p->n_tensors ? (flow ? p->flow_block : p->data_block)[slot - 1] : -1;
+    size_t want = bytes ? (bytes + 63) & ~(size_t)63 : 64;
+    if (!p->valid || block < 0 || p->blocks[block].bytes != want) {
+        g->missed = 1;
+        return NULL;
+    }
+    void *mem = g->act + p->blocks[block].offset;
+    if (p->blocks[block].alias < 0) poison(mem, bytes);
+    return mem;
+}
+
+// The next step tensor's slot: while measuring, a new block (or x's, for a
+// view: block -2) and its table entry; when running, the same slot number.
+static gb_status take_slot(gb_graph *g, gb_tensor *t, size_t bytes, int view_of_block, gb_tensor *reuse) {
+    if (!g->plan) return GB_OK;
+    t->slot = ++g->n_slots;
+    if (!g->measuring) return GB_OK;
+    int b = view_of_block;
+    if (b == -2) {
+        int r = reuse && reuse->slot ? g->plan->data_block[reuse->slot - 1] : -1;
+        if ((b = gb_plan_block_new(g->plan, bytes, g->tick + 1, r)) < 0) goto nomem;
+    }
+    if (gb_plan_tensor_new(g->plan, b) != t->slot) goto nomem;
+    return GB_OK;
+nomem:
+    return gb_set_error(GB_ERR_NOMEM, "out of memory for a plan");
+}
+
+static gb_tensor *step_tensor(gb_graph *g, int ndim, const int *shape, gb_tensor *reuse) {
+    if (!g->plan) return gb_tensor_new(&g->arena, ndim, shape);   // keep everything: nothing reused
     gb_tensor *t = gb_tensor_shell(&g->arena, ndim, shape);
     if (!t) return NULL;
-    t->data = buffer_new(g, (t->numel ? (size_t)t->numel : 1) * sizeof(float));
+    size_t bytes = (t->numel ? (size_t)t->numel : 1) * sizeof(float);
+    if (take_slot(g, t, bytes, -2, reuse) != GB_OK) return NULL;
+    if (g->measuring) return t;   // data NULL: no kernel runs
+    t->data = planned(g, t->slot, 0, bytes);
+    if (!t->data) t->data = gb_arena_alloc_uninit(&g->arena, bytes);
     if (!t->data) { gb_set_error(GB_ERR_NOMEM, "out of memory for %d floats", t->numel); return NULL; }
-    t->flags |= GB_OWNS_BUFFER;
     return t;
+}
+
+gb_tensor *gb_graph_tensor(gb_graph *g, int ndim, const int *shape) { return step_tensor(g, ndim, shape, NULL); }
+
+gb_tensor *gb_graph_tensor_reuse(gb_graph *g, int ndim, const int *shape, gb_tensor *x) {
+    return step_tensor(g, ndim, shape, x);
 }
 
 gb_tensor *gb_graph_view(gb_graph *g, gb_tensor *x, int ndim, const int *shape) {
@@ -134,7 +159,45 @@ gb_tensor *gb_graph_view(gb_graph *g, gb_tensor *x, int ndim, const int *shape) 
     for (int d = 0; d < ndim; d++) t->numel *= (t->shape[d] = shape[d]);
     GB_ASSERT(t->numel == x->numel, "a view keeps the number of elements");
     t->data = x->data;
+    // A view's uses are uses of its base's block.
+    int base = g->plan && g->measuring && x->slot ? g->plan->data_block[x->slot - 1] : -1;
+    if (take_slot(g, t, 0, base, NULL) != GB_OK) return NULL;
     return t;
+}
+
+void gb_graph_keep(gb_graph *g, gb_tensor *t) {
+    if (g->plan && g->measuring && t->slot) gb_plan_use(g->plan, g->plan->data_block[t->slot - 1], GB_PLAN_END);
+}
+
+// A planned run's clock, the measuring pass's: one tick per op recorded (or
+// not) and per backward node. In the sanitizer build, the blocks whose last
+// reader ran at this tick become NaNs: a read the plan did not foresee (a
+// tensor used after the plan let its bytes go) shows in the results.
+static void tick_done(gb_graph *g) {
+    if (!g->plan || g->measuring) return;
+    g->tick++;
+#ifdef GB_POISON_BUFFERS
+    const gb_plan *p = g->plan;
+    for (int i = 0; i < p->n_blocks && p->valid && !g->missed; i++) {
+        const gb_plan_block *b = &p->blocks[i];
+        if (b->alias < 0 && b->last == g->tick) memset(g->act + b->offset, 0xff, b->bytes);
+    }
+#endif
+}
+
+// The measuring pass's side of gb_graph_record: the op that just ran reads
+// its inputs now, and a recorded node keeps what its backward reads.
+static void measure_record(gb_graph *g, const gb_op_def *op, gb_tensor *out, gb_tensor *const *inputs,
+                           int n_inputs, int recorded) {
+    gb_plan *p = g->plan;
+    g->tick++;
+    for (int i = 0; i < n_inputs; i++) {
+        int b = inputs[i]->slot ? p->data_block[inputs[i]->slot - 1] : -1;
+        gb_plan_use(p, b, g->tick);
+        if (recorded && b >= 0 && !(op->unread & GB_UNREAD_INPUT(i))) p->blocks[b].pending++;
+    }
+    int b = out->slot ? p->data_block[out->slot - 1] : -1;
+    if (recorded && b >= 0 && !(op->unread & GB_UNREAD_OUTPUT)) p->blocks[b].pending++;
 }
 
 gb_node *gb_graph_record(gb_graph *g, const gb_op_def *op, gb_tensor *out,
@@ -142,7 +205,11 @@ gb_node *gb_graph_record(gb_graph *g, const gb_op_def *op, gb_tensor *out,
     GB_ASSERT(n_inputs >= 1 && n_inputs <= GB_MAX_INPUTS, "%s: %d inputs", op->name, n_inputs);
     int any = 0;
     for (int i = 0; i < n_inputs; i++) any |= gb_needs_grad(inputs[i]);
-    if (!g->grad_enabled || !any) return NULL;       // nothing to differentiate: no node
+    if (!g->grad_enabled || !any) {                 // nothing to differentiate: no node
+        if (g->measuring) measure_record(g, op, out, inputs, n_inputs, 0);
+        tick_done(g);
+        return NULL;
+    }
     if (g->n_nodes == g->cap_nodes) {
         // The node list outlives resets, so a repeated step stops growing it.
         int cap = g->cap_nodes ? 2 * g->cap_nodes : 64;
@@ -160,10 +227,8 @@ gb_node *gb_graph_record(gb_graph *g, const gb_op_def *op, gb_tensor *out,
     if (p) node->p = *p;
     out->grad_fn = node;
     out->flags |= GB_NEEDS_GRAD;
-    // What backward will read stays alive (gb_graph_release leaves it be).
-    for (int i = 0; i < n_inputs; i++)
-        if (!(op->unread & GB_UNREAD_INPUT(i)) && (inputs[i]->flags & GB_OWNS_BUFFER)) inputs[i]->saved_by++;
-    if (!(op->unread & GB_UNREAD_OUTPUT) && (out->flags & GB_OWNS_BUFFER)) out->saved_by++;
+    if (g->measuring) measure_record(g, op, out, inputs, n_inputs, 1);
+    tick_done(g);
     g->nodes[g->n_nodes++] = node;
     return node;
 }
@@ -200,15 +265,15 @@ static float *negative_zeros(gb_arena *arena, int n) {
 // A new flow, filled with -0.0 or (fill = 0) left for its first writer to store.
 static float *new_flow(gb_graph *g, gb_tensor *t, int fill) {
     const int n = t->numel;
-    float *p;
-    if (g->lean && g->leaf_arena && gb_is_leaf(t) && (t->flags & GB_REQUIRES_GRAD) && !t->grad) {
+    const size_t bytes = (size_t)(n ? n : 1) * sizeof(float);
+    float *p = NULL;
+    if (g->plan && g->leaf_arena && gb_is_leaf(t) && (t->flags & GB_REQUIRES_GRAD) && !t->grad) {
         // A parameter without .grad: its flow is its .grad (-0 + flow == flow,
         // bit for bit), so no second buffer and no copy at AccumulateGrad.
-        p = t->grad = gb_arena_alloc_uninit(g->leaf_arena, (size_t)(n ? n : 1) * sizeof(float));
-    } else if (g->lean) {
-        p = buffer_new(g, (size_t)(n ? n : 1) * sizeof(float));
+        p = t->grad = gb_arena_alloc_uninit(g->leaf_arena, bytes);
     } else {
-        p = gb_arena_alloc_uninit(&g->arena, (size_t)(n ? n : 1) * sizeof(float));
+        if (g->plan && t->slot) p = planned(g, t->slot, 1, bytes);
+        if (!p) p = gb_arena_alloc_uninit(&g->arena, bytes);
     }
     if (p && fill) fill_negative_zeros(p, n);
     return p;
@@ -286,10 +351,50 @@ static gb_status accumulate_leaf(gb_tensor *leaf, gb_arena *leaf_arena) {
     return GB_OK;
 }
 
+// The measuring pass's backward: the nodes backward will run, in its order,
+// one tick each. A node reads its output's flow and what it saved, and makes
+// a flow for each input that needs a gradient (a parameter's is its .grad,
+// outside the plan); the output's flow dies with the node.
+static gb_status measure_backward(gb_graph *g, gb_tensor *root) {
+    gb_plan *p = g->plan;
+    int *flow_block = p->flow_block;
+#define FLOW_OF(t) ((t)->slot ? flow_block[(t)->slot - 1] : -1)
+    if (root->slot && (flow_block[root->slot - 1] = gb_plan_block_new(p, (size_t)root->numel * 4, g->tick + 1, -1)) < 0)
+        return gb_set_error(GB_ERR_NOMEM, "out of memory for a plan");
+    if (!gb_plan_nodes(p, g->n_nodes)) return gb_set_error(GB_ERR_NOMEM, "out of memory for a plan");
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        gb_node *node = g->nodes[i];
+        if (!node->mark || FLOW_OF(node->output) < 0) continue;
+        const int tick = ++g->tick;
+        gb_plan_use(p, FLOW_OF(node->output), tick);
+        size_t scratch = node->op->backward_scratch ? node->op->backward_scratch(node) : 0;
+        if (scratch) {
+            if ((p->node_scratch[i] = gb_plan_block_new(p, scratch, tick, -1)) < 0)
+                return gb_set_error(GB_ERR_NOMEM, "out of memory for a plan");
+            gb_plan_use(p, p->node_scratch[i], tick);
+        }
+        for (int k = 0; k < node->n_inputs; k++) {
+            gb_tensor *x = node->inputs[k];
+            int b = x->slot ? p->data_block[x->slot - 1] : -1;
+            if (b >= 0 && !(node->op->unread & GB_UNREAD_INPUT(k))) { p->blocks[b].pending--; gb_plan_use(p, b, tick); }
+            if (!gb_needs_grad(x) || !x->slot) continue;
+            int reuse = k == 0 && node->op->flow_in_place ? FLOW_OF(node->output) : -1;
+            if (FLOW_OF(x) < 0 && (flow_block[x->slot - 1] = gb_plan_block_new(p, (size_t)x->numel * 4, tick, reuse)) < 0)
+                return gb_set_error(GB_ERR_NOMEM, "out of memory for a plan");
+            gb_plan_use(p, FLOW_OF(x), tick);
+        }
+        int b = node->output->slot ? p->data_block[node->output->slot - 1] : -1;
+        if (b >= 0 && !(node->op->unread & GB_UNREAD_OUTPUT)) { p->blocks[b].pending--; gb_plan_use(p, b, tick); }
+    }
+#undef FLOW_OF
+    return GB_OK;
+}
+
 gb_status gb_backward(gb_graph *g, gb_tensor *root, const float *gradient, int n_gradient,
                       int retain_graph, gb_arena *leaf_arena) {
     mark_reachable(g, root);
     GB_TRY(check_backward_args(g, root, gradient, n_gradient));
+    if (g->measuring) return measure_backward(g, root);
 
     // Forget the flows of the previous backward: each one starts from zero.
     root->flow = NULL;
@@ -313,14 +418,13 @@ gb_status gb_backward(gb_graph *g, gb_tensor *root, const float *gradient, int n
     for (int i = g->n_nodes - 1; i >= 0; i--) {
         gb_node *node = g->nodes[i];
         if (!node->mark || !node->output->flow) continue;
+        g->running = i;
         node->op->backward(node, g);
+        g->running = -1;
+        tick_done(g);
         node->ran = 1;
         g->n_backward_run++;
         if (!retain_graph) node->freed = 1;
-        if (g->lean) {   // the only reader of this flow has run: give it back
-            buffer_free(g, node->output->flow);
-            node->output->flow = NULL;
-        }
     }
     g->leaf_arena = NULL;
     if (g->out_of_memory) return gb_set_error(GB_ERR_NOMEM, "out of memory in backward");
@@ -341,4 +445,59 @@ gb_status gb_backward(gb_graph *g, gb_tensor *root, const float *gradient, int n
         }
     }
     return GB_OK;
+}
+
+// --- planned steps ----------------------------------------------------------------
+
+// The cached plan for key, or the least recently used one emptied for it.
+static gb_plan *plan_for(gb_graph *g, uint64_t key) {
+    gb_plan *lru = &g->plans[0];
+    for (int i = 0; i < GB_GRAPH_PLANS; i++) {
+        gb_plan *p = &g->plans[i];
+        if (p->valid && p->key == key) return p;
+        if (!p->valid || (lru->valid && p->used < lru->used)) lru = p;
+    }
+    gb_plan_clear(lru, key);
+    return lru;
+}
+
+// The arena grows to the largest plan it has served (freed first, so that
+// the heap can give the same bytes back).
+static gb_status arena_fit(gb_graph *g, size_t bytes) {
+    if (bytes <= g->act_bytes) return GB_OK;
+    free(g->act);
+    g->act_bytes = 0;
+    g->act = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+    if (!g->act) return gb_set_error(GB_ERR_NOMEM, "out of memory for a step of %zu bytes", bytes);
+    g->act_bytes = bytes;
+    return GB_OK;
+}
+
+static gb_status measure(gb_graph *g, gb_plan *p, gb_graph_body body, void *ctx) {
+    gb_graph_reset(g);
+    g->plan = p;
+    g->measuring = 1;
+    gb_status st = body(g, ctx);
+    g->measuring = 0;
+    if (st == GB_OK) st = gb_plan_finish(p);
+    if (st == GB_OK) st = arena_fit(g, p->total);
+    return st;
+}
+
+gb_status gb_graph_run_planned(gb_graph *g, uint64_t key, gb_graph_body body, void *ctx) {
+    gb_plan *p = plan_for(g, key);
+    gb_status st = p->valid ? GB_OK : measure(g, p, body, ctx);
+    if (st == GB_OK) {
+        p->used = ++g->plan_clock;
+        gb_graph_reset(g);
+        g->plan = p;
+        g->missed = 0;
+        g->act_peak = p->total;
+        st = body(g, ctx);
+        if (g->missed) p->valid = 0;   // measure again next time
+    }
+    if (st != GB_OK) p->valid = 0;
+    g->plan = NULL;
+    g->measuring = 0;
+    return st;
 }

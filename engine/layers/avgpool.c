@@ -28,7 +28,8 @@ gb_status gb_adaptive_avgpool1(gb_graph *g, gb_tensor *x, gb_tensor **out) {
     int shape[4] = { x->shape[0], x->shape[1], 1, 1 };
     gb_tensor *y = gb_graph_tensor(g, 4, shape);
     if (!y) return GB_ERR_NOMEM;
-    gb_f32_global_avgpool_forward(x->shape[0], x->shape[1], x->shape[2] * x->shape[3], x->data, y->data);
+    if (!gb_graph_measuring(g))
+        gb_f32_global_avgpool_forward(x->shape[0], x->shape[1], x->shape[2] * x->shape[3], x->data, y->data);
     gb_graph_record(g, &gb_op_adaptive_avgpool1, y, &x, 1, NULL);
     *out = y;
     return GB_OK;

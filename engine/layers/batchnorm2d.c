@@ -44,7 +44,8 @@ static void batchnorm_describe(const gb_node *node, gb_sb *sb, int locals) {
 
 const gb_op_def gb_op_batchnorm2d = { .name = "NativeBatchNormBackward0", .backward = batchnorm_backward,
                                       .describe = batchnorm_describe, .saves_tensors = 1,
-                                      .unread = GB_UNREAD_INPUT(2) | GB_UNREAD_OUTPUT };
+                                      .unread = GB_UNREAD_INPUT(2) | GB_UNREAD_OUTPUT,
+                                      .flow_in_place = 1 };   // per channel: all sums, then dx
 
 gb_status gb_batchnorm2d(gb_graph *g, gb_tensor *x, gb_bn_params *bn, int training, gb_tensor **out) {
     if (x->ndim != 4) return gb_set_error(GB_ERR_SHAPE, "expected 4D input (got %dD input)", x->ndim);
@@ -54,13 +55,15 @@ gb_status gb_batchnorm2d(gb_graph *g, gb_tensor *x, gb_bn_params *bn, int traini
     if (training && N * HW <= 1)
         return gb_set_error(GB_ERR_ARG, "Expected more than 1 value per channel when training, got input size "
                                         "torch.Size([%d, %d, %d, %d])", N, C, x->shape[2], x->shape[3]);
-    gb_tensor *y = gb_graph_tensor(g, 4, x->shape);
+    gb_tensor *y = gb_graph_tensor_reuse(g, 4, x->shape, x);   // in place when nothing reads x after
     bn_saved *sv = gb_arena_alloc(&g->arena, sizeof *sv);
     float *stats = gb_arena_alloc(&g->arena, 2 * (size_t)C * sizeof(float));
     if (!y || !sv || !stats) return gb_set_error(GB_ERR_NOMEM, "batchnorm: out of memory");
     sv->mean = stats;
     sv->invstd = stats + C;
-    if (training) {
+    if (gb_graph_measuring(g)) {
+        // the plan pass runs no kernel and leaves the running statistics be
+    } else if (training) {
         gb_f32_batchnorm_forward_train(N, C, HW, x->data, bn->weight->data, bn->bias->data, bn->eps,
                                        bn->momentum, bn->running_mean->data, bn->running_var->data,
                                        y->data, sv->mean, sv->invstd);

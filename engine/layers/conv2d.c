@@ -48,9 +48,20 @@ static void conv2d_describe(const gb_node *node, gb_sb *sb, int locals) {
     gb_desc_local(sb, node, 1, "conv2d(x, dy) over the batch");
 }
 
+// The work area conv2d_backward asks for: its plan's, made the same way
+// without making anything (gb_op_def.backward_scratch: a planned step
+// places it).
+static size_t conv2d_backward_scratch(const gb_node *node) {
+    const gb_tensor *x = node->inputs[0], *w = node->inputs[1];
+    const int need_dx = gb_needs_grad(x), need_dw = gb_needs_grad(w);
+    if (!need_dx && !need_dw) return 0;
+    gb_conv2d_shape s = shape_of(x, w, node->p.stride, node->p.padding);
+    return gb_conv2d_plan_make(&s, need_dx, need_dw, node->p.training, node->p.saved != NULL).bwd_scratch_bytes;
+}
+
 const gb_op_def gb_op_conv2d = { .name = "ConvolutionBackward0", .backward = conv2d_backward,
                                  .describe = conv2d_describe, .saves_tensors = 1,
-                                 .unread = GB_UNREAD_OUTPUT };
+                                 .unread = GB_UNREAD_OUTPUT, .backward_scratch = conv2d_backward_scratch };
 
 gb_status gb_conv2d(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int padding, gb_tensor **out) {
     return gb_conv2d_cached(g, x, w, stride, padding, NULL, 0, out);
@@ -78,7 +89,8 @@ gb_status gb_conv2d_cached(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, 
     if (weights) gb_conv2d_weights_prepare_forward(weights, &plan, w->data, w, w->version);
     void *scratch = gb_graph_scratch(g, plan.fwd_scratch_bytes);
     if (!scratch) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
-    gb_conv2d_run_forward(&plan, weights, w->data, x->data, y->data, scratch);
+    if (!gb_graph_measuring(g))   // the plan pass runs no kernel
+        gb_conv2d_run_forward(&plan, weights, w->data, x->data, y->data, scratch);
     gb_op_params p = { .stride = stride, .padding = padding, .training = gated, .saved = weights };
     gb_tensor *inputs[2] = { x, w };
     gb_graph_record(g, &gb_op_conv2d, y, inputs, 2, &p);

@@ -37,6 +37,16 @@ static void linear_backward(gb_node *node, gb_graph *g) {
     }
 }
 
+// The larger of the two GEMMs' work areas (gb_op_def.backward_scratch).
+static size_t linear_backward_scratch(const gb_node *node) {
+    int has_bias = node->n_inputs == 3;
+    const gb_tensor *x = node->inputs[has_bias], *w = node->inputs[has_bias + 1];
+    int N = x->shape[0], in = x->shape[1], out = w->shape[0];
+    size_t dx = gb_needs_grad(x) ? gb_f32_gemm_scratch_floats(N, in, out, 0) : 0;
+    size_t dw = gb_needs_grad(w) ? gb_f32_gemm_scratch_floats(out, in, N, 1) : 0;
+    return (dx > dw ? dx : dw) * sizeof(float);
+}
+
 static void linear_describe(const gb_node *node, gb_sb *sb, int locals) {
     int has_bias = node->n_inputs == 3;
     if (!locals) return;
@@ -47,10 +57,11 @@ static void linear_describe(const gb_node *node, gb_sb *sb, int locals) {
 
 const gb_op_def gb_op_linear = { .name = "AddmmBackward0", .backward = linear_backward,
                                  .describe = linear_describe, .saves_tensors = 1,
-                                 .unread = GB_UNREAD_INPUT(0) | GB_UNREAD_OUTPUT };   // b, x, w: b unread
+                                 .unread = GB_UNREAD_INPUT(0) | GB_UNREAD_OUTPUT,   // b, x, w: b unread
+                                 .backward_scratch = linear_backward_scratch };
 const gb_op_def gb_op_linear_no_bias = { .name = "MmBackward0", .backward = linear_backward,
                                          .describe = linear_describe, .saves_tensors = 1,
-                                         .unread = GB_UNREAD_OUTPUT };
+                                         .unread = GB_UNREAD_OUTPUT, .backward_scratch = linear_backward_scratch };
 
 gb_status gb_linear(gb_graph *g, gb_tensor *x, gb_tensor *w, gb_tensor *b, gb_tensor **out) {
     if (x->ndim != 2 || w->ndim != 2)
@@ -65,7 +76,8 @@ gb_status gb_linear(gb_graph *g, gb_tensor *x, gb_tensor *w, gb_tensor *b, gb_te
     gb_tensor *y = gb_graph_tensor(g, 2, shape);
     float *scratch = gb_graph_scratch(g, gb_f32_gemm_scratch_floats(N, nout, in, 0) * sizeof(float));
     if (!y || !scratch) return gb_set_error(GB_ERR_NOMEM, "linear: out of memory");
-    gb_f32_gemm_nt(N, nout, in, x->data, in, w->data, in, y->data, nout, b ? b->data : NULL, 0, scratch);
+    if (!gb_graph_measuring(g))   // the plan pass runs no kernel
+        gb_f32_gemm_nt(N, nout, in, x->data, in, w->data, in, y->data, nout, b ? b->data : NULL, 0, scratch);
     gb_tensor *inputs[3] = { b, x, w };
     if (b) gb_graph_record(g, &gb_op_linear, y, inputs, 3, NULL);
     else gb_graph_record(g, &gb_op_linear_no_bias, y, inputs + 1, 2, NULL);

@@ -42,7 +42,7 @@ gb_status gb_maxpool2d(gb_graph *g, gb_tensor *x, int k, int stride, int padding
     int need_grad = g->grad_enabled && gb_needs_grad(x);
     int32_t *argmax = need_grad ? gb_arena_alloc_uninit(&g->arena, (size_t)y->numel * sizeof(int32_t)) : NULL;
     if (!y || (need_grad && !argmax)) return gb_set_error(GB_ERR_NOMEM, "max_pool2d: out of memory");
-    gb_f32_maxpool2d_forward(&s, x->data, y->data, argmax);
+    if (!gb_graph_measuring(g)) gb_f32_maxpool2d_forward(&s, x->data, y->data, argmax);
     gb_op_params p = { .kernel = k, .stride = stride, .padding = padding, .saved = argmax };
     gb_graph_record(g, &gb_op_maxpool2d, y, &x, 1, &p);
     *out = y;

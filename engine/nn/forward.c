@@ -1,9 +1,9 @@
 // forward.c: ResNet-18's forward, torchvision's _forward_impl, from the ops of
 // gb_layers.h. Every op records itself on the tape when a gradient is needed,
 // so the frozen part of the network costs forward time only.
-// Memory: in a lean graph each intermediate is released as soon as its last
-// reader has run (gb_graph_release keeps whatever backward will read), and
-// the ReLUs work in place as torchvision's (inplace=True) do.
+// Memory is the graph's (core/gb_plan.h): in a planned step each tensor's
+// bytes are reused once its last reader has run, and the ReLUs work in place
+// as torchvision's (inplace=True) do; nothing here frees anything.
 #include <string.h>
 
 #include "gb_resnet18.h"
@@ -36,29 +36,21 @@ static gb_status run(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y);
 // BasicBlock.forward:
 //   out = relu(bn1(conv1(x)));  out = bn2(conv2(out))
 //   out = relu(out + (downsample(x) if downsample else x))
-// The block's input x is read three times (conv1, downsample, the sum); the
-// caller releases it.
 static gb_status basic_block(gb_module *b, gb_graph *g, gb_tensor *x, gb_tensor **y) {
-    gb_tensor *out, *prev, *identity = x;
+    gb_tensor *out, *identity = x;
     GB_TRY(run_leaf(gb_module_child(b, "conv1"), g, x, &out));
-    GB_TRY(run_leaf(gb_module_child(b, "bn1"), g, prev = out, &out));
-    gb_graph_release(g, prev);
+    GB_TRY(run_leaf(gb_module_child(b, "bn1"), g, out, &out));
     GB_TRY(run_leaf(gb_module_child(b, "relu"), g, out, &out));
-    GB_TRY(run_leaf(gb_module_child(b, "conv2"), g, prev = out, &out));
-    gb_graph_release(g, prev);
-    GB_TRY(run_leaf(gb_module_child(b, "bn2"), g, prev = out, &out));
-    gb_graph_release(g, prev);
+    GB_TRY(run_leaf(gb_module_child(b, "conv2"), g, out, &out));
+    GB_TRY(run_leaf(gb_module_child(b, "bn2"), g, out, &out));
     gb_module *ds = gb_module_child(b, "downsample");
     if (ds) GB_TRY(run(ds, g, x, &identity));
-    GB_TRY(gb_add(g, prev = out, identity, &out));
-    gb_graph_release(g, prev);
-    if (identity != x) gb_graph_release(g, identity);
+    GB_TRY(gb_add(g, out, identity, &out));
     return run_leaf(gb_module_child(b, "relu"), g, out, y);
 }
 
-// Sequential and ResNet run their children in order, releasing what each
-// child consumed (but not x, which belongs to the caller); ResNet flattens
-// before fc (a view: its base stays until the reset).
+// Sequential and ResNet run their children in order; ResNet flattens before
+// fc (a view).
 static gb_status run(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) {
     if (m->kind == GB_MOD_BASICBLOCK) return basic_block(m, g, x, y);
     if (m->n_children == 0) return run_leaf(m, g, x, y);
@@ -66,9 +58,7 @@ static gb_status run(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) {
     for (int i = 0; i < m->n_children; i++) {
         gb_module *c = m->children[i];
         if (m->kind == GB_MOD_RESNET && c->kind == GB_MOD_LINEAR) GB_TRY(gb_flatten(g, cur, &cur));
-        gb_tensor *in = cur;
-        GB_TRY(run(c, g, in, &cur));
-        if (in != x && in != cur) gb_graph_release(g, in);
+        GB_TRY(run(c, g, cur, &cur));
     }
     *y = cur;
     return GB_OK;
@@ -112,11 +102,7 @@ static gb_status backbone(gb_model *m, gb_graph *g, gb_tensor *x, gb_tensor **fe
     gb_module *root = m->root;
     GB_ASSERT(root->n_children == 10 && root->children[9]->kind == GB_MOD_LINEAR, "resnet18 ends with fc");
     gb_tensor *cur = x;
-    for (int i = 0; i < 9; i++) {
-        gb_tensor *in = cur;
-        GB_TRY(run(root->children[i], g, in, &cur));
-        if (in != x && in != cur) gb_graph_release(g, in);
-    }
+    for (int i = 0; i < 9; i++) GB_TRY(run(root->children[i], g, cur, &cur));
     return gb_flatten(g, cur, feats);
 }
 
@@ -124,9 +110,7 @@ gb_status gb_resnet18_forward(gb_model *m, gb_graph *g, gb_tensor *x, gb_tensor 
     GB_TRY(prepare(m, g, x));
     gb_tensor *feats;
     GB_TRY(backbone(m, g, x, &feats));
-    GB_TRY(run(m->root->children[9], g, feats, logits));
-    if (feats != x && feats != *logits) gb_graph_release(g, feats);
-    return GB_OK;
+    return run(m->root->children[9], g, feats, logits);
 }
 
 gb_status gb_resnet18_features(gb_model *m, gb_graph *g, gb_tensor *x, gb_tensor **feats) {

@@ -69,10 +69,10 @@ const gb_op_def gb_op_add = { .name = "AddBackward0", .backward = add_backward,
 gb_status gb_add(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out) {
     gb_op_params p = { .scalar = 1 };
     if (!gb_shape_equal(x, y)) return gb_binary_apply(g, &gb_op_add, add_f, x, y, &p, out);
-    gb_tensor *z = gb_graph_tensor(g, x->ndim, x->shape);   // same shapes: a plain loop
+    gb_tensor *z = gb_graph_tensor_reuse(g, x->ndim, x->shape, x);   // same shapes: a plain loop
     if (!z) return GB_ERR_NOMEM;
     add_job j = { .x = x->data, .y = y->data, .z = z->data };
-    gb_parallel_range((size_t)x->numel, add_forward_range, &j);
+    if (!gb_graph_measuring(g)) gb_parallel_range((size_t)x->numel, add_forward_range, &j);
     gb_tensor *inputs[2] = { x, y };
     gb_graph_record(g, &gb_op_add, z, inputs, 2, &p);
     *out = z;

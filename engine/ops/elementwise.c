@@ -10,7 +10,7 @@ gb_status gb_unary_apply(gb_graph *g, const gb_op_def *op, gb_unary_fn f, gb_ten
                          const gb_op_params *p, gb_tensor **out) {
     gb_tensor *y = gb_graph_tensor(g, x->ndim, x->shape);
     if (!y) return GB_ERR_NOMEM;
-    for (int i = 0; i < x->numel; i++) y->data[i] = f(x->data[i]);
+    for (int i = 0; i < x->numel && !gb_graph_measuring(g); i++) y->data[i] = f(x->data[i]);
     gb_graph_record(g, op, y, &x, 1, p);
     *out = y;
     return GB_OK;
@@ -23,7 +23,7 @@ gb_status gb_binary_apply(gb_graph *g, const gb_op_def *op, gb_binary_fn f, gb_t
     gb_tensor *z = gb_graph_tensor(g, bc.ndim, bc.shape);
     if (!z) return GB_ERR_NOMEM;
     int idx[GB_MAX_DIMS] = { 0 }, ox = 0, oy = 0;
-    for (int i = 0; i < bc.numel; i++) {
+    for (int i = 0; i < bc.numel && !gb_graph_measuring(g); i++) {   // the plan pass runs no loop
         z->data[i] = f(x->data[ox], y->data[oy]);
         gb_bcast_next(&bc, idx, &ox, &oy);
     }

@@ -30,8 +30,8 @@ gb_status gb_cos(gb_graph *g, gb_tensor *x, gb_tensor **out);
 gb_status gb_tanh(gb_graph *g, gb_tensor *x, gb_tensor **out);
 gb_status gb_sigmoid(gb_graph *g, gb_tensor *x, gb_tensor **out);
 gb_status gb_relu(gb_graph *g, gb_tensor *x, gb_tensor **out);
-// relu(x, inplace=True): in a lean graph, overwrites x's buffer when no
-// backward reads x (the caller promises nothing else will), else gb_relu.
+// relu(x, inplace=True): in a planned step, the output takes x's bytes when
+// this is x's last read (core/gb_plan.h); otherwise the same as gb_relu.
 gb_status gb_relu_(gb_graph *g, gb_tensor *x, gb_tensor **out);
 
 // --- reductions ---------------------------------------------------------------

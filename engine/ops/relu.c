@@ -50,31 +50,25 @@ static void relu_describe(const gb_node *node, gb_sb *sb, int locals) {
 
 const gb_op_def gb_op_relu = { .name = "ReluBackward0", .backward = relu_backward,
                                .describe = relu_describe, .saves_tensors = 1,
-                               .unread = GB_UNREAD_INPUT(0) };   // the output is the gate
+                               .unread = GB_UNREAD_INPUT(0),   // the output is the gate
+                               .flow_in_place = 1 };
 
-gb_status gb_relu(gb_graph *g, gb_tensor *x, gb_tensor **out) {
-    gb_tensor *y = gb_graph_tensor(g, x->ndim, x->shape);
+static gb_status relu(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out) {
     if (!y) return GB_ERR_NOMEM;
     relu_job j = { .x = x->data, .y = y->data };
-    gb_parallel_range((size_t)x->numel, relu_forward_range, &j);
+    if (!gb_graph_measuring(g)) gb_parallel_range((size_t)x->numel, relu_forward_range, &j);
     gb_graph_record(g, &gb_op_relu, y, &x, 1, NULL);
     *out = y;
     return GB_OK;
 }
 
+gb_status gb_relu(gb_graph *g, gb_tensor *x, gb_tensor **out) {
+    return relu(g, x, gb_graph_tensor(g, x->ndim, x->shape), out);
+}
+
 // As torch's inplace=True: y is a new tensor (its own grad_fn, ReluBackward0)
-// over x's numbers, which become max(x, 0). Safe because backward never reads
-// x (the gate is y) and nothing saved x; the buffer now belongs to y.
+// which, in a planned step, takes x's memory when nothing reads x after
+// (backward never does: the gate is y). The same numbers either way.
 gb_status gb_relu_(gb_graph *g, gb_tensor *x, gb_tensor **out) {
-    if (!g->lean || !(x->flags & GB_OWNS_BUFFER) || x->saved_by > 0) return gb_relu(g, x, out);
-    gb_tensor *y = gb_tensor_shell(&g->arena, x->ndim, x->shape);
-    if (!y) return GB_ERR_NOMEM;
-    relu_job j = { .x = x->data, .y = x->data };
-    gb_parallel_range((size_t)x->numel, relu_forward_range, &j);
-    y->data = x->data;
-    y->flags |= GB_OWNS_BUFFER;
-    x->flags &= ~(unsigned)GB_OWNS_BUFFER;
-    gb_graph_record(g, &gb_op_relu, y, &x, 1, NULL);
-    *out = y;
-    return GB_OK;
+    return relu(g, x, gb_graph_tensor_reuse(g, x->ndim, x->shape, x), out);
 }

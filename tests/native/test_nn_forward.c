@@ -3,8 +3,10 @@
 // running statistics after a training forward, and gradients from the head
 // down to conv1. Weights come from uniform draws only, so both sides hold the
 // same bits (see deterministic_resnet in gen_nn_fixtures.py). Then freezing:
-// a frozen backbone gets no .grad and backward never enters it. A lean graph
-// (buffers released early, ReLUs in place) gives the very same bits in less memory.
+// a frozen backbone gets no .grad and backward never enters it. A planned step
+// (core/gb_plan.h: memory reused by liveness, ReLUs in place) gives the very
+// same bits as the keep-everything graph in less memory, and so does its
+// second run on the same plan (the sanitizer build poisons every block).
 #include "../nn/nn_fixtures.h"
 #include "gb_test.h"
 #include "nn/gb_optim.h"
@@ -52,6 +54,27 @@ static gb_tensor *param(gb_model *m, const char *path, int i) {
     return i < 2 ? mod->params[i] : mod->buffers[i - 2];
 }
 
+// One training step (or, with no target, a no_grad forward) for gb_graph_run_planned.
+typedef struct step_call { gb_model *m; gb_tensor *x; const int *target; gb_tensor *logits, *loss; } step_call;
+
+static gb_status step_body(gb_graph *g, void *ctx) {
+    step_call *s = ctx;
+    GB_TRY(gb_resnet18_forward(s->m, g, s->x, &s->logits));
+    gb_graph_keep(g, s->logits);
+    if (!s->target) return GB_OK;
+    GB_TRY(gb_cross_entropy(g, s->logits, s->target, &s->loss));
+    gb_graph_keep(g, s->loss);
+    gb_model_zero_grad(s->m, 1);
+    return gb_model_backward(s->m, g, s->loss);
+}
+
+static const gb_plan *only_plan(const gb_graph *g) {
+    const gb_plan *found = NULL;
+    for (int i = 0; i < GB_GRAPH_PLANS; i++)
+        if (g->plans[i].valid) found = &g->plans[i];
+    return found;
+}
+
 int main(void) {
     fx = nn_read_fixture("forward.txt");
     gb_model m;
@@ -94,7 +117,7 @@ int main(void) {
     check_vals("layer2.0.downsample.0.weight.grad", param(&m, "layer2.0.downsample.0", 0)->grad, 8, 1e-4);
     check_vals("conv1.weight.grad", param(&m, "conv1", 0)->grad, 16, 1e-4);
 
-    // The same step on a lean graph: identical logits, loss and every .grad.
+    // The same step planned: identical logits, loss and every .grad.
     {
         gb_tensor *all[62];
         int np = gb_module_parameters(m.root, all, 62);
@@ -106,40 +129,54 @@ int main(void) {
             memcpy(want_grads[i], all[i]->grad, sizeof(float) * (size_t)all[i]->numel);
         }
         size_t keep_all_peak = gb_graph_peak_bytes(&g);
-        gb_graph lean;
-        gb_graph_init(&lean);
-        lean.lean = 1;
-        gb_model_zero_grad(&m, 1);
-        CHECK(gb_resnet18_forward(&m, &lean, x, &logits) == GB_OK, "%s", gb_last_error());
-        CHECK(gb_cross_entropy(&lean, logits, target, &loss) == GB_OK);
-        CHECK(gb_model_backward(&m, &lean, loss) == GB_OK, "%s", gb_last_error());
-        CHECK(memcmp(want_logits, logits->data, sizeof want_logits) == 0, "lean logits differ");
-        CHECK(want_loss == loss->data[0], "lean loss %.9g vs %.9g", loss->data[0], want_loss);
-        int same = 0;
-        for (int i = 0; i < np; i++) {
-            same += all[i]->grad && memcmp(want_grads[i], all[i]->grad, sizeof(float) * (size_t)all[i]->numel) == 0;
-            free(want_grads[i]);
+        gb_graph planned;
+        gb_graph_init(&planned);
+        size_t graph_blocks = 0, act_bytes = 0, grad_blocks = 0;
+        for (int run = 0; run < 3; run++) {   // run 0 measures first, runs 1 and 2 reuse the plan
+            if (run == 2) {   // nothing grows once planned: no malloc inside a step
+                graph_blocks = gb_arena_capacity(&planned.arena);
+                act_bytes = planned.act_bytes;
+                grad_blocks = gb_arena_capacity(&m.grad_arena);
+            }
+            step_call st = { .m = &m, .x = x, .target = target };
+            CHECK(gb_graph_run_planned(&planned, 42, step_body, &st) == GB_OK, "%s", gb_last_error());
+            CHECK(memcmp(want_logits, st.logits->data, sizeof want_logits) == 0, "planned logits differ (run %d)", run);
+            CHECK(want_loss == st.loss->data[0], "planned loss %.9g vs %.9g", st.loss->data[0], want_loss);
+            int same = 0;
+            for (int i = 0; i < np; i++)
+                same += all[i]->grad && memcmp(want_grads[i], all[i]->grad, sizeof(float) * (size_t)all[i]->numel) == 0;
+            CHECK(same == np, "%d of %d .grad bit-identical on the planned step (run %d)", same, np, run);
         }
-        CHECK(same == np, "%d of %d .grad bit-identical on the lean graph", same, np);
-        size_t lean_peak = gb_graph_peak_bytes(&lean);
-        printf("  step peak: keep-all %.1f MB, lean %.1f MB\n", keep_all_peak / 1e6, lean_peak / 1e6);
-        CHECK(lean_peak < keep_all_peak / 2, "lean peak %zu vs %zu", lean_peak, keep_all_peak);
+        for (int i = 0; i < np; i++) free(want_grads[i]);
+        CHECK(gb_arena_capacity(&planned.arena) == graph_blocks && planned.act_bytes == act_bytes &&
+                  gb_arena_capacity(&m.grad_arena) == grad_blocks, "a planned step grew its memory");
+        const gb_plan *plan = only_plan(&planned);
+        CHECK(plan && !planned.missed, "the second run followed the plan");
+        CHECK(planned.scratch_bytes == 0, "a planned step asks the heap for no work area (%zu bytes)", planned.scratch_bytes);
+        int a, b;
+        CHECK(plan && !gb_plan_find_overlap(plan, &a, &b), "blocks %d and %d overlap", a, b);
+        size_t planned_peak = gb_graph_peak_bytes(&planned);
+        printf("  step peak: keep-all %.1f MB, planned %.1f MB (arena %.1f of %.1f MB in %d blocks)\n",
+               keep_all_peak / 1e6, planned_peak / 1e6, plan ? plan->total / 1e6 : 0,
+               plan ? gb_plan_bytes_unshared(plan) / 1e6 : 0, plan ? plan->n_blocks : 0);
+        CHECK(planned_peak < keep_all_peak / 2, "planned peak %zu vs %zu", planned_peak, keep_all_peak);
 
-        // no_grad on a lean graph: everything but the logits is released on the way.
+        // no_grad, planned: everything but the logits is reused on the way.
         gb_module_train(m.root, 0);
         gb_graph_reset(&g);
         g.grad_enabled = 0;
         CHECK(gb_resnet18_forward(&m, &g, x, &logits) == GB_OK, "%s", gb_last_error());
         memcpy(want_logits, logits->data, sizeof want_logits);
         g.grad_enabled = 1;
-        gb_graph_reset(&lean);
-        lean.peak = 0;
-        lean.grad_enabled = 0;
-        CHECK(gb_resnet18_forward(&m, &lean, x, &logits) == GB_OK, "%s", gb_last_error());
-        CHECK(memcmp(want_logits, logits->data, sizeof want_logits) == 0, "lean eval logits differ");
-        printf("  no_grad forward peak, lean: %.2f MB\n", gb_graph_peak_bytes(&lean) / 1e6);
-        CHECK(lean.n_buffers <= 3, "live buffers after a no_grad forward: %d", lean.n_buffers);
-        gb_graph_free(&lean);
+        planned.grad_enabled = 0;
+        for (int run = 0; run < 2; run++) {
+            step_call st = { .m = &m, .x = x };
+            CHECK(gb_graph_run_planned(&planned, 43, step_body, &st) == GB_OK, "%s", gb_last_error());
+            CHECK(memcmp(want_logits, st.logits->data, sizeof want_logits) == 0, "planned eval logits differ");
+        }
+        planned.grad_enabled = 1;
+        printf("  no_grad forward peak, planned: %.2f MB (arena %.2f, plan %.2f, scratch %.2f)\n", gb_graph_peak_bytes(&planned) / 1e6, planned.arena.peak / 1e6, planned.act_peak / 1e6, planned.scratch_bytes / 1e6);
+        gb_graph_free(&planned);
         gb_module_train(m.root, 1);
     }
 
