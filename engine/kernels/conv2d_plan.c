@@ -75,15 +75,19 @@ int gb_conv2d_plan_dw_tile(const gb_conv2d_shape *s) {
 
 // --- kept or transient weights ---------------------------------------------------
 
-// Weights that train (they need a gradient, in train mode: gated) change at
-// every optimizer step, so a kept U would never be used twice: theirs is made
-// in the scratch for the one call instead, in front of the kernel's scratch.
-// Kept, the forward's and dx's Us of a fully trained ResNet-18 took ~150 MB.
-// Frozen weights keep theirs (a frozen backbone: once per load). im2col's
-// packed w is kept whenever the layer has a weights object.
-// Guarded by tests/native/test_gradcheck.c ("no U should be kept").
-int gb_conv2d_plan_transient(int gated, int need_dw) {
-    return gated && need_dw;
+// Kept or made per call. Weights that train change at every optimizer step,
+// so a kept U would never be used twice. Frozen weights in a gated forward
+// (a training step: train-mode BatchNorm, or a backward through the ReLUs)
+// would keep an F(2x2) U that only such steps read: 72 MB for a frozen
+// ResNet-18 backbone under a trained fc, where a step at batch 16 peaks at
+// ~65 MB of activations. So a gated forward makes its U per call, in the
+// scratch in front of the kernel's (the transform is read once per batch);
+// only ungated (inference) forwards keep theirs, made once per load.
+// im2col's packed w is kept whenever the layer has a weights object.
+// Guarded by tests/native/test_gradcheck.c ("no U should be kept") and the
+// heap figures of bench/train-step.mjs.
+int gb_conv2d_plan_transient(int gated) {
+    return gated;
 }
 
 // --- fused or staged -----------------------------------------------------------
@@ -199,7 +203,7 @@ gb_conv2d_plan gb_conv2d_plan_make(const gb_conv2d_shape *s, int need_dx, int ne
     p.fwd_tile = wino ? gb_conv2d_plan_forward_tile(s, gated) : 0;
     p.dx_tile = p.dx == GB_CONV2D_WINOGRAD ? gb_conv2d_plan_dx_tile(s) : 0;
     p.dw_tile = p.dw == GB_CONV2D_WINOGRAD ? gb_conv2d_plan_dw_tile(s) : 0;
-    p.transient = wino && gb_conv2d_plan_transient(gated, need_dw);
+    p.transient = wino && gb_conv2d_plan_transient(gated);
     plan_sizes(&p);
     return p;
 }

@@ -54,7 +54,7 @@ gb_conv2d_plan gb_conv2d_plan_make(const gb_conv2d_shape *s, int need_dx, int ne
 int gb_conv2d_plan_forward_tile(const gb_conv2d_shape *s, int gated);
 int gb_conv2d_plan_dx_tile(const gb_conv2d_shape *s);
 int gb_conv2d_plan_dw_tile(const gb_conv2d_shape *s);
-int gb_conv2d_plan_transient(int gated, int need_dw);
+int gb_conv2d_plan_transient(int gated);
 int gb_conv2d_plan_im2col_fused(const gb_conv2d_shape *s);
 // Tiles per fused Winograd chunk (whole B panels), or 0: staged.
 int gb_conv2d_plan_winograd_chunk(const gb_conv2d_shape *s, int tile);

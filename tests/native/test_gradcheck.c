@@ -111,7 +111,9 @@ static gb_status t_conv_wino16(gb_graph *g, gb_tensor **in, gb_tensor **out) {
 }
 
 // The cached output equals the uncached (im2col) one for either tile, when
-// the same cache switches between them (the kept U must follow the tile).
+// the same cache switches between them: ungated, F(4x4) from a kept U;
+// gated (a training step), F(2x2) from a U made per call, none kept
+// (engine/kernels/conv2d_plan.c, gb_conv2d_plan_transient).
 static void check_tile_switch(void) {
     gb_graph g;
     gb_graph_init(&g);
@@ -123,9 +125,12 @@ static void check_tile_switch(void) {
     for (int i = 0; i < w->numel; i++) w->data[i] = uniform(-1, 1);
     CHECK(gb_conv2d(&g, x, w, 1, 1, &ref) == GB_OK, "%s", gb_last_error());
     gb_conv2d_weights cache = { 0 };
+    const gb_conv2d_shape s = gb_conv2d_shape_make(2, 3, 17, 16, 5, 3, 3, 1, 1);
+    CHECK(gb_conv2d_plan_forward_tile(&s, 1) == 2 && gb_conv2d_plan_forward_tile(&s, 0) == 4, "forward tiles");
     for (int k = 0; k < 4; k++) {
         CHECK(gb_conv2d_cached(&g, x, w, 1, 1, &cache, k % 2, &y) == GB_OK, "%s", gb_last_error());
-        CHECK(cache.fwd.layout == (k % 2 ? 2 : 4), "step %d: U made for tile %d", k, cache.fwd.layout);
+        if (k % 2) CHECK(!cache.fwd.u, "step %d: a gated forward kept its U", k);
+        else CHECK(cache.fwd.u && cache.fwd.layout == 4, "step %d: U kept for tile %d", k, cache.fwd.layout);
         double e = 0;
         for (int i = 0; i < y->numel; i++) e = fmax(e, fabs(y->data[i] - ref->data[i]));
         CHECK(e < 1e-4, "step %d (tile %d): the cached conv differs from im2col by %g", k, cache.fwd.layout, e);

@@ -211,8 +211,9 @@ int main(void) {
 
     // The forward's Winograd tile (engine/kernels/conv2d_plan.c): with only fc training, backward
     // passes no ReLU and a frozen layer takes the faster F(4x4) (layer1 here: 32 of its
-    // tiles); once layer4 trains, every convolution runs F(2x2), so that the ReLU gates
-    // backward reads are PyTorch's; under no_grad the faster one again.
+    // tiles, its U kept); once layer4 trains, every convolution runs F(2x2), so that the ReLU
+    // gates backward reads are PyTorch's, from a U made per step (none kept); under no_grad the
+    // faster one again.
     gb_module *l1conv;
     CHECK(gb_module_find(m.root, "layer1.0.conv1", &l1conv) == GB_OK);
     const gb_conv2d_kept *u = &l1conv->conv_weights.fwd;
@@ -222,7 +223,7 @@ int main(void) {
     CHECK(gb_module_set_requires_grad(m.root, "layer4", 1) == GB_OK);
     gb_graph_reset(&g);
     CHECK(gb_resnet18_forward(&m, &g, x, &logits) == GB_OK);
-    CHECK(l1conv->gated && u->u && u->layout == 2, "layer4 trains: layer1 F(%d)", u->layout);
+    CHECK(l1conv->gated && !u->u, "layer4 trains: layer1 kept a U for F(%d)", u->layout);
     gb_graph_reset(&g);
     g.grad_enabled = 0;
     CHECK(gb_resnet18_forward(&m, &g, x, &logits) == GB_OK);
