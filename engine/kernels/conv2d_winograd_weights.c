@@ -16,7 +16,7 @@ size_t gb_conv2d_winograd_weights_floats(const gb_conv2d_shape *s, int tile) {
 static inline void wino4_g(v128_t v0, v128_t v1, v128_t v2, v128_t *o, int step) {
     const v128_t quarter = wasm_f32x4_splat(0.25f), six = wasm_f32x4_splat(6.0f);
     const v128_t twelve = wasm_f32x4_splat(12.0f), twenty_four = wasm_f32x4_splat(24.0f);
-    o[0 * step] = wasm_f32x4_mul(quarter, v0);                                                    // v0 / 4
+    o[0 * step] = wasm_f32x4_mul(quarter, v0);                                                    // 0.25 v0
     o[1 * step] = wasm_f32x4_div(wasm_f32x4_neg(wasm_f32x4_add(wasm_f32x4_add(v0, v1), v2)), six);   // -(v0 + v1 + v2) / 6
     o[2 * step] = wasm_f32x4_div(wasm_f32x4_neg(wasm_f32x4_add(wasm_f32x4_sub(v0, v1), v2)), six);   // -(v0 - v1 + v2) / 6
     o[3 * step] = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_div(v0, twenty_four), wasm_f32x4_div(v1, twelve)),
