@@ -9,7 +9,7 @@
 #define _POSIX_C_SOURCE 200112L   // clock_gettime under -std=c11
 #include "../../engine/kernels/conv2d_plan.h"
 #include "../../engine/kernels/gemm.h"
-#include "../../engine/kernels/f32-gemm/gb_f32_simd.h"
+#include "../../engine/kernels/gb_simd128.h"
 #include "../../engine/threads/gb_pool.h"
 
 #include <stdio.h>
@@ -48,17 +48,25 @@ static void timeit(bench_fn fn, void *ctx, int warm, int reps, double *best, dou
 
 #define PEAK_ITERS 2000000
 __attribute__((noinline)) static float peak_kernel(int iters, float m, float c) {
-    gb_v4f a0 = gb_v4f_splat(1.0f), a1 = a0 + 0.1f, a2 = a0 + 0.2f, a3 = a0 + 0.3f;
-    gb_v4f a4 = a0 + 0.4f, a5 = a0 + 0.5f, a6 = a0 + 0.6f, a7 = a0 + 0.7f;
-    gb_v4f a8 = a0 + 0.8f, a9 = a0 + 0.9f, a10 = a0 + 1.0f, a11 = a0 + 1.1f;
-    const gb_v4f vm = gb_v4f_splat(m), vc = gb_v4f_splat(c);
+#define STEP(a) a = wasm_f32x4_add(wasm_f32x4_mul(a, vm), vc)   // a * m + c
+#define ADD wasm_f32x4_add
+    const v128_t one = wasm_f32x4_splat(1.0f);
+    v128_t a0 = one, a1 = ADD(one, wasm_f32x4_splat(0.1f)), a2 = ADD(one, wasm_f32x4_splat(0.2f));
+    v128_t a3 = ADD(one, wasm_f32x4_splat(0.3f)), a4 = ADD(one, wasm_f32x4_splat(0.4f));
+    v128_t a5 = ADD(one, wasm_f32x4_splat(0.5f)), a6 = ADD(one, wasm_f32x4_splat(0.6f));
+    v128_t a7 = ADD(one, wasm_f32x4_splat(0.7f)), a8 = ADD(one, wasm_f32x4_splat(0.8f));
+    v128_t a9 = ADD(one, wasm_f32x4_splat(0.9f)), a10 = ADD(one, wasm_f32x4_splat(1.0f));
+    v128_t a11 = ADD(one, wasm_f32x4_splat(1.1f));
+    const v128_t vm = wasm_f32x4_splat(m), vc = wasm_f32x4_splat(c);
     for (int i = 0; i < iters; i++) {
-        a0 = a0 * vm + vc; a1 = a1 * vm + vc; a2 = a2 * vm + vc; a3 = a3 * vm + vc;
-        a4 = a4 * vm + vc; a5 = a5 * vm + vc; a6 = a6 * vm + vc; a7 = a7 * vm + vc;
-        a8 = a8 * vm + vc; a9 = a9 * vm + vc; a10 = a10 * vm + vc; a11 = a11 * vm + vc;
+        STEP(a0); STEP(a1); STEP(a2); STEP(a3); STEP(a4); STEP(a5);
+        STEP(a6); STEP(a7); STEP(a8); STEP(a9); STEP(a10); STEP(a11);
     }
-    gb_v4f s = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11));
-    return s[0] + s[1] + s[2] + s[3];
+    const v128_t s = ADD(ADD(ADD(ADD(a0, a1), ADD(a2, a3)), ADD(ADD(a4, a5), ADD(a6, a7))), ADD(ADD(a8, a9), ADD(a10, a11)));
+#undef STEP
+#undef ADD
+    return wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1) + wasm_f32x4_extract_lane(s, 2) +
+           wasm_f32x4_extract_lane(s, 3);
 }
 static volatile float sink;
 static void peak_task(void *ctx, int ith, int nth) {
@@ -208,7 +216,7 @@ int main(int argc, char **argv) {
 #elif defined(__wasm__)
     const char *build = "wasm scalar";
 #else
-    const char *build = "native (gcc vector extensions -> SSE)";
+    const char *build = "native (wasm SIMD128 through SIMDe -> SSE)";
 #endif
     printf("build: %s, GEMM ukernel: %s, K block (K=4608): %d, repeats: %d\n\n", build,
            gb_gemm_get_config()->name, gb_gemm_kc(64, 1 << 20), reps);

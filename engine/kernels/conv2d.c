@@ -3,7 +3,7 @@
 #include "conv2d_plan.h"
 
 #include "gemm.h"
-#include "f32-gemm/gb_f32_simd.h"
+#include "gb_simd128.h"
 #include "../core/gb_status.h"
 #include "../threads/gb_pool.h"
 
@@ -73,10 +73,10 @@ static void im2col_panel(const gb_conv2d_shape *s, const float *x, int panel, fl
                             memcpy(dst, row + iw, sizeof(float) * GB_GEMM_NR);
                         } else if (st == 2 && iw + 2 * GB_GEMM_NR <= W) {
                             // even lanes of 16 consecutive floats: two shuffles, no gather
-                            const gb_v4f v0 = gb_v4f_load(row + iw), v1 = gb_v4f_load(row + iw + 4);
-                            const gb_v4f v2 = gb_v4f_load(row + iw + 8), v3 = gb_v4f_load(row + iw + 12);
-                            gb_v4f_store(dst, __builtin_shufflevector(v0, v1, 0, 2, 4, 6));
-                            gb_v4f_store(dst + 4, __builtin_shufflevector(v2, v3, 0, 2, 4, 6));
+                            const v128_t v0 = wasm_v128_load(row + iw), v1 = wasm_v128_load(row + iw + 4);
+                            const v128_t v2 = wasm_v128_load(row + iw + 8), v3 = wasm_v128_load(row + iw + 12);
+                            wasm_v128_store(dst, wasm_i32x4_shuffle(v0, v1, 0, 2, 4, 6));
+                            wasm_v128_store(dst + 4, wasm_i32x4_shuffle(v2, v3, 0, 2, 4, 6));
                         } else {
                             for (int l = 0; l < GB_GEMM_NR; l++) dst[l] = row[iw + l * st];
                         }

@@ -18,15 +18,19 @@
 // input transform does, and 4x4 transposes put each tile's channels side by
 // side for the stores.
 
-// F(4x4)'s A (6x4, the transpose of A^T) on 4 values: 6 out.
-#define WINO4_A(y, o) do {                                                    \
-        o[0] = y[0];                                                          \
-        o[1] = y[0] + y[1] + y[2] + y[3];                                     \
-        o[2] = y[0] - y[1] + y[2] - y[3];                                     \
-        o[3] = y[0] + 2.0f * y[1] + 4.0f * y[2] + 8.0f * y[3];                \
-        o[4] = y[0] - 2.0f * y[1] + 4.0f * y[2] - 8.0f * y[3];                \
-        o[5] = y[3];                                                          \
-    } while (0)
+// F(4x4)'s A (6x4, the transpose of A^T) on 4 values: 6 out (each line's
+// expression in the comment beside it).
+static inline void wino4_a(const v128_t y[4], v128_t o[6]) {
+    const v128_t two = wasm_f32x4_splat(2.0f), four = wasm_f32x4_splat(4.0f), eight = wasm_f32x4_splat(8.0f);
+    o[0] = y[0];
+    o[1] = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(y[0], y[1]), y[2]), y[3]);   // y0 + y1 + y2 + y3
+    o[2] = wasm_f32x4_sub(wasm_f32x4_add(wasm_f32x4_sub(y[0], y[1]), y[2]), y[3]);   // y0 - y1 + y2 - y3
+    o[3] = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(y[0], wasm_f32x4_mul(two, y[1])), wasm_f32x4_mul(four, y[2])),
+                          wasm_f32x4_mul(eight, y[3]));                             // y0 + 2 y1 + 4 y2 + 8 y3
+    o[4] = wasm_f32x4_sub(wasm_f32x4_add(wasm_f32x4_sub(y[0], wasm_f32x4_mul(two, y[1])), wasm_f32x4_mul(four, y[2])),
+                          wasm_f32x4_mul(eight, y[3]));                             // y0 - 2 y1 + 4 y2 - 8 y3
+    o[5] = y[3];
+}
 
 // dM = A dY A^T of the n (<= 4) tiles tw.. of tile row th of one output
 // channel's dy plane, lane i = tile i, member xi at dst[xi * 4]. Lanes past n
@@ -34,17 +38,17 @@
 static inline void dm_group(const wino_job *j, const float *dy, int th, int tw, int n, float *dst) {
     const gb_conv2d_shape *s = j->s;
     const int m = j->m, h = th * m, w = tw * m;
-    gb_v4f y[4][4];   // y[r][q]: row r, column q of the tiles' m x m windows of dy
+    v128_t y[4][4];   // y[r][q]: row r, column q of the tiles' m x m windows of dy
     if (n == 4 && h + m <= s->OH && w + 4 * m <= s->OW) {   // inside dy: straight from its rows
         for (int r = 0; r < m; r++) {
             const float *row = dy + (size_t)(h + r) * s->OW + w;
             if (m == 2) {   // tile i's columns are floats 2i and 2i + 1
-                const gb_v4f v0 = gb_v4f_load(row), v1 = gb_v4f_load(row + 4);
-                y[r][0] = __builtin_shufflevector(v0, v1, 0, 2, 4, 6);
-                y[r][1] = __builtin_shufflevector(v0, v1, 1, 3, 5, 7);
+                const v128_t v0 = wasm_v128_load(row), v1 = wasm_v128_load(row + 4);
+                y[r][0] = wasm_i32x4_shuffle(v0, v1, 0, 2, 4, 6);
+                y[r][1] = wasm_i32x4_shuffle(v0, v1, 1, 3, 5, 7);
             } else {        // tile i's columns are floats 4i to 4i + 3
-                const gb_v4f v[4] = { gb_v4f_load(row), gb_v4f_load(row + 4), gb_v4f_load(row + 8),
-                                      gb_v4f_load(row + 12) };
+                const v128_t v[4] = { wasm_v128_load(row), wasm_v128_load(row + 4), wasm_v128_load(row + 8),
+                                      wasm_v128_load(row + 12) };
                 transpose4(v, y[r]);
             }
         }
@@ -55,40 +59,40 @@ static inline void dm_group(const wino_job *j, const float *dy, int th, int tw, 
             else memset(win[i], 0, sizeof win[i]);
         }
         for (int k = 0; k < m * m; k += 4) {   // floats k..k+3 of every window
-            const gb_v4f v[4] = { gb_v4f_load(win[0] + k), gb_v4f_load(win[1] + k), gb_v4f_load(win[2] + k),
-                                  gb_v4f_load(win[3] + k) };
-            gb_v4f e[4];
+            const v128_t v[4] = { wasm_v128_load(win[0] + k), wasm_v128_load(win[1] + k),
+                                  wasm_v128_load(win[2] + k), wasm_v128_load(win[3] + k) };
+            v128_t e[4];
             transpose4(v, e);
             for (int q = 0; q < 4; q++) y[(k + q) / m][(k + q) % m] = e[q];
         }
     }
     if (m == 2) {
-        gb_v4f a[4][2];
+        v128_t a[4][2];
         for (int q = 0; q < 2; q++) {              // a = A dY
             a[0][q] = y[0][q];
-            a[1][q] = y[0][q] + y[1][q];
-            a[2][q] = y[0][q] - y[1][q];
-            a[3][q] = -y[1][q];
+            a[1][q] = wasm_f32x4_add(y[0][q], y[1][q]);
+            a[2][q] = wasm_f32x4_sub(y[0][q], y[1][q]);
+            a[3][q] = wasm_f32x4_neg(y[1][q]);
         }
         for (int r = 0; r < 4; r++) {              // dM = a A^T
-            gb_v4f_store(dst + (r * 4 + 0) * 4, a[r][0]);
-            gb_v4f_store(dst + (r * 4 + 1) * 4, a[r][0] + a[r][1]);
-            gb_v4f_store(dst + (r * 4 + 2) * 4, a[r][0] - a[r][1]);
-            gb_v4f_store(dst + (r * 4 + 3) * 4, -a[r][1]);
+            wasm_v128_store(dst + (r * 4 + 0) * 4, a[r][0]);
+            wasm_v128_store(dst + (r * 4 + 1) * 4, wasm_f32x4_add(a[r][0], a[r][1]));
+            wasm_v128_store(dst + (r * 4 + 2) * 4, wasm_f32x4_sub(a[r][0], a[r][1]));
+            wasm_v128_store(dst + (r * 4 + 3) * 4, wasm_f32x4_neg(a[r][1]));
         }
         return;
     }
-    gb_v4f a[6][4];
+    v128_t a[6][4];
     for (int q = 0; q < 4; q++) {                  // a = A dY, column by column
-        const gb_v4f col[4] = { y[0][q], y[1][q], y[2][q], y[3][q] };
-        gb_v4f o[6];
-        WINO4_A(col, o);
+        const v128_t col[4] = { y[0][q], y[1][q], y[2][q], y[3][q] };
+        v128_t o[6];
+        wino4_a(col, o);
         for (int r = 0; r < 6; r++) a[r][q] = o[r];
     }
     for (int r = 0; r < 6; r++) {                  // dM = a A^T, row by row
-        gb_v4f o[6];
-        WINO4_A(a[r], o);
-        for (int k = 0; k < 6; k++) gb_v4f_store(dst + (r * 6 + k) * 4, o[k]);
+        v128_t o[6];
+        wino4_a(a[r], o);
+        for (int k = 0; k < 6; k++) wasm_v128_store(dst + (r * 6 + k) * 4, o[k]);
     }
 }
 
@@ -121,12 +125,20 @@ static void dm_task(void *ctx, int ith, int nth) {
         }
 }
 
-// F(4x4)'s G^T (3x6) on 6 values: 3 out.
-#define WINO4_GT(u, o) do {                                                   \
-        o[0] = 0.25f * u[0] - (u[1] + u[2]) / 6.0f + (u[3] + u[4]) / 24.0f;   \
-        o[1] = (u[2] - u[1]) / 6.0f + (u[3] - u[4]) / 12.0f;                  \
-        o[2] = (u[3] + u[4]) / 6.0f - (u[1] + u[2]) / 6.0f + u[5];            \
-    } while (0)
+// F(4x4)'s G^T (3x6) on 6 values: 3 out (each line's expression in the
+// comment below it).
+static inline void wino4_gt(const v128_t u[6], v128_t o[3]) {
+    const v128_t quarter = wasm_f32x4_splat(0.25f), six = wasm_f32x4_splat(6.0f);
+    const v128_t twelve = wasm_f32x4_splat(12.0f), twenty_four = wasm_f32x4_splat(24.0f);
+    o[0] = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(quarter, u[0]), wasm_f32x4_div(wasm_f32x4_add(u[1], u[2]), six)),
+                          wasm_f32x4_div(wasm_f32x4_add(u[3], u[4]), twenty_four));
+    //     u0 / 4 - (u1 + u2) / 6 + (u3 + u4) / 24
+    o[1] = wasm_f32x4_add(wasm_f32x4_div(wasm_f32x4_sub(u[2], u[1]), six), wasm_f32x4_div(wasm_f32x4_sub(u[3], u[4]), twelve));
+    //     (u2 - u1) / 6 + (u3 - u4) / 12
+    o[2] = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_div(wasm_f32x4_add(u[3], u[4]), six),
+                                         wasm_f32x4_div(wasm_f32x4_add(u[1], u[2]), six)), u[5]);
+    //     (u3 + u4) / 6 - (u1 + u2) / 6 + u5
+}
 
 // dw[o][c] += G^T dU[o][c] G (without accumulate: =), split over output
 // channels. dU^T[xi] is OC x C, so 4 consecutive c are 4 consecutive floats
@@ -143,41 +155,45 @@ static void dw_task(void *ctx, int ith, int nth) {
             for (int c = 0; c < s->C; c += 4) {
                 const int nc = s->C - c < 4 ? s->C - c : 4;
                 const float *du = j->in + (size_t)o * s->C + c;
-                gb_v4f u[36], g[9];
+                v128_t u[36], g[9];
                 for (int xi = 0; xi < nm; xi++) {
-                    if (nc == 4) { u[xi] = gb_v4f_load(du + xi * j->stride); continue; }
-                    u[xi] = gb_v4f_splat(0.0f);
-                    for (int i = 0; i < nc; i++) u[xi][i] = du[xi * j->stride + i];
+                    if (nc == 4) { u[xi] = wasm_v128_load(du + xi * j->stride); continue; }
+                    float lanes[4] = { 0.0f, 0.0f, 0.0f, 0.0f };   // the last nc < 4 kernels, zeros after
+                    for (int i = 0; i < nc; i++) lanes[i] = du[xi * j->stride + i];
+                    u[xi] = wasm_v128_load(lanes);
                 }
                 if (j->m == 2) {
-                    gb_v4f b[3][4];
+                    const v128_t half = wasm_f32x4_splat(0.5f);
+                    v128_t b[3][4];
                     for (int q = 0; q < 4; q++) {              // b = G^T dU
-                        b[0][q] = u[q] + 0.5f * (u[4 + q] + u[8 + q]);
-                        b[1][q] = 0.5f * (u[4 + q] - u[8 + q]);
-                        b[2][q] = 0.5f * (u[4 + q] + u[8 + q]) + u[12 + q];
+                        b[0][q] = wasm_f32x4_add(u[q], wasm_f32x4_mul(half, wasm_f32x4_add(u[4 + q], u[8 + q])));
+                        b[1][q] = wasm_f32x4_mul(half, wasm_f32x4_sub(u[4 + q], u[8 + q]));
+                        b[2][q] = wasm_f32x4_add(wasm_f32x4_mul(half, wasm_f32x4_add(u[4 + q], u[8 + q])), u[12 + q]);
                     }
                     for (int r = 0; r < 3; r++) {              // dg = b G
-                        g[r * 3 + 0] = b[r][0] + 0.5f * (b[r][1] + b[r][2]);
-                        g[r * 3 + 1] = 0.5f * (b[r][1] - b[r][2]);
-                        g[r * 3 + 2] = 0.5f * (b[r][1] + b[r][2]) + b[r][3];
+                        g[r * 3 + 0] = wasm_f32x4_add(b[r][0], wasm_f32x4_mul(half, wasm_f32x4_add(b[r][1], b[r][2])));
+                        g[r * 3 + 1] = wasm_f32x4_mul(half, wasm_f32x4_sub(b[r][1], b[r][2]));
+                        g[r * 3 + 2] = wasm_f32x4_add(wasm_f32x4_mul(half, wasm_f32x4_add(b[r][1], b[r][2])), b[r][3]);
                     }
                 } else {
-                    gb_v4f b[3][6];
+                    v128_t b[3][6];
                     for (int q = 0; q < 6; q++) {              // b = G^T dU, column by column
-                        const gb_v4f col[6] = { u[q], u[6 + q], u[12 + q], u[18 + q], u[24 + q], u[30 + q] };
-                        gb_v4f out[3];
-                        WINO4_GT(col, out);
+                        const v128_t col[6] = { u[q], u[6 + q], u[12 + q], u[18 + q], u[24 + q], u[30 + q] };
+                        v128_t out[3];
+                        wino4_gt(col, out);
                         for (int r = 0; r < 3; r++) b[r][q] = out[r];
                     }
                     for (int r = 0; r < 3; r++) {              // dg = b G, row by row
-                        gb_v4f out[3];
-                        WINO4_GT(b[r], out);
+                        v128_t out[3];
+                        wino4_gt(b[r], out);
                         for (int k = 0; k < 3; k++) g[r * 3 + k] = out[k];
                     }
                 }
+                float gk[9][4];   // gk[k][i]: element k of kernel c + i
+                for (int k = 0; k < 9; k++) wasm_v128_store(gk[k], g[k]);
                 float *dw = j->out + ((size_t)o * s->C + c) * 9;   // kernel c + i at dw + 9i
                 for (int i = 0; i < nc; i++)
-                    for (int k = 0; k < 9; k++) dw[i * 9 + k] = j->accumulate ? dw[i * 9 + k] + g[k][i] : g[k][i];
+                    for (int k = 0; k < 9; k++) dw[i * 9 + k] = j->accumulate ? dw[i * 9 + k] + gk[k][i] : gk[k][i];
             }
     }
 }

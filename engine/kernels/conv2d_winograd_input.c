@@ -28,25 +28,24 @@ void gb_wino_read_window(const float *plane, int H, int W, int h0, int w0, int r
         for (; q < qa; q++) dst[q] = 0.0f;
         if (qb > qa) {
             const float *row = plane + (size_t)h * W;   // dst[q] = row[w0 + q] for q in [qa, qb)
-            for (; q + 4 <= qb; q += 4) gb_v4f_store(dst + q, gb_v4f_load(row + w0 + q));
+            for (; q + 4 <= qb; q += 4) wasm_v128_store(dst + q, wasm_v128_load(row + w0 + q));
             for (; q < qb; q++) dst[q] = row[w0 + q];
         }
         for (; q < cols; q++) dst[q] = 0.0f;
     }
 }
 
-// The 1-D transforms of F(4x4, 3x3), used on columns and then on rows; as
-// macros, so the scalar and the vector paths evaluate the same expressions
-// (same bits). In: 6 values. B^T d:
-#define WINO4_BT(d, o) do {                                                   \
-        o[0] = 4.0f * d[0] - 5.0f * d[2] + d[4];                              \
-        o[1] = (d[3] + d[4]) - 4.0f * (d[1] + d[2]);                          \
-        o[2] = (d[4] - d[3]) + 4.0f * (d[1] - d[2]);                          \
-        o[3] = (d[4] - d[2]) + 2.0f * (d[3] - d[1]);                          \
-        o[4] = (d[4] - d[2]) - 2.0f * (d[3] - d[1]);                          \
-        o[5] = 4.0f * d[1] - 5.0f * d[3] + d[5];                              \
-    } while (0)
-// A^T m: 6 values in, 4 out.
+// B^T d, the 1-D transform of F(4x4, 3x3) used on columns and then on rows:
+// 6 values in, 6 out (each line's expression in the comment beside it).
+static inline void wino4_bt(const v128_t d[6], v128_t o[6]) {
+    const v128_t two = wasm_f32x4_splat(2.0f), four = wasm_f32x4_splat(4.0f), five = wasm_f32x4_splat(5.0f);
+    o[0] = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(four, d[0]), wasm_f32x4_mul(five, d[2])), d[4]);   // 4 d0 - 5 d2 + d4
+    o[1] = wasm_f32x4_sub(wasm_f32x4_add(d[3], d[4]), wasm_f32x4_mul(four, wasm_f32x4_add(d[1], d[2])));   // (d3 + d4) - 4 (d1 + d2)
+    o[2] = wasm_f32x4_add(wasm_f32x4_sub(d[4], d[3]), wasm_f32x4_mul(four, wasm_f32x4_sub(d[1], d[2])));   // (d4 - d3) + 4 (d1 - d2)
+    o[3] = wasm_f32x4_add(wasm_f32x4_sub(d[4], d[2]), wasm_f32x4_mul(two, wasm_f32x4_sub(d[3], d[1])));    // (d4 - d2) + 2 (d3 - d1)
+    o[4] = wasm_f32x4_sub(wasm_f32x4_sub(d[4], d[2]), wasm_f32x4_mul(two, wasm_f32x4_sub(d[3], d[1])));    // (d4 - d2) - 2 (d3 - d1)
+    o[5] = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(four, d[1]), wasm_f32x4_mul(five, d[3])), d[5]);   // 4 d1 - 5 d3 + d5
+}
 
 // V[xi] = (B^T d B)[xi] for every tile and channel, into packed B panels
 // (gemm.h: panel = 8 tiles, then C rows of 8), or, for dw, V^T into B
@@ -62,53 +61,53 @@ void gb_wino_read_window(const float *plane, int H, int W, int h0, int w0, int r
 
 // The transform of 4 tiles' 4x4 windows d (lane i = tile i), stored for the
 // first n.
-static inline void input_d_simd(gb_v4f d[4][4], float *dst, size_t stride) {
-    gb_v4f b[4][4];
+static inline void input_d_simd(v128_t d[4][4], float *dst, size_t stride) {
+    v128_t b[4][4];
     for (int q = 0; q < 4; q++) {                // b = B^T d
-        b[0][q] = d[0][q] - d[2][q];
-        b[1][q] = d[1][q] + d[2][q];
-        b[2][q] = d[2][q] - d[1][q];
-        b[3][q] = d[1][q] - d[3][q];
+        b[0][q] = wasm_f32x4_sub(d[0][q], d[2][q]);
+        b[1][q] = wasm_f32x4_add(d[1][q], d[2][q]);
+        b[2][q] = wasm_f32x4_sub(d[2][q], d[1][q]);
+        b[3][q] = wasm_f32x4_sub(d[1][q], d[3][q]);
     }
     for (int r = 0; r < 4; r++) {                // v = b B, scattered to the 16 V[xi]
-        gb_v4f_store(dst + (r * 4 + 0) * stride, b[r][0] - b[r][2]);
-        gb_v4f_store(dst + (r * 4 + 1) * stride, b[r][1] + b[r][2]);
-        gb_v4f_store(dst + (r * 4 + 2) * stride, b[r][2] - b[r][1]);
-        gb_v4f_store(dst + (r * 4 + 3) * stride, b[r][1] - b[r][3]);
+        wasm_v128_store(dst + (r * 4 + 0) * stride, wasm_f32x4_sub(b[r][0], b[r][2]));
+        wasm_v128_store(dst + (r * 4 + 1) * stride, wasm_f32x4_add(b[r][1], b[r][2]));
+        wasm_v128_store(dst + (r * 4 + 2) * stride, wasm_f32x4_sub(b[r][2], b[r][1]));
+        wasm_v128_store(dst + (r * 4 + 3) * stride, wasm_f32x4_sub(b[r][1], b[r][3]));
     }
 }
 
 // 4 tiles of one tile row. patch: the group's 4 input rows of 12 floats,
 // `ld` apart; tile i's column q is float 2i + q.
 static inline void input_group_simd(const float *patch, size_t ld, float *dst, size_t stride) {
-    gb_v4f d[4][4];
+    v128_t d[4][4];
     for (int r = 0; r < 4; r++) {
         const float *row = patch + r * ld;
-        const gb_v4f v0 = gb_v4f_load(row), v1 = gb_v4f_load(row + 4), v2 = gb_v4f_load(row + 8);
-        const gb_v4f even = __builtin_shufflevector(v0, v1, 0, 2, 4, 6);
-        const gb_v4f odd = __builtin_shufflevector(v0, v1, 1, 3, 5, 7);
+        const v128_t v0 = wasm_v128_load(row), v1 = wasm_v128_load(row + 4), v2 = wasm_v128_load(row + 8);
+        const v128_t even = wasm_i32x4_shuffle(v0, v1, 0, 2, 4, 6);
+        const v128_t odd = wasm_i32x4_shuffle(v0, v1, 1, 3, 5, 7);
         d[r][0] = even;
         d[r][1] = odd;
-        d[r][2] = __builtin_shufflevector(even, v2, 1, 2, 3, 4);
-        d[r][3] = __builtin_shufflevector(odd, v2, 1, 2, 3, 5);
+        d[r][2] = wasm_i32x4_shuffle(even, v2, 1, 2, 3, 4);
+        d[r][3] = wasm_i32x4_shuffle(odd, v2, 1, 2, 3, 5);
     }
     input_d_simd(d, dst, stride);
 }
 
 // F(4x4, 3x3): V = B^T d B of 6x6 windows, the 1-D transform down each
 // column, then along each row.
-static inline void input_d4_simd(gb_v4f d[6][6], float *dst, size_t stride) {
-    gb_v4f b[6][6];
+static inline void input_d4_simd(v128_t d[6][6], float *dst, size_t stride) {
+    v128_t b[6][6];
     for (int q = 0; q < 6; q++) {                // b = B^T d
-        const gb_v4f col[6] = { d[0][q], d[1][q], d[2][q], d[3][q], d[4][q], d[5][q] };
-        gb_v4f o[6];
-        WINO4_BT(col, o);
+        const v128_t col[6] = { d[0][q], d[1][q], d[2][q], d[3][q], d[4][q], d[5][q] };
+        v128_t o[6];
+        wino4_bt(col, o);
         for (int r = 0; r < 6; r++) b[r][q] = o[r];
     }
     for (int r = 0; r < 6; r++) {                // v = b B, scattered to the 36 V[xi]
-        gb_v4f v[6];
-        WINO4_BT(b[r], v);
-        for (int k = 0; k < 6; k++) gb_v4f_store(dst + (r * 6 + k) * stride, v[k]);
+        v128_t v[6];
+        wino4_bt(b[r], v);
+        for (int k = 0; k < 6; k++) wasm_v128_store(dst + (r * 6 + k) * stride, v[k]);
     }
 }
 
@@ -117,14 +116,15 @@ static inline void input_d4_simd(gb_v4f d[6][6], float *dst, size_t stride) {
 // so a 4x4 transpose of the first 16 floats gives columns 0-3 and a shift
 // in of floats 16 and 17 gives columns 4 and 5.
 static inline void input_group4_simd(const float *patch, size_t ld, float *dst, size_t stride) {
-    gb_v4f d[6][6];
+    v128_t d[6][6];
     for (int r = 0; r < 6; r++) {
         const float *row = patch + r * ld;
-        const gb_v4f v[4] = { gb_v4f_load(row), gb_v4f_load(row + 4), gb_v4f_load(row + 8), gb_v4f_load(row + 12) };
-        const gb_v4f v4 = gb_v4f_load(row + 16);
+        const v128_t v[4] = { wasm_v128_load(row), wasm_v128_load(row + 4), wasm_v128_load(row + 8),
+                              wasm_v128_load(row + 12) };
+        const v128_t v4 = wasm_v128_load(row + 16);
         transpose4(v, d[r]);
-        d[r][4] = __builtin_shufflevector(d[r][0], v4, 1, 2, 3, 4);
-        d[r][5] = __builtin_shufflevector(d[r][1], v4, 1, 2, 3, 5);
+        d[r][4] = wasm_i32x4_shuffle(d[r][0], v4, 1, 2, 3, 4);
+        d[r][5] = wasm_i32x4_shuffle(d[r][1], v4, 1, 2, 3, 5);
     }
     input_d4_simd(d, dst, stride);
 }
@@ -144,14 +144,14 @@ static inline void input_gather_simd(const wino_job *j, int c, int t_all, int n,
         const float *x = j->in + (size_t)(ti / T) * j->image + (size_t)c * s->H * s->W;
         gb_wino_read_window(x, s->H, s->W, (t / j->TW) * m - s->pad, (t % j->TW) * m - s->pad, alpha, alpha, w[i]);
     }
-    gb_v4f d[36];
+    v128_t d[36];
     for (int k = 0; k < alpha * alpha; k += 4) {
-        const gb_v4f v[4] = { gb_v4f_load(w[0] + k), gb_v4f_load(w[1] + k), gb_v4f_load(w[2] + k),
-                              gb_v4f_load(w[3] + k) };
+        const v128_t v[4] = { wasm_v128_load(w[0] + k), wasm_v128_load(w[1] + k), wasm_v128_load(w[2] + k),
+                              wasm_v128_load(w[3] + k) };
         transpose4(v, d + k);
     }
-    if (m == 2) input_d_simd((gb_v4f(*)[4])d, dst, stride);
-    else input_d4_simd((gb_v4f(*)[6])d, dst, stride);
+    if (m == 2) input_d_simd((v128_t(*)[4])d, dst, stride);
+    else input_d4_simd((v128_t(*)[6])d, dst, stride);
 }
 
 // The transform of the 4 tiles t_all.. (of T_all) of channel c, member xi
@@ -194,7 +194,7 @@ void gb_wino_input_block(const wino_job *j, int t_blk, int t_end, int c0, int c1
         if (t_end == T_all && T_all % GB_GEMM_NR && T_all % GB_GEMM_NR <= 4) {
             const size_t panel = (size_t)(T_all - j->t_first) / GB_GEMM_NR * s->C * GB_GEMM_NR;
             for (int xi = 0; xi < nm; xi++)
-                gb_v4f_store(j->out + xi * j->stride + panel + (size_t)c * GB_GEMM_NR + 4, gb_v4f_splat(0.0f));
+                wasm_v128_store(j->out + xi * j->stride + panel + (size_t)c * GB_GEMM_NR + 4, wasm_f32x4_splat(0.0f));
         }
     }
 }

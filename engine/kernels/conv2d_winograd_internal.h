@@ -16,7 +16,7 @@
 #include "conv2d_winograd.h"
 
 #include "gemm.h"
-#include "f32-gemm/gb_f32_simd.h"
+#include "gb_simd128.h"
 #include "../core/gb_status.h"
 #include "../threads/gb_pool.h"
 
@@ -82,15 +82,15 @@ static inline gb_conv2d_shape dx_shape(const gb_conv2d_shape *s) {
 }
 
 // A 4x4 transpose: out[q] lane i = in[i] lane q.
-static inline void transpose4(const gb_v4f in[4], gb_v4f out[4]) {
-    const gb_v4f t0 = __builtin_shufflevector(in[0], in[1], 0, 4, 1, 5);
-    const gb_v4f t1 = __builtin_shufflevector(in[2], in[3], 0, 4, 1, 5);
-    const gb_v4f t2 = __builtin_shufflevector(in[0], in[1], 2, 6, 3, 7);
-    const gb_v4f t3 = __builtin_shufflevector(in[2], in[3], 2, 6, 3, 7);
-    out[0] = __builtin_shufflevector(t0, t1, 0, 1, 4, 5);
-    out[1] = __builtin_shufflevector(t0, t1, 2, 3, 6, 7);
-    out[2] = __builtin_shufflevector(t2, t3, 0, 1, 4, 5);
-    out[3] = __builtin_shufflevector(t2, t3, 2, 3, 6, 7);
+static inline void transpose4(const v128_t in[4], v128_t out[4]) {
+    const v128_t t0 = wasm_i32x4_shuffle(in[0], in[1], 0, 4, 1, 5);
+    const v128_t t1 = wasm_i32x4_shuffle(in[2], in[3], 0, 4, 1, 5);
+    const v128_t t2 = wasm_i32x4_shuffle(in[0], in[1], 2, 6, 3, 7);
+    const v128_t t3 = wasm_i32x4_shuffle(in[2], in[3], 2, 6, 3, 7);
+    out[0] = wasm_i32x4_shuffle(t0, t1, 0, 1, 4, 5);
+    out[1] = wasm_i32x4_shuffle(t0, t1, 2, 3, 6, 7);
+    out[2] = wasm_i32x4_shuffle(t2, t3, 0, 1, 4, 5);
+    out[3] = wasm_i32x4_shuffle(t2, t3, 2, 3, 6, 7);
 }
 
 // The dw GEMM's operands hold each tile's channels side by side. From
@@ -102,11 +102,11 @@ static inline void store_by_tile(const float (*tmp)[36 * 4], int channels, int n
     for (int xi = 0; xi < nm; xi++) {
         float *row = dst + xi * stride;
         for (int k = 0; k + 4 <= channels; k += 4) {
-            const gb_v4f v[4] = { gb_v4f_load(tmp[k] + xi * 4), gb_v4f_load(tmp[k + 1] + xi * 4),
-                                  gb_v4f_load(tmp[k + 2] + xi * 4), gb_v4f_load(tmp[k + 3] + xi * 4) };
-            gb_v4f tile[4];   // channels k.. of tile i
+            const v128_t v[4] = { wasm_v128_load(tmp[k] + xi * 4), wasm_v128_load(tmp[k + 1] + xi * 4),
+                                  wasm_v128_load(tmp[k + 2] + xi * 4), wasm_v128_load(tmp[k + 3] + xi * 4) };
+            v128_t tile[4];   // channels k.. of tile i
             transpose4(v, tile);
-            for (int i = 0; i < n; i++) gb_v4f_store(row + i * channels + k, tile[i]);
+            for (int i = 0; i < n; i++) wasm_v128_store(row + i * channels + k, tile[i]);
         }
         if (channels % 4) {
             const float *t = tmp[channels - 1] + xi * 4;   // 5 channels: the fifth

@@ -2,17 +2,16 @@
 // every tile, stored into y (or added to it: dx accumulates).
 #include "conv2d_winograd_internal.h"
 
-// A^T m of F(4x4, 3x3), used on columns and then on rows; a macro, so the
-// scalar and the vector paths evaluate the same expressions (same bits).
-// A^T m: 6 values in, 4 out.
-#define WINO4_AT(m, o) do {                                                   \
-        const __typeof__(m[0]) p12 = m[1] + m[2], n12 = m[1] - m[2];          \
-        const __typeof__(m[0]) p34 = m[3] + m[4], n34 = m[3] - m[4];          \
-        o[0] = m[0] + p12 + p34;                                              \
-        o[1] = n12 + 2.0f * n34;                                              \
-        o[2] = p12 + 4.0f * p34;                                              \
-        o[3] = n12 + 8.0f * n34 + m[5];                                       \
-    } while (0)
+// A^T m, the 1-D transform of F(4x4, 3x3) used on columns and then on rows:
+// 6 values in, 4 out (each line's expression in the comment beside it).
+static inline void wino4_at(const v128_t m[6], v128_t o[4]) {
+    const v128_t p12 = wasm_f32x4_add(m[1], m[2]), n12 = wasm_f32x4_sub(m[1], m[2]);
+    const v128_t p34 = wasm_f32x4_add(m[3], m[4]), n34 = wasm_f32x4_sub(m[3], m[4]);
+    o[0] = wasm_f32x4_add(wasm_f32x4_add(m[0], p12), p34);                                    // m0 + p12 + p34
+    o[1] = wasm_f32x4_add(n12, wasm_f32x4_mul(wasm_f32x4_splat(2.0f), n34));                  // n12 + 2 n34
+    o[2] = wasm_f32x4_add(p12, wasm_f32x4_mul(wasm_f32x4_splat(4.0f), p34));                  // p12 + 4 p34
+    o[3] = wasm_f32x4_add(wasm_f32x4_add(n12, wasm_f32x4_mul(wasm_f32x4_splat(8.0f), n34)), m[5]);   // n12 + 8 n34 + m5
+}
 
 // y block = A^T m A for every tile, split over output channels, 4 tiles
 // at a time (lane i = tile i: M holds the tiles as consecutive columns).
@@ -29,25 +28,25 @@ typedef struct out_tiles {
     int rows[4], cols[4];   // each block's outputs inside y
 } out_tiles;
 
-static inline void output_row(const wino_job *j, const out_tiles *ot, int r, const gb_v4f *o) {
+static inline void output_row(const wino_job *j, const out_tiles *ot, int r, const v128_t *o) {
     const int m = j->m, ow = j->s->OW;
     if (ot->group) {   // the 4m outputs of this row are consecutive
         float *row = ot->y[0] + (size_t)r * ow;
-        gb_v4f out[4];
+        v128_t out[4];
         if (m == 2) {   // columns 2i and 2i + 1 of tile i, interleaved
-            out[0] = __builtin_shufflevector(o[0], o[1], 0, 4, 1, 5);
-            out[1] = __builtin_shufflevector(o[0], o[1], 2, 6, 3, 7);
+            out[0] = wasm_i32x4_shuffle(o[0], o[1], 0, 4, 1, 5);
+            out[1] = wasm_i32x4_shuffle(o[0], o[1], 2, 6, 3, 7);
         } else {        // out[i]: the 4 outputs of tile i in this row
             transpose4(o, out);
         }
         for (int i = 0; i < m; i++) {
-            if (j->accumulate) out[i] = gb_v4f_load(row + 4 * i) + out[i];
-            gb_v4f_store(row + 4 * i, out[i]);
+            if (j->accumulate) out[i] = wasm_f32x4_add(wasm_v128_load(row + 4 * i), out[i]);
+            wasm_v128_store(row + 4 * i, out[i]);
         }
         return;
     }
     float b[4][4] __attribute__((aligned(16)));   // b[k][i]: column k of tile i
-    for (int k = 0; k < m; k++) gb_v4f_store(b[k], o[k]);
+    for (int k = 0; k < m; k++) wasm_v128_store(b[k], o[k]);
     for (int i = 0; i < ot->n; i++) {
         if (r >= ot->rows[i]) continue;
         float *row = ot->y[i] + (size_t)r * ow;
@@ -58,30 +57,31 @@ static inline void output_row(const wino_job *j, const out_tiles *ot, int r, con
 // The 4 tiles whose M[0] is at mt (members plane floats apart).
 static inline void output_tiles(const wino_job *j, const float *mt, size_t plane, const out_tiles *ot) {
     if (j->m == 2) {                               // F(2x2): y = A^T m A
-        gb_v4f a[2][4];
+        v128_t a[2][4];
         for (int q = 0; q < 4; q++) {              // a = A^T m
-            const gb_v4f m0 = gb_v4f_load(mt + q * plane), m1 = gb_v4f_load(mt + (4 + q) * plane);
-            const gb_v4f m2 = gb_v4f_load(mt + (8 + q) * plane), m3 = gb_v4f_load(mt + (12 + q) * plane);
-            a[0][q] = m0 + m1 + m2;
-            a[1][q] = m1 - m2 - m3;
+            const v128_t m0 = wasm_v128_load(mt + q * plane), m1 = wasm_v128_load(mt + (4 + q) * plane);
+            const v128_t m2 = wasm_v128_load(mt + (8 + q) * plane), m3 = wasm_v128_load(mt + (12 + q) * plane);
+            a[0][q] = wasm_f32x4_add(wasm_f32x4_add(m0, m1), m2);
+            a[1][q] = wasm_f32x4_sub(wasm_f32x4_sub(m1, m2), m3);
         }
         for (int r = 0; r < 2; r++) {              // y = a A, row by row
-            const gb_v4f zero = { 0.0f, 0.0f, 0.0f, 0.0f };   // o[2], o[3]: unread for F(2x2)
-            const gb_v4f o[4] = { a[r][0] + a[r][1] + a[r][2], a[r][1] - a[r][2] - a[r][3], zero, zero };
+            const v128_t zero = wasm_f32x4_splat(0.0f);   // o[2], o[3]: unread for F(2x2)
+            const v128_t o[4] = { wasm_f32x4_add(wasm_f32x4_add(a[r][0], a[r][1]), a[r][2]),
+                                  wasm_f32x4_sub(wasm_f32x4_sub(a[r][1], a[r][2]), a[r][3]), zero, zero };
             output_row(j, ot, r, o);
         }
         return;
     }
-    gb_v4f a[4][6];                                // F(4x4): down each of the 6 columns,
+    v128_t a[4][6];                                // F(4x4): down each of the 6 columns,
     for (int q = 0; q < 6; q++) {
-        gb_v4f col[6], o[4];
-        for (int r = 0; r < 6; r++) col[r] = gb_v4f_load(mt + (r * 6 + q) * plane);
-        WINO4_AT(col, o);
+        v128_t col[6], o[4];
+        for (int r = 0; r < 6; r++) col[r] = wasm_v128_load(mt + (r * 6 + q) * plane);
+        wino4_at(col, o);
         for (int r = 0; r < 4; r++) a[r][q] = o[r];
     }
     for (int r = 0; r < 4; r++) {                  // then along each of the 4 rows
-        gb_v4f o[4];
-        WINO4_AT(a[r], o);
+        v128_t o[4];
+        wino4_at(a[r], o);
         output_row(j, ot, r, o);
     }
 }

@@ -11,40 +11,46 @@ size_t gb_conv2d_winograd_weights_floats(const gb_conv2d_shape *s, int tile) {
 }
 
 
+// G's rows of F(4x4, 3x3) applied to a column (v0, v1, v2) of 3: six
+// values, `step` apart in o.
+static inline void wino4_g(v128_t v0, v128_t v1, v128_t v2, v128_t *o, int step) {
+    const v128_t quarter = wasm_f32x4_splat(0.25f), six = wasm_f32x4_splat(6.0f);
+    const v128_t twelve = wasm_f32x4_splat(12.0f), twenty_four = wasm_f32x4_splat(24.0f);
+    o[0 * step] = wasm_f32x4_mul(quarter, v0);                                                    // 0.25 v0
+    o[1 * step] = wasm_f32x4_div(wasm_f32x4_neg(wasm_f32x4_add(wasm_f32x4_add(v0, v1), v2)), six);   // -(v0 + v1 + v2) / 6
+    o[2 * step] = wasm_f32x4_div(wasm_f32x4_neg(wasm_f32x4_add(wasm_f32x4_sub(v0, v1), v2)), six);   // -(v0 - v1 + v2) / 6
+    o[3 * step] = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_div(v0, twenty_four), wasm_f32x4_div(v1, twelve)),
+                                 wasm_f32x4_div(v2, six));                                        // v0/24 + v1/12 + v2/6
+    o[4 * step] = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_div(v0, twenty_four), wasm_f32x4_div(v1, twelve)),
+                                 wasm_f32x4_div(v2, six));                                        // v0/24 - v1/12 + v2/6
+    o[5 * step] = v2;
+}
+
 // u = G g G^T for 3x3 kernels g: 4x4 (m = 2) or 6x6 (m = 4), row-major;
 // four kernels at once, lane i = kernel i (each lane sees the operations a
 // scalar version would do, divisions included: the same bits, and one vector
 // division costs about what one scalar division does).
-static void kernel_transform(int m, const gb_v4f g[9], gb_v4f *u) {
+static void kernel_transform(int m, const v128_t g[9], v128_t *u) {
     if (m == 2) {
-        gb_v4f a[4][3];
+        const v128_t half = wasm_f32x4_splat(0.5f);
+        v128_t a[4][3];
         for (int col = 0; col < 3; col++) {      // a = G g
             a[0][col] = g[col];
-            a[1][col] = 0.5f * (g[col] + g[3 + col] + g[6 + col]);
-            a[2][col] = 0.5f * (g[col] - g[3 + col] + g[6 + col]);
+            a[1][col] = wasm_f32x4_mul(half, wasm_f32x4_add(wasm_f32x4_add(g[col], g[3 + col]), g[6 + col]));
+            a[2][col] = wasm_f32x4_mul(half, wasm_f32x4_add(wasm_f32x4_sub(g[col], g[3 + col]), g[6 + col]));
             a[3][col] = g[6 + col];
         }
         for (int r = 0; r < 4; r++) {            // u = a G^T
             u[r * 4 + 0] = a[r][0];
-            u[r * 4 + 1] = 0.5f * (a[r][0] + a[r][1] + a[r][2]);
-            u[r * 4 + 2] = 0.5f * (a[r][0] - a[r][1] + a[r][2]);
+            u[r * 4 + 1] = wasm_f32x4_mul(half, wasm_f32x4_add(wasm_f32x4_add(a[r][0], a[r][1]), a[r][2]));
+            u[r * 4 + 2] = wasm_f32x4_mul(half, wasm_f32x4_add(wasm_f32x4_sub(a[r][0], a[r][1]), a[r][2]));
             u[r * 4 + 3] = a[r][2];
         }
         return;
     }
-    // G's rows applied to a column (v0, v1, v2) of 3.
-#define WINO4_G(v0, v1, v2, o, step) do {                                     \
-        o[0 * step] = 0.25f * v0;                                             \
-        o[1 * step] = -(v0 + v1 + v2) / 6.0f;                                 \
-        o[2 * step] = -(v0 - v1 + v2) / 6.0f;                                 \
-        o[3 * step] = v0 / 24.0f + v1 / 12.0f + v2 / 6.0f;                    \
-        o[4 * step] = v0 / 24.0f - v1 / 12.0f + v2 / 6.0f;                    \
-        o[5 * step] = v2;                                                     \
-    } while (0)
-    gb_v4f a[6][3];
-    for (int col = 0; col < 3; col++) WINO4_G(g[col], g[3 + col], g[6 + col], (&a[0][col]), 3);   // a = G g
-    for (int r = 0; r < 6; r++) WINO4_G(a[r][0], a[r][1], a[r][2], (u + r * 6), 1);             // u = a G^T
-#undef WINO4_G
+    v128_t a[6][3];
+    for (int col = 0; col < 3; col++) wino4_g(g[col], g[3 + col], g[6 + col], &a[0][col], 3);   // a = G g
+    for (int r = 0; r < 6; r++) wino4_g(a[r][0], a[r][1], a[r][2], u + r * 6, 1);              // u = a G^T
 }
 
 // U[xi][oc][c] = (G g G^T)[xi], written straight into packed
@@ -61,7 +67,7 @@ static void weights_task(void *ctx, int ith, int nth) {
     const int rows = j->flip ? s->C : s->OC, cols = j->flip ? s->OC : s->C, nm = members(j->m);
     const size_t plane = u_plane(rows, cols);
     static const float zeros[9];
-    gb_v4f u[GB_PPMM_MR][36];   // u[row of the tile][xi], lane i = column c0 + i
+    v128_t u[GB_PPMM_MR][36];   // u[row of the tile][xi], lane i = column c0 + i
     int t0, t1;
     while (gb_pool_take(&j->taken, (rows + GB_PPMM_MR - 1) / GB_PPMM_MR, ith, nth, &t0, &t1)) {
         for (int t = t0; t < t1; t++)
@@ -70,7 +76,7 @@ static void weights_task(void *ctx, int ith, int nth) {
                 for (int r = 0; r < GB_PPMM_MR; r++) {
                     const int o = t * GB_PPMM_MR + r;
                     if (o >= rows) {   // the last tile's padding rows
-                        for (int xi = 0; xi < nm; xi++) u[r][xi] = gb_v4f_splat(0.0f);
+                        for (int xi = 0; xi < nm; xi++) u[r][xi] = wasm_f32x4_splat(0.0f);
                         continue;
                     }
                     const float *src[4];   // kernel (o, c0 + i), or zeros past the last column
@@ -78,27 +84,33 @@ static void weights_task(void *ctx, int ith, int nth) {
                         src[i] = i >= nc ? zeros
                                : j->flip ? j->in + ((size_t)(c0 + i) * s->C + o) * 9
                                          : j->in + ((size_t)o * s->C + c0 + i) * 9;
-                    gb_v4f g[9];
+                    v128_t g[9];
                     for (int k = 0; k < 9; k++) {   // flip: g[kh][kw] = w[c][o][2-kh][2-kw]
                         const int e = j->flip ? 8 - k : k;
-                        g[k] = (gb_v4f){ src[0][e], src[1][e], src[2][e], src[3][e] };
+                        g[k] = wasm_f32x4_make(src[0][e], src[1][e], src[2][e], src[3][e]);
                     }
                     kernel_transform(j->m, g, u[r]);
                 }
                 float *dst = j->out + ((size_t)t * cols + c0) * GB_PPMM_MR;   // column c0's 5 rows
                 for (int xi = 0; xi < nm; xi++, dst += plane) {
                     if (nc < 4) {
+                        float b[GB_PPMM_MR][4];   // b[r][i]: row r, column c0 + i
+                        for (int r = 0; r < GB_PPMM_MR; r++) wasm_v128_store(b[r], u[r][xi]);
                         for (int i = 0; i < nc; i++)
-                            for (int r = 0; r < GB_PPMM_MR; r++) dst[i * GB_PPMM_MR + r] = u[r][xi][i];
+                            for (int r = 0; r < GB_PPMM_MR; r++) dst[i * GB_PPMM_MR + r] = b[r][i];
                         continue;
                     }
-                    const gb_v4f rows03[4] = { u[0][xi], u[1][xi], u[2][xi], u[3][xi] };
-                    gb_v4f col[4];   // col[i]: rows 0-3 of column c0 + i
+                    const v128_t rows03[4] = { u[0][xi], u[1][xi], u[2][xi], u[3][xi] };
+                    v128_t col[4];   // col[i]: rows 0-3 of column c0 + i
                     transpose4(rows03, col);
-                    for (int i = 0; i < 4; i++) {
-                        gb_v4f_store(dst + i * GB_PPMM_MR, col[i]);
-                        dst[i * GB_PPMM_MR + 4] = u[4][xi][i];
-                    }
+                    wasm_v128_store(dst + 0 * GB_PPMM_MR, col[0]);
+                    dst[0 * GB_PPMM_MR + 4] = wasm_f32x4_extract_lane(u[4][xi], 0);
+                    wasm_v128_store(dst + 1 * GB_PPMM_MR, col[1]);
+                    dst[1 * GB_PPMM_MR + 4] = wasm_f32x4_extract_lane(u[4][xi], 1);
+                    wasm_v128_store(dst + 2 * GB_PPMM_MR, col[2]);
+                    dst[2 * GB_PPMM_MR + 4] = wasm_f32x4_extract_lane(u[4][xi], 2);
+                    wasm_v128_store(dst + 3 * GB_PPMM_MR, col[3]);
+                    dst[3 * GB_PPMM_MR + 4] = wasm_f32x4_extract_lane(u[4][xi], 3);
                 }
             }
     }

@@ -27,8 +27,6 @@
 //                           NaN and -0.0 pass, as the scalar twin; not wasm_f32x4_max)
 //   lane permutations       wasm_i32x4_shuffle(a, b, i0..i3), lanes 4-7 are b's
 //   f32 -> f64              wasm_f64x2_promote_low_f32x4 (lanes 0, 1)
-// NOTE: engine/kernels/f32-gemm/gb_f32_simd.h (GCC/Clang vector extensions)
-// remains for the convolution files until they move to this header.
 #ifndef GB_SIMD128_H
 #define GB_SIMD128_H
 
