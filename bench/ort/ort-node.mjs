@@ -12,7 +12,7 @@
 // Programmatic: `runIsolated(['onnxruntime-web', 'gradbox'], opts)` -> rows, using the
 // registry in contestants-node.mjs; `bench(contestants)` in bench-core.mjs runs contestant
 // objects in this process instead.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 
 import { benchOne, benchScaling, formatTable } from './bench-core.mjs';
 import { BENCH_DIR, CONTESTANTS, ROOT } from './contestants-node.mjs';
+import { runNodeChild } from '../node-child.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -37,27 +38,16 @@ export function ensureOnnx(dir = BENCH_DIR) {
 	if (r.status !== 0) throw new Error('bench/ort/export_onnx.py failed');
 }
 
-export function runChild(engine, threads, batch, { runs, warmup, timeoutMs = 600_000 }) {
+export async function runChild(engine, threads, batch, { runs, warmup, timeoutMs = 600_000 }) {
 	const args = [SELF, '--child', engine, String(threads), String(batch)];
 	if (runs != null) args.push('--runs', String(runs));
 	if (warmup != null) args.push('--warmup', String(warmup));
-	return new Promise((resolve) => {
-		const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-		let out = '';
-		let err = '';
-		p.stdout.on('data', (d) => { out += d; });
-		p.stderr.on('data', (d) => { err += d; });
-		const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-		p.on('close', (code) => {
-			clearTimeout(timer);
-			const line = out.trim().split('\n').pop();
-			try {
-				resolve(JSON.parse(line));
-			} catch {
-				resolve({ engine, threads, batch, env: 'node', error: `exit ${code}: ${(err || out).trim().split('\n').slice(-3).join(' | ')}` });
-			}
-		});
-	});
+	const { lines, code, tail } = await runNodeChild(args, timeoutMs);
+	try {
+		return JSON.parse(lines.at(-1));
+	} catch {
+		return { engine, threads, batch, env: 'node', error: `exit ${code}: ${tail}` };
+	}
 }
 
 /**

@@ -17,7 +17,7 @@
 //   --with-node  also runs bench/ort/ort-node.mjs's configurations and bench/train-step.mjs's
 //                (whose peak_mb is the wasm heap's size): one combined table
 //   --proxy      ORT runs in its own worker (ort.env.wasm.proxy) instead of the page's main thread
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
@@ -29,6 +29,7 @@ import { chromium } from 'playwright-core';
 import { formatTable, TRAIN_CASES } from '../ort/bench-core.mjs';
 import { ensureOnnx, runIsolated } from '../ort/ort-node.mjs';
 import { ensureFixtures } from '../../tests/resnet/fixtures.mjs';
+import { runNodeChild } from '../node-child.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVED = ['/bench/', '/node_modules/onnxruntime-web/dist/', '/build/bench/', '/build/resnet-fixtures/', '/js/', '/web/public/wasm/'];
@@ -157,27 +158,17 @@ export async function runPage(engines, { threads = [1, 2], batches = [1, 8], tra
 }
 
 /** bench/train-step.mjs in one Node process (its peak_mb: the wasm heap's size); returns rows. */
-export function runTrainNode({ threads = [1, 2], train = Object.keys(TRAIN_CASES), trainBatch = 16, runs } = {}) {
+export async function runTrainNode({ threads = [1, 2], train = Object.keys(TRAIN_CASES), trainBatch = 16, runs } = {}) {
 	const args = [join(ROOT, 'bench/train-step.mjs'), '--json', '--threads', threads.join(','), '--cases', train.join(','),
 		'--batch', String(trainBatch), ...(runs ? ['--runs', String(runs)] : [])];
-	return new Promise((resolve) => {
-		const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-		let out = '';
-		let err = '';
-		p.stdout.on('data', (d) => { out += d; });
-		p.stderr.on('data', (d) => { err += d; });
-		const timer = setTimeout(() => p.kill('SIGKILL'), 3_600_000);
-		p.on('close', (code) => {
-			clearTimeout(timer);
-			const rows = out.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
-				.map((r) => ({ ...r, ms_per_image: Math.round((r.median_ms / r.batch) * 10) / 10, env: 'node' }));
-			if (code !== 0 || !rows.length) {
-				rows.push({ engine: 'gradbox', what: 'train step', threads: threads[0], batch: trainBatch, env: 'node',
-					error: `bench/train-step.mjs exit ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}` });
-			}
-			resolve(rows);
-		});
-	});
+	const { lines, code, tail } = await runNodeChild(args, 3_600_000);
+	const rows = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+		.map((r) => ({ ...r, ms_per_image: Math.round((r.median_ms / r.batch) * 10) / 10, env: 'node' }));
+	if (code !== 0 || !rows.length) {
+		rows.push({ engine: 'gradbox', what: 'train step', threads: threads[0], batch: trainBatch, env: 'node',
+			error: `bench/train-step.mjs exit ${code}: ${tail}` });
+	}
+	return rows;
 }
 
 async function main() {

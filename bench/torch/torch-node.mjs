@@ -23,6 +23,7 @@ import { ensureFixtures, FIXTURES } from '../../tests/resnet/fixtures.mjs';
 import { defaultRuns, makeInput, maxAbsDiff, setupTrainModel, stats, TRAIN_CASES, TRAIN_RUNS, TRAIN_SGD,
 	trainTargets, WHAT } from '../ort/bench-core.mjs';
 import { BENCH_DIR, gradboxModel, ROOT } from '../ort/contestants-node.mjs';
+import { runNodeChild } from '../node-child.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const RUNNER = join(ROOT, 'bench', 'torch', 'torch_runner.py');
@@ -168,28 +169,18 @@ async function trainChild(threads, key, { runs, warmup, batch = 16 }) {
 }
 
 /** Runs one configuration in a fresh Node process; resolves to its rows (or an error row). */
-function runChild(kind, threads, which, { runs, warmup, timeoutMs = 1_200_000 }) {
+async function runChild(kind, threads, which, { runs, warmup, timeoutMs = 1_200_000 }) {
 	const args = [SELF, '--child', kind, String(threads), String(which)];
 	if (runs != null) args.push('--runs', String(runs));
 	if (warmup != null) args.push('--warmup', String(warmup));
-	return new Promise((resolve) => {
-		const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-		let out = '';
-		let err = '';
-		p.stdout.on('data', (d) => { out += d; });
-		p.stderr.on('data', (d) => { err += d; });
-		const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-		p.on('close', (code) => {
-			clearTimeout(timer);
-			try {
-				resolve(JSON.parse(out.trim().split('\n').pop()));
-			} catch {
-				const what = kind === 'train' ? TRAIN_CASES[which].what : WHAT;
-				resolve([{ engine: 'gradbox', what, threads, batch: kind === 'train' ? 16 : Number(which), env: 'node',
-					error: `exit ${code}: ${(err || out).trim().split('\n').slice(-3).join(' | ')}` }]);
-			}
-		});
-	});
+	const { lines, code, tail } = await runNodeChild(args, timeoutMs);
+	try {
+		return JSON.parse(lines.at(-1));
+	} catch {
+		const what = kind === 'train' ? TRAIN_CASES[which].what : WHAT;
+		return [{ engine: 'gradbox', what, threads, batch: kind === 'train' ? 16 : Number(which), env: 'node',
+			error: `exit ${code}: ${tail}` }];
+	}
 }
 
 /** Forward rows, batch 1 and 8, paired with PyTorch: one fresh process per (threads, batch). */
