@@ -13,8 +13,9 @@ const BENCH_USAGE = `  bench       (needs a clone of the repository: the bench i
           batch 1 and 8 (ONNX Runtime Web; Gradbox and native PyTorch alternated in one
           process), Gradbox's 2 threads against 1 (the scaling rows), a training step at
           batch 16 (fc / layer4+fc / everything; Gradbox and PyTorch alternated, Gradbox's
-          wasm heap peak); then the table against issue 18's targets. PyTorch is Debian's
-          python3-torch at /usr/bin/python3 (GB_TORCH_PYTHON), skipped with a note if absent.
+          wasm heap peak); then the table against the speed and memory targets
+          (bench/README.md). PyTorch is Debian's python3-torch at /usr/bin/python3
+          (GB_TORCH_PYTHON), skipped with a note if absent.
           --threads 1,2  --batches 1,8  --cases a,b,c  --runs N  --no-ort  --no-train
           --json                   print the rows as a JSON array (only JSON on stdout)
           --save [FILE]            append the rows to bench/results.jsonl (node
