@@ -328,7 +328,9 @@ test('no camera: the webcam toggle says why and stays off', async ({ page, froze
 	await setSetting(page, 'epochs', 1);
 	await train(page);
 	await waitDone(page);
-	await page.getByTestId('webcam-toggle').check();
+	// click, not check(): the toggle turns itself off again as soon as the camera fails, which
+	// can be before check() looks at it
+	await page.getByTestId('webcam-toggle').click();
 	await expect(page.getByTestId('webcam-problem')).toContainText(/No camera was found|permission was denied|could not start|offers no camera/);
 	await expect(page.getByTestId('webcam')).toHaveAttribute('data-on', 'false');
 });
