@@ -21,3 +21,19 @@ export function runNodeChild(args, timeoutMs) {
 		});
 	});
 }
+
+/**
+ * `node script --child ...child [--runs R] [--warmup W]`: a bench script's own child mode, whose
+ * last stdout line is its JSON. Resolves to that, or to `errorRow(message)` when it printed none.
+ */
+export async function runChildMode(script, child, { runs, warmup, timeoutMs }, errorRow) {
+	const args = [script, '--child', ...child.map(String)];
+	if (runs != null) args.push('--runs', String(runs));
+	if (warmup != null) args.push('--warmup', String(warmup));
+	const { lines, code, tail } = await runNodeChild(args, timeoutMs);
+	try {
+		return JSON.parse(lines.at(-1));
+	} catch {
+		return errorRow(`exit ${code}: ${tail}`);
+	}
+}

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 
 import { benchOne, benchScaling, formatTable } from './bench-core.mjs';
 import { BENCH_DIR, CONTESTANTS, ROOT } from './contestants-node.mjs';
-import { runNodeChild } from '../node-child.mjs';
+import { runChildMode } from '../node-child.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -38,16 +38,9 @@ export function ensureOnnx(dir = BENCH_DIR) {
 	if (r.status !== 0) throw new Error('bench/ort/export_onnx.py failed');
 }
 
-export async function runChild(engine, threads, batch, { runs, warmup, timeoutMs = 600_000 }) {
-	const args = [SELF, '--child', engine, String(threads), String(batch)];
-	if (runs != null) args.push('--runs', String(runs));
-	if (warmup != null) args.push('--warmup', String(warmup));
-	const { lines, code, tail } = await runNodeChild(args, timeoutMs);
-	try {
-		return JSON.parse(lines.at(-1));
-	} catch {
-		return { engine, threads, batch, env: 'node', error: `exit ${code}: ${tail}` };
-	}
+export function runChild(engine, threads, batch, { runs, warmup, timeoutMs = 600_000 }) {
+	return runChildMode(SELF, [engine, threads, batch], { runs, warmup, timeoutMs },
+		(error) => ({ engine, threads, batch, env: 'node', error }));
 }
 
 /**

@@ -23,7 +23,7 @@ import { ensureFixtures, FIXTURES } from '../../tests/resnet/fixtures.mjs';
 import { defaultRuns, makeInput, maxAbsDiff, setupTrainModel, stats, TRAIN_CASES, TRAIN_RUNS, TRAIN_SGD,
 	trainTargets, WHAT } from '../ort/bench-core.mjs';
 import { BENCH_DIR, gradboxModel, ROOT } from '../ort/contestants-node.mjs';
-import { runNodeChild } from '../node-child.mjs';
+import { runChildMode } from '../node-child.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const RUNNER = join(ROOT, 'bench', 'torch', 'torch_runner.py');
@@ -169,18 +169,11 @@ async function trainChild(threads, key, { runs, warmup, batch = 16 }) {
 }
 
 /** Runs one configuration in a fresh Node process; resolves to its rows (or an error row). */
-async function runChild(kind, threads, which, { runs, warmup, timeoutMs = 1_200_000 }) {
-	const args = [SELF, '--child', kind, String(threads), String(which)];
-	if (runs != null) args.push('--runs', String(runs));
-	if (warmup != null) args.push('--warmup', String(warmup));
-	const { lines, code, tail } = await runNodeChild(args, timeoutMs);
-	try {
-		return JSON.parse(lines.at(-1));
-	} catch {
+function runChild(kind, threads, which, { runs, warmup, timeoutMs = 1_200_000 }) {
+	return runChildMode(SELF, [kind, threads, which], { runs, warmup, timeoutMs }, (error) => {
 		const what = kind === 'train' ? TRAIN_CASES[which].what : WHAT;
-		return [{ engine: 'gradbox', what, threads, batch: kind === 'train' ? 16 : Number(which), env: 'node',
-			error: `exit ${code}: ${tail}` }];
-	}
+		return [{ engine: 'gradbox', what, threads, batch: kind === 'train' ? 16 : Number(which), env: 'node', error }];
+	});
 }
 
 /** Forward rows, batch 1 and 8, paired with PyTorch: one fresh process per (threads, batch). */
