@@ -7,6 +7,7 @@ import { CodeField } from '../shared/code-field.jsx';
 import { LongOutput } from '../shared/long-output.jsx';
 import { snapshot, replaceHead, actionProblem } from './state.js';
 import { dirListing, DIR_RELEASE } from './dir-model.js';
+import { MAX_CLASSES } from '../../../js/model.mjs';
 
 const LOAD_CODE = `from torch import nn, optim
 from torchvision.models import resnet18, ResNet18_Weights
@@ -54,8 +55,8 @@ export function DirCell() {
 	);
 }
 
-/** out_features: a whole number from 1 to 100000 (the engine's limit). */
-const validN = (t) => /^\d+$/.test(t) && +t >= 1 && +t <= 100000;
+/** out_features: a whole number from 1 to MAX_CLASSES (the engine's limit). */
+const validN = (t) => /^\d+$/.test(t) && +t >= 1 && +t <= MAX_CLASSES;
 /** A seed this page can pass on exactly: a whole number up to 2^53 − 1. */
 const validSeed = (t) => /^\d+$/.test(t) && +t <= Number.MAX_SAFE_INTEGER;
 
@@ -90,7 +91,7 @@ export function HeadCell() {
 				}
 			>
 				{problem && <CellOutput text={problem} error testid="out-head-error" />}
-				{!nOk && <CellOutput text="N must be a whole number from 1 to 100000" error />}
+				{!nOk && <CellOutput text={`N must be a whole number from 1 to ${MAX_CLASSES}`} error />}
 				{snap && <CellOutput text={snap.tutorial.fc_repr.trimEnd()} testid="out-fc" />}
 			</NotebookCell>
 			<p>
