@@ -41,6 +41,10 @@ test('full fine-tune: curves grow, accuracy above the floor, the right class pre
 	await waitDone(page);
 	await expect(points).toHaveAttribute('data-points', '3');
 	await expect(page.getByTestId('curve-acc')).toHaveAttribute('data-points', '3');
+	// and the loss batch by batch: 24 training images (30 less the 20 % held out) in batches of 8
+	// make 9 batches; the worker sends ~10 batch events a second, always each epoch's last
+	await expect(points).toHaveAttribute('data-batch-points', /^[3-9]$/);
+	await expect(page.getByTestId('curve-acc')).toHaveAttribute('data-batch-points', '0');
 	const acc = Number(await page.getByTestId('eval-accuracy').getAttribute('data-value'));
 	expect(acc).toBeGreaterThanOrEqual(ACCURACY_FLOOR);
 	await expect(page.getByTestId('cache-count')).toHaveText('features: 30 / 30');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
 	newRun, applyEvent, markInterrupted, resumeFrom, chartSeries, formatEta, cellImages,
-	confusionOf, confidentlyWrong, exportName, checkpointParts,
+	confusionOf, confidentlyWrong, exportName, checkpointParts, batchX, addBatchPoint,
 } from '../../web/src/fine-tuning/run-record.js';
 
 const settings = { lr: 0.01, epochs: 3 };
@@ -91,4 +91,33 @@ test('ETA and file names', () => {
 	assert.equal(exportName('My <b>cats</b> & dogs', 'head', 'safetensors'), 'My-b-cats-b-dogs-head.safetensors');
 	assert.equal(exportName('', 'model', 'pth'), 'project-model.pth');
 	assert.equal(exportName('../../etc', 'x', 'py'), 'etc-x.py');
+});
+
+test('batch points: each batch at its place on the epoch axis, a resume replaces later points, a long run thinned', () => {
+	const ev = (epoch, batch, loss = epoch + batch / 10) => ({ type: 'batch', epoch, batch, batches: 4, loss });
+	assert.equal(batchX(ev(1, 4)), 1);
+	assert.equal(batchX(ev(2, 1)), 1.25);
+	let pts = [];
+	for (const [e, b] of [[1, 1], [1, 2], [1, 3], [1, 4], [2, 1], [2, 2]]) pts = addBatchPoint(pts, ev(e, b));
+	assert.deepEqual(pts.map((p) => p.x), [0.25, 0.5, 0.75, 1, 1.25, 1.5]);
+	assert.deepEqual(addBatchPoint(pts, ev(2, 3, NaN)), pts, 'a non-finite loss is not drawn');
+	// resumed from the end of epoch 1: epoch 2 starts again and its old points go
+	pts = addBatchPoint(pts, ev(2, 1, 9));
+	assert.deepEqual(pts.map((p) => [p.x, p.loss]), [[0.25, 1.1], [0.5, 1.2], [0.75, 1.3], [1, 1.4], [1.25, 9]]);
+	let many = [];
+	for (let e = 1; e <= 30; e++) for (let b = 1; b <= 4; b++) many = addBatchPoint(many, ev(e, b), 50);
+	assert.ok(many.length <= 50 && many.length > 20, `${many.length} points`);
+	assert.equal(many.at(-1).x, 30, 'the newest batch is always drawn');
+	assert.ok(many.every((p, i) => i === 0 || p.x > many[i - 1].x));
+
+	const cur = { id: 'cur', history: [{ epoch: 1, trainLoss: 0.5, valLoss: 0.6 }] };
+	const old = { id: 'old', history: [{ epoch: 1, trainLoss: 1, valLoss: 2 }, { epoch: 2, trainLoss: 0.9, valLoss: NaN }] };
+	const { x, series } = chartSeries([cur, old], 'cur', 'loss', [{ x: 0.5, loss: 3 }, { x: 1, loss: 2 }, { x: 1.5, loss: 1 }]);
+	assert.deepEqual(x, [0.5, 1, 1.5, 2]);
+	assert.deepEqual(series.map((s) => `${s.runId}:${s.split}`), ['old:train', 'old:val', 'cur:train', 'cur:val', 'cur:batch']);
+	// undefined (drawn across) between epochs, null (a gap) at an epoch with no finite value
+	assert.deepEqual(series[1].values, [undefined, 2, undefined, null]);
+	assert.deepEqual(series[2].values, [undefined, 0.5, undefined, null]);
+	assert.deepEqual(series[4].values, [3, 2, 1, undefined]);
+	assert.equal(chartSeries([cur], 'cur', 'acc', [{ x: 0.5, loss: 3 }]).series.length, 2, 'accuracy has no batch line');
 });

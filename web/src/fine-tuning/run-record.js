@@ -54,26 +54,52 @@ export function resumeFrom(run) {
 	return { epoch, checkpoint: { weights: bytes, optimizer }, history: run.history.filter((h) => h.epoch <= epoch) };
 }
 
+/** Where batch `batch` of `batches` of epoch `epoch` (from 1) sits on the chart's epoch axis: an epoch's last batch at the epoch's own mark. */
+export const batchX = ({ epoch, batch, batches }) => epoch - 1 + batch / batches;
+
+/** Most batch points the loss chart keeps: past it every other one is dropped, so a long run stays cheap to draw. */
+export const MAX_BATCH_POINTS = 2000;
+
+/** `points` ([{ x, loss }]) with one batch event's loss added (a finite one; a repeated x replaces its point). */
+export function addBatchPoint(points, event, max = MAX_BATCH_POINTS) {
+	if (!Number.isFinite(event.loss)) return points;
+	const x = batchX(event);
+	let next = points.filter((p) => p.x < x).concat([{ x, loss: event.loss }]);
+	if (next.length > max) next = next.filter((_, i) => i % 2 === 1 || i === next.length - 1);
+	return next;
+}
+
 /**
  * The chart's series for one metric ('loss' | 'acc'): x is the epoch (from 1); for every run, a
- * train and a validation series (null where that run has no value), the current run last.
- * @returns {{ x: number[], series: Array<{ runId, split: 'train'|'val', current: boolean, values: (number|null)[] }> }}
+ * train and a validation series (null where that run has no value: a gap), the current run last.
+ * With `batchPoints` (the current run's [{ x, loss }], loss only) x also holds each batch's place
+ * and a last series 'batch' follows the loss batch by batch; a series has undefined where it has
+ * no point at an x (uPlot draws across undefined, and breaks the line at null).
+ * @returns {{ x: number[], series: Array<{ runId, split: 'train'|'val'|'batch', current: boolean, values: (number|null|undefined)[] }> }}
  */
-export function chartSeries(runs, currentId, metric) {
+export function chartSeries(runs, currentId, metric, batchPoints = []) {
 	const maxEpoch = runs.reduce((m, r) => Math.max(m, ...r.history.map((h) => h.epoch)), 0);
-	const x = Array.from({ length: maxEpoch }, (_, i) => i + 1);
+	const epochs = Array.from({ length: maxEpoch }, (_, i) => i + 1);
+	const batches = metric === 'loss' ? batchPoints : [];
+	const x = [...new Set([...epochs, ...batches.map((p) => p.x)])].sort((a, b) => a - b);
+	const at = new Map(x.map((v, i) => [v, i]));
 	const ordered = runs.filter((r) => r.id !== currentId).concat(runs.filter((r) => r.id === currentId));
 	const series = [];
 	for (const r of ordered) {
 		for (const split of ['train', 'val']) {
 			const key = `${split}${metric === 'loss' ? 'Loss' : 'Acc'}`;
-			const values = x.map(() => null);
+			const values = x.map((v) => (Number.isInteger(v) && v <= maxEpoch ? null : undefined));
 			for (const h of r.history) {
 				const v = h[key];
-				values[h.epoch - 1] = typeof v === 'number' && Number.isFinite(v) ? v : null;
+				values[at.get(h.epoch)] = typeof v === 'number' && Number.isFinite(v) ? v : null;
 			}
 			series.push({ runId: r.id, split, current: r.id === currentId, values });
 		}
+	}
+	if (batches.length) {
+		const values = x.map(() => undefined);
+		for (const p of batches) values[at.get(p.x)] = p.loss;
+		series.push({ runId: currentId, split: 'batch', current: true, values });
 	}
 	return { x, series };
 }

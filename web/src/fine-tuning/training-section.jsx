@@ -7,7 +7,7 @@ import { useEffect } from 'preact/hooks';
 import { DEFAULT_SETTINGS } from '../../../js/finetune-settings.mjs';
 import { engineRestart, weights } from '../frozen-parameters/state.js';
 import { project, runs, images } from './state.js';
-import { live, reopen, latestRun, refreshFeatureCount } from './training-state.js';
+import { live, batchLoss, reopen, latestRun, refreshFeatureCount } from './training-state.js';
 import { SettingsForm } from './settings-form.jsx';
 import { RunControls } from './run-controls.jsx';
 import { TrainingCurves } from './training-curves.jsx';
@@ -43,7 +43,7 @@ export function TrainingSection() {
 			)}
 			<SettingsForm disabled={!!live.value} />
 			<RunControls settings={settings} />
-			<TrainingCurves runs={all} currentId={live.value?.runId ?? run?.id ?? null} />
+			<TrainingCurves runs={all} currentId={live.value?.runId ?? run?.id ?? null} batchLoss={batchLoss.value} />
 			<EvaluationPanel run={run} />
 			<PredictPanel />
 			<ExportPanel />

@@ -8,11 +8,13 @@ import { signal } from '@preact/signals';
 import { checkSettings, featureCache } from '../../../js/finetune-settings.mjs';
 import { engineClient, onEngineRestart, startPartTwo, weights as backbone } from '../frozen-parameters/state.js';
 import { project, images, runs, saveRun, imageBlob, classIndex, currentSplit, getFeatures, putFeatures } from './state.js';
-import { newRun, applyEvent, markInterrupted, resumeFrom } from './run-record.js';
+import { newRun, applyEvent, markInterrupted, resumeFrom, addBatchPoint } from './run-record.js';
 import { withTrainingLock, trainingSomewhere, TRAINING_ELSEWHERE } from './run-lock.js';
 
 /** The run in progress: { runId, status, epoch, batch, batches, loss, etaMs, features } or null. */
 export const live = signal(null);
+/** The loss of each batch of the run in this tab: { runId, points: [{ x, loss }] } (not saved: the epochs are). */
+export const batchLoss = signal({ runId: null, points: [] });
 /** Why training could not start or stopped with an error: { message, field? } or null. */
 export const trainProblem = signal(null);
 /** The run whose head the worker holds (predictions, export): { runId, epoch } or null. */
@@ -159,10 +161,14 @@ async function run(from, settings, classes, split) {
 	const cacheOn = featureCache(settings).on;
 	const features = {};
 	live.value = { runId: current.id, status: 'preparing', epoch: resume?.epoch ?? 0, batch: 0, batches: 0, etaMs: null, features: null };
+	if (batchLoss.value.runId !== current.id) batchLoss.value = { runId: current.id, points: [] };
 	const onProgress = (ev) => {
 		for (const [key, f] of ev.newFeatures ?? []) putFeatures(key, f).catch(() => {});
 		const now = live.value ?? {};
-		if (ev.type === 'batch') live.value = { ...now, status: now.status === 'paused' ? 'paused' : 'running', epoch: ev.epoch, batch: ev.batch, batches: ev.batches, loss: ev.loss, etaMs: ev.etaMs };
+		if (ev.type === 'batch') {
+			live.value = { ...now, status: now.status === 'paused' ? 'paused' : 'running', epoch: ev.epoch, batch: ev.batch, batches: ev.batches, loss: ev.loss, etaMs: ev.etaMs };
+			batchLoss.value = { runId: current.id, points: addBatchPoint(batchLoss.value.points, ev) };
+		}
 		else if (ev.type === 'features') live.value = { ...now, status: 'features', features: { done: ev.done, total: ev.total, cached: ev.cached } };
 		else if (ev.type === 'epoch' || ev.type === 'diverged') {
 			current = applyEvent(current, ev);
