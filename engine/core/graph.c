@@ -72,6 +72,33 @@ size_t gb_graph_peak_bytes(const gb_graph *g) {
     return g->arena.peak + g->act_peak + g->scratch_bytes;
 }
 
+// --- op by op timing (GB_PROFILE_PASSES builds only) --------------------------
+
+#ifdef GB_PROFILE_PASSES
+#include <stdio.h>
+
+// A forward op records itself when it has run, so its time is the time since
+// the previous record (or reset); a backward node's is its backward call.
+// Entries "op fwd <name>" / "op bwd <name>" in gb_pool's pass table.
+static double op_clock;
+
+static void op_time(const char *dir, const gb_op_def *op, const gb_tensor *x, const gb_tensor *y) {
+    const double now = gb_now_ms();
+    char name[48];
+    if (!strcmp(op->name, "ConvolutionBackward0"))   // convolutions by shape: C H -> OC OH
+        snprintf(name, sizeof name, "op %s conv %dx%d>%dx%d", dir, x->shape[1], x->shape[2], y->shape[1], y->shape[2]);
+    else
+        snprintf(name, sizeof name, "op %s %s", dir, op->name);
+    gb_pool_passes_add(name, now - op_clock);
+    op_clock = now;
+}
+#define OP_CLOCK_START() (op_clock = gb_now_ms())
+#define OP_TIME(g, dir, op, x, y) do { if (!(g)->measuring) op_time(dir, op, x, y); } while (0)
+#else
+#define OP_CLOCK_START() ((void)0)
+#define OP_TIME(g, dir, op, x, y) ((void)0)
+#endif
+
 // --- the graph -----------------------------------------------------------------
 
 void gb_graph_reset(gb_graph *g) {
@@ -80,6 +107,7 @@ void gb_graph_reset(gb_graph *g) {
     g->n_backward_run = 0;
     g->tick = g->n_slots = g->n_scratch = 0;
     g->arena.peak = g->act_peak = 0;   // a step's peak is its own (api's step info)
+    OP_CLOCK_START();
 }
 
 void gb_graph_free(gb_graph *g) {
@@ -203,6 +231,7 @@ static void measure_record(gb_graph *g, const gb_op_def *op, gb_tensor *out, gb_
 gb_node *gb_graph_record(gb_graph *g, const gb_op_def *op, gb_tensor *out,
                          gb_tensor *const *inputs, int n_inputs, const gb_op_params *p) {
     GB_ASSERT(n_inputs >= 1 && n_inputs <= GB_MAX_INPUTS, "%s: %d inputs", op->name, n_inputs);
+    OP_TIME(g, "fwd", op, inputs[0], out);
     int any = 0;
     for (int i = 0; i < n_inputs; i++) any |= gb_needs_grad(inputs[i]);
     if (!g->grad_enabled || !any) {                 // nothing to differentiate: no node
@@ -419,7 +448,9 @@ gb_status gb_backward(gb_graph *g, gb_tensor *root, const float *gradient, int n
         gb_node *node = g->nodes[i];
         if (!node->mark || !node->output->flow) continue;
         g->running = i;
+        OP_CLOCK_START();
         node->op->backward(node, g);
+        OP_TIME(g, "bwd", node->op, node->inputs[0], node->output);
         g->running = -1;
         tick_done(g);
         node->ran = 1;
@@ -431,6 +462,7 @@ gb_status gb_backward(gb_graph *g, gb_tensor *root, const float *gradient, int n
 
     // AccumulateGrad for every leaf the flow reached (each leaf once, even
     // when several nodes use it: their contributions already summed in flow).
+    OP_CLOCK_START();
     if (gb_is_leaf(root)) GB_TRY(accumulate_leaf(root, leaf_arena));
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < g->n_nodes; i++) {
@@ -444,6 +476,9 @@ gb_status gb_backward(gb_graph *g, gb_tensor *root, const float *gradient, int n
             }
         }
     }
+#ifdef GB_PROFILE_PASSES
+    gb_pool_passes_add("op bwd AccumulateGrad", gb_now_ms() - op_clock);
+#endif
     return GB_OK;
 }
 
