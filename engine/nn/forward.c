@@ -9,7 +9,7 @@
 #include "gb_resnet18.h"
 
 // One leaf module on x.
-static gb_status run_leaf(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) {
+static gb_status leaf_forward(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) {
     switch (m->kind) {
     case GB_MOD_CONV2D:
         GB_ASSERT(!m->has_bias, "ResNet's convolutions have no bias");
@@ -32,11 +32,12 @@ static gb_status run_leaf(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y
 }
 
 static gb_status run(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y);
+static gb_status run_leaf(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y);
 
 // BasicBlock.forward:
 //   out = relu(bn1(conv1(x)));  out = bn2(conv2(out))
 //   out = relu(out + (downsample(x) if downsample else x))
-static gb_status basic_block(gb_module *b, gb_graph *g, gb_tensor *x, gb_tensor **y) {
+static gb_status block_forward(gb_module *b, gb_graph *g, gb_tensor *x, gb_tensor **y) {
     gb_tensor *out, *identity = x;
     GB_TRY(run_leaf(gb_module_child(b, "conv1"), g, x, &out));
     GB_TRY(run_leaf(gb_module_child(b, "bn1"), g, out, &out));
@@ -48,6 +49,27 @@ static gb_status basic_block(gb_module *b, gb_graph *g, gb_tensor *x, gb_tensor 
     GB_TRY(gb_add(g, out, identity, &out));
     return run_leaf(gb_module_child(b, "relu"), g, out, y);
 }
+
+// Profiling builds (bench/layers.mjs) time each leaf and each block under
+// "module <path>" (gb_pool.h); the others call the forwards straight.
+#ifdef GB_PROFILE_PASSES
+#include <stdio.h>
+#include "../threads/gb_pool.h"
+typedef gb_status (*module_forward)(gb_module *, gb_graph *, gb_tensor *, gb_tensor **);
+static gb_status timed(module_forward f, gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) {
+    const double t0 = gb_now_ms();
+    const gb_status st = f(m, g, x, y);
+    char name[48];
+    snprintf(name, sizeof name, "module %s", m->path);
+    gb_pool_passes_add(name, gb_now_ms() - t0);
+    return st;
+}
+static gb_status run_leaf(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) { return timed(leaf_forward, m, g, x, y); }
+static gb_status basic_block(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) { return timed(block_forward, m, g, x, y); }
+#else
+static gb_status run_leaf(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) { return leaf_forward(m, g, x, y); }
+static gb_status basic_block(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) { return block_forward(m, g, x, y); }
+#endif
 
 // Sequential and ResNet run their children in order; ResNet flattens before
 // fc (a view).

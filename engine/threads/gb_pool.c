@@ -224,7 +224,7 @@ void gb_parallel_range(size_t n, gb_range_fn fn, void *ctx) {
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_PASSES 64
+#define MAX_PASSES 192   // the passes, and ResNet-18's ~70 modules (bench/layers.mjs)
 #define MAX_NAME 48
 static struct { char name[MAX_NAME]; long calls; double ms, busy[GB_POOL_MAX_THREADS]; } passes[MAX_PASSES];
 static int n_passes;
@@ -280,6 +280,13 @@ void gb_parallel_for_named(gb_task_fn fn, void *ctx, const char *name) {
 
 void gb_parallel_range_named(size_t n, gb_range_fn fn, void *ctx, const char *name) {
     TIMED(name, gb_parallel_range(n, fn, ctx));
+}
+
+void gb_pool_passes_add(const char *name, double ms) {
+    const int idx = pass_index(name);
+    if (idx < 0) return;
+    passes[idx].calls++;
+    passes[idx].ms += ms;
 }
 
 void gb_pool_passes_reset(void) {

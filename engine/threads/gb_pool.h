@@ -125,6 +125,9 @@ void gb_parallel_for_named(gb_task_fn fn, void *ctx, const char *name);
 void gb_parallel_range_named(size_t n, gb_range_fn fn, void *ctx, const char *name);
 void gb_pool_passes_reset(void);
 const char *gb_pool_passes_json(void);
+// Adds ms of wall time to the row `name` (a module's forward: bench/layers.mjs),
+// a row of its own beside the passes that ran inside it.
+void gb_pool_passes_add(const char *name, double ms);
 #ifndef GB_POOL_IMPL
 #define gb_parallel_for(fn, ctx) gb_parallel_for_named(fn, ctx, #fn)
 #define gb_parallel_range(n, fn, ctx) gb_parallel_range_named(n, fn, ctx, #fn)
