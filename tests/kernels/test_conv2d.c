@@ -131,7 +131,7 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
     gb_pool_init(1);
 
     // Scalar twin: the whole conv bit-identical with the scalar microkernel.
-    static const gb_gemm_config scalar = { gb_f32_gemm_4x8__scalar, 4, "4x8__scalar", NULL };
+    static const gb_gemm_config scalar = { gb_f32_gemm_4x8__scalar, 4, "4x8__scalar", NULL, NULL };
     gb_gemm_set_config(&scalar);
     memcpy(dx, dx0, nx * sizeof(float)); memcpy(dw, dw0, nw * sizeof(float));
     gb_conv2d_forward(&s, x, w, y, scratch);
