@@ -3,7 +3,7 @@
 // of the forward (engine/nn/forward.c); PyTorch's modules are timed by forward hooks
 // (torch_runner.py's `layers`). Same weights, input, threads and batch; the two run in turn
 // (each timed forward after an untimed one of its own), and each module's ratio is the median
-// of the per-pair ratios. A block's "rest" is its time less its modules': the residual sum.
+// of the per-pair ratios; then each BasicBlock whole.
 //   node bench/layers.mjs [--dir build/wasm-prof] [--threads 1] [--batch 1] [--runs 10] [--json]
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -69,24 +69,29 @@ for (let r = 0; r < warmup + runs; r++) {
 }
 torch.close();
 
-// A block's rest: its time less its children's (the residual sum, and the calls between).
+// Where our forward ran a conv with its BatchNorm (and ReLU) as one pass (inference: engine/nn/
+// forward.c), it has no BatchNorm row: PyTorch's BatchNorm time goes to its conv's row, named
+// "conv+bn" (its ReLU, a module called twice per block, stays in the block's time).
+const bnOf = (k) => k.replace(/conv(\d)$/, 'bn$1').replace(/downsample\.0$/, 'downsample.1');
+for (const k of [...ours.keys()]) {
+	const bn = bnOf(k);
+	if (bn === k || ours.has(bn) || !theirs.has(bn) || !theirs.has(k)) continue;
+	const sum = theirs.get(k).map((t, i) => t + theirs.get(bn)[i]);
+	for (const [m, v] of [[ours, ours.get(k)], [theirs, sum]]) { m.delete(k); m.set(`${k}+bn`, v); }
+}
+// Each block whole (the residual sum and ReLUs included), the same work on both sides.
 const isBlock = (k) => /^layer\d\.\d$/.test(k);
-const rest = (m, block) => {
-	const kids = [...m.keys()].filter((k) => k.startsWith(`${block}.`) && !k.endsWith('.downsample'));
-	return m.get(block).map((t, i) => t - kids.reduce((s, k) => s + m.get(k)[i], 0));
-};
-for (const m of [ours, theirs])
-	for (const k of [...m.keys()].filter(isBlock)) m.set(`${k} (rest)`, rest(m, k));
-
 const median = (a) => stats(a, 3).median_ms;
-const names = [...ours.keys()].filter((k) => !isBlock(k) && theirs.has(k));
+const names = [...[...ours.keys()].filter((k) => !isBlock(k)), ...[...ours.keys()].filter(isBlock)]
+	.filter((k) => theirs.has(k));
 const rows = names.map((k) => {
 	const a = ours.get(k);
 	const b = theirs.get(k);
 	return { module: k, ours_ms: median(a), torch_ms: median(b), ratio: median(a.map((t, i) => t / b[i])),
 		excess_ms: median(a.map((t, i) => t - b[i])) };
 });
-const sum = (k) => rows.reduce((s, r) => s + r[k], 0);
+const top = rows.filter((r) => !/^layer\d\.\d\./.test(r.module));   // the blocks whole, and what lies outside them
+const sum = (k) => top.reduce((s, r) => s + r[k], 0);
 const forward = { ours_ms: median(total.ours), torch_ms: median(total.theirs),
 	ratio: median(total.ours.map((t, i) => t / total.theirs[i])), modules_ours_ms: sum('ours_ms'), modules_torch_ms: sum('torch_ms') };
 if (asJson) {
@@ -98,7 +103,7 @@ console.log(`ResNet-18 eval forward, batch ${batch}, ${threads} thread(s), ${run
 console.log(`${'module'.padEnd(24)} ${'ours'.padStart(7)} ${'torch'.padStart(7)} ${'÷torch'.padStart(7)} ${'excess'.padStart(7)}`);
 for (const r of rows)
 	console.log(`${r.module.padEnd(24)} ${f(r.ours_ms).padStart(7)} ${f(r.torch_ms).padStart(7)} ${f(r.ratio).padStart(7)} ${f(r.excess_ms).padStart(7)}`);
-console.log(`${'modules'.padEnd(24)} ${f(forward.modules_ours_ms).padStart(7)} ${f(forward.modules_torch_ms).padStart(7)}`);
+console.log(`${'stem, blocks, head'.padEnd(24)} ${f(forward.modules_ours_ms).padStart(7)} ${f(forward.modules_torch_ms).padStart(7)}`);
 console.log(`${'forward'.padEnd(24)} ${f(forward.ours_ms).padStart(7)} ${f(forward.torch_ms).padStart(7)} ${f(forward.ratio).padStart(7)}`);
 eng.dispose();
 process.exit(0);   // the pthread workers would keep Node alive
