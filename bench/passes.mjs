@@ -68,6 +68,7 @@ for (let r = 0; r < warmup + runs; r++) {
 		if (r < warmup) continue;
 		e.times.push(ms);
 		for (const p of JSON.parse(e.eng.M.UTF8ToString(e.eng.M._gb_passes_json()))) {
+			if (/^(module|op) /.test(p.pass)) continue;   // a module's or an op's wall time (layers.mjs, train-passes.mjs), not a pass
 			const acc = e.passes.get(p.pass) ?? { calls: 0, ms: 0, busy: 0 };
 			acc.calls += p.calls;
 			acc.ms += p.ms;

@@ -66,7 +66,7 @@ if (asJson) {
 	const w = Math.max(...rows.map((r) => r.pass.length));
 	for (const kind of ['op', 'pass']) {
 		console.log(kind === 'op' ? '\nop by op (forward: since the previous op; backward: the node)' : '\nparallel passes');
-		for (const r of rows.filter((r) => r.pass.startsWith('op ') === (kind === 'op'))) {
+		for (const r of rows.filter((r) => (kind === 'op' ? r.pass.startsWith('op ') : !/^(module|op) /.test(r.pass)))) {   // module rows: layers.mjs's
 			console.log(`${r.pass.padEnd(w)} ${r.calls.toFixed(0).padStart(5)} ${f(r.ms)}${kind === 'pass' ? f(r.busy) : ''}`);
 		}
 	}

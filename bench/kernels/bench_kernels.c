@@ -233,10 +233,10 @@ int main(int argc, char **argv) {
     gb_pool_init(1);
 
     static const gb_gemm_config uks[] = {
-        { NULL, 5, "ppmm 5x8__wasmsimd", gb_f32_ppmm_5x8__wasmsimd },
-        { gb_f32_gemm_4x8__wasmsimd, 4, "gemm 4x8__wasmsimd", NULL },
-        { gb_f32_gemm_6x8__wasmsimd, 6, "gemm 6x8__wasmsimd", NULL },
-        { gb_f32_gemm_4x8__scalar, 4, "gemm 4x8__scalar", NULL },
+        { NULL, 5, "ppmm 5x8__wasmsimd", gb_f32_ppmm_5x8__wasmsimd, NULL },
+        { gb_f32_gemm_4x8__wasmsimd, 4, "gemm 4x8__wasmsimd", NULL, NULL },
+        { gb_f32_gemm_6x8__wasmsimd, 6, "gemm 6x8__wasmsimd", NULL, NULL },
+        { gb_f32_gemm_4x8__scalar, 4, "gemm 4x8__scalar", NULL, NULL },
     };
     for (int u = 0; u < 4; u++) {
         const int kc = 256;

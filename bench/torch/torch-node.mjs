@@ -37,7 +37,7 @@ export function torchVersion() {
 }
 
 /** A torch_runner.py process: call(cmd, args) sends one command and resolves to its answer. */
-function torchProcess() {
+export function torchProcess() {
 	const p = spawn(TORCH_PYTHON, [RUNNER], { stdio: ['pipe', 'pipe', 'inherit'] });
 	let buf = '';
 	const waiting = [];
@@ -101,7 +101,7 @@ function rows({ what, threads, batch, ta, tb, gradboxExtra, torchExtra }) {
 		times_ms: tb.map((t) => round(t)), env: 'node', paired_with: 'gradbox', ...torchExtra }];
 }
 
-function writeInput(batch) {
+export function writeInput(batch) {
 	mkdirSync(BENCH_DIR, { recursive: true });
 	const x = makeInput(batch);
 	const file = join(BENCH_DIR, `input-b${batch}.f32`);
@@ -109,7 +109,7 @@ function writeInput(batch) {
 	return { x, file };
 }
 
-async function startTorch(setup) {
+export async function startTorch(setup) {
 	if (!torchVersion()) return { torch: null, torchExtra: { error: `skipped: ${TORCH_PYTHON} cannot import torch and torchvision (apt-get install python3-torch python3-torchvision)` } };
 	const torch = torchProcess();
 	const info = await torch.call('setup', setup);

@@ -17,6 +17,8 @@ that both see the same minutes of a shared machine.
         -> {"torch": version, "threads": T, "setup_ms": ms}
   {"run": {}}   one eval forward under no_grad, or one training step (forward, cross-entropy
         with targets i % 10, zero_grad, backward, step) -> {"ms": time of the run, "loss"?: x}
+  {"layers": {}}  one eval forward under no_grad, each module timed by forward hooks (bench/layers.mjs)
+        -> {"ms": the forward's time, "modules": {path: ms, summed over its calls}}
   {"logits": {}}  the last eval forward's logits, flat -> {"logits": [...]}
   {"peak": {}}  -> {"peak_rss_mb": the process's peak RSS (ru_maxrss)}
 """
@@ -74,6 +76,27 @@ class Runner:
         with torch.no_grad():
             self.out = self.model(self.x)
         return {"ms": (time.perf_counter() - t0) * 1000}
+
+    def layers(self):
+        times, starts = {}, {}
+        handles = []
+        for name, m in self.model.named_modules():
+            if not name:
+                continue
+            def pre(_m, _x, name=name):
+                starts[name] = time.perf_counter()
+            def post(_m, _x, _y, name=name):
+                times[name] = times.get(name, 0.0) + (time.perf_counter() - starts[name]) * 1000
+            handles += [m.register_forward_pre_hook(pre), m.register_forward_hook(post)]
+        try:
+            t0 = time.perf_counter()
+            with torch.no_grad():
+                self.out = self.model(self.x)
+            ms = (time.perf_counter() - t0) * 1000
+        finally:
+            for h in handles:
+                h.remove()
+        return {"ms": ms, "modules": times}
 
     def logits(self):
         return {"logits": self.out.flatten().tolist()}

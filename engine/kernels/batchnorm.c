@@ -130,15 +130,27 @@ void gb_f32_batchnorm_forward_train(int N, int C, int HW, const float *x, const 
 // memory order, image by image: with two-ended takes (gb_pool.h) each core
 // normalises the images it made in the conv before (at batch 1, the
 // channels), not every image's share of the channels.
+static void eval_coeff(const float *gamma, const float *beta, const float *rmean, const float *rvar, float eps,
+                       int c, float *scale, float *shift) {
+    const double invstd = 1.0 / sqrt((double)rvar[c] + eps);
+    const double g = gamma ? gamma[c] : 1.0, b = beta ? beta[c] : 0.0;
+    *scale = (float)(g * invstd);
+    *shift = (float)(b - rmean[c] * g * invstd);
+}
+
+void gb_f32_batchnorm_eval_coeffs(int C, const float *gamma, const float *beta, const float *running_mean,
+                                  const float *running_var, float eps, float *scale, float *shift) {
+    for (int c = 0; c < C; c++) eval_coeff(gamma, beta, running_mean, running_var, eps, c, scale + c, shift + c);
+}
+
 static void eval_task(void *ctx, int ith, int nth) {
     bn_job *j = ctx;
     int q0, q1;
     while (gb_pool_take(&j->taken, j->N * j->C, ith, nth, &q0, &q1)) {
         for (int q = q0; q < q1; q++) {
             const int c = q % j->C;
-            const double invstd = 1.0 / sqrt((double)j->rvar_in[c] + j->eps);
-            const double g = j->gamma ? j->gamma[c] : 1.0, b = j->beta ? j->beta[c] : 0.0;
-            const float scale = (float)(g * invstd), shift = (float)(b - j->rmean_in[c] * g * invstd);
+            float scale, shift;
+            eval_coeff(j->gamma, j->beta, j->rmean_in, j->rvar_in, j->eps, c, &scale, &shift);
             const float *x = j->x + (size_t)q * j->HW;
             float *y = j->y + (size_t)q * j->HW;
             for (int i = 0; i < j->HW; i++) y[i] = x[i] * scale + shift;

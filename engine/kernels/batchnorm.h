@@ -27,6 +27,12 @@ void gb_f32_batchnorm_forward_train(int N, int C, int HW, const float *x, const 
 void gb_f32_batchnorm_forward_eval(int N, int C, int HW, const float *x, const float *gamma,
                                    const float *beta, const float *running_mean,
                                    const float *running_var, float eps, float *y);
+// Eval's y = x * scale[c] + shift[c]: scale = gamma / sqrt(running_var + eps),
+// shift = beta - running_mean * scale, made in double and rounded once. The
+// one place they are made: the pass above and a conv's epilogue (conv2d.h)
+// give the same bits. gamma, beta may be NULL (1 and 0).
+void gb_f32_batchnorm_eval_coeffs(int C, const float *gamma, const float *beta, const float *running_mean,
+                                  const float *running_var, float eps, float *scale, float *shift);
 // train = 1 uses the train-mode formula with save_mean / save_invstd;
 // train = 0 takes mean/invstd computed from the running stats (pass them in
 // the same two arrays). dx, dgamma, dbeta accumulate and may each be NULL;

@@ -202,6 +202,42 @@ void gb_f32_col2im(const gb_conv2d_shape *s, const float *dcol, float *dx) {
 
 // --- forward -------------------------------------------------------------------
 
+// y = v * scale + shift (two roundings, as the BatchNorm pass: no FMA), then
+// the ReLU's pmax(y, 0) = y < 0 ? 0 : y (keeps -0.0, as gb_f32_relu does).
+void gb_conv2d_epilogue_run(const gb_conv2d_epilogue *e, int o, float *y, int n) {
+    const float scale = e->scale[o], shift = e->shift[o];
+    const v128_t vscale = wasm_f32x4_splat(scale), vshift = wasm_f32x4_splat(shift), vzero = wasm_f32x4_splat(0.0f);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(y + i), vscale), vshift);
+        if (e->relu) v = wasm_f32x4_pmax(v, vzero);
+        wasm_v128_store(y + i, v);
+    }
+    for (; i < n; i++) {
+        const v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_splat(y[i]), vscale), vshift);
+        y[i] = wasm_f32x4_extract_lane(e->relu ? wasm_f32x4_pmax(v, vzero) : v, 0);
+    }
+}
+
+typedef struct epilogue_job {
+    const gb_conv2d_epilogue *e;
+    int OC, P, planes;
+    float *y;
+    gb_take_counter taken;   // planes taken so far (gb_pool_take)
+} epilogue_job;
+
+static void epilogue_task(void *ctx, int ith, int nth) {
+    epilogue_job *j = ctx;
+    int q0, q1;
+    while (gb_pool_take(&j->taken, j->planes, ith, nth, &q0, &q1))
+        for (int q = q0; q < q1; q++) gb_conv2d_epilogue_run(j->e, q % j->OC, j->y + (size_t)q * j->P, j->P);
+}
+
+void gb_conv2d_epilogue_planes(const gb_conv2d_epilogue *e, int N, int OC, int P, float *y) {
+    epilogue_job j = { e, OC, P, N * OC, y, 0 };
+    gb_parallel_for(epilogue_task, &j);
+}
+
 // w packed as the GEMM's A, for every image.
 size_t gb_conv2d_packed_weights_floats(const gb_conv2d_shape *s) {
     return gb_f32_packed_a_floats(s->OC, s->C * s->KH * s->KW);
@@ -219,8 +255,26 @@ typedef struct im2col_gemm_job {
     const gb_conv2d_shape *s;
     const float *wp, *x;   // the packed weights, the batch
     float *y, *scratch;    // one panel per thread: K x 8 floats, round16 apart
+    const gb_conv2d_epilogue *e;   // applied to each panel's outputs as they are made (NULL: none)
     gb_take_counter taken;   // chunks taken so far (gb_pool_take)
 } im2col_gemm_job;
+
+// The epilogue on a panel's OC x nr outputs (rows P apart), just made.
+static void panel_epilogue(const gb_conv2d_epilogue *e, int OC, int nr, float *y, int P) {
+    if (nr != GB_GEMM_NR) {
+        for (int o = 0; o < OC; o++) gb_conv2d_epilogue_run(e, o, y + (size_t)o * P, nr);
+        return;
+    }
+    const v128_t vzero = wasm_f32x4_splat(0.0f);
+    for (int o = 0; o < OC; o++, y += P) {
+        const v128_t vscale = wasm_f32x4_splat(e->scale[o]), vshift = wasm_f32x4_splat(e->shift[o]);
+        v128_t v0 = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(y), vscale), vshift);
+        v128_t v1 = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(y + 4), vscale), vshift);
+        if (e->relu) { v0 = wasm_f32x4_pmax(v0, vzero); v1 = wasm_f32x4_pmax(v1, vzero); }
+        wasm_v128_store(y, v0);
+        wasm_v128_store(y + 4, v1);
+    }
+}
 
 // The items are the panels of every image, image by image, in one
 // parallel_for: with two-ended takes each core makes whole images (at batch
@@ -237,7 +291,9 @@ static void im2col_gemm_task(void *ctx, int ith, int nth) {
             const int n = i / np, p = i % np;
             im2col_panel(s, j->x + (size_t)n * s->C * s->H * s->W, p, panel);
             const int nr = P - p * GB_GEMM_NR < GB_GEMM_NR ? P - p * GB_GEMM_NR : GB_GEMM_NR;
-            gb_f32_gemm_ppacked_panel(s->OC, nr, K, j->wp, panel, j->y + (size_t)n * s->OC * P + (size_t)p * GB_GEMM_NR, P);
+            float *yp = j->y + (size_t)n * s->OC * P + (size_t)p * GB_GEMM_NR;
+            gb_f32_gemm_ppacked_panel(s->OC, nr, K, j->wp, panel, yp, P);
+            if (j->e) panel_epilogue(j->e, s->OC, nr, yp, P);
         }
 }
 
@@ -249,11 +305,18 @@ size_t gb_conv2d_forward_packed_scratch_bytes(const gb_conv2d_shape *s) {
 
 void gb_conv2d_forward_packed(const gb_conv2d_shape *s, const float *wp, const float *x, float *y,
                               void *scratch) {
+    gb_conv2d_forward_packed_epilogue(s, wp, x, y, scratch, NULL);
+}
+
+// Fused, the epilogue runs on each panel while it is in L1; else over y
+// once the GEMMs are done.
+void gb_conv2d_forward_packed_epilogue(const gb_conv2d_shape *s, const float *wp, const float *x, float *y,
+                                       void *scratch, const gb_conv2d_epilogue *e) {
     const int K = s->C * s->KH * s->KW, P = s->OH * s->OW;
     float *packed = scratch;
     if (gb_conv2d_plan_im2col_fused(s)) {
         GB_ASSERT((long long)s->N * ((P + GB_GEMM_NR - 1) / GB_GEMM_NR) < (1LL << 31), "conv2d: %d images", s->N);
-        im2col_gemm_job j = { s, wp, x, y, packed, 0 };
+        im2col_gemm_job j = { s, wp, x, y, packed, e, 0 };
         gb_parallel_for(im2col_gemm_task, &j);
         return;
     }
@@ -264,6 +327,7 @@ void gb_conv2d_forward_packed(const gb_conv2d_shape *s, const float *wp, const f
         else gb_f32_im2col_packed(s, xn, packed);
         gb_f32_gemm_ppacked(s->OC, P, K, wp, packed, yn, P, NULL, 0);
     }
+    if (e) gb_conv2d_epilogue_planes(e, s->N, s->OC, P, y);
 }
 
 // Scratch of a whole forward: w packed (once per call) | the above.

@@ -35,6 +35,20 @@ gb_conv2d_shape gb_conv2d_shape_make(int N, int C, int H, int W, int OC, int KH,
 // Multiply-adds of the forward pass (backward: twice that).
 double gb_conv2d_macs(const gb_conv2d_shape *s);
 
+// An eval-mode BatchNorm (and a ReLU) applied as the forward stores y:
+//   y[n,o,:] = conv[n,o,:] * scale[o] + shift[o],  then  y = y < 0 ? 0 : y
+// with scale and shift as gb_f32_batchnorm_eval_coeffs makes them: the same
+// float operations as the BatchNorm pass and the ReLU pass after the conv,
+// so the same bits, without reading and writing y twice more.
+typedef struct gb_conv2d_epilogue {
+    const float *scale, *shift;   // OC each
+    int relu;
+} gb_conv2d_epilogue;
+// The epilogue over n values of channel o (in place), and over whole planes
+// of y (N x OC planes of P, threaded): for the paths that store y first.
+void gb_conv2d_epilogue_run(const gb_conv2d_epilogue *e, int o, float *y, int n);
+void gb_conv2d_epilogue_planes(const gb_conv2d_epilogue *e, int N, int OC, int P, float *y);
+
 size_t gb_conv2d_forward_scratch_bytes(const gb_conv2d_shape *s);
 // y = conv(x, w); y is overwritten.
 void gb_conv2d_forward(const gb_conv2d_shape *s, const float *x, const float *w, float *y,
@@ -47,6 +61,9 @@ void gb_conv2d_pack_weights(const gb_conv2d_shape *s, const float *w, float *wp)
 size_t gb_conv2d_forward_packed_scratch_bytes(const gb_conv2d_shape *s);
 void gb_conv2d_forward_packed(const gb_conv2d_shape *s, const float *wp, const float *x, float *y,
                               void *scratch);
+// The same with an epilogue (NULL: none).
+void gb_conv2d_forward_packed_epilogue(const gb_conv2d_shape *s, const float *wp, const float *x, float *y,
+                                       void *scratch, const gb_conv2d_epilogue *e);
 
 size_t gb_conv2d_backward_scratch_bytes(const gb_conv2d_shape *s);
 // dx += dL/dx and dw += dL/dw (both accumulate, as .grad does); either may be

@@ -98,6 +98,10 @@ void gb_conv2d_weights_prepare_backward(gb_conv2d_weights *wt, gb_conv2d_plan *p
 // y = conv(x, w), y overwritten; scratch: p->fwd_scratch_bytes (64-aligned).
 void gb_conv2d_run_forward(const gb_conv2d_plan *p, const gb_conv2d_weights *wt, const float *w, const float *x,
                            float *y, void *scratch);
+// The same with an eval BatchNorm (+ ReLU) applied as y is stored (conv2d.h;
+// NULL: none): the bits of the conv, then the BatchNorm pass, then the ReLU.
+void gb_conv2d_run_forward_epilogue(const gb_conv2d_plan *p, const gb_conv2d_weights *wt, const float *w,
+                                    const float *x, float *y, void *scratch, const gb_conv2d_epilogue *e);
 // dx and dw (either NULL when p does not need it) of y = conv(x, w) from dy.
 // Both add (as .grad does), or with store_dx / store_dw (allowed where the
 // plan says gb_conv2d_plan_stores) overwrite: the same bits as adding onto

@@ -7,6 +7,11 @@
 
 void gb_conv2d_run_forward(const gb_conv2d_plan *p, const gb_conv2d_weights *wt, const float *w, const float *x,
                            float *y, void *scratch) {
+    gb_conv2d_run_forward_epilogue(p, wt, w, x, y, scratch, NULL);
+}
+
+void gb_conv2d_run_forward_epilogue(const gb_conv2d_plan *p, const gb_conv2d_weights *wt, const float *w,
+                                    const float *x, float *y, void *scratch, const gb_conv2d_epilogue *e) {
     const gb_conv2d_shape *s = &p->s;
     char *sc = scratch;
     switch (p->fwd) {
@@ -17,15 +22,16 @@ void gb_conv2d_run_forward(const gb_conv2d_plan *p, const gb_conv2d_weights *wt,
             sc += p->fwd_u_bytes;
         }
         GB_ASSERT(u && (p->fwd_u_bytes || wt->fwd.layout == p->fwd_tile), "conv2d: U not prepared");
-        gb_conv2d_winograd_forward(s, p->fwd_tile, u, x, y, sc);
+        gb_conv2d_winograd_forward_epilogue(s, p->fwd_tile, u, x, y, sc, e);
         break;
     }
     case GB_CONV2D_IM2COL_PACKED:
         GB_ASSERT(wt->fwd.u && wt->fwd.layout == 0, "conv2d: packed weights not prepared");
-        gb_conv2d_forward_packed(s, wt->fwd.u, x, y, sc);
+        gb_conv2d_forward_packed_epilogue(s, wt->fwd.u, x, y, sc, e);
         break;
     default:
         gb_conv2d_forward(s, x, w, y, sc);
+        if (e) gb_conv2d_epilogue_planes(e, s->N, s->OC, s->OH * s->OW, y);
     }
 }
 

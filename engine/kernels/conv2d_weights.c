@@ -17,7 +17,7 @@ static const float *kept(gb_conv2d_kept *t, const gb_conv2d_shape *s, const floa
     if (t->u && t->src == src && t->version == version && t->layout == layout) return t->u;
     if (floats > t->floats) {
         free(t->u);
-        t->u = malloc(floats * sizeof(float));
+        t->u = aligned_alloc(64, (floats * sizeof(float) + 63) & ~(size_t)63);   // whole cache lines
         t->floats = t->u ? floats : 0;
         if (!t->u) return NULL;
     }

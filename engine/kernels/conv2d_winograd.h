@@ -49,6 +49,9 @@ size_t gb_conv2d_winograd_scratch_bytes(const gb_conv2d_shape *s, int tile);
 // y = conv(x, w) from u; y is overwritten.
 void gb_conv2d_winograd_forward(const gb_conv2d_shape *s, int tile, const float *u, const float *x, float *y,
                                 void *scratch);
+// The same, each output run through e as it is stored (conv2d.h).
+void gb_conv2d_winograd_forward_epilogue(const gb_conv2d_shape *s, int tile, const float *u, const float *x, float *y,
+                                         void *scratch, const gb_conv2d_epilogue *e);
 // dx += dL/dx for such a conv (pad <= 2), from its own transformed weights
 // (as many floats: w turned by 180 degrees and transposed); with store,
 // dx = dL/dx (the same bits as adding onto -0.0).

@@ -37,6 +37,7 @@ size_t gb_conv2d_winograd_scratch_bytes(const gb_conv2d_shape *s, int tile) {
 typedef struct fused_job {
     const gb_conv2d_shape *s;
     int m, chunk, accumulate;
+    const gb_conv2d_epilogue *e;
     const float *u, *x;
     float *y, *scratch;
     gb_take_counter taken;
@@ -63,17 +64,18 @@ static void fused_task(void *ctx, int ith, int nth) {
             gb_f32_gemm_ppacked_batched(nm, s->OC, n, s->C, f->u, u_plane(s->OC, s->C), v, sv, mm, n, sm, 0);
             const wino_job out = { .s = s, .in = mm, .out = f->y, .TH = TH, .TW = TW, .stride = sm,
                                    .accumulate = f->accumulate, .images = s->N, .image = (size_t)s->OC * s->OH * s->OW,
-                                   .m = m, .t_first = t_lo, .m_cols = n };
+                                   .m = m, .t_first = t_lo, .m_cols = n, .epilogue = f->e };
             gb_wino_output_range(&out, 0, s->OC, t_lo, t_hi);
         }
 }
 
 static void winograd_run(const gb_conv2d_shape *s, int tile, const float *u, const float *x, float *y,
-                         void *scratch, int accumulate) {
+                         void *scratch, int accumulate, const gb_conv2d_epilogue *e) {
     GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
+    GB_ASSERT(!(accumulate && e), "winograd: an epilogue on a sum");
     const int m = checked_tile(tile), nm = members(m), chunk = gb_conv2d_plan_winograd_chunk(s, m);
     if (chunk) {
-        fused_job f = { .s = s, .m = m, .chunk = chunk, .accumulate = accumulate, .u = u, .x = x, .y = y,
+        fused_job f = { .s = s, .m = m, .chunk = chunk, .accumulate = accumulate, .e = e, .u = u, .x = x, .y = y,
                         .scratch = scratch };
         gb_parallel_for(fused_task, &f);
         return;
@@ -90,14 +92,20 @@ static void winograd_run(const gb_conv2d_shape *s, int tile, const float *u, con
         gb_parallel_for(gb_wino_input_task, &in);
         gb_f32_gemm_ppacked_batched(nm, s->OC, T, s->C, u, u_plane(s->OC, s->C), v, sv, mm, T, sm, 0);
         wino_job out = { .s = s, .in = mm, .out = y + (size_t)n * y_image, .TH = TH, .TW = TW, .stride = sm,
-                         .accumulate = accumulate, .images = images, .image = y_image, .m = m, .m_cols = T };
+                         .accumulate = accumulate, .images = images, .image = y_image, .m = m, .m_cols = T,
+                         .epilogue = e };
         gb_parallel_for(gb_wino_output_task, &out);
     }
 }
 
 void gb_conv2d_winograd_forward(const gb_conv2d_shape *s, int tile, const float *u, const float *x, float *y,
                                 void *scratch) {
-    winograd_run(s, tile, u, x, y, scratch, 0);
+    winograd_run(s, tile, u, x, y, scratch, 0, NULL);
+}
+
+void gb_conv2d_winograd_forward_epilogue(const gb_conv2d_shape *s, int tile, const float *u, const float *x, float *y,
+                                         void *scratch, const gb_conv2d_epilogue *e) {
+    winograd_run(s, tile, u, x, y, scratch, 0, e);
 }
 
 // --- backward for the input --------------------------------------------------
@@ -111,5 +119,5 @@ size_t gb_conv2d_winograd_backward_dx_scratch_bytes(const gb_conv2d_shape *s, in
 void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, int tile, const float *u_dx, const float *dy,
                                     float *dx, int store, void *scratch) {
     const gb_conv2d_shape t = dx_shape(s);
-    winograd_run(&t, tile, u_dx, dy, dx, scratch, !store);
+    winograd_run(&t, tile, u_dx, dy, dx, scratch, !store, NULL);
 }

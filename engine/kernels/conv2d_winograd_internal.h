@@ -57,6 +57,7 @@ typedef struct wino_job {
     int m;                 // output tile: 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3))
     int t_first;           // B panels (V) and M start at this tile (a fused chunk's first), else 0
     int m_cols;            // output: the length of M's rows (the tiles it holds)
+    const gb_conv2d_epilogue *epilogue;   // output: BatchNorm (+ ReLU) as y is stored (conv2d.h), or NULL
     gb_take_counter taken;   // chunks taken so far (gb_pool_take)
 } wino_job;
 
@@ -79,6 +80,13 @@ static inline int images_per_group(const gb_conv2d_shape *s, int m) {
 static inline gb_conv2d_shape dx_shape(const gb_conv2d_shape *s) {
     GB_ASSERT(gb_conv2d_winograd_ok(s) && s->pad <= 2, "winograd dx needs 3x3 stride 1 pad <= 2");
     return gb_conv2d_shape_make(s->N, s->OC, s->OH, s->OW, s->C, 3, 3, 1, 2 - s->pad);
+}
+
+// The epilogue of output channel o on 4 outputs (conv2d.h: the BatchNorm
+// pass's mul and add, the ReLU's pmax).
+static inline v128_t epilogue4(const gb_conv2d_epilogue *e, int o, v128_t v) {
+    v = wasm_f32x4_add(wasm_f32x4_mul(v, wasm_f32x4_splat(e->scale[o])), wasm_f32x4_splat(e->shift[o]));
+    return e->relu ? wasm_f32x4_pmax(v, wasm_f32x4_splat(0.0f)) : v;
 }
 
 // A 4x4 transpose: out[q] lane i = in[i] lane q.

@@ -24,6 +24,7 @@ static inline void wino4_at(const v128_t m[6], v128_t o[4]) {
 // so the same bits.
 typedef struct out_tiles {
     int n, group;     // tiles; 1: one tile row, inside y
+    int oc;           // their output channel
     float *y[4];      // the top-left output of each tile's block
     int rows[4], cols[4];   // each block's outputs inside y
 } out_tiles;
@@ -41,12 +42,13 @@ static inline void output_row(const wino_job *j, const out_tiles *ot, int r, con
         }
         for (int i = 0; i < m; i++) {
             if (j->accumulate) out[i] = wasm_f32x4_add(wasm_v128_load(row + 4 * i), out[i]);
+            if (j->epilogue) out[i] = epilogue4(j->epilogue, ot->oc, out[i]);
             wasm_v128_store(row + 4 * i, out[i]);
         }
         return;
     }
     float b[4][4] __attribute__((aligned(16)));   // b[k][i]: column k of tile i
-    for (int k = 0; k < m; k++) wasm_v128_store(b[k], o[k]);
+    for (int k = 0; k < m; k++) wasm_v128_store(b[k], j->epilogue ? epilogue4(j->epilogue, ot->oc, o[k]) : o[k]);
     for (int i = 0; i < ot->n; i++) {
         if (r >= ot->rows[i]) continue;
         float *row = ot->y[i] + (size_t)r * ow;
@@ -95,7 +97,7 @@ void gb_wino_output_range(const wino_job *j, int o0, int o1, int t_lo, int t_hi)
         const float *m_row = j->in + (size_t)oc * j->m_cols;   // M[0][oc][t - t_first]
         for (int t_all = t_lo; t_all < t_hi; t_all += 4) {
             const int t = t_all % T, th = t / j->TW, tw = t % j->TW;
-            out_tiles ot = { .n = t_hi - t_all < 4 ? t_hi - t_all : 4 };
+            out_tiles ot = { .n = t_hi - t_all < 4 ? t_hi - t_all : 4, .oc = oc };
             ot.group = ot.n == 4 && t + 4 <= T && tw + 4 <= j->TW && m * th + m <= s->OH && m * tw + 4 * m <= s->OW;
             int img = t_all / T, ih = th, iw = tw;   // tile i's place, stepped from tile 0's
             for (int i = 0; i < ot.n; i++) {

@@ -29,9 +29,11 @@
 // 6x8's 12 accumulators spill); the scalar twin ran at 4.2 GF/s in V8
 // against 3.4 for the strided 4x8. Tests and benches may switch it.
 #ifdef GB_KERNELS_SIMD
-static const gb_gemm_config default_config = { NULL, GB_PPMM_MR, "ppmm 5x8__wasmsimd", gb_f32_ppmm_5x8__wasmsimd };
+static const gb_gemm_config default_config = { NULL, GB_PPMM_MR, "ppmm 5x8__wasmsimd", gb_f32_ppmm_5x8__wasmsimd,
+                                                gb_f32_ppmm_10x4__wasmsimd };
 #else
-static const gb_gemm_config default_config = { NULL, GB_PPMM_MR, "ppmm 5x8__scalar", gb_f32_ppmm_5x8__scalar };
+static const gb_gemm_config default_config = { NULL, GB_PPMM_MR, "ppmm 5x8__scalar", gb_f32_ppmm_5x8__scalar,
+                                                gb_f32_ppmm_10x4__scalar };
 #endif
 static const gb_gemm_config *config = &default_config;
 
@@ -55,10 +57,11 @@ int gb_gemm_kc(int M, int K) {
 #define GEMM_A_BLOCK (48 * 1024)   // floats of one A block (packed or not)
 
 // Rows of A per block: mc x kc floats near 192 KiB, so the block stays in
-// L2 while all the B panels of the thread's slab stream past it.
+// L2 while all the B panels of the thread's slab stream past it. A whole
+// number of tile pairs, for the narrow kernel's 10 rows.
 static int gemm_mc(int kc, int mr) {
     int mc = GEMM_A_BLOCK / (kc > 0 ? kc : 1);
-    mc -= mc % mr;
+    mc -= mc % (2 * mr);
     return mc < mr ? mr : mc;
 }
 
@@ -236,6 +239,7 @@ typedef struct gemm_job {
     float *C;
     gb_f32_gemm_ukernel ukernel;
     gb_f32_ppmm_ukernel ppmm;           // if set, used instead of ukernel on packed A
+    gb_f32_ppmm_narrow_ukernel narrow;  // if set, with ppmm: panels of <= 4 columns
     int mr;
     int a_packed;                       // A is already packed (gb_f32_pack_a), lda unused
     int batch;                          // independent GEMMs of the same shape
@@ -284,6 +288,25 @@ static void ppmm_edge(gb_f32_ppmm_ukernel ppmm, size_t rows, size_t nr, size_t k
     }
 }
 
+// rows (up to 10) x nr (<= 4) of C by the narrow kernel: a full tile
+// straight into C, an edge one through a scratch tile. With 5 rows or fewer
+// the second A tile may not exist: the kernel reads the first one twice and
+// rows 5-9 are dropped.
+static void narrow_tile(gb_f32_ppmm_narrow_ukernel narrow, size_t rows, size_t nr, size_t kc, const float *a,
+                        size_t a_next, const float *b, float *c, size_t ldc, int accumulate) {
+    if (rows >= 2 * GB_PPMM_MR && nr == 4) { narrow(kc, a, a_next, b, c, ldc, accumulate); return; }
+    if (rows > 2 * GB_PPMM_MR) rows = 2 * GB_PPMM_MR;
+    float t[2 * GB_PPMM_MR * 4] __attribute__((aligned(16)));
+    if (accumulate) {
+        memset(t, 0, sizeof t);   // lanes past rows x nr: read by the kernel, never stored
+        for (size_t i = 0; i < rows; i++)
+            for (size_t jj = 0; jj < nr; jj++) t[i * 4 + jj] = c[i * ldc + jj];
+    }
+    narrow(kc, a, rows > GB_PPMM_MR ? a_next : 0, b, t, 4, accumulate);
+    for (size_t i = 0; i < rows; i++)
+        for (size_t jj = 0; jj < nr; jj++) c[i * ldc + jj] = t[i * 4 + jj];
+}
+
 // C[m0:m1, panels p0:p1] of one GEMM: the blocked loop nest at the top of
 // this file. Every element gets its whole K sum here, in K-block order.
 static void gemm_block(const gemm_job *j, const float *A, const float *Bp, float *C,
@@ -309,6 +332,16 @@ static void gemm_block(const gemm_job *j, const float *A, const float *Bp, float
                 const float *bp = Bp + (size_t)p * j->K * GB_GEMM_NR + (size_t)k0 * GB_GEMM_NR;
                 const size_t nr = (size_t)(j->N - p * GB_GEMM_NR < GB_GEMM_NR ? j->N - p * GB_GEMM_NR : GB_GEMM_NR);
                 float *cp = C + p * GB_GEMM_NR;
+                if (j->narrow && nr <= 4) {   // tile pairs (10 rows) x 4 columns
+                    const size_t a_next = GB_PPMM_MR * (j->a_packed ? (size_t)j->K : kc);
+                    for (int m = mb; m < mb1; m += 2 * GB_PPMM_MR) {
+                        const float *at = j->a_packed ? A + (size_t)m * j->K + (size_t)k0 * GB_PPMM_MR
+                                                      : a_block + (size_t)(m - mb) * kc;
+                        narrow_tile(j->narrow, (size_t)(mb1 - m), nr, kc, at, a_next, bp, cp + (size_t)m * j->ldc,
+                                    (size_t)j->ldc, acc || k0 > 0);
+                    }
+                    continue;
+                }
                 for (int m = mb; m < mb1; m += mr) {
                     const size_t rows = (size_t)(mb1 - m < mr ? mb1 - m : mr);
                     if (j->ppmm) {   // tile (m / 5) of the whole packed A, or of this block
@@ -378,7 +411,7 @@ void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const floa
     }
     const gb_gemm_config *cfg = current();
     GB_ASSERT(!cfg->ppmm || cfg->mr == GB_PPMM_MR, "ppmm tile height %d != %d", cfg->mr, GB_PPMM_MR);
-    gemm_job j = { M, N, K, lda, ldc, accumulate, A, Bp, bias, C, cfg->ukernel, cfg->ppmm, cfg->mr, 0, 1, 0, 0, 0, 0 };
+    gemm_job j = { M, N, K, lda, ldc, accumulate, A, Bp, bias, C, cfg->ukernel, cfg->ppmm, cfg->ppmm ? cfg->narrow : NULL, cfg->mr, 0, 1, 0, 0, 0, 0 };
     run_gemm(&j);
 }
 
@@ -389,17 +422,22 @@ static gb_f32_ppmm_ukernel ppmm_ukernel(const gb_gemm_config *cfg) {
     return cfg->ppmm ? cfg->ppmm : gb_f32_ppmm_5x8__scalar;
 }
 
+// Its narrow kernel, only with its own ppmm (tests' configs may have none).
+static gb_f32_ppmm_narrow_ukernel narrow_ukernel(const gb_gemm_config *cfg) {
+    return cfg->ppmm ? cfg->narrow : NULL;
+}
+
 void gb_f32_gemm_ppacked(int M, int N, int K, const float *Ap, const float *Bp, float *C,
                          int ldc, const float *bias, int accumulate) {
     GB_ASSERT(M > 0 && N > 0 && K > 0 && ldc >= N, "M=%d N=%d K=%d ldc=%d", M, N, K, ldc);
-    gemm_job j = { M, N, K, K, ldc, accumulate, Ap, Bp, bias, C, NULL, ppmm_ukernel(current()),
+    gemm_job j = { M, N, K, K, ldc, accumulate, Ap, Bp, bias, C, NULL, ppmm_ukernel(current()), narrow_ukernel(current()),
                    GB_PPMM_MR, 1, 1, 0, 0, 0, 0 };
     run_gemm(&j);
 }
 
 void gb_f32_gemm_ppacked_panel(int M, int nr, int K, const float *Ap, const float *bp, float *C, int ldc) {
     GB_ASSERT(M > 0 && nr > 0 && nr <= GB_GEMM_NR && K > 0 && ldc >= nr, "M=%d nr=%d K=%d ldc=%d", M, nr, K, ldc);
-    const gemm_job j = { M, nr, K, K, ldc, 0, Ap, bp, NULL, C, NULL, ppmm_ukernel(current()),
+    const gemm_job j = { M, nr, K, K, ldc, 0, Ap, bp, NULL, C, NULL, ppmm_ukernel(current()), narrow_ukernel(current()),
                          GB_PPMM_MR, 1, 1, 0, 0, 0, 0 };
     gemm_block(&j, Ap, bp, C, 0, M, 0, 1);
 }
@@ -408,7 +446,7 @@ void gb_f32_gemm_ppacked_batched(int batch, int M, int N, int K, const float *Ap
                                  const float *Bp, size_t stride_b, float *C, int ldc, size_t stride_c,
                                  int accumulate) {
     GB_ASSERT(M > 0 && N > 0 && K > 0 && ldc >= N && batch >= 0, "M=%d N=%d K=%d", M, N, K);
-    gemm_job j = { M, N, K, K, ldc, accumulate, Ap, Bp, NULL, C, NULL, ppmm_ukernel(current()),
+    gemm_job j = { M, N, K, K, ldc, accumulate, Ap, Bp, NULL, C, NULL, ppmm_ukernel(current()), narrow_ukernel(current()),
                    GB_PPMM_MR, 1, batch, stride_a, stride_b, stride_c, 0 };
     run_gemm(&j);
 }

@@ -56,6 +56,18 @@ void gb_f32_ppmm_5x8__wasmsimd(size_t kc, const float *a, const float *b, float 
 void gb_f32_ppmm_5x8__scalar(size_t kc, const float *a, const float *b, float *c, size_t ldc,
                              int accumulate);
 
+// The narrow form, for a B panel of at most 4 columns (a GEMM's last panel,
+// or all of a thin one): C[10 x 4] = (accumulate ? C : 0) + A[10 x kc] .
+// Bpanel[kc x 4], rows 0-4 from the packed tile at a, rows 5-9 from the one
+// at a + a_next; B is still an 8-wide panel, its first 4 columns read. Full
+// tiles only (the driver's scratch tile takes the rest). Same k order.
+typedef void (*gb_f32_ppmm_narrow_ukernel)(size_t kc, const float *a, size_t a_next, const float *b,
+                                           float *c, size_t ldc, int accumulate);
+void gb_f32_ppmm_10x4__wasmsimd(size_t kc, const float *a, size_t a_next, const float *b, float *c,
+                                size_t ldc, int accumulate);
+void gb_f32_ppmm_10x4__scalar(size_t kc, const float *a, size_t a_next, const float *b, float *c,
+                              size_t ldc, int accumulate);
+
 // Floats needed to hold B (K x N) packed: ceil(N/8) panels of K x 8.
 size_t gb_f32_packed_b_floats(int K, int N);
 // Packs B (K x N, row-major, leading dim ldb) into panels. Threaded.
@@ -119,6 +131,7 @@ typedef struct gb_gemm_config {
     int mr;                       // tile height of the microkernel
     const char *name;
     gb_f32_ppmm_ukernel ppmm;     // if set: A is packed block by block, then this runs
+    gb_f32_ppmm_narrow_ukernel narrow;   // if set (with ppmm): panels of <= 4 columns
 } gb_gemm_config;
 const gb_gemm_config *gb_gemm_get_config(void);
 void gb_gemm_set_config(const gb_gemm_config *cfg);   // NULL restores the default

@@ -34,6 +34,8 @@ set(GB_KERNELS_SOURCES
     ${GB_KERNELS_DIR}/resize.c
     ${GB_KERNELS_DIR}/f32-ppmm/gb_f32_ppmm_5x8__wasmsimd.c
     ${GB_KERNELS_DIR}/f32-ppmm/gb_f32_ppmm_5x8__scalar.c
+    ${GB_KERNELS_DIR}/f32-ppmm/gb_f32_ppmm_10x4__wasmsimd.c
+    ${GB_KERNELS_DIR}/f32-ppmm/gb_f32_ppmm_10x4__scalar.c
     ${GB_KERNELS_DIR}/f32-relu/gb_f32_relu__wasmsimd.c
     ${GB_KERNELS_DIR}/f32-relu/gb_f32_relu__scalar.c
     ${GB_ENGINE_DIR}/threads/gb_pool.c

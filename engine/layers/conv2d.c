@@ -9,6 +9,7 @@
 // frozen weight (requires_grad=False) costs no dw, an input image no dx.
 #include "gb_layers.h"
 
+#include "../kernels/batchnorm.h"
 #include "../kernels/conv2d_plan.h"
 
 static gb_conv2d_shape shape_of(const gb_tensor *x, const gb_tensor *w, int stride, int padding) {
@@ -67,8 +68,11 @@ gb_status gb_conv2d(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int pad
     return gb_conv2d_cached(g, x, w, stride, padding, NULL, 0, out);
 }
 
-gb_status gb_conv2d_cached(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int padding,
-                           gb_conv2d_weights *weights, int gated, gb_tensor **out) {
+// The forward of both: with bn, an eval BatchNorm (and the ReLU after it)
+// applied as the conv stores y, in a forward no gradient goes through.
+static gb_status conv2d_forward(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int padding,
+                                gb_conv2d_weights *weights, int gated, const gb_bn_params *bn, int relu,
+                                gb_tensor **out) {
     if (x->ndim != 4 || w->ndim != 4)
         return gb_set_error(GB_ERR_SHAPE, "conv2d: expected a 4-D input and weight, got %dD and %dD", x->ndim, w->ndim);
     if (x->shape[1] != w->shape[1])
@@ -89,11 +93,39 @@ gb_status gb_conv2d_cached(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, 
     if (weights) gb_conv2d_weights_prepare_forward(weights, &plan, w->data, w, w->version);
     void *scratch = gb_graph_scratch(g, plan.fwd_scratch_bytes);
     if (!scratch) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
+    gb_conv2d_epilogue e = { .relu = relu };
+    if (bn) {   // y = conv * scale + shift (then max(., 0)): BatchNorm2d in eval mode
+        float *coeffs = gb_arena_alloc(&g->arena, 2 * (size_t)s.OC * sizeof(float));
+        if (!coeffs) return gb_set_error(GB_ERR_NOMEM, "conv2d: out of memory");
+        gb_f32_batchnorm_eval_coeffs(s.OC, bn->weight->data, bn->bias->data, bn->running_mean->data,
+                                     bn->running_var->data, bn->eps, coeffs, coeffs + s.OC);
+        e.scale = coeffs;
+        e.shift = coeffs + s.OC;
+    }
     if (!gb_graph_measuring(g))   // the plan pass runs no kernel
-        gb_conv2d_run_forward(&plan, weights, w->data, x->data, y->data, scratch);
+        gb_conv2d_run_forward_epilogue(&plan, weights, w->data, x->data, y->data, scratch, bn ? &e : NULL);
     gb_op_params p = { .stride = stride, .padding = padding, .training = gated, .saved = weights };
     gb_tensor *inputs[2] = { x, w };
     gb_graph_record(g, &gb_op_conv2d, y, inputs, 2, &p);
     *out = y;
     return GB_OK;
+}
+
+gb_status gb_conv2d_cached(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int padding,
+                           gb_conv2d_weights *weights, int gated, gb_tensor **out) {
+    return conv2d_forward(g, x, w, stride, padding, weights, gated, NULL, 0, out);
+}
+
+int gb_conv2d_bn_eval_ok(const gb_graph *g, const gb_tensor *x, const gb_tensor *w, const gb_bn_params *bn,
+                         int bn_training) {
+    if (bn_training || bn->weight->numel != w->shape[0]) return 0;
+    return !g->grad_enabled || !(gb_needs_grad(x) || gb_needs_grad(w) || gb_needs_grad(bn->weight) ||
+                                 gb_needs_grad(bn->bias));
+}
+
+gb_status gb_conv2d_bn_eval(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int padding,
+                            gb_conv2d_weights *weights, int gated, const gb_bn_params *bn, int relu,
+                            gb_tensor **out) {
+    GB_ASSERT(gb_conv2d_bn_eval_ok(g, x, w, bn, 0), "conv2d + batchnorm: a gradient would go through");
+    return conv2d_forward(g, x, w, stride, padding, weights, gated, bn, relu, out);
 }

@@ -35,6 +35,18 @@ typedef struct gb_bn_params {
 // move by momentum, running_var with the unbiased σ². eval: running stats.
 gb_status gb_batchnorm2d(gb_graph *g, gb_tensor *x, gb_bn_params *bn, int training, gb_tensor **out);
 
+// conv2d (gb_conv2d_cached), then BatchNorm2d in eval mode, then with relu a
+// ReLU, in one pass: the BatchNorm's y = x * scale + shift and the ReLU run
+// on each output as the conv stores it (engine/kernels/conv2d.h, the
+// epilogue), the same bits as the three ops one after the other. Only where
+// no gradient goes through (gb_conv2d_bn_eval_ok: inference, a frozen
+// backbone in eval mode): nothing is recorded.
+int gb_conv2d_bn_eval_ok(const gb_graph *g, const gb_tensor *x, const gb_tensor *w, const gb_bn_params *bn,
+                         int bn_training);
+gb_status gb_conv2d_bn_eval(gb_graph *g, gb_tensor *x, gb_tensor *w, int stride, int padding,
+                            gb_conv2d_weights *weights, int gated, const gb_bn_params *bn, int relu,
+                            gb_tensor **out);
+
 // MaxPool2DWithIndicesBackward0: kernel k, stride, padding (−inf padding).
 gb_status gb_maxpool2d(gb_graph *g, gb_tensor *x, int k, int stride, int padding, gb_tensor **out);
 

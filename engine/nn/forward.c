@@ -9,7 +9,7 @@
 #include "gb_resnet18.h"
 
 // One leaf module on x.
-static gb_status run_leaf(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) {
+static gb_status leaf_forward(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) {
     switch (m->kind) {
     case GB_MOD_CONV2D:
         GB_ASSERT(!m->has_bias, "ResNet's convolutions have no bias");
@@ -32,21 +32,83 @@ static gb_status run_leaf(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y
 }
 
 static gb_status run(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y);
+static gb_status run_leaf(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y);
+static gb_status conv_bn(gb_module *conv, gb_module *bn, gb_module *relu, gb_graph *g, gb_tensor *x,
+                         gb_tensor **y);
 
 // BasicBlock.forward:
 //   out = relu(bn1(conv1(x)));  out = bn2(conv2(out))
 //   out = relu(out + (downsample(x) if downsample else x))
-static gb_status basic_block(gb_module *b, gb_graph *g, gb_tensor *x, gb_tensor **y) {
+static gb_status block_forward(gb_module *b, gb_graph *g, gb_tensor *x, gb_tensor **y) {
     gb_tensor *out, *identity = x;
-    GB_TRY(run_leaf(gb_module_child(b, "conv1"), g, x, &out));
-    GB_TRY(run_leaf(gb_module_child(b, "bn1"), g, out, &out));
-    GB_TRY(run_leaf(gb_module_child(b, "relu"), g, out, &out));
-    GB_TRY(run_leaf(gb_module_child(b, "conv2"), g, out, &out));
-    GB_TRY(run_leaf(gb_module_child(b, "bn2"), g, out, &out));
+    gb_module *relu = gb_module_child(b, "relu");
+    GB_TRY(conv_bn(gb_module_child(b, "conv1"), gb_module_child(b, "bn1"), relu, g, x, &out));
+    GB_TRY(conv_bn(gb_module_child(b, "conv2"), gb_module_child(b, "bn2"), NULL, g, out, &out));
     gb_module *ds = gb_module_child(b, "downsample");
-    if (ds) GB_TRY(run(ds, g, x, &identity));
+    if (ds && ds->n_children == 2 && ds->children[0]->kind == GB_MOD_CONV2D &&
+        ds->children[1]->kind == GB_MOD_BATCHNORM2D)
+        GB_TRY(conv_bn(ds->children[0], ds->children[1], NULL, g, x, &identity));
+    else if (ds)
+        GB_TRY(run(ds, g, x, &identity));
+    if (gb_resnet18_fuse && gb_shape_equal(out, identity) &&
+        !(g->grad_enabled && (gb_needs_grad(out) || gb_needs_grad(identity))))
+        return gb_add_relu_nograd(g, out, identity, y);   // one pass at inference, the same bits
     GB_TRY(gb_add(g, out, identity, &out));
-    return run_leaf(gb_module_child(b, "relu"), g, out, y);
+    return run_leaf(relu, g, out, y);
+}
+
+// Profiling builds (bench/layers.mjs) time each leaf and each block under
+// "module <path>" (gb_pool.h); the others call the forwards straight.
+#ifdef GB_PROFILE_PASSES
+#include <stdio.h>
+#include "../threads/gb_pool.h"
+typedef gb_status (*module_forward)(gb_module *, gb_graph *, gb_tensor *, gb_tensor **);
+static gb_status timed(module_forward f, gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) {
+    const double t0 = gb_now_ms();
+    const gb_status st = f(m, g, x, y);
+    char name[48];
+    snprintf(name, sizeof name, "module %s", m->path);
+    gb_pool_passes_add(name, gb_now_ms() - t0);
+    return st;
+}
+static gb_status run_leaf(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) {
+    return timed(leaf_forward, m, g, x, y);
+}
+static gb_status basic_block(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) {
+    return timed(block_forward, m, g, x, y);
+}
+#else
+static gb_status run_leaf(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) { return leaf_forward(m, g, x, y); }
+static gb_status basic_block(gb_module *m, gb_graph *g, gb_tensor *x, gb_tensor **y) {
+    return block_forward(m, g, x, y);
+}
+#endif
+
+// conv, bn, then relu (if not NULL): in one pass where no gradient goes
+// through and bn is in eval mode (gb_conv2d_bn_eval: the BatchNorm and the
+// ReLU run as the conv stores its output, the same bits), else op by op.
+// Profiling builds time the fused pass under the conv's path.
+int gb_resnet18_fuse = 1;
+
+static gb_status conv_bn(gb_module *conv, gb_module *bn, gb_module *relu, gb_graph *g, gb_tensor *x,
+                         gb_tensor **y) {
+    if (!gb_resnet18_fuse || conv->has_bias ||
+        !gb_conv2d_bn_eval_ok(g, x, conv->params[0], &bn->bn, bn->training)) {
+        GB_TRY(run_leaf(conv, g, x, y));
+        GB_TRY(run_leaf(bn, g, *y, y));
+        return relu ? run_leaf(relu, g, *y, y) : GB_OK;
+    }
+#ifdef GB_PROFILE_PASSES
+    const double t0 = gb_now_ms();
+    char name[48];
+    snprintf(name, sizeof name, "module %s", conv->path);
+#endif
+    const gb_status st = gb_conv2d_bn_eval(g, x, conv->params[0], conv->stride, conv->padding, &conv->conv_weights,
+                                           conv->training || conv->gated, &bn->bn, relu != NULL, y);
+#ifdef GB_PROFILE_PASSES
+    gb_pool_passes_add(name, gb_now_ms() - t0);
+#endif
+    return st;
 }
 
 // Sequential and ResNet run their children in order; ResNet flattens before
@@ -102,7 +164,13 @@ static gb_status backbone(gb_model *m, gb_graph *g, gb_tensor *x, gb_tensor **fe
     gb_module *root = m->root;
     GB_ASSERT(root->n_children == 10 && root->children[9]->kind == GB_MOD_LINEAR, "resnet18 ends with fc");
     gb_tensor *cur = x;
-    for (int i = 0; i < 9; i++) GB_TRY(run(root->children[i], g, cur, &cur));
+    int i = 0;
+    gb_module *const *c = root->children;   // conv1, bn1, relu: the stem, as one pass where it can
+    if (c[0]->kind == GB_MOD_CONV2D && c[1]->kind == GB_MOD_BATCHNORM2D && c[2]->kind == GB_MOD_RELU) {
+        GB_TRY(conv_bn(c[0], c[1], c[2], g, cur, &cur));
+        i = 3;
+    }
+    for (; i < 9; i++) GB_TRY(run(c[i], g, cur, &cur));
     return gb_flatten(g, cur, feats);
 }
 

@@ -55,6 +55,11 @@ gb_status gb_resnet18_forward(gb_model *m, gb_graph *g, gb_tensor *x, gb_tensor 
 // the forward without fc, by the same code, so fc(feats) is forward's logits
 // bit for bit.
 gb_status gb_resnet18_features(gb_model *m, gb_graph *g, gb_tensor *x, gb_tensor **feats);
+// Where no gradient goes through, the forward runs conv + BatchNorm (eval) +
+// ReLU and the residual sum + ReLU as one pass each (forward.c), the same
+// bits as op by op. 0 turns that off, for the tests that check those bits
+// (tests/native/test_nn_forward.c).
+extern int gb_resnet18_fuse;
 
 // loss.backward() into the parameters' .grad. Allocates .grad from the
 // model's grad arena, which is recycled when no parameter holds a .grad

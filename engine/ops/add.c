@@ -4,6 +4,7 @@
 #include "gb_ops.h"
 
 #include "../core/gb_broadcast.h"
+#include "../kernels/kernels.h"
 #include "../threads/gb_pool.h"
 
 #include <string.h>
@@ -75,6 +76,35 @@ gb_status gb_add(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out) {
     if (!gb_graph_measuring(g)) gb_parallel_range((size_t)x->numel, add_forward_range, &j);
     gb_tensor *inputs[2] = { x, y };
     gb_graph_record(g, &gb_op_add, z, inputs, 2, &p);
+    *out = z;
+    return GB_OK;
+}
+
+// z = relu(x + y) block by block, each block's ReLU while it is in L1: the
+// ReLU op's kernel (relu.c), so the bits of gb_add then gb_relu_.
+#define ADD_RELU_BLOCK 1024
+static void add_relu_forward_range(void *ctx, size_t lo, size_t hi) {
+    const add_job *j = ctx;
+    for (size_t b = lo; b < hi; b += ADD_RELU_BLOCK) {
+        const size_t e = hi - b < ADD_RELU_BLOCK ? hi : b + ADD_RELU_BLOCK;
+        add_forward_range(ctx, b, e);
+#ifdef GB_KERNELS_SIMD
+        gb_f32_relu__wasmsimd(e - b, j->z + b, j->z + b);
+#else
+        gb_f32_relu__scalar(e - b, j->z + b, j->z + b);
+#endif
+    }
+}
+
+gb_status gb_add_relu_nograd(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out) {
+    GB_ASSERT(gb_shape_equal(x, y), "add + relu: shapes differ");
+    GB_ASSERT(!g->grad_enabled || !(gb_needs_grad(x) || gb_needs_grad(y)), "add + relu: a gradient would go through");
+    gb_tensor *z = gb_graph_tensor_reuse(g, x->ndim, x->shape, x);
+    if (!z) return GB_ERR_NOMEM;
+    add_job j = { .x = x->data, .y = y->data, .z = z->data };
+    if (!gb_graph_measuring(g)) gb_parallel_range((size_t)x->numel, add_relu_forward_range, &j);
+    gb_tensor *inputs[2] = { x, y };
+    gb_graph_record(g, &gb_op_add, z, inputs, 2, NULL);   // no node: the plan notes the reads
     *out = z;
     return GB_OK;
 }

@@ -9,6 +9,10 @@
 
 // --- elementwise, with PyTorch broadcasting ----------------------------------
 gb_status gb_add(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out);   // x + y
+// relu(x + y) for same shapes where no gradient goes through (x and y need
+// none, or grad mode is off: the residual connection at inference), in one
+// pass: the bits of gb_add then gb_relu_, nothing recorded.
+gb_status gb_add_relu_nograd(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out);
 gb_status gb_sub(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out);   // x - y
 gb_status gb_rsub(gb_graph *g, gb_tensor *x, double other, gb_tensor **out);  // other - x
 gb_status gb_mul(gb_graph *g, gb_tensor *x, gb_tensor *y, gb_tensor **out);   // x * y

@@ -224,7 +224,7 @@ void gb_parallel_range(size_t n, gb_range_fn fn, void *ctx) {
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_PASSES 192
+#define MAX_PASSES 192   // the passes, ResNet-18's ~70 modules (bench/layers.mjs) and a step's ops
 #define MAX_NAME 48
 static struct { char name[MAX_NAME]; long calls; double ms, busy[GB_POOL_MAX_THREADS]; } passes[MAX_PASSES];
 static int n_passes;

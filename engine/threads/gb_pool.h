@@ -124,9 +124,11 @@ int gb_pool_passes_outermost(void);
 void gb_parallel_for_named(gb_task_fn fn, void *ctx, const char *name);
 void gb_parallel_range_named(size_t n, gb_range_fn fn, void *ctx, const char *name);
 void gb_pool_passes_reset(void);
-// Adds ms to the entry `name` outside any pass (graph.c's op by op timing).
-void gb_pool_passes_add(const char *name, double ms);
 const char *gb_pool_passes_json(void);
+// Adds ms of wall time to the row `name`, a row of its own beside the passes
+// that ran inside it: a module's forward (bench/layers.mjs), a step's op or
+// backward node (graph.c, bench/train-passes.mjs).
+void gb_pool_passes_add(const char *name, double ms);
 #ifndef GB_POOL_IMPL
 #define gb_parallel_for(fn, ctx) gb_parallel_for_named(fn, ctx, #fn)
 #define gb_parallel_range(n, fn, ctx) gb_parallel_range_named(n, fn, ctx, #fn)

@@ -4,6 +4,7 @@
 #include "gb_test.h"
 #include "../../engine/kernels/conv2d_plan.h"
 #include "../../engine/kernels/gemm.h"
+#include "../../engine/kernels/kernels.h"
 #include "../../engine/threads/gb_pool.h"
 
 static double xval(const gb_conv2d_shape *s, const float *x, int n, int c, int ih, int iw) {
@@ -131,7 +132,7 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
     gb_pool_init(1);
 
     // Scalar twin: the whole conv bit-identical with the scalar microkernel.
-    static const gb_gemm_config scalar = { gb_f32_gemm_4x8__scalar, 4, "4x8__scalar", NULL };
+    static const gb_gemm_config scalar = { gb_f32_gemm_4x8__scalar, 4, "4x8__scalar", NULL, NULL };
     gb_gemm_set_config(&scalar);
     memcpy(dx, dx0, nx * sizeof(float)); memcpy(dw, dw0, nw * sizeof(float));
     gb_conv2d_forward(&s, x, w, y, scratch);
@@ -301,6 +302,49 @@ static void test_winograd_batch(int N, int C, int H, int OC) {
     }
 }
 
+// The eval BatchNorm (+ ReLU) epilogue (conv2d.h): run as the conv stores y,
+// it must give the bits of the conv, then the BatchNorm pass, then the ReLU,
+// on every path the plan can take (Winograd fused, staged, either tile;
+// im2col fused per panel, per image, pointwise; no weights object), with 1
+// to 3 threads. Guards engine/layers/conv2d.c's gb_conv2d_bn_eval.
+static void test_epilogue(int N, int C, int H, int W, int OC, int KH, int KW, int st, int pad) {
+    const gb_conv2d_shape s = gb_conv2d_shape_make(N, C, H, W, OC, KH, KW, st, pad);
+    const int P = s.OH * s.OW;
+    const size_t nx = (size_t)N * C * H * W, nw = (size_t)OC * C * KH * KW, ny = (size_t)N * OC * P;
+    float *x = alloc_f(nx), *w = alloc_f(nw), *y = alloc_f(ny), *ref = alloc_f(ny);
+    float *gamma = alloc_f(OC), *beta = alloc_f(OC), *rmean = alloc_f(OC), *rvar = alloc_f(OC), *co = alloc_f(2 * OC);
+    fill(x, nx); fill(w, nw); fill(gamma, OC); fill(beta, OC); fill(rmean, OC); fill(rvar, OC);
+    for (int o = 0; o < OC; o++) rvar[o] = fabsf(rvar[o]) + 0.05f;
+    gb_f32_batchnorm_eval_coeffs(OC, gamma, beta, rmean, rvar, 1e-5f, co, co + OC);
+    for (int variant = 0; variant < 4; variant++) {   // weights object, gated (F(2x2)), unfused, none
+        gb_conv2d_plan_set_fusion(variant == 2 ? 1 : 0, 0);
+        gb_conv2d_plan p = gb_conv2d_plan_make(&s, 0, 0, variant == 1, variant != 3);
+        gb_conv2d_weights wt = { 0 };
+        gb_conv2d_weights_prepare_forward(&wt, &p, w, w, 1);
+        float *scratch = alloc_f(p.fwd_scratch_bytes / sizeof(float) + 16);
+        for (int relu = 0; relu <= 1; relu++) {
+            const gb_conv2d_epilogue e = { co, co + OC, relu };
+            gb_pool_init(1);
+            gb_conv2d_run_forward(&p, &wt, w, x, ref, scratch);
+            gb_f32_batchnorm_forward_eval(N, OC, P, ref, gamma, beta, rmean, rvar, 1e-5f, ref);
+            if (relu) gb_f32_relu__scalar(ny, ref, ref);
+            for (int nt = 1; nt <= 3; nt++) {
+                gb_pool_init(nt);
+                memset(y, 0xff, ny * sizeof(float));
+                gb_conv2d_run_forward_epilogue(&p, &wt, w, x, y, scratch, &e);
+                CHECK(!memcmp(y, ref, ny * 4), "epilogue N%d C%d %dx%d OC%d k%d s%d: algo %d tile %d fused %d, "
+                      "relu %d, %d threads: not the bits of conv, batchnorm, relu", N, C, H, W, OC, KH, st, p.fwd,
+                      p.fwd_tile, p.fwd_fused, relu, nt);
+            }
+        }
+        gb_conv2d_weights_free(&wt);
+        free(scratch);
+    }
+    gb_conv2d_plan_set_fusion(0, 0);
+    gb_pool_init(1);
+    free(x); free(w); free(y); free(ref); free(gamma); free(beta); free(rmean); free(rvar); free(co);
+}
+
 int main(void) {
     test_conv(1, 1, 4, 4, 1, 3, 3, 1, 1);
     test_conv(1, 1, 4, 4, 1, 3, 3, 1, 0);
@@ -334,6 +378,11 @@ int main(void) {
     test_winograd_batch(3, 3, 46, 2);         // 529 tiles (F(4x4): 144): one image per group
     test_winograd_batch(7, 2, 16, 3);         // F(4x4): 16 tiles per image
     test_winograd_batch(3, 2, 18, 3);         // F(4x4): 25 tiles per image, groups straddle images
+    test_epilogue(2, 5, 14, 14, 9, 3, 3, 1, 1);    // Winograd, fused (small U) or staged
+    test_epilogue(1, 4, 10, 13, 6, 3, 3, 1, 1);    // Winograd edge tiles (partial vector groups)
+    test_epilogue(2, 3, 40, 40, 6, 7, 7, 2, 3);    // im2col fused: the stem in small
+    test_epilogue(2, 6, 9, 11, 7, 3, 3, 2, 1);     // im2col per image (few panels), stride 2
+    test_epilogue(2, 6, 7, 7, 5, 1, 1, 1, 0);      // pointwise
     gb_pool_shutdown();
     return test_summary("test_conv2d");
 }

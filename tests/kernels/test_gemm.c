@@ -9,11 +9,15 @@ static const int sizes[] = { 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33 };
 #define NS (int)(sizeof sizes / sizeof sizes[0])
 
 static const gb_gemm_config configs[] = {
-    { gb_f32_gemm_4x8__scalar, 4, "4x8__scalar", NULL },
-    { gb_f32_gemm_4x8__wasmsimd, 4, "4x8__wasmsimd", NULL },
-    { gb_f32_gemm_6x8__wasmsimd, 6, "6x8__wasmsimd", NULL },
-    { NULL, 5, "ppmm 5x8__scalar", gb_f32_ppmm_5x8__scalar },
-    { NULL, 5, "ppmm 5x8__wasmsimd", gb_f32_ppmm_5x8__wasmsimd },
+    { gb_f32_gemm_4x8__scalar, 4, "4x8__scalar", NULL, NULL },
+    { gb_f32_gemm_4x8__wasmsimd, 4, "4x8__wasmsimd", NULL, NULL },
+    { gb_f32_gemm_6x8__wasmsimd, 6, "6x8__wasmsimd", NULL, NULL },
+    { NULL, 5, "ppmm 5x8__scalar", gb_f32_ppmm_5x8__scalar, NULL },
+    { NULL, 5, "ppmm 5x8__wasmsimd", gb_f32_ppmm_5x8__wasmsimd, NULL },
+    // Panels of <= 4 columns by the 10x4 kernels (gemm.c's narrow_tile): the
+    // same bits as the scalar 4x8 above, on every size's tail.
+    { NULL, 5, "ppmm 5x8 + 10x4__scalar", gb_f32_ppmm_5x8__scalar, gb_f32_ppmm_10x4__scalar },
+    { NULL, 5, "ppmm 5x8 + 10x4__wasmsimd", gb_f32_ppmm_5x8__wasmsimd, gb_f32_ppmm_10x4__wasmsimd },
 };
 #define NC (int)(sizeof configs / sizeof configs[0])
 
@@ -102,6 +106,7 @@ int main(void) {
     test_shape(1000, 9, 150);         // K-blocked at large M
     test_threads(64, 200, 600);       // splits panels
     test_threads(515, 20, 300);       // splits row tiles, K blocks, tails
+    test_threads(517, 4, 1100);       // the narrow kernel only: odd tile pairs, K blocks
     test_threads(3, 3, 3);
     printf("gemm default ukernel: %s, threads: %d\n", gb_gemm_get_config()->name, gb_pool_threads());
     gb_pool_shutdown();

@@ -196,6 +196,12 @@ static void test_passes(void) {
     json = gb_pool_passes_json();
     CHECK(json_number(json, "gemm 6x9x4 b1", "calls", 0) == 2, "a GEMM by shape: %s", json);
     CHECK(!strstr(json, "gemm_task"), "a GEMM under its task's name: %s", json);
+    // A module's wall time (engine/nn/forward.c, bench/layers.mjs): a row of its own, summed per name
+    gb_pool_passes_add("module layer1.0.conv1", 1.5);
+    gb_pool_passes_add("module layer1.0.conv1", 2.0);
+    json = gb_pool_passes_json();
+    CHECK(json_number(json, "module layer1.0.conv1", "calls", 0) == 2 &&
+          json_number(json, "module layer1.0.conv1", "ms", 0) == 3.5, "a module's row: %s", json);
 }
 #endif
 

@@ -99,6 +99,15 @@ int main(void) {
     CHECK(logits->ndim == 2 && logits->shape[0] == 2 && logits->shape[1] == 5);
     check_vals("eval_logits", logits->data, 10, 1e-5);
     CHECK(g.n_nodes == 0, "no_grad records nothing");
+    {   // conv + BatchNorm + ReLU and sum + ReLU fused (forward.c): the bits of op by op
+        float fused[10];
+        memcpy(fused, logits->data, sizeof fused);
+        gb_graph_reset(&g);
+        gb_resnet18_fuse = 0;
+        CHECK(gb_resnet18_forward(&m, &g, x, &logits) == GB_OK, "%s", gb_last_error());
+        gb_resnet18_fuse = 1;
+        CHECK(!memcmp(fused, logits->data, sizeof fused), "fused eval forward differs from op by op");
+    }
 
     gb_graph_reset(&g);
     g.grad_enabled = 1;
