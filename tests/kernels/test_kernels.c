@@ -21,14 +21,28 @@ static void test_relu(void) {
             CHECK(x[i] != x[i] ? y2[i] != y2[i] : y2[i] == (x[i] > 0 ? x[i] : 0.0f), "relu value n=%zu i=%zu", n, i);
         // x < 0 ? 0 : x exactly, as PyTorch: -0.0 stays -0.0 and a NaN keeps its bits
         if (n > 3) CHECK(!memcmp(&y2[1], &x[1], 4) && !memcmp(&y2[2], &x[2], 4), "relu n=%zu: -0.0 or NaN changed", n);
-        gb_f32_relu_backward__wasmsimd(n, x, dy, d1, 0); gb_f32_relu_backward__scalar(n, x, dy, d2, 0);
+        // The gate kept as bits: the same y, and bit i = !(y[i] <= 0) (NaN open, -0.0 shut)
+        uint16_t g1[5], g2[5];
+        memset(g1, 0xaa, sizeof g1); memset(g2, 0x55, sizeof g2);
+        float *y3 = alloc_f(n + 1), *y4 = alloc_f(n + 1);
+        gb_f32_relu_gate__wasmsimd(n, x, y3, g1); gb_f32_relu_gate__scalar(n, x, y4, g2);
+        CHECK(!memcmp(y3, y2, n * 4) && !memcmp(y4, y2, n * 4), "relu_gate n=%zu: y differs from relu's", n);
+        CHECK(!memcmp(g1, g2, (n + 15) / 16 * 2), "relu_gate n=%zu: wasmsimd's gate differs from scalar's", n);
+        for (size_t i = 0; i < (n + 15) / 16 * 16; i++)
+            CHECK((g2[i / 16] >> (i % 16) & 1) == (i < n && !(y2[i] <= 0.0f)), "relu gate bit n=%zu i=%zu", n, i);
+        free(y3); free(y4);
+        gb_f32_relu_backward__wasmsimd(n, g1, dy, d1, 0); gb_f32_relu_backward__scalar(n, g2, dy, d2, 0);
         CHECK(!memcmp(d1, d2, n * 4), "relu_backward n=%zu: wasmsimd differs from scalar", n);
         // store (a new flow): the same bits as adding onto -0.0, in both twins
         for (size_t i = 0; i < n; i++) { d1[i] = -0.0f; d2[i] = NAN; }
-        gb_f32_relu_backward__scalar(n, x, dy, d1, 0); gb_f32_relu_backward__wasmsimd(n, x, dy, d2, 1);
+        gb_f32_relu_backward__scalar(n, g1, dy, d1, 0); gb_f32_relu_backward__wasmsimd(n, g1, dy, d2, 1);
         CHECK(!memcmp(d1, d2, n * 4), "relu_backward n=%zu: wasmsimd store differs from adding to -0", n);
-        for (size_t i = 0; i < n; i++) d2[i] = NAN;
-        gb_f32_relu_backward__scalar(n, x, dy, d2, 1);
+        for (size_t i = 0; i < n; i++) {   // PyTorch's threshold_backward: dy where !(y <= 0), else +0.0
+            const float want = y2[i] <= 0.0f ? 0.0f : dy[i];
+            CHECK(!memcmp(&d1[i], &want, 4), "relu_backward n=%zu i=%zu: not dy * [y > 0]", n, i);
+            d2[i] = NAN;
+        }
+        gb_f32_relu_backward__scalar(n, g1, dy, d2, 1);
         CHECK(!memcmp(d1, d2, n * 4), "relu_backward n=%zu: scalar store differs from adding to -0", n);
         free(x); free(y1); free(y2); free(dy); free(d1); free(d2);
     }
