@@ -82,10 +82,12 @@ int gb_conv2d_plan_dw_tile(const gb_conv2d_shape *s) {
 // ResNet-18 backbone under a trained fc, where a step at batch 16 peaks at
 // ~65 MB of activations. So a gated forward makes its U per call, in the
 // scratch in front of the kernel's (the transform is read once per batch);
-// only ungated (inference) forwards keep theirs, made once per load.
-// im2col's packed w is kept whenever the layer has a weights object.
-// Guarded by tests/native/test_gradcheck.c ("no U should be kept") and the
-// heap figures of bench/train-step.mjs.
+// only ungated (inference) forwards keep theirs, made once per load. The
+// same for im2col's packed w (7 MB for ResNet-18, outside the step's arena
+// and so at its peak; packing is a copy, ~0.1% of the conv's time):
+// gated, it is packed per call into the scratch (GB_CONV2D_IM2COL).
+// Guarded by tests/native/test_gradcheck.c ("no U should be kept", "no
+// packed w should be kept") and the heap figures of bench/train-step.mjs.
 int gb_conv2d_plan_transient(int gated) {
     return gated;
 }
@@ -230,19 +232,19 @@ static void plan_sizes(gb_conv2d_plan *p) {
 // Which algorithm: with a weights object, 3x3 stride-1 layers run Winograd
 // for y, dx and dw (dx is the same kind of convolution, of dy with the
 // turned weights; dw comes from x and dy), the others im2col from the kept
-// packed w. Without one, im2col everywhere, w packed per call. Only the
+// packed w (gated: packed per call). Without one, im2col everywhere, w packed per call. Only the
 // gradients that are needed are computed: a frozen weight costs no dw, an
 // input image no dx.
 gb_conv2d_plan gb_conv2d_plan_make(const gb_conv2d_shape *s, int need_dx, int need_dw, int gated, int weights) {
     gb_conv2d_plan p = { .s = *s, .need_dx = need_dx, .need_dw = need_dw, .gated = gated, .weights = weights };
     const int wino = weights && gb_conv2d_winograd_ok(s);
-    p.fwd = wino ? GB_CONV2D_WINOGRAD : weights ? GB_CONV2D_IM2COL_PACKED : GB_CONV2D_IM2COL;
+    p.transient = weights && gb_conv2d_plan_transient(gated);
+    p.fwd = wino ? GB_CONV2D_WINOGRAD : weights && !p.transient ? GB_CONV2D_IM2COL_PACKED : GB_CONV2D_IM2COL;
     p.dx = !need_dx ? GB_CONV2D_NONE : wino ? GB_CONV2D_WINOGRAD : GB_CONV2D_IM2COL;
     p.dw = !need_dw ? GB_CONV2D_NONE : wino ? GB_CONV2D_WINOGRAD : GB_CONV2D_IM2COL;
     p.fwd_tile = wino ? gb_conv2d_plan_forward_tile(s, gated) : 0;
     p.dx_tile = p.dx == GB_CONV2D_WINOGRAD ? gb_conv2d_plan_dx_tile(s) : 0;
     p.dw_tile = p.dw == GB_CONV2D_WINOGRAD ? gb_conv2d_plan_dw_tile(s) : 0;
-    p.transient = wino && gb_conv2d_plan_transient(gated);
     plan_sizes(&p);
     return p;
 }

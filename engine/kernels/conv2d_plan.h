@@ -42,7 +42,7 @@ typedef struct gb_conv2d_plan {
     gb_conv2d_algo fwd, dx, dw;
     int fwd_tile, dx_tile, dw_tile;   // Winograd's output tile, 2 or 4 (0: not Winograd)
     int fwd_fused;              // the forward runs fused (im2col panels, or Winograd chunks per thread)
-    int transient;              // Winograd's U made per call in the scratch, not kept (weights that train)
+    int transient;              // U or packed w made per call in the scratch, not kept (gated)
     int fwd_rows, dx_rows, dw_rows;   // U (dw: dU^T) made that many output channels at a time (0: whole)
     size_t fwd_u_bytes, dx_u_bytes;   // a whole transient U, in front of the scratch (64-byte multiples; 0: none)
     size_t fwd_scratch_bytes;   // scratch of gb_conv2d_run_forward, U included
