@@ -59,8 +59,9 @@ static void fill_distinct(float *p, size_t n) {
 }
 
 // The argmax as PyTorch's CPU kernel picks it: scan order, the first of equal
-// maxima, and the last NaN (a NaN always wins).
-static void maxpool_reference(const gb_pool2d_shape *s, const float *x, float *y, int32_t *am) {
+// maxima, and the last NaN (a NaN always wins); kept as its place in the
+// window, (h - h0) * K + (w - w0).
+static void maxpool_reference(const gb_pool2d_shape *s, const float *x, float *y, uint8_t *am) {
     for (int q = 0; q < s->N * s->C; q++)
         for (int i = 0; i < s->OH; i++)
             for (int j = 0; j < s->OW; j++) {
@@ -70,10 +71,13 @@ static void maxpool_reference(const gb_pool2d_shape *s, const float *x, float *y
                     for (int w = j * s->stride - s->pad; w < j * s->stride - s->pad + s->K; w++) {
                         if (h < 0 || h >= s->H || w < 0 || w >= s->W) continue;
                         const float v = x[(size_t)q * s->H * s->W + h * s->W + w];
-                        if (best < 0 || v > m || v != v) { m = v; best = h * s->W + w; }
+                        if (best < 0 || v > m || v != v) {
+                            m = v;
+                            best = (h - (i * s->stride - s->pad)) * s->K + w - (j * s->stride - s->pad);
+                        }
                     }
                 y[((size_t)q * s->OH + i) * s->OW + j] = m;
-                am[((size_t)q * s->OH + i) * s->OW + j] = best;
+                am[((size_t)q * s->OH + i) * s->OW + j] = (uint8_t)best;
             }
 }
 
@@ -82,7 +86,7 @@ static void test_maxpool_ties(int N, int C, int H, int W, int K, int st, int pad
     const gb_pool2d_shape s = gb_pool2d_shape_make(N, C, H, W, K, st, pad);
     const size_t nx = (size_t)N * C * H * W, ny = (size_t)N * C * s.OH * s.OW;
     float *x = alloc_f(nx), *y = alloc_f(ny), *yr = alloc_f(ny);
-    int32_t *am = malloc(ny * sizeof(int32_t)), *amr = malloc(ny * sizeof(int32_t));
+    uint8_t *am = malloc(ny), *amr = malloc(ny);
     for (size_t i = 0; i < nx; i++) x[i] = i % 53 == 7 ? NAN : (float)((i * 2654435761u) % 3);
     maxpool_reference(&s, x, yr, amr);
     for (int nt = 1; nt <= 2; nt++) {
@@ -101,7 +105,7 @@ static void test_maxpool(int N, int C, int H, int W, int K, int st, int pad) {
     const size_t nx = (size_t)N * C * H * W, ny = (size_t)N * C * s.OH * s.OW;
     float *x = alloc_f(nx), *y = alloc_f(ny), *y1 = alloc_f(ny), *dy = alloc_f(ny);
     float *dx = alloc_f(nx), *dx1 = alloc_f(nx);
-    int32_t *am = malloc(ny * sizeof(int32_t));
+    uint8_t *am = malloc(ny);
     fill_distinct(x, nx); fill(dy, ny);
     for (int nt = 1; nt <= 3; nt++) {
         gb_pool_init(nt);
@@ -264,6 +268,7 @@ int main(void) {
     test_maxpool_ties(1, 2, 30, 38, 3, 2, 1);
     test_maxpool_ties(1, 3, 9, 21, 3, 1, 1);
     test_maxpool_ties(1, 2, 11, 17, 2, 2, 0);
+    test_maxpool_ties(1, 2, 40, 40, 15, 2, 7);   // K = 15: the last places of a byte
     test_avgpool(2, 5, 49);
     test_avgpool(1, 3, 1);
     test_batchnorm(2, 3, 25);
