@@ -53,7 +53,8 @@ void gb_conv2d_run_backward(const gb_conv2d_plan *p, const gb_conv2d_weights *wt
         GB_ASSERT(u_dx, "conv2d: dx's U not prepared");
         gb_conv2d_winograd_backward_dx(s, p->dx_tile, u_dx, dy, dx, store_dx, sc);
     }
-    if (p->dw == GB_CONV2D_WINOGRAD) gb_conv2d_winograd_backward_dw(s, p->dw_tile, p->dw_rows ? p->dw_rows : s->OC, x, dy, dw, store_dw, scratch);
+    if (p->dw == GB_CONV2D_WINOGRAD)
+        gb_conv2d_winograd_backward_dw(s, p->dw_tile, p->dw_rows ? p->dw_rows : s->OC, x, dy, dw, store_dw, scratch);
     float *im2col_dx = p->dx == GB_CONV2D_IM2COL ? dx : NULL, *im2col_dw = p->dw == GB_CONV2D_IM2COL ? dw : NULL;
     if (im2col_dx || im2col_dw) gb_conv2d_backward(s, x, w, dy, im2col_dx, im2col_dw, scratch);
 }

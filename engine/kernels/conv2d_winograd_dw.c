@@ -141,8 +141,9 @@ static inline void wino4_gt(const v128_t u[6], v128_t o[3]) {
 }
 
 // dw[o][c] += G^T dU[o][c] G (without accumulate: =), split over the output
-// channels [o_first, o_first + o_count). dU^T[xi] is OC x C, so 4 consecutive c are 4 consecutive floats
-// of each plane: the transform runs on 4 kernels at once, lane i = c + i
+// channels [o_first, o_first + o_count). dU^T[xi] is (those) OC x C, so 4
+// consecutive c are 4 consecutive floats of each plane: the transform runs
+// on 4 kernels at once, lane i = c + i
 // (the operations a scalar version would do, divisions included: the same
 // bits), and their 4 x 9 outputs are consecutive in dw.
 static void dw_task(void *ctx, int ith, int nth) {

@@ -40,7 +40,8 @@ gb_status gb_maxpool2d(gb_graph *g, gb_tensor *x, int k, int stride, int padding
     int shape[4] = { s.N, s.C, s.OH, s.OW };
     int need_grad = g->grad_enabled && gb_needs_grad(x);
     if (need_grad && k > GB_MAXPOOL_MAX_K)   // the argmax is a place in the window, one byte
-        return gb_set_error(GB_ERR_ARG, "max_pool2d: a kernel_size up to %d can be trained here, got %d", GB_MAXPOOL_MAX_K, k);
+        return gb_set_error(GB_ERR_ARG, "max_pool2d: a kernel_size up to %d can be trained here, got %d",
+                            GB_MAXPOOL_MAX_K, k);
     gb_tensor *y = gb_graph_tensor(g, 4, shape);
     uint8_t *argmax = need_grad ? gb_arena_alloc_uninit(&g->arena, (size_t)y->numel) : NULL;
     if (!y || (need_grad && !argmax)) return gb_set_error(GB_ERR_NOMEM, "max_pool2d: out of memory");

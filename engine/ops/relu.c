@@ -6,9 +6,10 @@
 // per element (1/32 of y): y's memory is then free once the forward's
 // readers are done (the stem's ReLU, before maxpool: 49 MB at batch 16),
 // and backward reads 32x fewer bytes. Guarded by tests/kernels
-// (test_kernels.c, the twins) and tests/native/test_plan.c (y not kept). The loops are engine/kernels/f32-relu's: the
-// SIMD twin where the build has vectors (GB_KERNELS_SIMD, kernels.h), named
-// here so the lesson's build needs no other kernel.
+// (test_kernels.c, the twins) and tests/native/test_plan.c (y not kept).
+// The loops are engine/kernels/f32-relu's: the SIMD twin where the build
+// has vectors (GB_KERNELS_SIMD, kernels.h), named here so the lesson's
+// build needs no other kernel.
 #include "gb_ops.h"
 
 #include "../kernels/kernels.h"
