@@ -163,7 +163,7 @@ static void tile_table(int pairs) {
                 gb_conv2d_winograd_transform_weights(&s, tile, w, u[t]);   // the same U serves dx's timing
                 const size_t b[3] = { gb_conv2d_winograd_scratch_bytes(&s, tile),
                                       gb_conv2d_winograd_backward_dx_scratch_bytes(&s, tile),
-                                      gb_conv2d_winograd_backward_dw_scratch_bytes(&s, tile) };
+                                      gb_conv2d_winograd_backward_dw_scratch_bytes(&s, tile, s.OC) };
                 for (int k = 0; k < 3; k++) bytes = b[k] > bytes ? b[k] : bytes;
             }
             float *scratch = falloc(bytes / sizeof(float) + 1);
@@ -176,7 +176,7 @@ static void tile_table(int pairs) {
                         const double t0 = now();
                         if (op == 0) gb_conv2d_winograd_forward(&s, tile, u[k], x, y, scratch);
                         else if (op == 1) gb_conv2d_winograd_backward_dx(&s, tile, u[k], y, dx, 1, scratch);
-                        else gb_conv2d_winograd_backward_dw(&s, tile, x, y, dw, 1, scratch);
+                        else gb_conv2d_winograd_backward_dw(&s, tile, s.OC, x, y, dw, 1, scratch);
                         t[k] = now() - t0;
                     }
                     if (r >= 0) ratio[op][r] = t[1] / t[0];

@@ -82,10 +82,12 @@ int gb_conv2d_plan_dw_tile(const gb_conv2d_shape *s) {
 // ResNet-18 backbone under a trained fc, where a step at batch 16 peaks at
 // ~65 MB of activations. So a gated forward makes its U per call, in the
 // scratch in front of the kernel's (the transform is read once per batch);
-// only ungated (inference) forwards keep theirs, made once per load.
-// im2col's packed w is kept whenever the layer has a weights object.
-// Guarded by tests/native/test_gradcheck.c ("no U should be kept") and the
-// heap figures of bench/train-step.mjs.
+// only ungated (inference) forwards keep theirs, made once per load. The
+// same for im2col's packed w (7 MB for ResNet-18, outside the step's arena
+// and so at its peak; packing is a copy, ~0.1% of the conv's time):
+// gated, it is packed per call into the scratch (GB_CONV2D_IM2COL).
+// Guarded by tests/native/test_gradcheck.c ("no U should be kept", "no
+// packed w should be kept") and the heap figures of bench/train-step.mjs.
 int gb_conv2d_plan_transient(int gated) {
     return gated;
 }
@@ -157,18 +159,45 @@ int gb_conv2d_plan_winograd_chunk(const gb_conv2d_shape *s, int tile) {
 
 // --- the plan ------------------------------------------------------------------
 
-// The scratch each run needs, from the decisions above: a transient U first,
-// then the kernel's own; backward's parts run in turn and share theirs.
+// --- per-call transforms in chunks ------------------------------------------------
+
+// A training step makes U per call (gb_conv2d_plan_transient), and dw always
+// sums its dU^T per call: in the deep layers these are the step's largest
+// work areas (layer4 at F(4x4): 36 x 512 x 512 floats, 38 MB each), and a
+// backward's sits on top of every saved activation, at the step's peak. So
+// a U (forward or dx) or dU^T over CHUNK_BYTES is made a chunk of output
+// channels at a time, each chunk about CHUNK_BYTES, its rows a multiple of
+// the GEMM's 5-row tile; M shrinks with it. Each output sums the same
+// products in the same order: the same bits (tests/kernels/test_conv2d.c,
+// "rows"). What it saves: bench/train-step.mjs, step (c)'s wasm heap.
+// NOTE: with one image group (the deep layers at batch <= 128) nothing is
+// transformed twice; the GEMMs get thinner (M from 512 to ~100 rows).
+#define CHUNK_BYTES ((size_t)8 << 20)
+
+int gb_conv2d_plan_chunk_rows(int rows, int cols, int tile) {
+    const size_t bytes = (size_t)members(checked_tile(tile)) * rows * cols * sizeof(float);
+    if (bytes <= CHUNK_BYTES) return 0;
+    const int chunks = (int)((bytes + CHUNK_BYTES - 1) / CHUNK_BYTES), r = (rows + chunks - 1) / chunks;
+    return (r + GB_PPMM_MR - 1) / GB_PPMM_MR * GB_PPMM_MR;
+}
+
+// --- the plan ------------------------------------------------------------------
+
+// The scratch each run needs, from the decisions above: a transient U first
+// (whole, or a chunk's inside the kernel's scratch), then the kernel's own;
+// backward's parts run in turn and share theirs.
 static void plan_sizes(gb_conv2d_plan *p) {
     const gb_conv2d_shape *s = &p->s;
-    p->fwd_u_bytes = p->transient && p->fwd == GB_CONV2D_WINOGRAD
-                         ? align64(gb_conv2d_winograd_weights_floats(s, p->fwd_tile) * sizeof(float)) : 0;
-    p->dx_u_bytes = p->transient && p->dx == GB_CONV2D_WINOGRAD
-                        ? align64(gb_conv2d_winograd_weights_floats(s, p->dx_tile) * sizeof(float)) : 0;
+    p->fwd_rows = p->dx_rows = p->dw_rows = 0;
+    p->fwd_u_bytes = p->dx_u_bytes = 0;
     switch (p->fwd) {
     case GB_CONV2D_WINOGRAD:
         p->fwd_fused = gb_conv2d_plan_winograd_chunk(s, p->fwd_tile) != 0;
-        p->fwd_scratch_bytes = p->fwd_u_bytes + gb_conv2d_winograd_scratch_bytes(s, p->fwd_tile);
+        if (p->transient && !p->fwd_fused) p->fwd_rows = gb_conv2d_plan_chunk_rows(s->OC, s->C, p->fwd_tile);
+        if (p->transient && !p->fwd_rows)
+            p->fwd_u_bytes = align64(gb_conv2d_winograd_weights_floats(s, p->fwd_tile) * sizeof(float));
+        p->fwd_scratch_bytes = p->fwd_rows ? gb_conv2d_winograd_rows_scratch_bytes(s, p->fwd_tile, p->fwd_rows)
+                                           : p->fwd_u_bytes + gb_conv2d_winograd_scratch_bytes(s, p->fwd_tile);
         break;
     case GB_CONV2D_IM2COL_PACKED:
         p->fwd_fused = gb_conv2d_plan_im2col_fused(s);
@@ -178,32 +207,44 @@ static void plan_sizes(gb_conv2d_plan *p) {
         p->fwd_fused = gb_conv2d_plan_im2col_fused(s);
         p->fwd_scratch_bytes = gb_conv2d_forward_scratch_bytes(s);
     }
+    // Backward's parts run in turn and share one scratch: dx's transient U
+    // lives only through dx, which runs first (conv2d_run.c), so the scratch
+    // is the largest part's, not U on top of the largest.
     size_t bytes = 0, b;
-    if (p->dx == GB_CONV2D_WINOGRAD && (b = gb_conv2d_winograd_backward_dx_scratch_bytes(s, p->dx_tile)) > bytes)
-        bytes = b;
-    if (p->dw == GB_CONV2D_WINOGRAD && (b = gb_conv2d_winograd_backward_dw_scratch_bytes(s, p->dw_tile)) > bytes)
-        bytes = b;
+    if (p->dx == GB_CONV2D_WINOGRAD) {
+        if (p->transient) p->dx_rows = gb_conv2d_plan_chunk_rows(s->C, s->OC, p->dx_tile);
+        if (p->transient && !p->dx_rows)
+            p->dx_u_bytes = align64(gb_conv2d_winograd_weights_floats(s, p->dx_tile) * sizeof(float));
+        b = p->dx_rows ? gb_conv2d_winograd_backward_dx_rows_scratch_bytes(s, p->dx_tile, p->dx_rows)
+                       : p->dx_u_bytes + gb_conv2d_winograd_backward_dx_scratch_bytes(s, p->dx_tile);
+        if (b > bytes) bytes = b;
+    }
+    if (p->dw == GB_CONV2D_WINOGRAD) {
+        p->dw_rows = gb_conv2d_plan_chunk_rows(s->OC, s->C, p->dw_tile);
+        b = gb_conv2d_winograd_backward_dw_scratch_bytes(s, p->dw_tile, p->dw_rows ? p->dw_rows : s->OC);
+        if (b > bytes) bytes = b;
+    }
     if ((p->dx == GB_CONV2D_IM2COL || p->dw == GB_CONV2D_IM2COL) && (b = gb_conv2d_backward_scratch_bytes(s)) > bytes)
         bytes = b;
-    p->bwd_scratch_bytes = (p->need_dx || p->need_dw) ? p->dx_u_bytes + bytes : 0;
+    p->bwd_scratch_bytes = (p->need_dx || p->need_dw) ? bytes : 0;
 }
 
 // Which algorithm: with a weights object, 3x3 stride-1 layers run Winograd
 // for y, dx and dw (dx is the same kind of convolution, of dy with the
 // turned weights; dw comes from x and dy), the others im2col from the kept
-// packed w. Without one, im2col everywhere, w packed per call. Only the
+// packed w (gated: packed per call). Without one, im2col everywhere, w packed per call. Only the
 // gradients that are needed are computed: a frozen weight costs no dw, an
 // input image no dx.
 gb_conv2d_plan gb_conv2d_plan_make(const gb_conv2d_shape *s, int need_dx, int need_dw, int gated, int weights) {
     gb_conv2d_plan p = { .s = *s, .need_dx = need_dx, .need_dw = need_dw, .gated = gated, .weights = weights };
     const int wino = weights && gb_conv2d_winograd_ok(s);
-    p.fwd = wino ? GB_CONV2D_WINOGRAD : weights ? GB_CONV2D_IM2COL_PACKED : GB_CONV2D_IM2COL;
+    p.transient = weights && gb_conv2d_plan_transient(gated);
+    p.fwd = wino ? GB_CONV2D_WINOGRAD : weights && !p.transient ? GB_CONV2D_IM2COL_PACKED : GB_CONV2D_IM2COL;
     p.dx = !need_dx ? GB_CONV2D_NONE : wino ? GB_CONV2D_WINOGRAD : GB_CONV2D_IM2COL;
     p.dw = !need_dw ? GB_CONV2D_NONE : wino ? GB_CONV2D_WINOGRAD : GB_CONV2D_IM2COL;
     p.fwd_tile = wino ? gb_conv2d_plan_forward_tile(s, gated) : 0;
     p.dx_tile = p.dx == GB_CONV2D_WINOGRAD ? gb_conv2d_plan_dx_tile(s) : 0;
     p.dw_tile = p.dw == GB_CONV2D_WINOGRAD ? gb_conv2d_plan_dw_tile(s) : 0;
-    p.transient = wino && gb_conv2d_plan_transient(gated);
     plan_sizes(&p);
     return p;
 }

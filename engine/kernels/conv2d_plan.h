@@ -42,8 +42,9 @@ typedef struct gb_conv2d_plan {
     gb_conv2d_algo fwd, dx, dw;
     int fwd_tile, dx_tile, dw_tile;   // Winograd's output tile, 2 or 4 (0: not Winograd)
     int fwd_fused;              // the forward runs fused (im2col panels, or Winograd chunks per thread)
-    int transient;              // Winograd's U made per call in the scratch, not kept (weights that train)
-    size_t fwd_u_bytes, dx_u_bytes;   // that U, in front of the scratch (64-byte multiples; 0: kept)
+    int transient;              // U or packed w made per call in the scratch, not kept (gated)
+    int fwd_rows, dx_rows, dw_rows;   // U (dw: dU^T) made that many output channels at a time (0: whole)
+    size_t fwd_u_bytes, dx_u_bytes;   // a whole transient U, in front of the scratch (64-byte multiples; 0: none)
     size_t fwd_scratch_bytes;   // scratch of gb_conv2d_run_forward, U included
     size_t bwd_scratch_bytes;   // scratch of gb_conv2d_run_backward, U included
 } gb_conv2d_plan;
@@ -55,6 +56,8 @@ int gb_conv2d_plan_forward_tile(const gb_conv2d_shape *s, int gated);
 int gb_conv2d_plan_dx_tile(const gb_conv2d_shape *s);
 int gb_conv2d_plan_dw_tile(const gb_conv2d_shape *s);
 int gb_conv2d_plan_transient(int gated);
+// Output channels per chunk of a per-call U (or dU^T) of rows x cols, or 0: whole.
+int gb_conv2d_plan_chunk_rows(int rows, int cols, int tile);
 int gb_conv2d_plan_im2col_fused(const gb_conv2d_shape *s);
 // Tiles per fused Winograd chunk (whole B panels), or 0: staged.
 int gb_conv2d_plan_winograd_chunk(const gb_conv2d_shape *s, int tile);

@@ -16,6 +16,10 @@ void gb_conv2d_run_forward_epilogue(const gb_conv2d_plan *p, const gb_conv2d_wei
     char *sc = scratch;
     switch (p->fwd) {
     case GB_CONV2D_WINOGRAD: {
+        if (p->fwd_rows) {   // transient U made chunk by chunk inside
+            gb_conv2d_winograd_forward_rows(s, p->fwd_tile, p->fwd_rows, w, x, y, sc);
+            break;
+        }
         const float *u = p->fwd_u_bytes ? (const float *)sc : wt->fwd.u;
         if (p->fwd_u_bytes) {   // transient: U made for this call, in front of the kernel's scratch
             gb_conv2d_winograd_transform_weights(s, p->fwd_tile, w, (float *)sc);
@@ -40,18 +44,23 @@ void gb_conv2d_run_backward(const gb_conv2d_plan *p, const gb_conv2d_weights *wt
     const gb_conv2d_shape *s = &p->s;
     GB_ASSERT((!store_dx || gb_conv2d_plan_stores(p->dx)) && (!store_dw || gb_conv2d_plan_stores(p->dw)),
               "conv2d: im2col's backward adds");
-    char *sc = scratch;   // one scratch serves the parts in turn (after a transient U)
-    const float *u_dx = NULL;
-    if (p->dx == GB_CONV2D_WINOGRAD) {
-        u_dx = p->dx_u_bytes ? (const float *)sc : wt->dx.u;
+    // The parts run in turn in one scratch: dx first (its transient U in
+    // front of its kernel's scratch), then dw and im2col's from the start,
+    // over a U that dx no longer needs (plan_sizes sizes it so).
+    if (p->dx == GB_CONV2D_WINOGRAD && p->dx_rows) {
+        gb_conv2d_winograd_backward_dx_rows(s, p->dx_tile, p->dx_rows, w, dy, dx, store_dx, scratch);
+    } else if (p->dx == GB_CONV2D_WINOGRAD) {
+        char *sc = scratch;
+        const float *u_dx = p->dx_u_bytes ? (const float *)sc : wt->dx.u;
         if (p->dx_u_bytes) {
             gb_conv2d_winograd_transform_weights_dx(s, p->dx_tile, w, (float *)sc);
             sc += p->dx_u_bytes;
         }
         GB_ASSERT(u_dx, "conv2d: dx's U not prepared");
+        gb_conv2d_winograd_backward_dx(s, p->dx_tile, u_dx, dy, dx, store_dx, sc);
     }
-    if (p->dw == GB_CONV2D_WINOGRAD) gb_conv2d_winograd_backward_dw(s, p->dw_tile, x, dy, dw, store_dw, sc);
-    if (p->dx == GB_CONV2D_WINOGRAD) gb_conv2d_winograd_backward_dx(s, p->dx_tile, u_dx, dy, dx, store_dx, sc);
+    if (p->dw == GB_CONV2D_WINOGRAD)
+        gb_conv2d_winograd_backward_dw(s, p->dw_tile, p->dw_rows ? p->dw_rows : s->OC, x, dy, dw, store_dw, scratch);
     float *im2col_dx = p->dx == GB_CONV2D_IM2COL ? dx : NULL, *im2col_dw = p->dw == GB_CONV2D_IM2COL ? dw : NULL;
-    if (im2col_dx || im2col_dw) gb_conv2d_backward(s, x, w, dy, im2col_dx, im2col_dw, sc);
+    if (im2col_dx || im2col_dw) gb_conv2d_backward(s, x, w, dy, im2col_dx, im2col_dw, scratch);
 }

@@ -41,8 +41,8 @@ static void pack_weights(const gb_conv2d_shape *s, int layout, const float *w, f
 void gb_conv2d_weights_prepare_forward(gb_conv2d_weights *wt, gb_conv2d_plan *p, const float *w, const void *src,
                                        unsigned version) {
     const gb_conv2d_shape *s = &p->s;
+    if (p->transient) { drop(&wt->fwd); return; }
     if (p->fwd == GB_CONV2D_WINOGRAD) {
-        if (p->transient) { drop(&wt->fwd); return; }
         // Winograd's U: one size fits the forward and the dx layout.
         if (!kept(&wt->fwd, s, w, src, version, gb_conv2d_winograd_weights_floats(s, p->fwd_tile), p->fwd_tile,
                   gb_conv2d_winograd_transform_weights))

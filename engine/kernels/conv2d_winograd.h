@@ -52,6 +52,12 @@ void gb_conv2d_winograd_forward(const gb_conv2d_shape *s, int tile, const float 
 // The same, each output run through e as it is stored (conv2d.h).
 void gb_conv2d_winograd_forward_epilogue(const gb_conv2d_shape *s, int tile, const float *u, const float *x, float *y,
                                          void *scratch, const gb_conv2d_epilogue *e);
+// The same with U made per call, `rows` output channels at a time, in the
+// front of the scratch (rows a multiple of 5, the GEMM's tile): for a U too
+// large to make whole (conv2d_plan.c). The same bits.
+size_t gb_conv2d_winograd_rows_scratch_bytes(const gb_conv2d_shape *s, int tile, int rows);
+void gb_conv2d_winograd_forward_rows(const gb_conv2d_shape *s, int tile, int rows, const float *w, const float *x,
+                                     float *y, void *scratch);
 // dx += dL/dx for such a conv (pad <= 2), from its own transformed weights
 // (as many floats: w turned by 180 degrees and transposed); with store,
 // dx = dL/dx (the same bits as adding onto -0.0).
@@ -59,10 +65,16 @@ void gb_conv2d_winograd_transform_weights_dx(const gb_conv2d_shape *s, int tile,
 size_t gb_conv2d_winograd_backward_dx_scratch_bytes(const gb_conv2d_shape *s, int tile);
 void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, int tile, const float *u_dx, const float *dy,
                                     float *dx, int store, void *scratch);
+// The same from w, its turned U made `rows` input channels (dx's outputs) at a time.
+size_t gb_conv2d_winograd_backward_dx_rows_scratch_bytes(const gb_conv2d_shape *s, int tile, int rows);
+void gb_conv2d_winograd_backward_dx_rows(const gb_conv2d_shape *s, int tile, int rows, const float *w,
+                                         const float *dy, float *dx, int store, void *scratch);
 // dw += dL/dw (with store: dw =) for such a conv (any pad), from x and dy: the
 // tiles' sum is again 16 or 36 GEMMs (2.25x or 4x fewer multiplies than im2col's).
-size_t gb_conv2d_winograd_backward_dw_scratch_bytes(const gb_conv2d_shape *s, int tile);
-void gb_conv2d_winograd_backward_dw(const gb_conv2d_shape *s, int tile, const float *x, const float *dy, float *dw,
-                                    int store, void *scratch);
+// rows: dU^T is made `rows` output channels at a time (a multiple of 5; OC:
+// whole), each chunk transformed into dw before the next (the same bits).
+size_t gb_conv2d_winograd_backward_dw_scratch_bytes(const gb_conv2d_shape *s, int tile, int rows);
+void gb_conv2d_winograd_backward_dw(const gb_conv2d_shape *s, int tile, int rows, const float *x, const float *dy,
+                                    float *dw, int store, void *scratch);
 
 #endif

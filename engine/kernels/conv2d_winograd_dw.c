@@ -140,9 +140,10 @@ static inline void wino4_gt(const v128_t u[6], v128_t o[3]) {
     //     (u3 + u4) / 6 - (u1 + u2) / 6 + u5
 }
 
-// dw[o][c] += G^T dU[o][c] G (without accumulate: =), split over output
-// channels. dU^T[xi] is OC x C, so 4 consecutive c are 4 consecutive floats
-// of each plane: the transform runs on 4 kernels at once, lane i = c + i
+// dw[o][c] += G^T dU[o][c] G (without accumulate: =), split over the output
+// channels [o_first, o_first + o_count). dU^T[xi] is (those) OC x C, so 4
+// consecutive c are 4 consecutive floats of each plane: the transform runs
+// on 4 kernels at once, lane i = c + i
 // (the operations a scalar version would do, divisions included: the same
 // bits), and their 4 x 9 outputs are consecutive in dw.
 static void dw_task(void *ctx, int ith, int nth) {
@@ -150,11 +151,11 @@ static void dw_task(void *ctx, int ith, int nth) {
     const gb_conv2d_shape *s = j->s;
     const int nm = members(j->m);
     int o0, o1;
-    while (gb_pool_take(&j->taken, s->OC, ith, nth, &o0, &o1)) {
-        for (int o = o0; o < o1; o++)
+    while (gb_pool_take(&j->taken, j->o_count, ith, nth, &o0, &o1)) {
+        for (int o = j->o_first + o0; o < j->o_first + o1; o++)
             for (int c = 0; c < s->C; c += 4) {
                 const int nc = s->C - c < 4 ? s->C - c : 4;
-                const float *du = j->in + (size_t)o * s->C + c;
+                const float *du = j->in + (size_t)(o - j->o_first) * s->C + c;   // dU^T holds rows from o_first
                 v128_t u[36], g[9];
                 for (int xi = 0; xi < nm; xi++) {
                     if (nc == 4) { u[xi] = wasm_v128_load(du + xi * j->stride); continue; }
@@ -198,39 +199,51 @@ static void dw_task(void *ctx, int ith, int nth) {
     }
 }
 
-// Scratch: V^T (nm packed B planes, G*T x C) | dM (nm packed A planes, OC x G*T) | dU^T (nm x OC x C).
-static void dw_strides(const gb_conv2d_shape *s, int m, size_t *sv, size_t *sd, size_t *su) {
+// Scratch: V^T (nm packed B planes, G*T x C) | dM (nm packed A planes, OC x G*T) | dU^T (nm x rows x C).
+static void dw_strides(const gb_conv2d_shape *s, int m, int rows, size_t *sv, size_t *sd, size_t *su) {
     const int T = tiles_per_image(s, m) * images_per_group(s, m);
     *sv = member_stride(gb_f32_packed_b_floats(T, s->C));
     *sd = member_stride(gb_f32_packed_a_floats(s->OC, T));
-    *su = member_stride((size_t)s->C * s->OC);
+    *su = member_stride((size_t)s->C * rows);
 }
 
-size_t gb_conv2d_winograd_backward_dw_scratch_bytes(const gb_conv2d_shape *s, int tile) {
+size_t gb_conv2d_winograd_backward_dw_scratch_bytes(const gb_conv2d_shape *s, int tile, int rows) {
     size_t sv, sd, su;
-    dw_strides(s, checked_tile(tile), &sv, &sd, &su);
+    dw_strides(s, checked_tile(tile), rows, &sv, &sd, &su);
     return sizeof(float) * members(tile) * (sv + sd + su);
 }
 
-void gb_conv2d_winograd_backward_dw(const gb_conv2d_shape *s, int tile, const float *x, const float *dy, float *dw,
-                                    int store, void *scratch) {
+// dU^T sums over the image groups in order (the same for any thread count),
+// `rows` output channels at a time: a chunk's dU^T is summed over every group,
+// then transformed into dw. With one group (the deep layers, whose dU^T is
+// large), V^T and dM are made once for all chunks; with more, again per chunk.
+void gb_conv2d_winograd_backward_dw(const gb_conv2d_shape *s, int tile, int rows, const float *x, const float *dy,
+                                    float *dw, int store, void *scratch) {
     GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
+    GB_ASSERT(rows >= s->OC || (rows > 0 && rows % GB_PPMM_MR == 0), "dw rows %d: a multiple of %d", rows, GB_PPMM_MR);
     const int m = checked_tile(tile), nm = members(m);
     const int TH = (s->OH + m - 1) / m, TW = (s->OW + m - 1) / m, G = images_per_group(s, m);
     size_t sv, sd, su;
-    dw_strides(s, m, &sv, &sd, &su);
+    dw_strides(s, m, rows < s->OC ? rows : s->OC, &sv, &sd, &su);
     const size_t x_image = (size_t)s->C * s->H * s->W, y_image = (size_t)s->OC * s->OH * s->OW;
     float *v = scratch, *dm = v + nm * sv, *du = dm + nm * sd;
-    for (int n = 0; n < s->N; n += G) {   // dU sums the groups in order: the same for any thread count
-        const int images = s->N - n < G ? s->N - n : G, T = TH * TW * images;
-        wino_job in = { .s = s, .in = x + (size_t)n * x_image, .out = v, .TH = TH, .TW = TW, .stride = sv,
-                        .images = images, .image = x_image, .dw_layout = 1, .m = m };
-        gb_parallel_for(gb_wino_input_task, &in);
-        wino_job mj = { .s = s, .in = dy + (size_t)n * y_image, .out = dm, .TH = TH, .TW = TW, .stride = sd,
-                        .images = images, .image = y_image, .m = m };
-        gb_parallel_for(dm_task, &mj);
-        gb_f32_gemm_ppacked_batched(nm, s->OC, s->C, T, dm, sd, v, sv, du, s->C, su, n > 0);
+    for (int o0 = 0; o0 < s->OC; o0 += rows) {
+        const int o_n = s->OC - o0 < rows ? s->OC - o0 : rows;
+        for (int n = 0; n < s->N; n += G) {
+            const int images = s->N - n < G ? s->N - n : G, T = TH * TW * images;
+            if (o0 == 0 || G < s->N) {
+                wino_job in = { .s = s, .in = x + (size_t)n * x_image, .out = v, .TH = TH, .TW = TW, .stride = sv,
+                                .images = images, .image = x_image, .dw_layout = 1, .m = m };
+                gb_parallel_for(gb_wino_input_task, &in);
+                wino_job mj = { .s = s, .in = dy + (size_t)n * y_image, .out = dm, .TH = TH, .TW = TW, .stride = sd,
+                                .images = images, .image = y_image, .m = m };
+                gb_parallel_for(dm_task, &mj);
+            }
+            // Rows o0.. of dM's packed A planes start at o0 * T (whole 5-row tiles).
+            gb_f32_gemm_ppacked_batched(nm, o_n, s->C, T, dm + (size_t)o0 * T, sd, v, sv, du, s->C, su, n > 0);
+        }
+        wino_job out = { .s = s, .in = du, .out = dw, .TH = TH, .TW = TW, .stride = su, .accumulate = !store, .m = m,
+                         .o_first = o0, .o_count = o_n };
+        gb_parallel_for(dw_task, &out);
     }
-    wino_job out = { .s = s, .in = du, .out = dw, .TH = TH, .TW = TW, .stride = su, .accumulate = !store, .m = m };
-    gb_parallel_for(dw_task, &out);
 }

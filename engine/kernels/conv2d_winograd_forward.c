@@ -108,6 +108,59 @@ void gb_conv2d_winograd_forward_epilogue(const gb_conv2d_shape *s, int tile, con
     winograd_run(s, tile, u, x, y, scratch, 0, e);
 }
 
+// --- U made per call, a chunk of output channels at a time -------------------
+// Staged, with U | V | M in the scratch, U and M only `rows` output channels
+// deep: per image group, V once, then per chunk of output channels its U
+// (from w: ws is w's conv, flip for dx's turned weights), its GEMMs and its
+// outputs. Every output sums the same products in the same order as with
+// the whole U: same bits. U is made again for each group (one group at a
+// time holds up to WINO_GROUP_TILES tiles: the deep layers' large U come
+// with small images, one group at batch 16 and up to 128 for layer4).
+
+static void rows_strides(const gb_conv2d_shape *t, int m, int rows, size_t *su, size_t *sv, size_t *sm) {
+    const size_t T_max = (size_t)tiles_per_image(t, m) * images_per_group(t, m);
+    *su = u_plane(rows, t->C);
+    *sv = member_stride(gb_f32_packed_b_floats(t->C, (int)T_max));
+    *sm = member_stride((size_t)rows * T_max);
+}
+
+size_t gb_conv2d_winograd_rows_scratch_bytes(const gb_conv2d_shape *s, int tile, int rows) {
+    size_t su, sv, sm;
+    rows_strides(s, checked_tile(tile), rows, &su, &sv, &sm);
+    return sizeof(float) * members(tile) * (su + sv + sm);
+}
+
+static void winograd_run_rows(const gb_conv2d_shape *t, const gb_conv2d_shape *ws, int flip, int tile, int rows,
+                              const float *w, const float *x, float *y, void *scratch, int accumulate) {
+    GB_ASSERT(gb_conv2d_winograd_ok(t) && rows >= 1, "winograd rows: %d", rows);
+    const int m = checked_tile(tile), nm = members(m);
+    const int TH = (t->OH + m - 1) / m, TW = (t->OW + m - 1) / m, G = images_per_group(t, m);
+    size_t su, sv, sm;
+    rows_strides(t, m, rows, &su, &sv, &sm);
+    const size_t x_image = (size_t)t->C * t->H * t->W, y_image = (size_t)t->OC * t->OH * t->OW;
+    float *u = scratch, *v = u + nm * su, *mm = v + nm * sv;
+    for (int n = 0; n < t->N; n += G) {
+        const int images = t->N - n < G ? t->N - n : G, T = TH * TW * images;
+        wino_job in = { .s = t, .in = x + (size_t)n * x_image, .out = v, .TH = TH, .TW = TW, .stride = sv,
+                        .images = images, .image = x_image, .m = m };
+        gb_parallel_for(gb_wino_input_task, &in);
+        for (int o0 = 0; o0 < t->OC; o0 += rows) {
+            const int o_n = t->OC - o0 < rows ? t->OC - o0 : rows;
+            gb_wino_transform_weights_rows(ws, m, flip, w, o0, o_n, u);
+            gb_f32_gemm_ppacked_batched(nm, o_n, T, t->C, u, u_plane(o_n, t->C), v, sv, mm, T, sm, 0);
+            wino_job out = { .s = t, .in = mm, .out = y + (size_t)n * y_image, .TH = TH, .TW = TW, .stride = sm,
+                             .accumulate = accumulate, .images = images, .image = y_image, .m = m, .m_cols = T,
+                             .o_first = o0, .o_count = o_n };
+            gb_parallel_for(gb_wino_output_task, &out);
+        }
+    }
+}
+
+void gb_conv2d_winograd_forward_rows(const gb_conv2d_shape *s, int tile, int rows, const float *w, const float *x,
+                                     float *y, void *scratch) {
+    winograd_run_rows(s, s, 0, tile, rows, w, x, y, scratch, 0);
+}
+
 // --- backward for the input --------------------------------------------------
 // dx is the forward's machinery on dx_shape (conv2d_winograd_internal.h).
 
@@ -120,4 +173,15 @@ void gb_conv2d_winograd_backward_dx(const gb_conv2d_shape *s, int tile, const fl
                                     float *dx, int store, void *scratch) {
     const gb_conv2d_shape t = dx_shape(s);
     winograd_run(&t, tile, u_dx, dy, dx, scratch, !store, NULL);
+}
+
+size_t gb_conv2d_winograd_backward_dx_rows_scratch_bytes(const gb_conv2d_shape *s, int tile, int rows) {
+    const gb_conv2d_shape t = dx_shape(s);
+    return gb_conv2d_winograd_rows_scratch_bytes(&t, tile, rows);
+}
+
+void gb_conv2d_winograd_backward_dx_rows(const gb_conv2d_shape *s, int tile, int rows, const float *w,
+                                         const float *dy, float *dx, int store, void *scratch) {
+    const gb_conv2d_shape t = dx_shape(s);
+    winograd_run_rows(&t, s, 1, tile, rows, w, dy, dx, scratch, !store);
 }

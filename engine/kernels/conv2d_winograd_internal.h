@@ -58,6 +58,8 @@ typedef struct wino_job {
     int t_first;           // B panels (V) and M start at this tile (a fused chunk's first), else 0
     int m_cols;            // output: the length of M's rows (the tiles it holds)
     const gb_conv2d_epilogue *epilogue;   // output: BatchNorm (+ ReLU) as y is stored (conv2d.h), or NULL
+    int o_first, o_count;  // weights, output, dw: only output channels [o_first, o_first + o_count)
+                           // (rows of U, M, dU^T), which hold only those rows; o_count 0: all
     gb_take_counter taken;   // chunks taken so far (gb_pool_take)
 } wino_job;
 
@@ -130,6 +132,11 @@ static inline void store_by_tile(const float (*tmp)[36 * 4], int channels, int n
 // The rows x cols window of an H x W plane at (h0, w0), row-major into dst,
 // zero outside the plane (conv2d_winograd_input.c).
 void gb_wino_read_window(const float *plane, int H, int W, int h0, int w0, int rows, int cols, float *dst);
+// U of the output channels [o_first, o_first + o_count) of w (the conv of
+// shape s; flip: dx's turned weights), packed as a U of o_count rows
+// (conv2d_winograd_weights.c).
+void gb_wino_transform_weights_rows(const gb_conv2d_shape *s, int m, int flip, const float *w, int o_first,
+                                    int o_count, float *u);
 // V of the tiles [t_blk, t_end) of channels [c0, c1) (conv2d_winograd_input.c).
 void gb_wino_input_block(const wino_job *j, int t_blk, int t_end, int c0, int c1);
 // V (or, with dw_layout, V^T) of every tile of j: a parallel_for task.

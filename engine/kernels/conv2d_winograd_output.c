@@ -88,13 +88,14 @@ static inline void output_tiles(const wino_job *j, const float *mt, size_t plane
     }
 }
 
-// y of output channels [o0, o1) for the tiles [t_lo, t_hi) (t_lo a multiple of 4).
+// y of output channels [o0, o1) for the tiles [t_lo, t_hi) (t_lo a multiple of 4);
+// M's first row is channel j->o_first.
 void gb_wino_output_range(const wino_job *j, int o0, int o1, int t_lo, int t_hi) {
     const gb_conv2d_shape *s = j->s;
     const int T = j->TH * j->TW, m = j->m, nm = members(m);
     const size_t plane = j->stride;
     for (int oc = o0; oc < o1; oc++) {
-        const float *m_row = j->in + (size_t)oc * j->m_cols;   // M[0][oc][t - t_first]
+        const float *m_row = j->in + (size_t)(oc - j->o_first) * j->m_cols;   // M[0][oc][t - t_first]
         for (int t_all = t_lo; t_all < t_hi; t_all += 4) {
             const int t = t_all % T, th = t / j->TW, tw = t % j->TW;
             out_tiles ot = { .n = t_hi - t_all < 4 ? t_hi - t_all : 4, .oc = oc };
@@ -126,5 +127,7 @@ void gb_wino_output_range(const wino_job *j, int o0, int o1, int t_lo, int t_hi)
 void gb_wino_output_task(void *ctx, int ith, int nth) {
     wino_job *j = ctx;
     int o0, o1;
-    while (gb_pool_take(&j->taken, j->s->OC, ith, nth, &o0, &o1)) gb_wino_output_range(j, o0, o1, 0, j->TH * j->TW * j->images);
+    const int rows = j->o_count ? j->o_count : j->s->OC;
+    while (gb_pool_take(&j->taken, rows, ith, nth, &o0, &o1))
+        gb_wino_output_range(j, j->o_first + o0, j->o_first + o1, 0, j->TH * j->TW * j->images);
 }

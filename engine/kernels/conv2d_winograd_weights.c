@@ -64,7 +64,8 @@ static void kernel_transform(int m, const v128_t g[9], v128_t *u) {
 static void weights_task(void *ctx, int ith, int nth) {
     wino_job *j = ctx;
     const gb_conv2d_shape *s = j->s;
-    const int rows = j->flip ? s->C : s->OC, cols = j->flip ? s->OC : s->C, nm = members(j->m);
+    const int rows = j->o_count ? j->o_count : j->flip ? s->C : s->OC, cols = j->flip ? s->OC : s->C;
+    const int nm = members(j->m);
     const size_t plane = u_plane(rows, cols);
     static const float zeros[9];
     v128_t u[GB_PPMM_MR][36];   // u[row of the tile][xi], lane i = column c0 + i
@@ -74,8 +75,8 @@ static void weights_task(void *ctx, int ith, int nth) {
             for (int c0 = 0; c0 < cols; c0 += 4) {
                 const int nc = cols - c0 < 4 ? cols - c0 : 4;
                 for (int r = 0; r < GB_PPMM_MR; r++) {
-                    const int o = t * GB_PPMM_MR + r;
-                    if (o >= rows) {   // the last tile's padding rows
+                    const int o = j->o_first + t * GB_PPMM_MR + r;
+                    if (o >= j->o_first + rows) {   // the last tile's padding rows
                         for (int xi = 0; xi < nm; xi++) u[r][xi] = wasm_f32x4_splat(0.0f);
                         continue;
                     }
@@ -116,14 +117,19 @@ static void weights_task(void *ctx, int ith, int nth) {
     }
 }
 
+void gb_wino_transform_weights_rows(const gb_conv2d_shape *s, int m, int flip, const float *w, int o_first,
+                                    int o_count, float *u) {
+    wino_job j = { .s = s, .in = w, .out = u, .flip = flip, .m = checked_tile(m), .o_first = o_first,
+                   .o_count = o_count };
+    gb_parallel_for(weights_task, &j);
+}
+
 void gb_conv2d_winograd_transform_weights(const gb_conv2d_shape *s, int tile, const float *w, float *u) {
     GB_ASSERT(gb_conv2d_winograd_ok(s), "winograd needs a 3x3 stride-1 conv");
-    wino_job j = { .s = s, .in = w, .out = u, .m = checked_tile(tile) };
-    gb_parallel_for(weights_task, &j);
+    gb_wino_transform_weights_rows(s, tile, 0, w, 0, 0, u);
 }
 
 void gb_conv2d_winograd_transform_weights_dx(const gb_conv2d_shape *s, int tile, const float *w, float *u) {
     (void)dx_shape(s);
-    wino_job j = { .s = s, .in = w, .out = u, .flip = 1, .m = checked_tile(tile) };
-    gb_parallel_for(weights_task, &j);
+    gb_wino_transform_weights_rows(s, tile, 1, w, 0, 0, u);
 }

@@ -33,11 +33,15 @@
 #include "gemm.h"
 #include "pool2d.h"
 
-// relu: y = x < 0 ? 0 : x;  backward dx += x <= 0 ? 0 : dy   (f32-relu/)
-// store: dx = (a new flow), not +=.
+// relu: y = x < 0 ? 0 : x (f32-relu/). _gate also keeps the gate as bits:
+// gate[k] bit i = !(y[16k + i] <= 0) (n/16 words rounded up; a caller that
+// splits the work starts each part on a multiple of 16). backward: dx +=
+// gate ? dy : +0.0f, or with store dx = (a new flow), not +=.
 void gb_f32_relu__wasmsimd(size_t n, const float *x, float *y);
-void gb_f32_relu_backward__wasmsimd(size_t n, const float *x, const float *dy, float *dx, int store);
+void gb_f32_relu_gate__wasmsimd(size_t n, const float *x, float *y, uint16_t *gate);
+void gb_f32_relu_backward__wasmsimd(size_t n, const uint16_t *gate, const float *dy, float *dx, int store);
 void gb_f32_relu__scalar(size_t n, const float *x, float *y);
-void gb_f32_relu_backward__scalar(size_t n, const float *x, const float *dy, float *dx, int store);
+void gb_f32_relu_gate__scalar(size_t n, const float *x, float *y, uint16_t *gate);
+void gb_f32_relu_backward__scalar(size_t n, const uint16_t *gate, const float *dy, float *dx, int store);
 
 #endif

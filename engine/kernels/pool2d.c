@@ -18,8 +18,8 @@ typedef struct pool_job {
     const gb_pool2d_shape *s;
     const float *x, *dy;
     float *y, *dx;
-    const int32_t *argmax_in;
-    int32_t *argmax;
+    const uint8_t *argmax_in;
+    uint8_t *argmax;
     int N, C, HW;
     gb_take_counter taken;   // chunks taken so far (gb_pool_take)
 } pool_job;
@@ -80,10 +80,11 @@ static void maxpool_fwd_separable(const gb_pool2d_shape *s, const float *x, floa
 // for stride 1 or 2 where the 4 windows and the loads stay inside the row: the
 // same scan order and the same selects as the scalar loop below, so the same
 // values and the same argmax (ties to the first, the last NaN wins).
-static inline void maxpool_argmax4(const gb_pool2d_shape *s, const float *x, int ha, int hb, int w0,
-                                   float *y, int32_t *am) {
+// The 4 windows share their rows, so a place in the window (h - h0) * K + kw
+// is the same in every lane.
+static inline void maxpool_argmax4(const gb_pool2d_shape *s, const float *x, int h0, int ha, int hb, int w0,
+                                   float *y, uint8_t *am) {
     const int st = s->stride, W = s->W;
-    const v128_t lane = wasm_i32x4_make(0, st, 2 * st, 3 * st);   // each lane's offset in x
     v128_t m = wasm_f32x4_splat(0.0f);
     v128_t best = wasm_i32x4_splat(0);
     for (int h = ha; h < hb; h++)
@@ -91,14 +92,17 @@ static inline void maxpool_argmax4(const gb_pool2d_shape *s, const float *x, int
             const float *p = x + (size_t)h * W + w0 + kw;
             const v128_t v = st == 1 ? wasm_v128_load(p)
                                      : wasm_i32x4_shuffle(wasm_v128_load(p), wasm_v128_load(p + 4), 0, 2, 4, 6);
-            const v128_t idx = wasm_i32x4_add(wasm_i32x4_splat(h * W + w0 + kw), lane);
-            if (h == ha && kw == 0) { m = v; best = idx; }   // the scalar loop's start: its first element
+            const v128_t place = wasm_i32x4_splat((h - h0) * s->K + kw);
+            if (h == ha && kw == 0) { m = v; best = place; }   // the scalar loop's start: its first element
             const v128_t take = wasm_v128_or(wasm_f32x4_gt(v, m), wasm_f32x4_ne(v, v));   // NaN propagates
             m = wasm_v128_bitselect(v, m, take);
-            best = wasm_v128_bitselect(idx, best, take);
+            best = wasm_v128_bitselect(place, best, take);
         }
     wasm_v128_store(y, m);
-    wasm_v128_store(am, best);
+    am[0] = (uint8_t)wasm_i32x4_extract_lane(best, 0);
+    am[1] = (uint8_t)wasm_i32x4_extract_lane(best, 1);
+    am[2] = (uint8_t)wasm_i32x4_extract_lane(best, 2);
+    am[3] = (uint8_t)wasm_i32x4_extract_lane(best, 3);
 }
 
 static void maxpool_fwd_task(void *ctx, int ith, int nth) {
@@ -114,7 +118,7 @@ static void maxpool_fwd_task(void *ctx, int ith, int nth) {
         for (int q = q0; q < q1; q++) {
             const float *x = j->x + (size_t)q * s->H * s->W;
             float *y = j->y + (size_t)q * s->OH * s->OW;
-            int32_t *am = j->argmax ? j->argmax + (size_t)q * s->OH * s->OW : NULL;
+            uint8_t *am = j->argmax ? j->argmax + (size_t)q * s->OH * s->OW : NULL;
             for (int i = 0; i < s->OH; i++) {
                 const int h0 = i * s->stride - s->pad;
                 const int ha = h0 < 0 ? 0 : h0, hb = h0 + s->K < s->H ? h0 + s->K : s->H;
@@ -122,7 +126,7 @@ static void maxpool_fwd_task(void *ctx, int ith, int nth) {
                     const int w0 = jj * s->stride - s->pad;
                     // 4 outputs whose windows and vector loads (4, or 8 for stride 2) lie in the row
                     if (am && s->stride <= 2 && jj + 4 <= s->OW && w0 >= 0 && w0 + s->K - 1 + 4 * s->stride <= s->W) {
-                        maxpool_argmax4(s, x, ha, hb, w0, y + i * s->OW + jj, am + i * s->OW + jj);
+                        maxpool_argmax4(s, x, h0, ha, hb, w0, y + i * s->OW + jj, am + i * s->OW + jj);
                         jj += 3;
                         continue;
                     }
@@ -137,14 +141,15 @@ static void maxpool_fwd_task(void *ctx, int ith, int nth) {
                             best = take ? h * s->W + w : best;
                         }
                     y[i * s->OW + jj] = m;
-                    if (am) am[i * s->OW + jj] = best;
+                    if (am) am[i * s->OW + jj] = (uint8_t)((best / s->W - h0) * s->K + best % s->W - w0);
                 }
             }
         }
     }
 }
 
-void gb_f32_maxpool2d_forward(const gb_pool2d_shape *s, const float *x, float *y, int32_t *argmax) {
+void gb_f32_maxpool2d_forward(const gb_pool2d_shape *s, const float *x, float *y, uint8_t *argmax) {
+    GB_ASSERT(!argmax || s->K <= GB_MAXPOOL_MAX_K, "maxpool argmax: kernel %d > %d", s->K, GB_MAXPOOL_MAX_K);
     pool_job j = { .s = s, .x = x, .y = y, .argmax = argmax };
     gb_parallel_for(maxpool_fwd_task, &j);
 }
@@ -154,17 +159,22 @@ static void maxpool_bwd_task(void *ctx, int ith, int nth) {
     const gb_pool2d_shape *s = j->s;
     int q0, q1;
     while (gb_pool_take(&j->taken, s->N * s->C, ith, nth, &q0, &q1)) {
-        const int P = s->OH * s->OW;
+        const int P = s->OH * s->OW, K = s->K;
         for (int q = q0; q < q1; q++) {
             float *dx = j->dx + (size_t)q * s->H * s->W;
             const float *dy = j->dy + (size_t)q * P;
-            const int32_t *am = j->argmax_in + (size_t)q * P;
-            for (int p = 0; p < P; p++) dx[am[p]] += dy[p];
+            const uint8_t *am = j->argmax_in + (size_t)q * P;
+            for (int i = 0; i < s->OH; i++)
+                for (int jj = 0; jj < s->OW; jj++) {   // the window's corner + the winner's place in it
+                    const int k = am[i * s->OW + jj];
+                    const int h = i * s->stride - s->pad + k / K, w = jj * s->stride - s->pad + k % K;
+                    dx[h * s->W + w] += dy[i * s->OW + jj];
+                }
         }
     }
 }
 
-void gb_f32_maxpool2d_backward(const gb_pool2d_shape *s, const int32_t *argmax, const float *dy,
+void gb_f32_maxpool2d_backward(const gb_pool2d_shape *s, const uint8_t *argmax, const float *dy,
                                float *dx) {
     pool_job j = { .s = s, .dy = dy, .dx = dx, .argmax_in = argmax };
     gb_parallel_for(maxpool_bwd_task, &j);

@@ -38,9 +38,12 @@ gb_status gb_maxpool2d(gb_graph *g, gb_tensor *x, int k, int stride, int padding
     gb_pool2d_shape s = gb_pool2d_shape_make(x->shape[0], x->shape[1], x->shape[2], x->shape[3], k, stride, padding);
     if (s.OH < 1 || s.OW < 1) return gb_set_error(GB_ERR_SHAPE, "max_pool2d: output size is too small");
     int shape[4] = { s.N, s.C, s.OH, s.OW };
-    gb_tensor *y = gb_graph_tensor(g, 4, shape);
     int need_grad = g->grad_enabled && gb_needs_grad(x);
-    int32_t *argmax = need_grad ? gb_arena_alloc_uninit(&g->arena, (size_t)y->numel * sizeof(int32_t)) : NULL;
+    if (need_grad && k > GB_MAXPOOL_MAX_K)   // the argmax is a place in the window, one byte
+        return gb_set_error(GB_ERR_ARG, "max_pool2d: a kernel_size up to %d can be trained here, got %d",
+                            GB_MAXPOOL_MAX_K, k);
+    gb_tensor *y = gb_graph_tensor(g, 4, shape);
+    uint8_t *argmax = need_grad ? gb_arena_alloc_uninit(&g->arena, (size_t)y->numel) : NULL;
     if (!y || (need_grad && !argmax)) return gb_set_error(GB_ERR_NOMEM, "max_pool2d: out of memory");
     if (!gb_graph_measuring(g)) gb_f32_maxpool2d_forward(&s, x->data, y->data, argmax);
     gb_op_params p = { .kernel = k, .stride = stride, .padding = padding, .saved = argmax };

@@ -190,6 +190,18 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
         CHECK(!memcmp(y, y1, ny * 4), "%s: winograd F(%d) scalar microkernel not bit-identical", name, tile);
         check_fusion(&s, tile, u, x, NULL, y1, ny, 0, name);
         free(ws);
+        // "rows": U made per call a chunk of 5 or 10 output channels at a
+        // time (conv2d_plan.c, gb_conv2d_plan_chunk_rows): the same bits
+        for (int rows = 5; rows <= 10 && rows < s.OC; rows += 5)
+            for (int nt = 1; nt <= 2; nt++) {
+                gb_pool_init(nt);
+                ws = alloc_f(gb_conv2d_winograd_rows_scratch_bytes(&s, tile, rows) / sizeof(float));
+                for (size_t i = 0; i < ny; i++) y[i] = NAN;
+                gb_conv2d_winograd_forward_rows(&s, tile, rows, w, x, y, ws);
+                CHECK(!memcmp(y, y1, ny * 4), "%s: winograd F(%d) forward by %d rows differs", name, tile, rows);
+                free(ws);
+            }
+        gb_pool_init(1);
         // Winograd dx (accumulating onto dx0) against the direct backward in double
         ws = alloc_f(gb_conv2d_winograd_backward_dx_scratch_bytes(&s, tile) / sizeof(float));
         for (int nt = 1; nt <= 3; nt++) {
@@ -208,6 +220,16 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
         }
         gb_pool_init(1);
         check_fusion(&s, tile, u, dy, dx0, dx1, nx, 1, name);
+        for (int rows = 5; rows <= 10 && rows < s.C; rows += 5)   // "rows", as the forward's
+            for (int nt = 1; nt <= 2; nt++) {
+                gb_pool_init(nt);
+                void *wr = alloc_f(gb_conv2d_winograd_backward_dx_rows_scratch_bytes(&s, tile, rows) / sizeof(float));
+                memcpy(dx, dx0, nx * sizeof(float));
+                gb_conv2d_winograd_backward_dx_rows(&s, tile, rows, w, dy, dx, 0, wr);
+                CHECK(!memcmp(dx, dx1, nx * 4), "%s: winograd F(%d) dx by %d rows differs", name, tile, rows);
+                free(wr);
+            }
+        gb_pool_init(1);
         // store (a new flow): the same bits as adding onto -0.0, whatever dx held
         for (size_t i = 0; i < nx; i++) { dx[i] = -0.0f; dx1[i] = NAN; }
         gb_conv2d_winograd_backward_dx(&s, tile, u, dy, dx, 0, ws);
@@ -217,11 +239,11 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
     }
     // Winograd dw (accumulating onto dw0), both tiles, against the direct backward in double
     for (int tile = 2; tile <= 4 && gb_conv2d_winograd_ok(&s); tile += 2) {
-        void *ws = alloc_f(gb_conv2d_winograd_backward_dw_scratch_bytes(&s, tile) / sizeof(float));
+        void *ws = alloc_f(gb_conv2d_winograd_backward_dw_scratch_bytes(&s, tile, s.OC) / sizeof(float));
         for (int nt = 1; nt <= 3; nt++) {
             gb_pool_init(nt);
             memcpy(dw, dw0, nw * sizeof(float));
-            gb_conv2d_winograd_backward_dw(&s, tile, x, dy, dw, 0, ws);
+            gb_conv2d_winograd_backward_dw(&s, tile, s.OC, x, dy, dw, 0, ws);
             if (nt == 1) {
                 double e = 0, scale = 0;
                 for (size_t i = 0; i < nw; i++) {
@@ -239,12 +261,22 @@ static void test_conv(int N, int C, int H, int W, int OC, int KH, int KW, int st
         gb_pool_init(1);
         gb_gemm_set_config(&scalar);
         memcpy(dw, dw0, nw * sizeof(float));
-        gb_conv2d_winograd_backward_dw(&s, tile, x, dy, dw, 0, ws);
+        gb_conv2d_winograd_backward_dw(&s, tile, s.OC, x, dy, dw, 0, ws);
         gb_gemm_set_config(NULL);
         CHECK(!memcmp(dw, dw1, nw * 4), "%s: winograd F(%d) dw scalar microkernel not bit-identical", name, tile);
+        for (int rows = 5; rows <= 10 && rows < s.OC; rows += 5)   // "rows": dU^T by chunks of output channels
+            for (int nt = 1; nt <= 2; nt++) {
+                gb_pool_init(nt);
+                void *wr = alloc_f(gb_conv2d_winograd_backward_dw_scratch_bytes(&s, tile, rows) / sizeof(float));
+                memcpy(dw, dw0, nw * sizeof(float));
+                gb_conv2d_winograd_backward_dw(&s, tile, rows, x, dy, dw, 0, wr);
+                CHECK(!memcmp(dw, dw1, nw * 4), "%s: winograd F(%d) dw by %d rows differs", name, tile, rows);
+                free(wr);
+            }
+        gb_pool_init(1);
         for (size_t i = 0; i < nw; i++) { dw[i] = -0.0f; dw1[i] = NAN; }   // store, as for dx
-        gb_conv2d_winograd_backward_dw(&s, tile, x, dy, dw, 0, ws);
-        gb_conv2d_winograd_backward_dw(&s, tile, x, dy, dw1, 1, ws);
+        gb_conv2d_winograd_backward_dw(&s, tile, s.OC, x, dy, dw, 0, ws);
+        gb_conv2d_winograd_backward_dw(&s, tile, s.OC, x, dy, dw1, 1, ws);
         CHECK(!memcmp(dw, dw1, nw * 4), "%s: winograd F(%d) dw stored differs from dw added to -0", name, tile);
         free(ws);
     }

@@ -21,14 +21,28 @@ static void test_relu(void) {
             CHECK(x[i] != x[i] ? y2[i] != y2[i] : y2[i] == (x[i] > 0 ? x[i] : 0.0f), "relu value n=%zu i=%zu", n, i);
         // x < 0 ? 0 : x exactly, as PyTorch: -0.0 stays -0.0 and a NaN keeps its bits
         if (n > 3) CHECK(!memcmp(&y2[1], &x[1], 4) && !memcmp(&y2[2], &x[2], 4), "relu n=%zu: -0.0 or NaN changed", n);
-        gb_f32_relu_backward__wasmsimd(n, x, dy, d1, 0); gb_f32_relu_backward__scalar(n, x, dy, d2, 0);
+        // The gate kept as bits: the same y, and bit i = !(y[i] <= 0) (NaN open, -0.0 shut)
+        uint16_t g1[5], g2[5];
+        memset(g1, 0xaa, sizeof g1); memset(g2, 0x55, sizeof g2);
+        float *y3 = alloc_f(n + 1), *y4 = alloc_f(n + 1);
+        gb_f32_relu_gate__wasmsimd(n, x, y3, g1); gb_f32_relu_gate__scalar(n, x, y4, g2);
+        CHECK(!memcmp(y3, y2, n * 4) && !memcmp(y4, y2, n * 4), "relu_gate n=%zu: y differs from relu's", n);
+        CHECK(!memcmp(g1, g2, (n + 15) / 16 * 2), "relu_gate n=%zu: wasmsimd's gate differs from scalar's", n);
+        for (size_t i = 0; i < (n + 15) / 16 * 16; i++)
+            CHECK((g2[i / 16] >> (i % 16) & 1) == (i < n && !(y2[i] <= 0.0f)), "relu gate bit n=%zu i=%zu", n, i);
+        free(y3); free(y4);
+        gb_f32_relu_backward__wasmsimd(n, g1, dy, d1, 0); gb_f32_relu_backward__scalar(n, g2, dy, d2, 0);
         CHECK(!memcmp(d1, d2, n * 4), "relu_backward n=%zu: wasmsimd differs from scalar", n);
         // store (a new flow): the same bits as adding onto -0.0, in both twins
         for (size_t i = 0; i < n; i++) { d1[i] = -0.0f; d2[i] = NAN; }
-        gb_f32_relu_backward__scalar(n, x, dy, d1, 0); gb_f32_relu_backward__wasmsimd(n, x, dy, d2, 1);
+        gb_f32_relu_backward__scalar(n, g1, dy, d1, 0); gb_f32_relu_backward__wasmsimd(n, g1, dy, d2, 1);
         CHECK(!memcmp(d1, d2, n * 4), "relu_backward n=%zu: wasmsimd store differs from adding to -0", n);
-        for (size_t i = 0; i < n; i++) d2[i] = NAN;
-        gb_f32_relu_backward__scalar(n, x, dy, d2, 1);
+        for (size_t i = 0; i < n; i++) {   // PyTorch's threshold_backward: dy where !(y <= 0), else +0.0
+            const float want = y2[i] <= 0.0f ? 0.0f : dy[i];
+            CHECK(!memcmp(&d1[i], &want, 4), "relu_backward n=%zu i=%zu: not dy * [y > 0]", n, i);
+            d2[i] = NAN;
+        }
+        gb_f32_relu_backward__scalar(n, g1, dy, d2, 1);
         CHECK(!memcmp(d1, d2, n * 4), "relu_backward n=%zu: scalar store differs from adding to -0", n);
         free(x); free(y1); free(y2); free(dy); free(d1); free(d2);
     }
@@ -45,8 +59,9 @@ static void fill_distinct(float *p, size_t n) {
 }
 
 // The argmax as PyTorch's CPU kernel picks it: scan order, the first of equal
-// maxima, and the last NaN (a NaN always wins).
-static void maxpool_reference(const gb_pool2d_shape *s, const float *x, float *y, int32_t *am) {
+// maxima, and the last NaN (a NaN always wins); kept as its place in the
+// window, (h - h0) * K + (w - w0).
+static void maxpool_reference(const gb_pool2d_shape *s, const float *x, float *y, uint8_t *am) {
     for (int q = 0; q < s->N * s->C; q++)
         for (int i = 0; i < s->OH; i++)
             for (int j = 0; j < s->OW; j++) {
@@ -56,10 +71,13 @@ static void maxpool_reference(const gb_pool2d_shape *s, const float *x, float *y
                     for (int w = j * s->stride - s->pad; w < j * s->stride - s->pad + s->K; w++) {
                         if (h < 0 || h >= s->H || w < 0 || w >= s->W) continue;
                         const float v = x[(size_t)q * s->H * s->W + h * s->W + w];
-                        if (best < 0 || v > m || v != v) { m = v; best = h * s->W + w; }
+                        if (best < 0 || v > m || v != v) {
+                            m = v;
+                            best = (h - (i * s->stride - s->pad)) * s->K + w - (j * s->stride - s->pad);
+                        }
                     }
                 y[((size_t)q * s->OH + i) * s->OW + j] = m;
-                am[((size_t)q * s->OH + i) * s->OW + j] = best;
+                am[((size_t)q * s->OH + i) * s->OW + j] = (uint8_t)best;
             }
 }
 
@@ -68,7 +86,7 @@ static void test_maxpool_ties(int N, int C, int H, int W, int K, int st, int pad
     const gb_pool2d_shape s = gb_pool2d_shape_make(N, C, H, W, K, st, pad);
     const size_t nx = (size_t)N * C * H * W, ny = (size_t)N * C * s.OH * s.OW;
     float *x = alloc_f(nx), *y = alloc_f(ny), *yr = alloc_f(ny);
-    int32_t *am = malloc(ny * sizeof(int32_t)), *amr = malloc(ny * sizeof(int32_t));
+    uint8_t *am = malloc(ny), *amr = malloc(ny);
     for (size_t i = 0; i < nx; i++) x[i] = i % 53 == 7 ? NAN : (float)((i * 2654435761u) % 3);
     maxpool_reference(&s, x, yr, amr);
     for (int nt = 1; nt <= 2; nt++) {
@@ -87,7 +105,7 @@ static void test_maxpool(int N, int C, int H, int W, int K, int st, int pad) {
     const size_t nx = (size_t)N * C * H * W, ny = (size_t)N * C * s.OH * s.OW;
     float *x = alloc_f(nx), *y = alloc_f(ny), *y1 = alloc_f(ny), *dy = alloc_f(ny);
     float *dx = alloc_f(nx), *dx1 = alloc_f(nx);
-    int32_t *am = malloc(ny * sizeof(int32_t));
+    uint8_t *am = malloc(ny);
     fill_distinct(x, nx); fill(dy, ny);
     for (int nt = 1; nt <= 3; nt++) {
         gb_pool_init(nt);
@@ -250,6 +268,7 @@ int main(void) {
     test_maxpool_ties(1, 2, 30, 38, 3, 2, 1);
     test_maxpool_ties(1, 3, 9, 21, 3, 1, 1);
     test_maxpool_ties(1, 2, 11, 17, 2, 2, 0);
+    test_maxpool_ties(1, 2, 40, 40, 15, 2, 7);   // K = 15: the last places of a byte
     test_avgpool(2, 5, 49);
     test_avgpool(1, 3, 1);
     test_batchnorm(2, 3, 25);

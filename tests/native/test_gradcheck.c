@@ -102,7 +102,7 @@ static gb_status t_conv_wino(gb_graph *g, gb_tensor **in, gb_tensor **out) {
 static gb_conv2d_weights packed_cache;
 static gb_status t_conv_s2_cached(gb_graph *g, gb_tensor **in, gb_tensor **out) {
     in[1]->version++;
-    return gb_conv2d_cached(g, in[0], in[1], 2, 1, &packed_cache, 0, out);
+    return gb_conv2d_cached(g, in[0], in[1], 2, 1, &packed_cache, wino_gated, out);
 }
 // A 16 x 16 output: Winograd F(4x4, 3x3), the forward F(2x2) when gated (train mode).
 static gb_status t_conv_wino16(gb_graph *g, gb_tensor **in, gb_tensor **out) {
@@ -240,6 +240,10 @@ int main(void) {
     check_tile_switch();
     check_op("conv2d 3x3 s2 p1, packed weights cached", t_conv_s2_cached, 2, conv3, -1, 1);
     CHECK(packed_cache.fwd.u != NULL, "the stride-2 conv should have kept its packed weights");
+    wino_gated = 1;   // a training step's: w packed per call into the scratch (conv2d_plan.c)
+    check_op("conv2d 3x3 s2 p1, gated: packed per call", t_conv_s2_cached, 2, conv3, -1, 1);
+    CHECK(packed_cache.fwd.u == NULL, "gated: no packed w should be kept");
+    wino_gated = 0;
     gb_conv2d_weights_free(&packed_cache);
     check_op("batchnorm2d train", t_bn_train, 3, bn_in, -1, 1);
     check_op("batchnorm2d eval", t_bn_eval, 3, bn_in, -1, 1);
