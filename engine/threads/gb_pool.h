@@ -53,7 +53,8 @@ void gb_pool_serial_end(int prev);
 // Elementwise loops: fn(ctx, lo, hi) over [0, n) cut into contiguous chunks
 // the threads take in turn, or inline in one call when n is below GB_RANGE_GRAIN (waking
 // the pool costs more than it saves there). Each element is computed alone,
-// so results do not depend on the split.
+// so results do not depend on the split. Every chunk starts on a multiple of
+// 16 (ops/relu.c's gate: one 16-bit word per 16 elements, never shared).
 #define GB_RANGE_GRAIN (1 << 15)
 #define GB_RANGE_MIN_CHUNK 2048
 typedef void (*gb_range_fn)(void *ctx, size_t lo, size_t hi);
