@@ -9,8 +9,9 @@
 // in its K x K window, (h - h0) * K + (w - w0) from the window's corner
 // (h0, w0) = (i*s-p, j*s-p), one byte (K <= GB_MAXPOOL_MAX_K): 1/4 of a plane
 // offset's int32 (the stem's pool at batch 16: 3 MB instead of 12). Ties go
-// to the first maximum in scan order and NaN wins, as in PyTorch's CPU kernel. Threads split the N*C planes; dx is
-// written per plane by one thread in a fixed order (deterministic).
+// to the first maximum in scan order and NaN wins, as in PyTorch's CPU
+// kernel. Threads split the N*C planes; dx is written per plane by one
+// thread in a fixed order (deterministic).
 #ifndef GB_POOL2D_H
 #define GB_POOL2D_H
 
