@@ -50,7 +50,8 @@ function Chart({ runs, currentId, metric, title, batchPoints = [] }) {
 			width, height: 220,
 			scales: { x: { time: false }, y: metric === 'acc' ? { range: [0, 1] } : { auto: true } },
 			axes: [
-				{ label: 'epoch', incrs: [1, 2, 5, 10, 20, 50, 100] },
+				// with the batch line, fractions of an epoch (its first epoch has no whole one to mark)
+				{ label: 'epoch', incrs: [...(series.some((s) => s.split === 'batch') ? [0.25, 0.5] : []), 1, 2, 5, 10, 20, 50, 100] },
 				{ label: metric === 'acc' ? 'accuracy' : 'cross-entropy loss', size: 56 },
 			],
 			series: [{ label: 'epoch' }, ...seriesOptions(series, (id) => order.indexOf(id) + 1)],
