@@ -17,7 +17,7 @@ void gb_conv2d_run_forward_epilogue(const gb_conv2d_plan *p, const gb_conv2d_wei
     switch (p->fwd) {
     case GB_CONV2D_WINOGRAD: {
         if (p->fwd_rows) {   // transient U made chunk by chunk inside
-            gb_conv2d_winograd_forward_rows(s, p->fwd_tile, p->fwd_rows, w, x, y, sc);
+            gb_conv2d_winograd_forward_rows(s, p->fwd_tile, p->fwd_rows, w, x, y, sc, e);
             break;
         }
         const float *u = p->fwd_u_bytes ? (const float *)sc : wt->fwd.u;

@@ -54,10 +54,10 @@ void gb_conv2d_winograd_forward_epilogue(const gb_conv2d_shape *s, int tile, con
                                          void *scratch, const gb_conv2d_epilogue *e);
 // The same with U made per call, `rows` output channels at a time, in the
 // front of the scratch (rows a multiple of 5, the GEMM's tile): for a U too
-// large to make whole (conv2d_plan.c). The same bits.
+// large to make whole (conv2d_plan.c). The same bits; e as above, or NULL.
 size_t gb_conv2d_winograd_rows_scratch_bytes(const gb_conv2d_shape *s, int tile, int rows);
 void gb_conv2d_winograd_forward_rows(const gb_conv2d_shape *s, int tile, int rows, const float *w, const float *x,
-                                     float *y, void *scratch);
+                                     float *y, void *scratch, const gb_conv2d_epilogue *e);
 // dx += dL/dx for such a conv (pad <= 2), from its own transformed weights
 // (as many floats: w turned by 180 degrees and transposed); with store,
 // dx = dL/dx (the same bits as adding onto -0.0).

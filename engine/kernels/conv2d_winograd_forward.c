@@ -131,8 +131,10 @@ size_t gb_conv2d_winograd_rows_scratch_bytes(const gb_conv2d_shape *s, int tile,
 }
 
 static void winograd_run_rows(const gb_conv2d_shape *t, const gb_conv2d_shape *ws, int flip, int tile, int rows,
-                              const float *w, const float *x, float *y, void *scratch, int accumulate) {
+                              const float *w, const float *x, float *y, void *scratch, int accumulate,
+                              const gb_conv2d_epilogue *e) {
     GB_ASSERT(gb_conv2d_winograd_ok(t) && rows >= 1, "winograd rows: %d", rows);
+    GB_ASSERT(!(accumulate && e), "winograd: an epilogue on a sum");
     const int m = checked_tile(tile), nm = members(m);
     const int TH = (t->OH + m - 1) / m, TW = (t->OW + m - 1) / m, G = images_per_group(t, m);
     size_t su, sv, sm;
@@ -150,15 +152,15 @@ static void winograd_run_rows(const gb_conv2d_shape *t, const gb_conv2d_shape *w
             gb_f32_gemm_ppacked_batched(nm, o_n, T, t->C, u, u_plane(o_n, t->C), v, sv, mm, T, sm, 0);
             wino_job out = { .s = t, .in = mm, .out = y + (size_t)n * y_image, .TH = TH, .TW = TW, .stride = sm,
                              .accumulate = accumulate, .images = images, .image = y_image, .m = m, .m_cols = T,
-                             .o_first = o0, .o_count = o_n };
+                             .o_first = o0, .o_count = o_n, .epilogue = e };
             gb_parallel_for(gb_wino_output_task, &out);
         }
     }
 }
 
 void gb_conv2d_winograd_forward_rows(const gb_conv2d_shape *s, int tile, int rows, const float *w, const float *x,
-                                     float *y, void *scratch) {
-    winograd_run_rows(s, s, 0, tile, rows, w, x, y, scratch, 0);
+                                     float *y, void *scratch, const gb_conv2d_epilogue *e) {
+    winograd_run_rows(s, s, 0, tile, rows, w, x, y, scratch, 0, e);
 }
 
 // --- backward for the input --------------------------------------------------
@@ -183,5 +185,5 @@ size_t gb_conv2d_winograd_backward_dx_rows_scratch_bytes(const gb_conv2d_shape *
 void gb_conv2d_winograd_backward_dx_rows(const gb_conv2d_shape *s, int tile, int rows, const float *w,
                                          const float *dy, float *dx, int store, void *scratch) {
     const gb_conv2d_shape t = dx_shape(s);
-    winograd_run_rows(&t, s, 1, tile, rows, w, dy, dx, scratch, !store);
+    winograd_run_rows(&t, s, 1, tile, rows, w, dy, dx, scratch, !store, NULL);
 }

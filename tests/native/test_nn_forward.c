@@ -108,6 +108,18 @@ int main(void) {
         gb_resnet18_fuse = 1;
         CHECK(!memcmp(fused, logits->data, sizeof fused), "fused eval forward differs from op by op");
     }
+    {   // eval mode with only layer4.1 trainable: the frozen convs before it still run fused, but the
+        // forward is gated, so their U is made per call (layer4.0.conv2's, 16.8 MB, in chunks of
+        // output channels), and the BatchNorm must still be applied as y is stored
+        gb_graph_reset(&g);
+        CHECK(gb_module_set_requires_grad(m.root, "", 0) == GB_OK);
+        CHECK(gb_module_set_requires_grad(m.root, "layer4.1", 1) == GB_OK);
+        g.grad_enabled = 1;
+        CHECK(gb_resnet18_forward(&m, &g, x, &logits) == GB_OK, "%s", gb_last_error());
+        check_vals("eval_logits", logits->data, 10, 3e-5);
+        CHECK(gb_module_set_requires_grad(m.root, "", 1) == GB_OK);
+        g.grad_enabled = 0;
+    }
 
     gb_graph_reset(&g);
     g.grad_enabled = 1;
