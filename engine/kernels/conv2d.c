@@ -259,23 +259,6 @@ typedef struct im2col_gemm_job {
     gb_take_counter taken;   // chunks taken so far (gb_pool_take)
 } im2col_gemm_job;
 
-// The epilogue on a panel's OC x nr outputs (rows P apart), just made.
-static void panel_epilogue(const gb_conv2d_epilogue *e, int OC, int nr, float *y, int P) {
-    if (nr != GB_GEMM_NR) {
-        for (int o = 0; o < OC; o++) gb_conv2d_epilogue_run(e, o, y + (size_t)o * P, nr);
-        return;
-    }
-    const v128_t vzero = wasm_f32x4_splat(0.0f);
-    for (int o = 0; o < OC; o++, y += P) {
-        const v128_t vscale = wasm_f32x4_splat(e->scale[o]), vshift = wasm_f32x4_splat(e->shift[o]);
-        v128_t v0 = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(y), vscale), vshift);
-        v128_t v1 = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(y + 4), vscale), vshift);
-        if (e->relu) { v0 = wasm_f32x4_pmax(v0, vzero); v1 = wasm_f32x4_pmax(v1, vzero); }
-        wasm_v128_store(y, v0);
-        wasm_v128_store(y + 4, v1);
-    }
-}
-
 // The items are the panels of every image, image by image, in one
 // parallel_for: with two-ended takes each core makes whole images (at batch
 // 1, a half of the image), as the BatchNorm, ReLU and max pool after it take
@@ -293,7 +276,8 @@ static void im2col_gemm_task(void *ctx, int ith, int nth) {
             const int nr = P - p * GB_GEMM_NR < GB_GEMM_NR ? P - p * GB_GEMM_NR : GB_GEMM_NR;
             float *yp = j->y + (size_t)n * s->OC * P + (size_t)p * GB_GEMM_NR;
             gb_f32_gemm_ppacked_panel(s->OC, nr, K, j->wp, panel, yp, P);
-            if (j->e) panel_epilogue(j->e, s->OC, nr, yp, P);
+            if (j->e)   // on the panel's OC x nr outputs (rows P apart), while they are in L1
+                for (int o = 0; o < s->OC; o++) gb_conv2d_epilogue_run(j->e, o, yp + (size_t)o * P, nr);
         }
 }
 
