@@ -7,7 +7,7 @@
 // through a table of function pointers: GB_KERNELS_SIMD says whether the
 // build has vectors (wasm SIMD128, or SSE/NEON natively through SIMDe:
 // gb_simd128.h), and each caller names the twin it runs:
-//   relu              engine/ops/relu.c (relu_forward_kernel)
+//   relu              gb_relu_*_kernel below (ops/relu.c, ops/add.c's add + relu)
 //   GEMM microkernel  gemm.c's default configuration (gb_gemm_get_config);
 //                     tests and benches switch it with gb_gemm_set_config
 // Every other kernel (conv, pool, batchnorm, resize) is one source whose
@@ -43,5 +43,14 @@ void gb_f32_relu_backward__wasmsimd(size_t n, const uint16_t *gate, const float 
 void gb_f32_relu__scalar(size_t n, const float *x, float *y);
 void gb_f32_relu_gate__scalar(size_t n, const float *x, float *y, uint16_t *gate);
 void gb_f32_relu_backward__scalar(size_t n, const uint16_t *gate, const float *dy, float *dx, int store);
+#ifdef GB_KERNELS_SIMD
+#define gb_relu_forward_kernel gb_f32_relu__wasmsimd
+#define gb_relu_gate_kernel gb_f32_relu_gate__wasmsimd
+#define gb_relu_backward_kernel gb_f32_relu_backward__wasmsimd
+#else
+#define gb_relu_forward_kernel gb_f32_relu__scalar
+#define gb_relu_gate_kernel gb_f32_relu_gate__scalar
+#define gb_relu_backward_kernel gb_f32_relu_backward__scalar
+#endif
 
 #endif

@@ -88,11 +88,7 @@ static void add_relu_forward_range(void *ctx, size_t lo, size_t hi) {
     for (size_t b = lo; b < hi; b += ADD_RELU_BLOCK) {
         const size_t e = hi - b < ADD_RELU_BLOCK ? hi : b + ADD_RELU_BLOCK;
         add_forward_range(ctx, b, e);
-#ifdef GB_KERNELS_SIMD
-        gb_f32_relu__wasmsimd(e - b, j->z + b, j->z + b);
-#else
-        gb_f32_relu__scalar(e - b, j->z + b, j->z + b);
-#endif
+        gb_relu_forward_kernel(e - b, j->z + b, j->z + b);
     }
 }
 

@@ -8,22 +8,12 @@
 // and backward reads 32x fewer bytes. Guarded by tests/kernels
 // (test_kernels.c, the twins) and tests/native/test_plan.c (y not kept).
 // The loops are engine/kernels/f32-relu's: the SIMD twin where the build
-// has vectors (GB_KERNELS_SIMD, kernels.h), named here so the lesson's
-// build needs no other kernel.
+// has vectors (gb_relu_*_kernel, kernels.h); the lesson's build links no
+// other kernel.
 #include "gb_ops.h"
 
 #include "../kernels/kernels.h"
 #include "../threads/gb_pool.h"
-
-#ifdef GB_KERNELS_SIMD
-#define relu_forward_kernel gb_f32_relu__wasmsimd
-#define relu_gate_kernel gb_f32_relu_gate__wasmsimd
-#define relu_backward_kernel gb_f32_relu_backward__wasmsimd
-#else
-#define relu_forward_kernel gb_f32_relu__scalar
-#define relu_gate_kernel gb_f32_relu_gate__scalar
-#define relu_backward_kernel gb_f32_relu_backward__scalar
-#endif
 
 // Large tensors are cut over the thread pool (gb_parallel_range: parts
 // start on multiples of 16, a gate word each).
@@ -31,13 +21,13 @@ typedef struct relu_job { const float *x, *dy; float *y, *dx; uint16_t *gate; in
 
 static void relu_forward_range(void *ctx, size_t lo, size_t hi) {
     const relu_job *j = ctx;
-    if (j->gate) relu_gate_kernel(hi - lo, j->x + lo, j->y + lo, j->gate + lo / 16);
-    else relu_forward_kernel(hi - lo, j->x + lo, j->y + lo);
+    if (j->gate) gb_relu_gate_kernel(hi - lo, j->x + lo, j->y + lo, j->gate + lo / 16);
+    else gb_relu_forward_kernel(hi - lo, j->x + lo, j->y + lo);
 }
 
 static void relu_backward_range(void *ctx, size_t lo, size_t hi) {
     const relu_job *j = ctx;
-    relu_backward_kernel(hi - lo, j->gate + lo / 16, j->dy + lo, j->dx + lo, j->store);
+    gb_relu_backward_kernel(hi - lo, j->gate + lo / 16, j->dy + lo, j->dx + lo, j->store);
 }
 
 static void relu_backward(gb_node *node, gb_graph *g) {
