@@ -399,6 +399,11 @@ static void run_gemm(gemm_job *j) {
 static void run_gemm(gemm_job *j) { gb_parallel_for(gemm_task, j); }
 #endif
 
+// A configuration's narrow kernel, only with its own ppmm (tests' configs may have none).
+static gb_f32_ppmm_narrow_ukernel narrow_ukernel(const gb_gemm_config *cfg) {
+    return cfg->ppmm ? cfg->narrow : NULL;
+}
+
 void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const float *Bp,
                         float *C, int ldc, const float *bias, int accumulate) {
     GB_ASSERT(M >= 0 && N >= 0 && K >= 0 && lda >= K && ldc >= N, "M=%d N=%d K=%d lda=%d ldc=%d", M, N, K, lda, ldc);
@@ -411,7 +416,7 @@ void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const floa
     }
     const gb_gemm_config *cfg = current();
     GB_ASSERT(!cfg->ppmm || cfg->mr == GB_PPMM_MR, "ppmm tile height %d != %d", cfg->mr, GB_PPMM_MR);
-    gemm_job j = { M, N, K, lda, ldc, accumulate, A, Bp, bias, C, cfg->ukernel, cfg->ppmm, cfg->ppmm ? cfg->narrow : NULL, cfg->mr, 0, 1, 0, 0, 0, 0 };
+    gemm_job j = { M, N, K, lda, ldc, accumulate, A, Bp, bias, C, cfg->ukernel, cfg->ppmm, narrow_ukernel(cfg), cfg->mr, 0, 1, 0, 0, 0, 0 };
     run_gemm(&j);
 }
 
@@ -420,11 +425,6 @@ void gb_f32_gemm_packed(int M, int N, int K, const float *A, int lda, const floa
 static gb_f32_ppmm_ukernel ppmm_ukernel(const gb_gemm_config *cfg) {
     GB_ASSERT(!cfg->ppmm || cfg->mr == GB_PPMM_MR, "ppmm tile height %d != %d", cfg->mr, GB_PPMM_MR);
     return cfg->ppmm ? cfg->ppmm : gb_f32_ppmm_5x8__scalar;
-}
-
-// Its narrow kernel, only with its own ppmm (tests' configs may have none).
-static gb_f32_ppmm_narrow_ukernel narrow_ukernel(const gb_gemm_config *cfg) {
-    return cfg->ppmm ? cfg->narrow : NULL;
 }
 
 void gb_f32_gemm_ppacked(int M, int N, int K, const float *Ap, const float *Bp, float *C,
